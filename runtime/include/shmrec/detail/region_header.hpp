@@ -1,0 +1,120 @@
+// The region header: the first bytes of every shmrec region, the contract between the
+// processes sharing it. A wire format: fixed-width fields, explicit reserved bytes, asserted
+// below and by tests/unit/region_header_layout_test.cpp. Documented byte by byte in
+// docs/region-header.md. Any change here that an older opener could misread is a new
+// SHMREC_FORMAT_MAJOR.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "shmrec/version.hpp"
+
+namespace shmrec::detail {
+
+// A fixed cache-line size for everything shared between processes: two binaries built with
+// different -mtune could disagree on std::hardware_destructive_interference_size.
+inline constexpr std::size_t cache_line = 64;
+
+// "SHMREC" followed by 0x1A 0x01, stored in native byte order. Read back byte-swapped, it
+// reveals a writer of the other endianness rather than a foreign file.
+inline constexpr std::uint64_t region_magic = 0x5348'4D52'4543'1A01ull;
+
+inline constexpr std::size_t max_record_name = 112;  // including the terminating NUL
+
+// Folded into the header so builds that disagree on a shared-layout assumption refuse to share
+// a region instead of misreading it (LMDB's MDB_LOCK_FORMAT idea).
+constexpr std::uint32_t abi_signature() noexcept {
+    std::uint32_t s = 0;
+    s |= static_cast<std::uint32_t>(cache_line);                       // bits 0..7
+    s |= static_cast<std::uint32_t>(sizeof(void*)) << 8;               // bits 8..11
+    s |= static_cast<std::uint32_t>(std::atomic<std::uint64_t>::is_always_lock_free) << 12;
+    s |= static_cast<std::uint32_t>(std::atomic<std::uint32_t>::is_always_lock_free) << 13;
+    s |= static_cast<std::uint32_t>(sizeof(std::atomic<std::uint64_t>) == 8) << 14;
+    return s;
+}
+
+enum class RegionState : std::uint32_t {
+    initialising = 0,  // a zero-filled new region reads as this
+    ready = 1,         // header complete; stored last, with release ordering
+    closed = 2,        // the writer finished cleanly
+};
+
+enum class ChannelKind : std::uint32_t {
+    cell = 1,
+    ring = 2,
+    broadcast = 3,
+};
+
+struct RegionHeader {
+    std::uint64_t magic;                  // region_magic
+    std::uint16_t format_major;           // SHMREC_FORMAT_MAJOR
+    std::uint16_t format_minor;           // SHMREC_FORMAT_MINOR
+    std::uint32_t header_size;            // sizeof(RegionHeader) of the creator
+    std::uint32_t abi_signature;          // abi_signature() of the creator
+    std::uint32_t channel_kind;           // ChannelKind
+    std::atomic<std::uint32_t> state;     // RegionState
+    std::uint32_t flags;                  // reserved, 0
+    std::uint64_t mapped_size;            // total bytes of the region
+    std::uint64_t board_offset;           // reader board: the one page readers map writable
+    std::uint64_t board_size;
+    std::uint64_t data_offset;            // channel control block and slots
+    std::uint64_t data_size;
+    std::uint64_t schema_offset;          // the record's schema text (not NUL-terminated)
+    std::uint64_t schema_length;
+    std::uint64_t capacity;               // slots in the channel
+    std::uint64_t slot_stride;            // bytes from one slot to the next
+    std::uint64_t fingerprint;            // RecordTraits<T>::fingerprint
+    std::uint32_t record_size;
+    std::uint32_t record_alignment;
+    std::int32_t creator_pid;
+    std::uint32_t reserved0;
+    std::uint64_t creator_start_time;     // creator's start, clock ticks since boot
+    std::uint64_t creation_time_ns;       // CLOCK_REALTIME, ns since the epoch
+    char record_name[max_record_name];    // qualified name, NUL-terminated and NUL-padded
+};
+
+static_assert(std::is_standard_layout_v<RegionHeader>);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<std::uint32_t>) == 4);
+static_assert(sizeof(RegionHeader) == 256);
+static_assert(alignof(RegionHeader) == 8);
+static_assert(offsetof(RegionHeader, magic) == 0);
+static_assert(offsetof(RegionHeader, format_major) == 8);
+static_assert(offsetof(RegionHeader, format_minor) == 10);
+static_assert(offsetof(RegionHeader, header_size) == 12);
+static_assert(offsetof(RegionHeader, abi_signature) == 16);
+static_assert(offsetof(RegionHeader, channel_kind) == 20);
+static_assert(offsetof(RegionHeader, state) == 24);
+static_assert(offsetof(RegionHeader, flags) == 28);
+static_assert(offsetof(RegionHeader, mapped_size) == 32);
+static_assert(offsetof(RegionHeader, board_offset) == 40);
+static_assert(offsetof(RegionHeader, board_size) == 48);
+static_assert(offsetof(RegionHeader, data_offset) == 56);
+static_assert(offsetof(RegionHeader, data_size) == 64);
+static_assert(offsetof(RegionHeader, schema_offset) == 72);
+static_assert(offsetof(RegionHeader, schema_length) == 80);
+static_assert(offsetof(RegionHeader, capacity) == 88);
+static_assert(offsetof(RegionHeader, slot_stride) == 96);
+static_assert(offsetof(RegionHeader, fingerprint) == 104);
+static_assert(offsetof(RegionHeader, record_size) == 112);
+static_assert(offsetof(RegionHeader, record_alignment) == 116);
+static_assert(offsetof(RegionHeader, creator_pid) == 120);
+static_assert(offsetof(RegionHeader, reserved0) == 124);
+static_assert(offsetof(RegionHeader, creator_start_time) == 128);
+static_assert(offsetof(RegionHeader, creation_time_ns) == 136);
+static_assert(offsetof(RegionHeader, record_name) == 144);
+
+// The reader board: the only bytes a reader writes. Readers map the rest of the region
+// read-only and this page read-write, to announce that they sleep on a futex so the writer
+// makes the wake system call only when someone waits.
+struct ReaderBoard {
+    std::atomic<std::uint32_t> waiters;  // readers currently registered for a futex wake
+    std::uint32_t reserved[cache_line / 4 - 1];
+};
+static_assert(sizeof(ReaderBoard) == cache_line);
+static_assert(offsetof(ReaderBoard, waiters) == 0);
+
+}  // namespace shmrec::detail

@@ -1,0 +1,29 @@
+// Copying a record into and out of a slot that the other side may be changing at the same time
+// (the seqlock payload). Every access is a relaxed atomic word access, so the concurrent
+// read is not a data race in the C++ memory model, ThreadSanitizer sees atomics, and a torn
+// copy is detected by the version check around it, never used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmrec::detail {
+
+inline void store_words(std::uint64_t* dst, const std::uint64_t* src, std::size_t words) noexcept {
+    for (std::size_t i = 0; i < words; ++i) __atomic_store_n(dst + i, src[i], __ATOMIC_RELAXED);
+}
+
+// `src` may be a read-only mapping: an 8-byte relaxed atomic load is a plain load, no write.
+inline void load_words(std::uint64_t* dst, const std::uint64_t* src, std::size_t words) noexcept {
+    for (std::size_t i = 0; i < words; ++i) dst[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
+}
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+}  // namespace shmrec::detail

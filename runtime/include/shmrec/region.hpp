@@ -1,0 +1,141 @@
+// A named shared region: a mapping of POSIX shared memory or of a file, starting with the
+// versioned header of detail/region_header.hpp. This is the untyped layer; users normally go
+// through the typed channels (cell.hpp), which describe their record and geometry with a
+// RegionSpec and keep the private Geometry copy this class validated.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shmrec/detail/region_header.hpp"
+
+namespace shmrec {
+
+using detail::ChannelKind;
+using detail::RegionState;
+
+enum class Backing : std::uint8_t {
+    memory,  // POSIX shared memory (/dev/shm on Linux)
+    file,    // a file on disk: the region survives a reboot
+};
+
+// Where a region lives. A plain string means POSIX shared memory by that name.
+struct Location {
+    Backing backing = Backing::memory;
+    std::string name;  // shared-memory name, or file path for Backing::file
+
+    Location(const char* shm_name) : name(shm_name) {}  // NOLINT: implicit on purpose
+    Location(std::string shm_name) : name(std::move(shm_name)) {}  // NOLINT
+    Location(Backing b, std::string n) : backing(b), name(std::move(n)) {}
+
+    static Location memory(std::string shm_name) { return {Backing::memory, std::move(shm_name)}; }
+    static Location file(std::string path) { return {Backing::file, std::move(path)}; }
+};
+
+enum class OpenMode : std::uint8_t { create_only, open_only, open_or_create };
+enum class Role : std::uint8_t { writer, reader };
+
+struct RegionOptions {
+    // Mode bits of a new region, applied with fchmod so the umask cannot widen them.
+    // 0600 by default; 0660 shares with the group.
+    unsigned permissions = 0600;
+    // How long an opener waits for a creator that is still initialising the region.
+    std::chrono::milliseconds init_timeout{2000};
+};
+
+// What a creator writes into the header and an opener expects to find there.
+struct RegionSpec {
+    ChannelKind kind = ChannelKind::cell;
+    std::string_view record_name;
+    std::uint32_t record_size = 0;
+    std::uint32_t record_alignment = 0;
+    std::uint64_t fingerprint = 0;
+    std::string_view schema;     // embedded for inspectors; not interpreted by openers
+    std::uint64_t capacity = 0;  // opener: 0 accepts any capacity the channel validates
+    std::uint64_t slot_stride = 0;
+    std::uint64_t data_size = 0;
+};
+
+// Private copy of the header's geometry, taken once and validated against the real mapping.
+// Nothing read from shared memory later is trusted over it.
+struct Geometry {
+    std::uint64_t mapped_size = 0;
+    std::uint64_t board_offset = 0;
+    std::uint64_t board_size = 0;
+    std::uint64_t data_offset = 0;
+    std::uint64_t data_size = 0;
+    std::uint64_t schema_offset = 0;
+    std::uint64_t schema_length = 0;
+    std::uint64_t capacity = 0;
+    std::uint64_t slot_stride = 0;
+};
+
+// Identity of the process that created a region, as recorded in its header.
+struct CreatorInfo {
+    std::int32_t pid = 0;
+    std::uint64_t start_time = 0;  // clock ticks since boot
+    std::uint64_t creation_time_ns = 0;
+};
+
+class Region {
+public:
+    // Creates a new region (exclusive: fails with already_exists if the name is taken),
+    // pre-allocates every page, writes the header, and publishes it as ready. The creator
+    // holds the writer role.
+    static Region create(const Location& where, const RegionSpec& spec,
+                         const RegionOptions& options = {});
+
+    // Opens an existing region and checks its header in layers (magic, format version, ABI,
+    // state, kind, record type, geometry against the real size) before touching anything
+    // else. A writer takes the writer role (writer_active if a live writer holds it) and maps
+    // the region read-write; a reader maps it read-only except for the reader board.
+    static Region open(const Location& where, Role role, const RegionSpec& expected,
+                       const RegionOptions& options = {});
+
+    // Removes the name (the memory lives on until every mapping is gone). Returns false when
+    // there was nothing to remove.
+    static bool remove(const Location& where);
+
+    Region(Region&&) noexcept;
+    Region& operator=(Region&&) noexcept;
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    ~Region();
+
+    const std::string& name() const noexcept;
+    Backing backing() const noexcept;
+    Role role() const noexcept;
+    const Geometry& geometry() const noexcept;
+    CreatorInfo creator() const noexcept;
+
+    // The mapping. A reader's data area is read-only: writing through data() faults.
+    std::byte* base() const noexcept;
+    std::byte* data() const noexcept { return base() + geometry().data_offset; }
+    detail::RegionHeader& header() const noexcept;
+    detail::ReaderBoard& board() const noexcept;
+    std::string schema() const;  // a copy of the embedded schema text
+
+    // True while some process holds the writer role. Backed by a lock the kernel releases
+    // when its holder dies (kill -9 included), so it is not fooled by pid reuse and does not
+    // mistake a stopped (SIGSTOP) writer for a dead one.
+    bool writer_alive() const;
+
+    RegionState state() const noexcept;
+    // Writer only: marks the region closed (readers see a clean end of stream).
+    void mark_closed() noexcept;
+
+private:
+    struct Impl;
+    explicit Region(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Validates a region name (portable characters, bounded length) or a file path; throws
+// Error{invalid_name} naming what was wrong. Called before any system call.
+void validate_location(const Location& where);
+
+}  // namespace shmrec

@@ -1,0 +1,36 @@
+// Results and knobs of blocking waits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace shmrec {
+
+enum class WaitStatus : std::uint8_t {
+    changed,      // there is something new to read
+    timeout,      // nothing new within the timeout
+    closed,       // the writer closed the channel cleanly; nothing more will come
+    writer_gone,  // the writer died without closing (its liveness lock was released)
+};
+
+constexpr std::string_view to_string(WaitStatus s) noexcept {
+    switch (s) {
+        case WaitStatus::changed: return "changed";
+        case WaitStatus::timeout: return "timeout";
+        case WaitStatus::closed: return "closed";
+        case WaitStatus::writer_gone: return "writer_gone";
+    }
+    return "unknown";
+}
+
+struct WaitOptions {
+    // Polls of the shared counter before registering for a futex wake: covers a writer that
+    // is about to publish without paying for two system calls.
+    std::uint32_t spin_iterations = 256;
+    // Longest single futex sleep. Between sleeps the waiter re-checks the writer's liveness
+    // lock, so a writer that died is reported within about this bound.
+    std::chrono::milliseconds liveness_interval{50};
+};
+
+}  // namespace shmrec

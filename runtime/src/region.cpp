@@ -1,0 +1,473 @@
+// The OS side of a region: names, files, pre-allocation, mappings and the writer-role lock.
+#include "shmrec/region.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/interprocess/exceptions.hpp>
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "region_header_io.hpp"
+#include "shmrec/error.hpp"
+
+namespace bip = boost::interprocess;
+
+namespace shmrec {
+
+namespace {
+
+constexpr std::size_t max_shm_name = 200;  // well inside NAME_MAX (255) with room for a prefix
+
+std::string display_name(const Location& where) {
+    return where.backing == Backing::memory ? fmt::format("region '{}'", where.name)
+                                            : fmt::format("region file '{}'", where.name);
+}
+
+std::uint64_t os_page_size() {
+    static const auto size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+[[noreturn]] void throw_errno(ErrorCode code, const Location& where, std::string_view doing,
+                              int err) {
+    throw Error(code, where.name,
+                fmt::format("{}: {} failed: {}", display_name(where), doing, std::strerror(err)));
+}
+
+ErrorCode code_for_errno(int err) {
+    switch (err) {
+        case ENOENT: return ErrorCode::not_found;
+        case EEXIST: return ErrorCode::already_exists;
+        case EACCES:
+        case EPERM: return ErrorCode::permission_denied;
+        case ELOOP: return ErrorCode::untrusted_region;  // O_NOFOLLOW met a symlink
+        case ENOSPC:
+        case EFBIG:
+        case ENOMEM: return ErrorCode::no_space;
+        case ENAMETOOLONG: return ErrorCode::invalid_name;
+        default: return ErrorCode::system_error;
+    }
+}
+
+[[noreturn]] void throw_boost(const bip::interprocess_exception& e, const Location& where,
+                              std::string_view doing) {
+    const int err = e.get_native_error();
+    if (err != 0) throw_errno(code_for_errno(err), where, doing, err);
+    throw Error(ErrorCode::system_error, where.name,
+                fmt::format("{}: {} failed: {}", display_name(where), doing, e.what()));
+}
+
+// Byte 0 of the region file carries the writer role: an open-file-description lock, which the
+// kernel drops when its holder dies in any way, belongs to this one open (not to the process:
+// a second open of the same region in this process does not share it), and never depends on
+// the pid, so pid reuse and pid namespaces cannot fool it.
+constexpr off_t writer_lock_byte = 0;
+
+bool try_lock_writer_role(int fd) {
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = writer_lock_byte;
+    lock.l_len = 1;
+    return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+}
+
+bool writer_lock_held(int fd) {
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = writer_lock_byte;
+    lock.l_len = 1;
+    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0) return false;
+    return lock.l_type != F_UNLCK;
+}
+
+// Refuses what no region of ours looks like: a non-regular file (a symlink was already refused
+// by O_NOFOLLOW), another owner, or a mode anyone may write (name squatting, S3).
+void check_trusted(int fd, const Location& where) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw_errno(ErrorCode::system_error, where, "fstat", errno);
+    if (!S_ISREG(st.st_mode)) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{} is not a regular file", display_name(where)));
+    }
+    if (st.st_uid != ::geteuid()) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{} is owned by uid {}, not by this user (uid {})",
+                                display_name(where), st.st_uid, ::geteuid()));
+    }
+    if ((st.st_mode & S_IWOTH) != 0) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{} has mode {:04o}: anyone may write it", display_name(where),
+                                st.st_mode & 07777));
+    }
+}
+
+std::uint64_t file_size(int fd, const Location& where) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw_errno(ErrorCode::system_error, where, "fstat", errno);
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Reserves every page now, so a full /dev/shm is ENOSPC here rather than SIGBUS at first
+// touch. File systems without fallocate get a plain ftruncate (sparse: see docs).
+void preallocate(int fd, std::uint64_t size, const Location& where) {
+    int rc;
+    do {
+        rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    } while (rc == EINTR);
+    if (rc == 0) return;
+    if (rc == EOPNOTSUPP || rc == EINVAL) {
+        if (::ftruncate(fd, static_cast<off_t>(size)) == 0) return;
+        rc = errno;
+    }
+    if (rc == ENOSPC || rc == EFBIG) {
+        throw Error(ErrorCode::no_space, where.name,
+                    fmt::format("{}: no space for {} bytes ({})", display_name(where), size,
+                                std::strerror(rc)));
+    }
+    throw_errno(code_for_errno(rc), where, "posix_fallocate", rc);
+}
+
+}  // namespace
+
+void validate_location(const Location& where) {
+    const std::string& n = where.name;
+    auto bad = [&](std::string_view why) {
+        std::string shown;
+        for (char c : n.substr(0, 64)) {
+            shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+        }
+        throw Error(ErrorCode::invalid_name, n,
+                    fmt::format("invalid region {} '{}': {}",
+                                where.backing == Backing::memory ? "name" : "path", shown, why));
+    };
+    if (n.empty()) bad("it is empty");
+    if (n.find('\0') != std::string::npos) bad("it contains a NUL byte");
+    if (where.backing == Backing::file) {
+        if (n.size() >= 4096) bad("longer than 4095 bytes");
+        if (n.back() == '/') bad("it names a directory");
+        return;
+    }
+    if (n.size() > max_shm_name) bad(fmt::format("longer than {} characters", max_shm_name));
+    if (n.front() == '.') bad("it starts with '.'");
+    for (char c : n) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+        if (!ok) bad("only letters, digits, '_', '-' and '.' are allowed");
+    }
+}
+
+struct Region::Impl {
+    Location where;
+    Role role = Role::reader;
+    std::variant<std::monostate, bip::shared_memory_object, bip::file_mapping> object;
+    int file_fd = -1;  // file backing: our own O_NOFOLLOW descriptor (locks, fstat)
+    bip::mapped_region mapping;        // the whole region (read-only for a reader)
+    bip::mapped_region board_mapping;  // a reader's writable board page
+    Geometry geometry;
+    CreatorInfo creator;
+    detail::ReaderBoard* board = nullptr;
+    bool remove_on_failure = false;
+
+    explicit Impl(Location w) : where(std::move(w)) {}
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (file_fd >= 0) ::close(file_fd);
+    }
+
+    int fd() const {
+        if (file_fd >= 0) return file_fd;
+        return std::get<bip::shared_memory_object>(object).get_mapping_handle().handle;
+    }
+
+    void map(bip::mode_t mode) {
+        try {
+            if (auto* shm = std::get_if<bip::shared_memory_object>(&object)) {
+                mapping = bip::mapped_region(*shm, mode);
+            } else {
+                mapping = bip::mapped_region(std::get<bip::file_mapping>(object), mode);
+            }
+        } catch (const bip::interprocess_exception& e) {
+            throw_boost(e, where, "mmap");
+        }
+    }
+
+    void map_board() {
+        try {
+            const auto offset = static_cast<bip::offset_t>(geometry.board_offset);
+            const auto size = static_cast<std::size_t>(geometry.board_size);
+            if (auto* shm = std::get_if<bip::shared_memory_object>(&object)) {
+                board_mapping = bip::mapped_region(*shm, bip::read_write, offset, size);
+            } else {
+                board_mapping = bip::mapped_region(std::get<bip::file_mapping>(object),
+                                                   bip::read_write, offset, size);
+            }
+        } catch (const bip::interprocess_exception& e) {
+            throw_boost(e, where, "mmap of the reader board");
+        }
+        board = static_cast<detail::ReaderBoard*>(board_mapping.get_address());
+    }
+
+    // File backing maps through Boost's own descriptor, opened by path after ours: make sure
+    // both name the same file (nobody swapped it in between).
+    void open_file_mapping(bip::mode_t mode) {
+        try {
+            object.emplace<bip::file_mapping>(where.name.c_str(), mode);
+        } catch (const bip::interprocess_exception& e) {
+            throw_boost(e, where, "open");
+        }
+        struct stat ours {}, theirs {};
+        const int boost_fd = std::get<bip::file_mapping>(object).get_mapping_handle().handle;
+        if (::fstat(file_fd, &ours) != 0 || ::fstat(boost_fd, &theirs) != 0 ||
+            ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev) {
+            throw Error(ErrorCode::untrusted_region, where.name,
+                        fmt::format("{} was replaced while it was being opened",
+                                    display_name(where)));
+        }
+    }
+};
+
+Region::Region(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Region::Region(Region&&) noexcept = default;
+Region& Region::operator=(Region&&) noexcept = default;
+Region::~Region() = default;
+
+Region Region::create(const Location& where, const RegionSpec& spec,
+                      const RegionOptions& options) {
+    validate_location(where);
+    if (spec.record_name.empty() || spec.record_name.size() >= detail::max_record_name) {
+        throw Error(ErrorCode::invalid_argument, where.name,
+                    fmt::format("record type name '{}' must be 1 to {} characters",
+                                spec.record_name, detail::max_record_name - 1));
+    }
+    if (spec.data_size == 0 || (options.permissions & ~0777u) != 0) {
+        throw Error(ErrorCode::invalid_argument, where.name,
+                    fmt::format("{}: impossible geometry or permissions {:o}",
+                                display_name(where), options.permissions));
+    }
+    auto impl = std::make_unique<Impl>(where);
+    impl->role = Role::writer;
+    impl->geometry = detail::plan_geometry(spec, os_page_size());
+
+    // Exclusive create: O_CREAT|O_EXCL, never following a symlink; mode fixed with fchmod
+    // afterwards so the umask cannot change it.
+    if (where.backing == Backing::memory) {
+        try {
+            bip::permissions perm;
+            perm.set_permissions(static_cast<int>(options.permissions));
+            impl->object.emplace<bip::shared_memory_object>(bip::create_only, where.name.c_str(),
+                                                            bip::read_write, perm);
+        } catch (const bip::interprocess_exception& e) {
+            if (e.get_error_code() == bip::already_exists_error) {
+                throw Error(ErrorCode::already_exists, where.name,
+                            fmt::format("{} already exists (open it, or remove it first)",
+                                        display_name(where)));
+            }
+            throw_boost(e, where, "shm_open");
+        }
+    } else {
+        impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               static_cast<mode_t>(options.permissions));
+        if (impl->file_fd < 0) {
+            const int err = errno;
+            if (err == EEXIST) {
+                throw Error(ErrorCode::already_exists, where.name,
+                            fmt::format("{} already exists (open it, or remove it first)",
+                                        display_name(where)));
+            }
+            throw_errno(code_for_errno(err), where, "open", err);
+        }
+        if (::fchmod(impl->file_fd, static_cast<mode_t>(options.permissions)) != 0) {
+            const int err = errno;
+            Region::remove(where);
+            throw_errno(code_for_errno(err), where, "fchmod", err);
+        }
+    }
+
+    // From here on a failure removes the half-made region again.
+    try {
+        preallocate(impl->fd(), impl->geometry.mapped_size, where);
+        if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
+        if (!try_lock_writer_role(impl->fd())) {
+            throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
+        }
+        impl->map(bip::read_write);
+    } catch (...) {
+        Region::remove(where);
+        throw;
+    }
+
+    auto* base = static_cast<std::byte*>(impl->mapping.get_address());
+    const auto me = detail::current_process();
+    detail::write_header(base, spec, impl->geometry, me);
+    impl->creator = {me.pid, me.start_time, reinterpret_cast<detail::RegionHeader*>(base)->creation_time_ns};
+    impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
+    // Publish last. Release pairs with the acquire load in Region::open (take_snapshot and
+    // the initialisation wait): an opener that sees `ready` sees every header field and the
+    // zero-filled channel area written before it.
+    reinterpret_cast<detail::RegionHeader*>(base)->state.store(
+        static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
+    return Region(std::move(impl));
+}
+
+Region Region::open(const Location& where, Role role, const RegionSpec& expected,
+                    const RegionOptions& options) {
+    validate_location(where);
+    auto impl = std::make_unique<Impl>(where);
+    impl->role = role;
+    const std::string shown = display_name(where);
+
+    // Readers open read-write too, for the reader board and the lock queries; their view of
+    // the header and the records is mapped read-only below.
+    if (where.backing == Backing::memory) {
+        try {
+            impl->object.emplace<bip::shared_memory_object>(bip::open_only, where.name.c_str(),
+                                                            bip::read_write);
+        } catch (const bip::interprocess_exception& e) {
+            if (e.get_native_error() == ENOENT || e.get_error_code() == bip::not_found_error) {
+                throw Error(ErrorCode::not_found, where.name,
+                            fmt::format("{} does not exist (is the writer running?)", shown));
+            }
+            throw_boost(e, where, "shm_open");
+        }
+    } else {
+        impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (impl->file_fd < 0) {
+            const int err = errno;
+            if (err == ENOENT) {
+                throw Error(ErrorCode::not_found, where.name,
+                            fmt::format("{} does not exist (is the writer running?)", shown));
+            }
+            if (err == ELOOP) {
+                throw Error(ErrorCode::untrusted_region, where.name,
+                            fmt::format("{} is a symbolic link; refusing to follow it", shown));
+            }
+            throw_errno(code_for_errno(err), where, "open", err);
+        }
+    }
+    const int fd = impl->fd();
+    check_trusted(fd, where);
+
+    // A creator first makes an empty file, then sizes it, then writes the header: wait a
+    // bounded time for it to get that far, then tell "never finished" from "corrupt".
+    const auto deadline = std::chrono::steady_clock::now() + options.init_timeout;
+    std::uint64_t size = file_size(fd, where);
+    while (size == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        size = file_size(fd, where);
+    }
+    if (size == 0) {
+        throw Error(ErrorCode::init_timeout, where.name,
+                    fmt::format("{} is empty: its creator never finished initialising it "
+                                "(waited {} ms)",
+                                shown, options.init_timeout.count()));
+    }
+    if (size < sizeof(detail::RegionHeader)) {
+        throw Error(ErrorCode::truncated, where.name,
+                    fmt::format("{} is truncated: {} bytes, smaller than the {}-byte header", shown,
+                                size, sizeof(detail::RegionHeader)));
+    }
+    if (where.backing == Backing::file) {
+        impl->open_file_mapping(role == Role::writer ? bip::read_write : bip::read_only);
+    }
+    impl->map(role == Role::writer ? bip::read_write : bip::read_only);
+    if (impl->mapping.get_size() < size) size = impl->mapping.get_size();
+    const auto* header = static_cast<const detail::RegionHeader*>(impl->mapping.get_address());
+
+    for (;;) {
+        // Acquire pairs with the creator's release store of `ready` in Region::create.
+        const auto state = header->state.load(std::memory_order_acquire);
+        if (state != static_cast<std::uint32_t>(RegionState::initialising)) break;
+        // A creator writes the magic before `ready`; a foreign magic will never become ready.
+        const auto magic = __atomic_load_n(&header->magic, __ATOMIC_RELAXED);
+        if (magic != 0 && magic != detail::region_magic) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw Error(ErrorCode::init_timeout, where.name,
+                        fmt::format("{}: its creator never finished initialising it (state still "
+                                    "'initialising' after {} ms; creator pid {})",
+                                    shown, options.init_timeout.count(),
+                                    __atomic_load_n(&header->creator_pid, __ATOMIC_RELAXED)));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+
+    const auto snapshot = detail::take_snapshot(*header);
+    impl->geometry = detail::validate_header(snapshot, size, expected, shown, os_page_size());
+    impl->creator = {snapshot.creator_pid, snapshot.creator_start_time, snapshot.creation_time_ns};
+
+    if (role == Role::writer) {
+        if (!try_lock_writer_role(fd)) {
+            throw Error(ErrorCode::writer_active, where.name,
+                        fmt::format("{} already has a live writer", shown));
+        }
+        auto* base = static_cast<std::byte*>(impl->mapping.get_address());
+        impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
+        // A new writer re-opens a closed region for business.
+        reinterpret_cast<detail::RegionHeader*>(base)->state.store(
+            static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
+    } else {
+        impl->map_board();
+    }
+    return Region(std::move(impl));
+}
+
+bool Region::remove(const Location& where) {
+    validate_location(where);
+    if (where.backing == Backing::memory) {
+        return bip::shared_memory_object::remove(where.name.c_str());
+    }
+    return ::unlink(where.name.c_str()) == 0;
+}
+
+const std::string& Region::name() const noexcept { return impl_->where.name; }
+Backing Region::backing() const noexcept { return impl_->where.backing; }
+Role Region::role() const noexcept { return impl_->role; }
+const Geometry& Region::geometry() const noexcept { return impl_->geometry; }
+CreatorInfo Region::creator() const noexcept { return impl_->creator; }
+
+std::byte* Region::base() const noexcept {
+    return static_cast<std::byte*>(impl_->mapping.get_address());
+}
+
+detail::RegionHeader& Region::header() const noexcept {
+    return *reinterpret_cast<detail::RegionHeader*>(base());
+}
+
+detail::ReaderBoard& Region::board() const noexcept { return *impl_->board; }
+
+std::string Region::schema() const {
+    const auto& g = impl_->geometry;
+    return std::string(reinterpret_cast<const char*>(base() + g.schema_offset), g.schema_length);
+}
+
+bool Region::writer_alive() const {
+    // The writer's own lock never conflicts with itself, so ask only from other opens.
+    if (impl_->role == Role::writer) return true;
+    return writer_lock_held(impl_->fd());
+}
+
+RegionState Region::state() const noexcept {
+    // Acquire pairs with the writer's release in mark_closed: a reader that sees `closed`
+    // sees every record published before it.
+    return static_cast<RegionState>(header().state.load(std::memory_order_acquire));
+}
+
+void Region::mark_closed() noexcept {
+    if (impl_->role != Role::writer) return;
+    header().state.store(static_cast<std::uint32_t>(RegionState::closed),
+                         std::memory_order_release);
+}
+
+}  // namespace shmrec

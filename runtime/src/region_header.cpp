@@ -1,0 +1,236 @@
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "region_header_io.hpp"
+#include "shmrec/error.hpp"
+
+namespace shmrec::detail {
+
+namespace {
+
+constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
+
+// a + b without wrapping; false when the sum does not fit.
+bool checked_add(std::uint64_t a, std::uint64_t b, std::uint64_t& sum) {
+    return !__builtin_add_overflow(a, b, &sum);
+}
+
+[[noreturn]] void fail(ErrorCode code, const std::string& region, const std::string& message) {
+    throw Error(code, region, message);
+}
+
+}  // namespace
+
+std::string_view kind_name(std::uint32_t kind) noexcept {
+    switch (static_cast<ChannelKind>(kind)) {
+        case ChannelKind::cell: return "cell";
+        case ChannelKind::ring: return "ring";
+        case ChannelKind::broadcast: return "broadcast ring";
+    }
+    return "unknown channel kind";
+}
+
+Geometry plan_geometry(const RegionSpec& spec, std::uint64_t page_size) {
+    Geometry g;
+    g.board_offset = round_up(sizeof(RegionHeader), page_size);
+    g.board_size = page_size;
+    g.data_offset = g.board_offset + g.board_size;
+    g.data_size = spec.data_size;
+    g.schema_offset = round_up(g.data_offset + g.data_size, cache_line);
+    g.schema_length = spec.schema.size();
+    g.mapped_size = round_up(g.schema_offset + g.schema_length, page_size);
+    g.capacity = spec.capacity;
+    g.slot_stride = spec.slot_stride;
+    return g;
+}
+
+void write_header(std::byte* base, const RegionSpec& spec, const Geometry& g,
+                  const ProcessIdentity& creator) {
+    auto* h = reinterpret_cast<RegionHeader*>(base);
+    h->magic = region_magic;
+    h->format_major = format_major;
+    h->format_minor = format_minor;
+    h->header_size = sizeof(RegionHeader);
+    h->abi_signature = abi_signature();
+    h->channel_kind = static_cast<std::uint32_t>(spec.kind);
+    h->flags = 0;
+    h->mapped_size = g.mapped_size;
+    h->board_offset = g.board_offset;
+    h->board_size = g.board_size;
+    h->data_offset = g.data_offset;
+    h->data_size = g.data_size;
+    h->schema_offset = g.schema_offset;
+    h->schema_length = g.schema_length;
+    h->capacity = g.capacity;
+    h->slot_stride = g.slot_stride;
+    h->fingerprint = spec.fingerprint;
+    h->record_size = spec.record_size;
+    h->record_alignment = spec.record_alignment;
+    h->creator_pid = creator.pid;
+    h->reserved0 = 0;
+    h->creator_start_time = creator.start_time;
+    h->creation_time_ns = wall_clock_ns();
+    std::memset(h->record_name, 0, sizeof h->record_name);
+    std::memcpy(h->record_name, spec.record_name.data(),
+                std::min(spec.record_name.size(), sizeof h->record_name - 1));
+    std::memcpy(base + g.schema_offset, spec.schema.data(), spec.schema.size());
+}
+
+HeaderSnapshot take_snapshot(const RegionHeader& h) noexcept {
+    HeaderSnapshot s{};
+    s.magic = h.magic;
+    s.format_major = h.format_major;
+    s.format_minor = h.format_minor;
+    s.header_size = h.header_size;
+    s.abi_signature = h.abi_signature;
+    s.channel_kind = h.channel_kind;
+    // Acquire pairs with the creator's release store of `ready`: every field above was
+    // written before it. (The fields are read again here after the opener saw `ready`.)
+    s.state = h.state.load(std::memory_order_acquire);
+    s.flags = h.flags;
+    s.mapped_size = h.mapped_size;
+    s.board_offset = h.board_offset;
+    s.board_size = h.board_size;
+    s.data_offset = h.data_offset;
+    s.data_size = h.data_size;
+    s.schema_offset = h.schema_offset;
+    s.schema_length = h.schema_length;
+    s.capacity = h.capacity;
+    s.slot_stride = h.slot_stride;
+    s.fingerprint = h.fingerprint;
+    s.record_size = h.record_size;
+    s.record_alignment = h.record_alignment;
+    s.creator_pid = h.creator_pid;
+    s.creator_start_time = h.creator_start_time;
+    s.creation_time_ns = h.creation_time_ns;
+    std::memcpy(s.record_name, h.record_name, sizeof s.record_name);
+    return s;
+}
+
+Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
+                         const RegionSpec& expected, const std::string& region,
+                         std::uint64_t page_size) {
+    // 1. Is this a shmrec region at all, and of our byte order?
+    if (h.magic != region_magic) {
+        if (h.magic == __builtin_bswap64(region_magic)) {
+            fail(ErrorCode::byte_order_mismatch, region,
+                 fmt::format("{} was written by a machine of the other byte order", region));
+        }
+        fail(ErrorCode::not_a_region, region,
+             fmt::format("{} is not a shmrec region (magic 0x{:016x}, expected 0x{:016x})",
+                         region, h.magic, region_magic));
+    }
+    // 2. Format and ABI.
+    if (h.format_major != format_major) {
+        fail(ErrorCode::version_mismatch, region,
+             fmt::format("{} has format version {}.{}, this build of shmrec reads {}.x; "
+                         "rebuild the older side",
+                         region, h.format_major, h.format_minor, format_major));
+    }
+    if (h.abi_signature != abi_signature()) {
+        fail(ErrorCode::abi_mismatch, region,
+             fmt::format("{} was created by a build with ABI signature 0x{:08x}, this build has "
+                         "0x{:08x} (cache line, pointer width or atomics differ)",
+                         region, h.abi_signature, abi_signature()));
+    }
+    if (h.header_size < sizeof(RegionHeader)) {
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} declares a {}-byte header, smaller than the {} bytes of format {}",
+                         region, h.header_size, sizeof(RegionHeader), format_major));
+    }
+    // 3. State.
+    if (h.state != static_cast<std::uint32_t>(RegionState::ready) &&
+        h.state != static_cast<std::uint32_t>(RegionState::closed)) {
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} has an unknown state word {}", region, h.state));
+    }
+    // 4. Channel kind and record type.
+    if (h.channel_kind != static_cast<std::uint32_t>(expected.kind)) {
+        fail(ErrorCode::wrong_kind, region,
+             fmt::format("{} is a {}, opened as a {}", region, kind_name(h.channel_kind),
+                         kind_name(static_cast<std::uint32_t>(expected.kind))));
+    }
+    const void* nul = std::memchr(h.record_name, 0, sizeof h.record_name);
+    if (nul == nullptr) {
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} has an unterminated record type name", region));
+    }
+    const std::string_view name(h.record_name);
+    if (name != expected.record_name) {
+        fail(ErrorCode::type_mismatch, region,
+             fmt::format("{} holds {} records, this program was built for {}", region, name,
+                         expected.record_name));
+    }
+    if (h.record_size != expected.record_size || h.record_alignment != expected.record_alignment) {
+        fail(ErrorCode::layout_mismatch, region,
+             fmt::format("{} holds {} of {} bytes aligned to {}, this program was built for {} "
+                         "bytes aligned to {}",
+                         region, name, h.record_size, h.record_alignment, expected.record_size,
+                         expected.record_alignment));
+    }
+    if (h.fingerprint != expected.fingerprint) {
+        fail(ErrorCode::fingerprint_mismatch, region,
+             fmt::format("{} holds {} with layout fingerprint 0x{:016x}, this program was built "
+                         "for 0x{:016x} (the schema changed; rebuild both sides from one schema)",
+                         region, name, h.fingerprint, expected.fingerprint));
+    }
+    // 5. Geometry against the real mapping, with overflow-checked arithmetic. Nothing is
+    // followed before this passes.
+    if (h.mapped_size != actual_size) {
+        if (h.mapped_size > actual_size) {
+            fail(ErrorCode::truncated, region,
+                 fmt::format("{} is truncated: {} bytes, but its header says {}", region,
+                             actual_size, h.mapped_size));
+        }
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} is {} bytes, but its header says {}", region, actual_size,
+                         h.mapped_size));
+    }
+    auto corrupt = [&](std::string_view what) {
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} has an impossible header: {}", region, what));
+    };
+    std::uint64_t board_end = 0, data_end = 0, schema_end = 0;
+    if (h.board_offset % page_size != 0 || h.board_offset < h.header_size) {
+        corrupt(fmt::format("reader board at offset {}", h.board_offset));
+    }
+    if (h.board_size < sizeof(ReaderBoard) || h.board_size % page_size != 0 ||
+        !checked_add(h.board_offset, h.board_size, board_end) || board_end > h.data_offset) {
+        corrupt(fmt::format("reader board of {} bytes at offset {} (data at {})", h.board_size,
+                            h.board_offset, h.data_offset));
+    }
+    if (h.data_offset % cache_line != 0 || !checked_add(h.data_offset, h.data_size, data_end) ||
+        data_end > h.schema_offset) {
+        corrupt(fmt::format("data area of {} bytes at offset {} (schema at {})", h.data_size,
+                            h.data_offset, h.schema_offset));
+    }
+    if (!checked_add(h.schema_offset, h.schema_length, schema_end) || schema_end > actual_size) {
+        corrupt(fmt::format("schema of {} bytes at offset {} in {} bytes", h.schema_length,
+                            h.schema_offset, actual_size));
+    }
+    if (expected.capacity != 0 && h.capacity != expected.capacity) {
+        corrupt(fmt::format("capacity {}, expected {}", h.capacity, expected.capacity));
+    }
+    if (expected.slot_stride != 0 && h.slot_stride != expected.slot_stride) {
+        corrupt(fmt::format("slot stride {}, expected {}", h.slot_stride, expected.slot_stride));
+    }
+    if (expected.data_size != 0 && h.data_size != expected.data_size) {
+        corrupt(fmt::format("data area of {} bytes, expected {}", h.data_size, expected.data_size));
+    }
+    Geometry g;
+    g.mapped_size = h.mapped_size;
+    g.board_offset = h.board_offset;
+    g.board_size = h.board_size;
+    g.data_offset = h.data_offset;
+    g.data_size = h.data_size;
+    g.schema_offset = h.schema_offset;
+    g.schema_length = h.schema_length;
+    g.capacity = h.capacity;
+    g.slot_stride = h.slot_stride;
+    return g;
+}
+
+}  // namespace shmrec::detail
