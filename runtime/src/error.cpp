@@ -23,6 +23,7 @@ std::string_view to_string(ErrorCode code) noexcept {
         case ErrorCode::truncated: return "truncated";
         case ErrorCode::corrupt_header: return "corrupt_header";
         case ErrorCode::writer_active: return "writer_active";
+        case ErrorCode::reader_active: return "reader_active";
         case ErrorCode::system_error: return "system_error";
     }
     return "unknown";

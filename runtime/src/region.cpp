@@ -67,26 +67,27 @@ ErrorCode code_for_errno(int err) {
                 fmt::format("{}: {} failed: {}", display_name(where), doing, e.what()));
 }
 
-// Byte 0 of the region file carries the writer role: an open-file-description lock, which the
-// kernel drops when its holder dies in any way, belongs to this one open (not to the process:
-// a second open of the same region in this process does not share it), and never depends on
-// the pid, so pid reuse and pid namespaces cannot fool it.
+// Byte 0 of the region file carries the writer role, byte 1 a ring's consumer role: open-file-
+// description locks, which the kernel drops when their holder dies in any way, belong to this
+// one open (not to the process: a second open of the same region in this process does not
+// share them), and never depend on the pid, so pid reuse and pid namespaces cannot fool them.
 constexpr off_t writer_lock_byte = 0;
+constexpr off_t consumer_lock_byte = 1;
 
-bool try_lock_writer_role(int fd) {
+bool try_lock_role(int fd, off_t byte) {
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
-    lock.l_start = writer_lock_byte;
+    lock.l_start = byte;
     lock.l_len = 1;
     return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
 }
 
-bool writer_lock_held(int fd) {
+bool role_lock_held(int fd, off_t byte) {
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
-    lock.l_start = writer_lock_byte;
+    lock.l_start = byte;
     lock.l_len = 1;
     if (::fcntl(fd, F_OFD_GETLK, &lock) != 0) return false;
     return lock.l_type != F_UNLCK;
@@ -300,7 +301,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     try {
         preallocate(impl->fd(), impl->geometry.mapped_size, where);
         if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
-        if (!try_lock_writer_role(impl->fd())) {
+        if (!try_lock_role(impl->fd(), writer_lock_byte)) {
             throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
         }
         impl->map(bip::read_write);
@@ -380,9 +381,10 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
                                 size, sizeof(detail::RegionHeader)));
     }
     if (where.backing == Backing::file) {
-        impl->open_file_mapping(role == Role::writer ? bip::read_write : bip::read_only);
+        impl->open_file_mapping(role != Role::reader ? bip::read_write : bip::read_only);
     }
-    impl->map(role == Role::writer ? bip::read_write : bip::read_only);
+    const bool writable = role != Role::reader;
+    impl->map(writable ? bip::read_write : bip::read_only);
     if (impl->mapping.get_size() < size) size = impl->mapping.get_size();
     const auto* header = static_cast<const detail::RegionHeader*>(impl->mapping.get_address());
 
@@ -408,7 +410,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
     impl->creator = {snapshot.creator_pid, snapshot.creator_start_time, snapshot.creation_time_ns};
 
     if (role == Role::writer) {
-        if (!try_lock_writer_role(fd)) {
+        if (!try_lock_role(fd, writer_lock_byte)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
@@ -417,6 +419,13 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         // A new writer re-opens a closed region for business.
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
+    } else if (role == Role::consumer) {
+        if (!try_lock_role(fd, consumer_lock_byte)) {
+            throw Error(ErrorCode::reader_active, where.name,
+                        fmt::format("{} already has a live reader (a ring has exactly one)", shown));
+        }
+        auto* base = static_cast<std::byte*>(impl->mapping.get_address());
+        impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
     } else {
         impl->map_board();
     }
@@ -452,10 +461,15 @@ std::string Region::schema() const {
     return std::string(reinterpret_cast<const char*>(base() + g.schema_offset), g.schema_length);
 }
 
-bool Region::writer_alive() const {
+bool Region::writer_alive() const noexcept {
     // The writer's own lock never conflicts with itself, so ask only from other opens.
     if (impl_->role == Role::writer) return true;
-    return writer_lock_held(impl_->fd());
+    return role_lock_held(impl_->fd(), writer_lock_byte);
+}
+
+bool Region::reader_alive() const noexcept {
+    if (impl_->role == Role::consumer) return true;
+    return role_lock_held(impl_->fd(), consumer_lock_byte);
 }
 
 RegionState Region::state() const noexcept {

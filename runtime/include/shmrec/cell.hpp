@@ -33,6 +33,7 @@
 
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/futex.hpp"
+#include "shmrec/detail/wait_loop.hpp"
 #include "shmrec/detail/word_copy.hpp"
 #include "shmrec/error.hpp"
 #include "shmrec/record_traits.hpp"
@@ -265,37 +266,18 @@ public:
     // deadline (steady clock). A dead writer is noticed within options.liveness_interval.
     [[nodiscard]] WaitStatus wait_for_change(std::chrono::nanoseconds timeout,
                                              const WaitOptions& options = {}) noexcept {
-        using Clock = std::chrono::steady_clock;
-        const auto deadline = Clock::now() + timeout;
-        for (std::uint32_t i = 0; i < options.spin_iterations; ++i) {
-            if (has_update()) return WaitStatus::changed;
-            detail::cpu_relax();
-        }
-        for (;;) {
-            if (has_update()) return WaitStatus::changed;
-            if (closed()) return has_update() ? WaitStatus::changed : WaitStatus::closed;
-            if (!writer_alive()) {
-                // A record published just before the writer died still counts.
-                return has_update() ? WaitStatus::changed : WaitStatus::writer_gone;
-            }
-            const auto now = Clock::now();
-            if (now >= deadline) return WaitStatus::timeout;
-            const auto slice = std::min<std::chrono::nanoseconds>(deadline - now,
-                                                                  options.liveness_interval);
-            // Dekker pair with the writer's step 6: register, then re-check with seq_cst.
-            view_.board->waiters.fetch_add(1, std::memory_order_seq_cst);
-            const auto latest = view_.control->latest.load(std::memory_order_seq_cst);
-            if (latest == seen_) {
-                detail::futex_wait(detail::low_half(view_.control->latest),
-                                   static_cast<std::uint32_t>(seen_), slice);
-            }
-            // Relaxed: the count only decides whether the writer bothers to wake anyone.
-            view_.board->waiters.fetch_sub(1, std::memory_order_relaxed);
-        }
+        const auto outcome = detail::wait_loop(
+            timeout, options, [&] { return has_update() || closed(); },
+            [&] { return writer_alive(); }, [&](std::chrono::nanoseconds slice) { park(slice); });
+        // A record published before the writer closed or died is still news.
+        if (has_update()) return WaitStatus::changed;
+        if (closed()) return WaitStatus::closed;
+        return outcome == detail::WaitOutcome::peer_gone ? WaitStatus::writer_gone
+                                                         : WaitStatus::timeout;
     }
 
     // True while the writer holds its liveness lock (a stopped writer counts as alive).
-    bool writer_alive() const { return region_.writer_alive(); }
+    bool writer_alive() const noexcept { return region_.writer_alive(); }
     // True once the writer closed the cell cleanly.
     bool closed() const noexcept { return region_.state() == RegionState::closed; }
 
@@ -306,6 +288,17 @@ private:
     static constexpr int max_attempts = 1024;
 
     explicit CellReader(Region region) : region_(std::move(region)), view_(region_) {}
+
+    void park(std::chrono::nanoseconds slice) noexcept {
+        // Dekker pair with the writer's step 6: register, then re-check with seq_cst.
+        view_.board->waiters.fetch_add(1, std::memory_order_seq_cst);
+        if (view_.control->latest.load(std::memory_order_seq_cst) == seen_ && !closed()) {
+            detail::futex_wait(detail::low_half(view_.control->latest),
+                               static_cast<std::uint32_t>(seen_), slice);
+        }
+        // Relaxed: the count only decides whether the writer bothers to wake anyone.
+        view_.board->waiters.fetch_sub(1, std::memory_order_relaxed);
+    }
 
     Region region_;
     detail::CellView<T> view_;

@@ -32,6 +32,7 @@ enum class ErrorCode {
     truncated,             // the mapping is smaller than the header says
     corrupt_header,        // a header field is impossible (offsets, geometry)
     writer_active,         // another live writer holds the writer role
+    reader_active,         // another live consumer holds a ring's reader role
     system_error,          // any other OS failure; what() carries the errno text
 };
 

@@ -37,7 +37,11 @@ struct Location {
 };
 
 enum class OpenMode : std::uint8_t { create_only, open_only, open_or_create };
-enum class Role : std::uint8_t { writer, reader };
+enum class Role : std::uint8_t {
+    writer,    // the one process that publishes; maps read-write, holds the writer lock
+    reader,    // an observer (cell, broadcast): maps the records read-only, any number
+    consumer,  // the one reader of a ring: advances the read position, holds the reader lock
+};
 
 struct RegionOptions {
     // Mode bits of a new region, applied with fchmod so the umask cannot widen them.
@@ -92,7 +96,9 @@ public:
     // Opens an existing region and checks its header in layers (magic, format version, ABI,
     // state, kind, record type, geometry against the real size) before touching anything
     // else. A writer takes the writer role (writer_active if a live writer holds it) and maps
-    // the region read-write; a reader maps it read-only except for the reader board.
+    // the region read-write; a reader maps it read-only except for the reader board; a
+    // consumer takes the reader role (reader_active if a live consumer holds it) and maps the
+    // region read-write.
     static Region open(const Location& where, Role role, const RegionSpec& expected,
                        const RegionOptions& options = {});
 
@@ -122,7 +128,9 @@ public:
     // True while some process holds the writer role. Backed by a lock the kernel releases
     // when its holder dies (kill -9 included), so it is not fooled by pid reuse and does not
     // mistake a stopped (SIGSTOP) writer for a dead one.
-    bool writer_alive() const;
+    bool writer_alive() const noexcept;
+    // The same for the consumer role of a ring.
+    bool reader_alive() const noexcept;
 
     RegionState state() const noexcept;
     // Writer only: marks the region closed (readers see a clean end of stream).

@@ -24,12 +24,20 @@ constexpr std::string_view to_string(WaitStatus s) noexcept {
     return "unknown";
 }
 
+// How a blocked call waits once its short spin found nothing.
+enum class WaitStrategy : std::uint8_t {
+    busy_spin,   // poll continuously: lowest latency, burns a core while waiting
+    spin_yield,  // poll, yielding the CPU between polls
+    futex,       // sleep on a futex in the region; the peer wakes it (the default)
+};
+
 struct WaitOptions {
+    WaitStrategy strategy = WaitStrategy::futex;
     // Polls of the shared counter before registering for a futex wake: covers a writer that
     // is about to publish without paying for two system calls.
     std::uint32_t spin_iterations = 256;
-    // Longest single futex sleep. Between sleeps the waiter re-checks the writer's liveness
-    // lock, so a writer that died is reported within about this bound.
+    // How often a waiter re-checks its peer's liveness lock (and the longest single futex
+    // sleep): a peer that died is reported within about this bound.
     std::chrono::milliseconds liveness_interval{50};
 };
 
