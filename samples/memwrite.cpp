@@ -1,8 +1,13 @@
 // memwrite: publishes student records into a named shared region, like the seed's
-// MemWrite.cpp, then a new record every --interval until SIGINT/SIGTERM or --count records.
+// MemWrite.cpp.
+//   default       a latest-value cell: Student{99041232, "SecBug"}, then a new record every
+//                 --interval ms until SIGINT/SIGTERM or --count records
+//   --ring N      streams N records (ids 0..N-1) through a lossless ring of --capacity slots
+//   --broadcast N publishes N records into a broadcast ring of --capacity slots
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <shmrec/shmrec.hpp>
@@ -11,6 +16,9 @@
 
 namespace {
 
+using namespace std::chrono_literals;
+using school::Student;
+
 // Sleeps up to `ms`, returning false early when SIGINT or SIGTERM arrives (both are blocked
 // and collected here, so no async handler is needed).
 bool sleep_unless_signalled(const sigset_t& signals, unsigned ms) {
@@ -18,18 +26,101 @@ bool sleep_unless_signalled(const sigset_t& signals, unsigned ms) {
     return sigtimedwait(&signals, nullptr, &timeout) < 0;
 }
 
+bool signalled(const sigset_t& signals) {
+    timespec zero{0, 0};
+    return sigtimedwait(&signals, nullptr, &zero) >= 0;
+}
+
+int run_cell(const shmrec::Location& where, const sigset_t& signals, unsigned interval_ms,
+             std::uint64_t count) {
+    // open_or_create: a region left behind by a writer that died is taken over (its liveness
+    // lock is free); one with a live writer is refused with writer_active.
+    auto writer = shmrec::Cell<Student>::writer(where, shmrec::OpenMode::open_or_create);
+    std::printf("memwrite: publishing into %s\n", where.name.c_str());
+    for (std::uint64_t k = 0; count == 0 || k < count; ++k) {
+        const auto stu = samples::make_student(k);
+        writer.publish(stu);
+        std::printf("published %s\n", samples::describe(stu).c_str());
+        std::fflush(stdout);
+        if (count != 0 && k + 1 == count) break;
+        if (!sleep_unless_signalled(signals, interval_ms)) break;
+    }
+    writer.close();  // readers see `closed`
+    return 0;
+}
+
+int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64_t n,
+             std::uint64_t capacity) {
+    auto writer = shmrec::Ring<Student>::writer(where, capacity, shmrec::OpenMode::create_only);
+    std::printf("memwrite: streaming %llu records through ring %s (capacity %llu)\n",
+                static_cast<unsigned long long>(n), where.name.c_str(),
+                static_cast<unsigned long long>(capacity));
+    std::fflush(stdout);
+    std::vector<Student> batch;
+    for (std::uint64_t i = 0; i < n;) {
+        batch.clear();
+        for (std::uint64_t j = 0; j < 256 && i + j < n; ++j) batch.push_back(samples::stream_student(i + j));
+        const auto r = writer.write(std::span<const Student>(batch), 1s);
+        i += r.count;
+        if (r.status == shmrec::WriteStatus::reader_gone) {
+            std::fprintf(stderr, "memwrite: the reader of ring '%s' died\n", where.name.c_str());
+            return 2;
+        }
+        if (signalled(signals)) break;
+    }
+    // Let the reader take everything before the name goes away.
+    for (;;) {
+        const auto s = writer.drain(1s);
+        if (s == shmrec::WriteStatus::ok) break;
+        if (s == shmrec::WriteStatus::reader_gone) {
+            std::fprintf(stderr, "memwrite: the reader of ring '%s' died\n", where.name.c_str());
+            return 2;
+        }
+        if (signalled(signals)) break;
+    }
+    writer.close();
+    std::printf("memwrite: wrote %llu records\n", static_cast<unsigned long long>(writer.written()));
+    return 0;
+}
+
+int run_broadcast(const shmrec::Location& where, const sigset_t& signals, std::uint64_t n,
+                  std::uint64_t capacity, unsigned interval_ms) {
+    auto writer = shmrec::Broadcast<Student>::writer(where, capacity, shmrec::OpenMode::create_only);
+    std::printf("memwrite: broadcasting %llu records on %s (capacity %llu)\n",
+                static_cast<unsigned long long>(n), where.name.c_str(),
+                static_cast<unsigned long long>(capacity));
+    std::fflush(stdout);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        writer.publish(samples::stream_student(i));
+        if (interval_ms != 0 && !sleep_unless_signalled(signals, interval_ms)) break;
+        if (interval_ms == 0 && (i & 0xffff) == 0 && signalled(signals)) break;
+    }
+    writer.close();
+    std::printf("memwrite: wrote %llu records\n", static_cast<unsigned long long>(writer.written()));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Publish school.Student records into a shmrec latest-value cell"};
+    CLI::App app{"Publish school.Student records through shmrec"};
     std::string name = samples::default_region;
     std::string file;
     unsigned interval_ms = 1000;
     std::uint64_t count = 0;
+    std::uint64_t ring = 0;
+    std::uint64_t broadcast = 0;
+    std::uint64_t capacity = 1024;
     app.add_option("--name", name, "Shared-memory region name")->capture_default_str();
     app.add_option("--file", file, "Use a file-backed region at this path instead");
-    app.add_option("--interval", interval_ms, "Milliseconds between records")->capture_default_str();
-    app.add_option("--count", count, "Stop after this many records (0: run until SIGINT/SIGTERM)")
+    app.add_option("--interval", interval_ms,
+                   "Milliseconds between records (cell: default 1000; broadcast: default 0)");
+    app.add_option("--count", count, "Cell: stop after this many records (0: until SIGINT/SIGTERM)")
+        ->capture_default_str();
+    auto* ring_opt = app.add_option("--ring", ring, "Stream this many records through a ring");
+    app.add_option("--broadcast", broadcast, "Publish this many records into a broadcast ring")
+        ->excludes(ring_opt);
+    app.add_option("--capacity", capacity, "Ring / broadcast capacity (a power of two)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
@@ -41,26 +132,22 @@ int main(int argc, char** argv) {
 
     const shmrec::Location where =
         file.empty() ? shmrec::Location::memory(name) : shmrec::Location::file(file);
+    int status = 0;
     try {
-        // open_or_create: a region left behind by a writer that died is taken over (its
-        // liveness lock is free); one with a live writer is refused with writer_active.
-        auto writer = shmrec::Cell<school::Student>::writer(where, shmrec::OpenMode::open_or_create);
-        std::printf("memwrite: publishing into %s\n", where.name.c_str());
-        for (std::uint64_t k = 0; count == 0 || k < count; ++k) {
-            const auto stu = samples::make_student(k);
-            writer.publish(stu);
-            std::printf("published %s\n", samples::describe(stu).c_str());
-            std::fflush(stdout);
-            if (count != 0 && k + 1 == count) break;
-            if (!sleep_unless_signalled(signals, interval_ms)) break;
+        if (app.count("--ring") != 0) {
+            status = run_ring(where, signals, ring, capacity);
+        } else if (app.count("--broadcast") != 0) {
+            status = run_broadcast(where, signals, broadcast, capacity,
+                                   app.count("--interval") != 0 ? interval_ms : 0);
+        } else {
+            status = run_cell(where, signals, interval_ms, count);
         }
-        // A clean exit: readers see `closed`, and the name goes away.
-        writer.close();
-        shmrec::Region::remove(where);
-        std::printf("memwrite: closed %s\n", where.name.c_str());
     } catch (const shmrec::Error& e) {
         std::fprintf(stderr, "memwrite: %s\n", e.what());
         return 1;
     }
-    return 0;
+    // A clean exit removes the name; readers that have it open keep their mapping.
+    shmrec::Region::remove(where);
+    std::printf("memwrite: closed %s\n", where.name.c_str());
+    return status;
 }

@@ -1,4 +1,4 @@
-// What both samples share: the seed's record and how to print it.
+// What both samples share: the seed's record, how to print it, and the streamed records.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,20 @@ inline school::Student make_student(std::uint64_t k) {
     stu.id = 99041232 + static_cast<std::int64_t>(k);
     shmrec::set_string(stu.name, k == 0 ? std::string("SecBug") : fmt::format("SecBug-{}", k));
     return stu;
+}
+
+// Record i of a --ring / --broadcast stream: id i, and a name derived from it so a reader can
+// tell a torn or misplaced record from a good one.
+inline school::Student stream_student(std::uint64_t i) {
+    school::Student stu{};
+    stu.id = static_cast<std::int64_t>(i);
+    shmrec::set_string(stu.name, fmt::format("student-{}", i));
+    return stu;
+}
+
+inline bool is_stream_student(const school::Student& stu) {
+    return stu.id >= 0 &&
+           shmrec::get_string(stu.name) == fmt::format("student-{}", stu.id);
 }
 
 inline std::string describe(const school::Student& stu) {

@@ -188,6 +188,25 @@ public:
         publish(tail_ - 1);
     }
 
+    // Waits up to `timeout` until the consumer has read everything written: ok, timeout, or
+    // reader_gone. Call it before removing a ring whose reader may still be catching up.
+    [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
+        auto& ctl = *view_.control;
+        auto drained = [&] {
+            // Acquire pairs with the consumer's release of head (c).
+            return ctl.head.load(std::memory_order_acquire) == tail_;
+        };
+        const auto outcome = detail::wait_loop(
+            timeout, wait_, drained, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_on_head(slice, 0); });
+        switch (outcome) {
+            case detail::WaitOutcome::ready: return WriteStatus::ok;
+            case detail::WaitOutcome::timeout: return WriteStatus::timeout;
+            case detail::WaitOutcome::peer_gone: return WriteStatus::reader_gone;
+        }
+        return WriteStatus::timeout;
+    }
+
     // Records written by this ring's writers so far.
     std::uint64_t written() const noexcept { return tail_; }
     std::uint64_t capacity() const noexcept { return view_.capacity(); }
@@ -275,21 +294,24 @@ private:
         return WriteStatus::full;
     }
 
-    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
+    // Sleeps until the consumer moves its head, if at least `used_limit` slots are in use and
+    // the ring is not empty (capacity: wait for room; 0: wait for the ring to drain).
+    void park_on_head(std::chrono::nanoseconds slice, std::uint64_t used_limit) noexcept {
         auto& ctl = *view_.control;
+        // Dekker pair with the consumer's step (d): register, then re-read head, both seq_cst.
+        ctl.writer_waiting.store(1, std::memory_order_seq_cst);
+        const std::uint64_t head = ctl.head.load(std::memory_order_seq_cst);
+        if (tail_ - head >= used_limit && head != tail_) {
+            detail::futex_wait(detail::low_half(ctl.head), static_cast<std::uint32_t>(head), slice);
+        }
+        // Relaxed: only decides whether the consumer bothers to wake us.
+        ctl.writer_waiting.store(0, std::memory_order_relaxed);
+    }
+
+    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
         const auto outcome = detail::wait_loop(
             timeout, wait_, [&] { return room(1) != 0; }, [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) {
-                // Dekker pair with the consumer's step (d).
-                ctl.writer_waiting.store(1, std::memory_order_seq_cst);
-                const std::uint64_t head = ctl.head.load(std::memory_order_seq_cst);
-                if (tail_ - head >= view_.capacity()) {
-                    detail::futex_wait(detail::low_half(ctl.head),
-                                       static_cast<std::uint32_t>(head), slice);
-                }
-                // Relaxed: only decides whether the consumer bothers to wake us.
-                ctl.writer_waiting.store(0, std::memory_order_relaxed);
-            });
+            [&](std::chrono::nanoseconds slice) { park_on_head(slice, view_.capacity()); });
         switch (outcome) {
             case detail::WaitOutcome::ready: return WriteStatus::ok;
             case detail::WaitOutcome::timeout: return WriteStatus::timeout;
