@@ -4,7 +4,7 @@ include(CMakePackageConfigHelpers)
 
 set(SHMREC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/shmrec")
 
-install(TARGETS shmrec_runtime shmrec-gen
+install(TARGETS shmrec_runtime shmrec-gen shmrec_tool
     EXPORT shmrecTargets
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -323,8 +323,13 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     return Region(std::move(impl));
 }
 
-Region Region::open(const Location& where, Role role, const RegionSpec& expected,
-                    const RegionOptions& options) {
+// Opens, maps and validates an existing region; everything role-specific is left to the
+// caller. A null `expected` checks format and geometry only (inspection).
+static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role role,
+                                                   const RegionSpec* expected,
+                                                   const RegionOptions& options,
+                                                   detail::HeaderSnapshot& snapshot) {
+    using Impl = Region::Impl;
     validate_location(where);
     auto impl = std::make_unique<Impl>(where);
     impl->role = role;
@@ -405,9 +410,18 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 
-    const auto snapshot = detail::take_snapshot(*header);
+    snapshot = detail::take_snapshot(*header);
     impl->geometry = detail::validate_header(snapshot, size, expected, shown, os_page_size());
     impl->creator = {snapshot.creator_pid, snapshot.creator_start_time, snapshot.creation_time_ns};
+    return impl;
+}
+
+Region Region::open(const Location& where, Role role, const RegionSpec& expected,
+                    const RegionOptions& options) {
+    detail::HeaderSnapshot snapshot{};
+    auto impl = open_validated(where, role, &expected, options, snapshot);
+    const int fd = impl->fd();
+    const std::string shown = display_name(where);
 
     if (role == Role::writer) {
         if (!try_lock_role(fd, writer_lock_byte)) {
@@ -430,6 +444,30 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         impl->map_board();
     }
     return Region(std::move(impl));
+}
+
+RegionInfo Region::inspect(const Location& where, const RegionOptions& options) {
+    detail::HeaderSnapshot h{};
+    auto impl = open_validated(where, Role::reader, nullptr, options, h);
+    RegionInfo info;
+    info.backing = where.backing;
+    info.name = where.name;
+    info.format_major = h.format_major;
+    info.format_minor = h.format_minor;
+    info.kind = static_cast<ChannelKind>(h.channel_kind);
+    info.kind_name = std::string(detail::kind_name(h.channel_kind));
+    info.state = static_cast<RegionState>(h.state);
+    info.record_name = h.record_name;  // validated: NUL-terminated
+    info.record_size = h.record_size;
+    info.record_alignment = h.record_alignment;
+    info.fingerprint = h.fingerprint;
+    info.geometry = impl->geometry;
+    info.creator = impl->creator;
+    Region region(std::move(impl));
+    info.writer_alive = region.writer_alive();
+    info.reader_alive = region.reader_alive();
+    info.schema = region.schema();
+    return info;
 }
 
 bool Region::remove(const Location& where) {

@@ -111,8 +111,12 @@ HeaderSnapshot take_snapshot(const RegionHeader& h) noexcept {
 }
 
 Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
-                         const RegionSpec& expected, const std::string& region,
+                         const RegionSpec* expected_or_null, const std::string& region,
                          std::uint64_t page_size) {
+    // An inspector expects no particular channel or record: it checks format and geometry.
+    const RegionSpec any{};
+    const bool check_record = expected_or_null != nullptr;
+    const RegionSpec& expected = check_record ? *expected_or_null : any;
     // 1. Is this a shmrec region at all, and of our byte order?
     if (h.magic != region_magic) {
         if (h.magic == __builtin_bswap64(region_magic)) {
@@ -148,7 +152,7 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
              fmt::format("{} has an unknown state word {}", region, h.state));
     }
     // 4. Channel kind and record type.
-    if (h.channel_kind != static_cast<std::uint32_t>(expected.kind)) {
+    if (check_record && h.channel_kind != static_cast<std::uint32_t>(expected.kind)) {
         fail(ErrorCode::wrong_kind, region,
              fmt::format("{} is a {}, opened as a {}", region, kind_name(h.channel_kind),
                          kind_name(static_cast<std::uint32_t>(expected.kind))));
@@ -159,19 +163,20 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
              fmt::format("{} has an unterminated record type name", region));
     }
     const std::string_view name(h.record_name);
-    if (name != expected.record_name) {
+    if (check_record && name != expected.record_name) {
         fail(ErrorCode::type_mismatch, region,
              fmt::format("{} holds {} records, this program was built for {}", region, name,
                          expected.record_name));
     }
-    if (h.record_size != expected.record_size || h.record_alignment != expected.record_alignment) {
+    if (check_record && (h.record_size != expected.record_size ||
+                         h.record_alignment != expected.record_alignment)) {
         fail(ErrorCode::layout_mismatch, region,
              fmt::format("{} holds {} of {} bytes aligned to {}, this program was built for {} "
                          "bytes aligned to {}",
                          region, name, h.record_size, h.record_alignment, expected.record_size,
                          expected.record_alignment));
     }
-    if (h.fingerprint != expected.fingerprint) {
+    if (check_record && h.fingerprint != expected.fingerprint) {
         fail(ErrorCode::fingerprint_mismatch, region,
              fmt::format("{} holds {} with layout fingerprint 0x{:016x}, this program was built "
                          "for 0x{:016x} (the schema changed; rebuild both sides from one schema)",

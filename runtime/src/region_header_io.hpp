@@ -37,9 +37,10 @@ HeaderSnapshot take_snapshot(const RegionHeader& header) noexcept;
 
 // Checks the snapshot in layers: magic, format version, ABI, state, kind, record name, size
 // and alignment, fingerprint, then every offset and size against the real mapped size.
-// Throws Error with the specific code; returns the validated geometry.
+// Throws Error with the specific code; returns the validated geometry. With a null
+// `expected` (an inspector) the channel kind and record type are not checked.
 Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
-                         const RegionSpec& expected, const std::string& display_name,
+                         const RegionSpec* expected, const std::string& display_name,
                          std::uint64_t page_size);
 
 std::string_view kind_name(std::uint32_t kind) noexcept;

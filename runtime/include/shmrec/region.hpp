@@ -85,6 +85,8 @@ struct CreatorInfo {
     std::uint64_t creation_time_ns = 0;
 };
 
+struct RegionInfo;
+
 class Region {
 public:
     // Creates a new region (exclusive: fails with already_exists if the name is taken),
@@ -101,6 +103,10 @@ public:
     // region read-write.
     static Region open(const Location& where, Role role, const RegionSpec& expected,
                        const RegionOptions& options = {});
+
+    // Validates a region's format and geometry without expecting any particular channel or
+    // record type, and describes it (for inspectors such as the `shmrec` tool).
+    static RegionInfo inspect(const Location& where, const RegionOptions& options = {});
 
     // Removes the name (the memory lives on until every mapping is gone). Returns false when
     // there was nothing to remove.
@@ -136,10 +142,31 @@ public:
     // Writer only: marks the region closed (readers see a clean end of stream).
     void mark_closed() noexcept;
 
+    struct Impl;  // defined in region.cpp
+
 private:
-    struct Impl;
     explicit Region(std::unique_ptr<Impl> impl) noexcept;
     std::unique_ptr<Impl> impl_;
+};
+
+// What Region::inspect found.
+struct RegionInfo {
+    std::string name;
+    Backing backing = Backing::memory;
+    std::uint16_t format_major = 0;
+    std::uint16_t format_minor = 0;
+    ChannelKind kind = ChannelKind::cell;
+    std::string kind_name;
+    RegionState state = RegionState::initialising;
+    std::string record_name;
+    std::uint32_t record_size = 0;
+    std::uint32_t record_alignment = 0;
+    std::uint64_t fingerprint = 0;
+    Geometry geometry;
+    CreatorInfo creator;
+    bool writer_alive = false;
+    bool reader_alive = false;  // a ring's consumer
+    std::string schema;
 };
 
 // Validates a region name (portable characters, bounded length) or a file path; throws
