@@ -2,6 +2,7 @@
 #include "shmrec/region.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #include <fmt/format.h>
 
 #include "region_header_io.hpp"
+#include "role_locks.hpp"
+#include "shmrec/detail/fault.hpp"
+#include "stale_region.hpp"
 #include "shmrec/error.hpp"
 
 namespace bip = boost::interprocess;
@@ -65,32 +69,6 @@ ErrorCode code_for_errno(int err) {
     if (err != 0) throw_errno(code_for_errno(err), where, doing, err);
     throw Error(ErrorCode::system_error, where.name,
                 fmt::format("{}: {} failed: {}", display_name(where), doing, e.what()));
-}
-
-// Byte 0 of the region file carries the writer role, byte 1 a ring's consumer role: open-file-
-// description locks, which the kernel drops when their holder dies in any way, belong to this
-// one open (not to the process: a second open of the same region in this process does not
-// share them), and never depend on the pid, so pid reuse and pid namespaces cannot fool them.
-constexpr off_t writer_lock_byte = 0;
-constexpr off_t consumer_lock_byte = 1;
-
-bool try_lock_role(int fd, off_t byte) {
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = byte;
-    lock.l_len = 1;
-    return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
-}
-
-bool role_lock_held(int fd, off_t byte) {
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = byte;
-    lock.l_len = 1;
-    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0) return false;
-    return lock.l_type != F_UNLCK;
 }
 
 // Refuses what no region of ours looks like: a non-regular file (a symlink was already refused
@@ -258,6 +236,20 @@ Region Region::create(const Location& where, const RegionSpec& spec,
                     fmt::format("{}: impossible geometry or permissions {:o}",
                                 display_name(where), options.permissions));
     }
+    if (auto region = try_create(where, spec, options)) return std::move(*region);
+    // The name is taken. A region nobody is attached to any more (every participant died) is
+    // stale: remove it and create afresh, so a crash never needs a manual `rm /dev/shm/...`.
+    if (detail::remove_if_stale(where, options.init_timeout)) {
+        if (auto region = try_create(where, spec, options)) return std::move(*region);
+    }
+    throw Error(ErrorCode::already_exists, where.name,
+                fmt::format("{} already exists and is in use (open it instead, or stop its "
+                            "users first)",
+                            display_name(where)));
+}
+
+std::optional<Region> Region::try_create(const Location& where, const RegionSpec& spec,
+                                         const RegionOptions& options) {
     auto impl = std::make_unique<Impl>(where);
     impl->role = Role::writer;
     impl->geometry = detail::plan_geometry(spec, os_page_size());
@@ -271,11 +263,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
             impl->object.emplace<bip::shared_memory_object>(bip::create_only, where.name.c_str(),
                                                             bip::read_write, perm);
         } catch (const bip::interprocess_exception& e) {
-            if (e.get_error_code() == bip::already_exists_error) {
-                throw Error(ErrorCode::already_exists, where.name,
-                            fmt::format("{} already exists (open it, or remove it first)",
-                                        display_name(where)));
-            }
+            if (e.get_error_code() == bip::already_exists_error) return std::nullopt;
             throw_boost(e, where, "shm_open");
         }
     } else {
@@ -283,11 +271,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
                                static_cast<mode_t>(options.permissions));
         if (impl->file_fd < 0) {
             const int err = errno;
-            if (err == EEXIST) {
-                throw Error(ErrorCode::already_exists, where.name,
-                            fmt::format("{} already exists (open it, or remove it first)",
-                                        display_name(where)));
-            }
+            if (err == EEXIST) return std::nullopt;
             throw_errno(code_for_errno(err), where, "open", err);
         }
         if (::fchmod(impl->file_fd, static_cast<mode_t>(options.permissions)) != 0) {
@@ -299,11 +283,17 @@ Region Region::create(const Location& where, const RegionSpec& spec,
 
     // From here on a failure removes the half-made region again.
     try {
-        preallocate(impl->fd(), impl->geometry.mapped_size, where);
-        if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
-        if (!try_lock_role(impl->fd(), writer_lock_byte)) {
+        // Attached and writer locks first, before the region is even sized: a process that
+        // finds the name now sees a live participant and waits for `ready` instead of taking
+        // the half-made region for a stale one.
+        if (!detail::try_lock_shared(impl->fd(), detail::attached_lock_byte) ||
+            !detail::try_lock_exclusive(impl->fd(), detail::writer_lock_byte)) {
             throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
         }
+        SHMREC_FAULT_POINT("create.after_open");
+        preallocate(impl->fd(), impl->geometry.mapped_size, where);
+        SHMREC_FAULT_POINT("create.after_fallocate");
+        if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
         impl->map(bip::read_write);
     } catch (...) {
         Region::remove(where);
@@ -313,6 +303,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     auto* base = static_cast<std::byte*>(impl->mapping.get_address());
     const auto me = detail::current_process();
     detail::write_header(base, spec, impl->geometry, me);
+    SHMREC_FAULT_POINT("create.before_ready");
     impl->creator = {me.pid, me.start_time, reinterpret_cast<detail::RegionHeader*>(base)->creation_time_ns};
     impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
     // Publish last. Release pairs with the acquire load in Region::open (take_snapshot and
@@ -323,20 +314,12 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     return Region(std::move(impl));
 }
 
-// Opens, maps and validates an existing region; everything role-specific is left to the
-// caller. A null `expected` checks format and geometry only (inspection).
-static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role role,
-                                                   const RegionSpec* expected,
-                                                   const RegionOptions& options,
-                                                   detail::HeaderSnapshot& snapshot) {
-    using Impl = Region::Impl;
-    validate_location(where);
-    auto impl = std::make_unique<Impl>(where);
+// Opens the region's file or shared-memory object by name. Readers open read-write too, for
+// the reader board and the lock queries; their view of the records is mapped read-only.
+static std::unique_ptr<Region::Impl> open_object(const Location& where, Role role) {
+    auto impl = std::make_unique<Region::Impl>(where);
     impl->role = role;
     const std::string shown = display_name(where);
-
-    // Readers open read-write too, for the reader board and the lock queries; their view of
-    // the header and the records is mapped read-only below.
     if (where.backing == Backing::memory) {
         try {
             impl->object.emplace<bip::shared_memory_object>(bip::open_only, where.name.c_str(),
@@ -348,27 +331,50 @@ static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role 
             }
             throw_boost(e, where, "shm_open");
         }
-    } else {
-        impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-        if (impl->file_fd < 0) {
-            const int err = errno;
-            if (err == ENOENT) {
-                throw Error(ErrorCode::not_found, where.name,
-                            fmt::format("{} does not exist (is the writer running?)", shown));
-            }
-            if (err == ELOOP) {
-                throw Error(ErrorCode::untrusted_region, where.name,
-                            fmt::format("{} is a symbolic link; refusing to follow it", shown));
-            }
-            throw_errno(code_for_errno(err), where, "open", err);
+        return impl;
+    }
+    impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (impl->file_fd < 0) {
+        const int err = errno;
+        if (err == ENOENT) {
+            throw Error(ErrorCode::not_found, where.name,
+                        fmt::format("{} does not exist (is the writer running?)", shown));
         }
+        if (err == ELOOP) {
+            throw Error(ErrorCode::untrusted_region, where.name,
+                        fmt::format("{} is a symbolic link; refusing to follow it", shown));
+        }
+        throw_errno(code_for_errno(err), where, "open", err);
+    }
+    return impl;
+}
+
+// Opens, maps and validates an existing region; everything role-specific is left to the
+// caller. A null `expected` checks format and geometry only (inspection).
+static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role role,
+                                                   const RegionSpec* expected,
+                                                   const RegionOptions& options,
+                                                   detail::HeaderSnapshot& snapshot) {
+    validate_location(where);
+    const std::string shown = display_name(where);
+    const auto deadline = std::chrono::steady_clock::now() + options.init_timeout;
+    std::unique_ptr<Region::Impl> impl;
+    for (;;) {
+        impl = open_object(where, role);
+        // Every participant holds the attached lock (shared). It fails only while another
+        // process holds it exclusively, to remove a stale region: open the name again.
+        if (detail::try_lock_shared(impl->fd(), detail::attached_lock_byte)) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw Error(ErrorCode::init_timeout, where.name,
+                        fmt::format("{} is being removed as stale by another process", shown));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     const int fd = impl->fd();
     check_trusted(fd, where);
 
     // A creator first makes an empty file, then sizes it, then writes the header: wait a
     // bounded time for it to get that far, then tell "never finished" from "corrupt".
-    const auto deadline = std::chrono::steady_clock::now() + options.init_timeout;
     std::uint64_t size = file_size(fd, where);
     while (size == 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -424,7 +430,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
     const std::string shown = display_name(where);
 
     if (role == Role::writer) {
-        if (!try_lock_role(fd, writer_lock_byte)) {
+        if (!detail::try_lock_exclusive(fd, detail::writer_lock_byte)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
@@ -434,7 +440,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
     } else if (role == Role::consumer) {
-        if (!try_lock_role(fd, consumer_lock_byte)) {
+        if (!detail::try_lock_exclusive(fd, detail::consumer_lock_byte)) {
             throw Error(ErrorCode::reader_active, where.name,
                         fmt::format("{} already has a live reader (a ring has exactly one)", shown));
         }
@@ -502,12 +508,28 @@ std::string Region::schema() const {
 bool Region::writer_alive() const noexcept {
     // The writer's own lock never conflicts with itself, so ask only from other opens.
     if (impl_->role == Role::writer) return true;
-    return role_lock_held(impl_->fd(), writer_lock_byte);
+    return detail::lock_held_elsewhere(impl_->fd(), detail::writer_lock_byte);
 }
 
 bool Region::reader_alive() const noexcept {
     if (impl_->role == Role::consumer) return true;
-    return role_lock_held(impl_->fd(), consumer_lock_byte);
+    return detail::lock_held_elsewhere(impl_->fd(), detail::consumer_lock_byte);
+}
+
+RegionHealth Region::health() const noexcept {
+    struct stat ours {}, named {};
+    if (::fstat(impl_->fd(), &ours) != 0) return RegionHealth::ok;  // cannot tell
+    int fd = -1;
+    if (impl_->where.backing == Backing::memory) {
+        fd = ::shm_open(("/" + impl_->where.name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    } else {
+        fd = ::open(impl_->where.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) return errno == ENOENT ? RegionHealth::unlinked : RegionHealth::ok;
+    const bool same = ::fstat(fd, &named) == 0 && named.st_dev == ours.st_dev &&
+                      named.st_ino == ours.st_ino;
+    ::close(fd);
+    return same ? RegionHealth::ok : RegionHealth::replaced;
 }
 
 RegionState Region::state() const noexcept {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,13 @@ struct Location {
 
     static Location memory(std::string shm_name) { return {Backing::memory, std::move(shm_name)}; }
     static Location file(std::string path) { return {Backing::file, std::move(path)}; }
+};
+
+// Whether a region's name still leads to the region a handle has mapped.
+enum class RegionHealth : std::uint8_t {
+    ok,
+    unlinked,  // the name was removed (rm, systemd RemoveIPC): new participants cannot find us
+    replaced,  // the name now leads to another region: new participants go there, not here
 };
 
 enum class OpenMode : std::uint8_t { create_only, open_only, open_or_create };
@@ -89,9 +97,10 @@ struct RegionInfo;
 
 class Region {
 public:
-    // Creates a new region (exclusive: fails with already_exists if the name is taken),
-    // pre-allocates every page, writes the header, and publishes it as ready. The creator
-    // holds the writer role.
+    // Creates a new region (exclusive: fails with already_exists if the name is taken by a
+    // region someone is attached to; a stale one, whose participants all died, is removed and
+    // replaced), pre-allocates every page, writes the header, and publishes it as ready. The
+    // creator holds the writer role.
     static Region create(const Location& where, const RegionSpec& spec,
                          const RegionOptions& options = {});
 
@@ -138,6 +147,10 @@ public:
     // The same for the consumer role of a ring.
     bool reader_alive() const noexcept;
 
+    // Looks the name up again (a system call): tells a live pair that new participants will
+    // not find it, instead of a silent split-brain.
+    RegionHealth health() const noexcept;
+
     RegionState state() const noexcept;
     // Writer only: marks the region closed (readers see a clean end of stream).
     void mark_closed() noexcept;
@@ -145,6 +158,8 @@ public:
     struct Impl;  // defined in region.cpp
 
 private:
+    static std::optional<Region> try_create(const Location& where, const RegionSpec& spec,
+                                            const RegionOptions& options);
     explicit Region(std::unique_ptr<Impl> impl) noexcept;
     std::unique_ptr<Impl> impl_;
 };
