@@ -38,6 +38,7 @@
 
 #include "shmrec/detail/channel_geometry.hpp"
 #include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/detail/wait_loop.hpp"
@@ -194,7 +195,10 @@ private:
         // saw one of them).
         version.store(2 * p + 1, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
-        detail::store_words(view_.payload(p), buffer.words, Broadcast<T>::words);
+        SHMREC_FAULT_POINT("broadcast.after_claim");
+        detail::store_words_faultable(view_.payload(p), buffer.words, Broadcast<T>::words,
+                                      "broadcast.mid_payload");
+        SHMREC_FAULT_POINT("broadcast.before_commit");
         // 4. SYNC POINT WRITE: payload. Pairs with the reader's acquire load (a).
         version.store(2 * p + 2, std::memory_order_release);
     }

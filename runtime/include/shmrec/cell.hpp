@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/wait_loop.hpp"
 #include "shmrec/detail/word_copy.hpp"
@@ -166,9 +167,13 @@ public:
         // whose acquire fence (d) follows a load that saw one of them.
         slot.version.store(2 * n - 1, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
-        detail::store_words(view_.payload(n), buffer.words, detail::CellView<T>::words);
+        SHMREC_FAULT_POINT("cell.after_claim");
+        detail::store_words_faultable(view_.payload(n), buffer.words, detail::CellView<T>::words,
+                                      "cell.mid_payload");
+        SHMREC_FAULT_POINT("cell.before_commit");
         // 4. SYNC POINT WRITE: payload. Pairs with the reader's acquire load of the version (b).
         slot.version.store(2 * n, std::memory_order_release);
+        SHMREC_FAULT_POINT("cell.before_publish");
         // 5. Publish. Pairs with the reader's acquire load of `latest` (a).
         view_.control->latest.store(n, std::memory_order_release);
         published_ = n;

@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "shmrec/detail/channel_geometry.hpp"
+#include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/detail/wait_loop.hpp"
@@ -262,11 +263,13 @@ private:
     }
 
     void commit_slot(std::uint64_t position) noexcept {
+        SHMREC_FAULT_POINT("ring.before_commit");
         // SYNC POINT WRITE: payload. Pairs with the consumer's acquire load of seq (a).
         view_.slot(position).seq.store(position + 1, std::memory_order_release);
     }
 
     void publish(std::uint64_t first) noexcept {
+        SHMREC_FAULT_POINT("ring.before_tail");
         auto& ctl = *view_.control;
         // Release: an observer that reads tail sees the slots below it (not the consumer's
         // synchronisation, which is per slot).
@@ -427,6 +430,7 @@ private:
     ReadStatus next_state() const noexcept { return state_of(head_); }
 
     void advance(std::size_t n) noexcept {
+        SHMREC_FAULT_POINT("consume.before_release");
         head_ += n;
         auto& ctl = *view_.control;
         // (c) SYNC POINT WRITE: slot reuse. Pairs with the writer's acquire load of head (1).
