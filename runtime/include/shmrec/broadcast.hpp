@@ -260,14 +260,21 @@ public:
 
     // Waits up to `timeout` for the next record.
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
-        const auto outcome = detail::wait_loop(
-            timeout, wait_, [&] { return available() || closed(); },
-            [&] { return region_.writer_alive(); },
-            [&](std::chrono::nanoseconds slice) { park(slice); });
-        const ReadStatus s = try_read(out);
-        if (s != ReadStatus::empty) return s;
-        return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
-                                                         : ReadStatus::timeout;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            const ReadStatus s = try_read(out);
+            if (s != ReadStatus::empty) return s;
+            if (std::chrono::steady_clock::now() >= deadline) return ReadStatus::timeout;
+            const auto outcome = detail::wait_loop(
+                deadline - std::chrono::steady_clock::now(), wait_,
+                [&] { return available() || closed(); }, [&] { return region_.writer_alive(); },
+                [&](std::chrono::nanoseconds slice) { park(slice); });
+            if (outcome == detail::WaitOutcome::ready) continue;
+            const ReadStatus last = try_read(out);
+            if (last != ReadStatus::empty) return last;
+            return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
+                                                             : ReadStatus::timeout;
+        }
     }
 
     std::uint64_t received() const noexcept { return received_; }
