@@ -1,6 +1,8 @@
 # shmrec: the two commands of the quick start, and a few more.
 #   make demo   install missing Debian packages, build, run memwrite + memread
 #   make test   install missing Debian packages, build, run every test (ctest)
+#   make bench  also install iceoryx + gnuplot, build Release in $(BENCH_DIR), run shmrec-bench
+#               (~2-3 min), write $(BUILD_DIR)/bench/results.json and latency.png
 #   make check  test, then the sanitizer builds, a short fuzz run and a short soak (CI runs this)
 # Nothing here needs more than a fresh Debian 12 with git; run as root (or with sudo).
 
@@ -8,8 +10,10 @@ BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+BENCH_DIR  ?= build-bench
+BENCH_ARGS ?=
 
-.PHONY: all deps configure build demo test check test-asan test-tsan fuzz soak clean
+.PHONY: all deps configure build demo test check test-asan test-tsan fuzz soak bench clean
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
@@ -46,7 +50,37 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	@cd build-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900 -L tsan
 
+# The region-image fuzzer (RELIABILITY C8) for $(FUZZ_SECONDS) s: a clang build of its own, run
+# on a scratch copy of the seed corpus (tests/fuzz/corpus stays clean). Crashes, sanitizer
+# reports and hangs (> 10 s) end it with a non-zero status and an input in build-fuzz/findings.
+fuzz: deps
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DSHMREC_BUILD_FUZZERS=ON -DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target shmrec_region_image_fuzzer
+	@mkdir -p build-fuzz/fuzz-corpus build-fuzz/findings
+	@cp tests/fuzz/corpus/* build-fuzz/fuzz-corpus/
+	@cd build-fuzz && tests/fuzz/shmrec_region_image_fuzzer -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=findings/ fuzz-corpus
+
+# The chaos soak (RELIABILITY R8) for $(SOAK_SECONDS) s: a broadcast writer and two readers
+# restarted at random by kill -9, SIGTERM and SIGSTOP/SIGCONT, checked record by record.
+soak: build
+	@$(BUILD_DIR)/tests/soak/shmrec_soak_driver --seconds $(SOAK_SECONDS) \
+		--peer $(BUILD_DIR)/tests/soak/shmrec_soak_peer
+
 check: test test-asan test-tsan fuzz soak
 
+# The benchmark wants an optimised build of its own; iceoryx and gnuplot are needed only here.
+bench:
+	@tools/install-deps.sh iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev gnuplot-nox
+	@cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHMREC_BUILD_TESTS=OFF \
+		-DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BENCH_DIR) -j $(JOBS) --target shmrec-bench
+	@mkdir -p $(BUILD_DIR)/bench
+	@$(BENCH_DIR)/bench/shmrec-bench --json $(BUILD_DIR)/bench/results.json $(BENCH_ARGS)
+	@gnuplot -e "data='$(BUILD_DIR)/bench/latency.dat'; out='$(BUILD_DIR)/bench/latency.png'" \
+		bench/plot_latency.gp
+	@echo "plot: $(BUILD_DIR)/bench/latency.png"
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz $(BENCH_DIR)

@@ -9,6 +9,7 @@ packages=(
     libboost-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     libcli11-dev libfmt-dev
+    clang libclang-rt-14-dev
     "$@"
 )
 

@@ -392,7 +392,9 @@ static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role 
                                 size, sizeof(detail::RegionHeader)));
     }
     if (where.backing == Backing::file) {
-        impl->open_file_mapping(role != Role::reader ? bip::read_write : bip::read_only);
+        // Read-write for every role: a reader maps its board page writable from this handle
+        // (its view of the records is still mapped read-only below).
+        impl->open_file_mapping(bip::read_write);
     }
     const bool writable = role != Role::reader;
     impl->map(writable ? bip::read_write : bip::read_only);

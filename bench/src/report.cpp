@@ -1,0 +1,296 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace bench {
+namespace {
+
+// 1234567 -> "1.23M"; keeps three significant digits.
+std::string si(double v) {
+    const char* suffix[] = {"", "k", "M", "G", "T"};
+    int i = 0;
+    while (std::fabs(v) >= 1000 && i < 4) {
+        v /= 1000;
+        ++i;
+    }
+    if (std::fabs(v) >= 100) return fmt::format("{:.0f}{}", v, suffix[i]);
+    if (std::fabs(v) >= 10) return fmt::format("{:.1f}{}", v, suffix[i]);
+    return fmt::format("{:.2f}{}", v, suffix[i]);
+}
+std::string ns(double v) { return v >= 10000 ? fmt::format("{:.1f}µs", v / 1000) : fmt::format("{:.0f}", v); }
+std::string ratio(double v) { return v >= 100 ? fmt::format("{:.0f}x", v) : fmt::format("{:.2f}x", v); }
+
+// "median [min–max]"
+template <class F>
+std::string range(const Figure* f, F fmt_one) {
+    if (f == nullptr) return "-";
+    return fmt::format("{} [{}–{}]", fmt_one(f->value.median), fmt_one(f->value.min),
+                       fmt_one(f->value.max));
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", c);
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    return fmt::format("{:.6g}", v);
+}
+
+// Width of a string as printed (UTF-8 code points).
+std::size_t width(const std::string& s) {
+    return static_cast<std::size_t>(
+        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
+}
+std::string pad(const std::string& s, std::size_t w) {
+    const std::size_t n = width(s);
+    return n >= w ? s : s + std::string(w - n, ' ');
+}
+
+void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
+    std::string line;
+    for (std::size_t i = 0; i < cells.size(); ++i) line += pad(cells[i], widths[i]) + "  ";
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print("{}\n", line);
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    if (rows.empty()) return;
+    std::vector<std::size_t> widths(rows[0].size(), 0);
+    for (const auto& r : rows) {
+        for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
+    }
+    print_row(rows[0], widths);
+    std::size_t total = 0;
+    for (auto w : widths) total += w + 2;
+    fmt::print("{}\n", std::string(total - 2, '-'));
+    for (std::size_t i = 1; i < rows.size(); ++i) print_row(rows[i], widths);
+}
+
+Summary divide(const Summary& a, const Summary& b) {
+    // Ratio of medians, with the widest range the two spreads allow.
+    return {a.median / b.median, a.min / b.max, a.max / b.min};
+}
+
+}  // namespace
+
+void Report::add(std::string case_name, std::string metric, Summary value, std::string unit) {
+    figures_.push_back({std::move(case_name), std::move(metric), value, std::move(unit)});
+}
+
+const Figure* Report::find(const std::string& case_name, const std::string& metric) const {
+    for (const auto& f : figures_) {
+        if (f.case_name == case_name && f.metric == metric) return &f;
+    }
+    return nullptr;
+}
+
+void Report::derive_ratios(const std::vector<CaseInfo>& cases) {
+    const Figure* best_rtt = nullptr;
+    const Figure* best_tp = nullptr;
+    for (const auto& c : cases) {
+        if (c.group != "peer" || !c.skipped.empty()) continue;
+        if (const auto* f = find(c.name, "rtt_p50"); f && (!best_rtt || f->value.median < best_rtt->value.median)) {
+            best_rtt = f;
+        }
+        if (const auto* f = find(c.name, "throughput"); f && (!best_tp || f->value.median > best_tp->value.median)) {
+            best_tp = f;
+        }
+    }
+    const Figure* mq = nullptr;
+    for (const char* name : {"mq-block", "mq-spin"}) {
+        if (const auto* f = find(name, "throughput"); f && (!mq || f->value.median > mq->value.median)) mq = f;
+    }
+    const Figure* iox = find("iceoryx", "throughput");
+    // Copy what we need first: add() may reallocate figures_.
+    struct Pending {
+        std::string c, m;
+        Summary v;
+        std::string u;
+    };
+    std::vector<Pending> pending;
+    for (const auto& c : cases) {
+        if (c.group != "shmrec" || !c.skipped.empty()) continue;
+        const Figure* rtt = find(c.name, "rtt_p50");
+        const Figure* tp = find(c.name, "throughput");
+        if (rtt && best_rtt) {
+            pending.push_back({c.name, "rtt_p50_speedup_vs_best_peer", divide(best_rtt->value, rtt->value),
+                               "x (" + best_rtt->case_name + ")"});
+        }
+        if (tp && best_tp) {
+            pending.push_back({c.name, "throughput_vs_best_peer", divide(tp->value, best_tp->value),
+                               "x (" + best_tp->case_name + ")"});
+        }
+        if (tp && mq) pending.push_back({c.name, "throughput_vs_mq", divide(tp->value, mq->value), "x (" + mq->case_name + ")"});
+        if (tp && iox) pending.push_back({c.name, "throughput_vs_iceoryx", divide(tp->value, iox->value), "x"});
+    }
+    for (auto& p : pending) add(p.c, p.m, p.v, p.u);
+}
+
+void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const {
+    fmt::print("\nshmrec-bench — {} ; processes pinned to CPU {} (driver) and CPU {} (peer)\n",
+               run.machine, run.cpu_a, run.cpu_b);
+    fmt::print("{} repetitions per case, {} round trips per latency run, {:.0f} ms per throughput run; "
+               "every figure is median [min–max] over the repetitions. Run took {:.0f} s.\n",
+               run.reps, run.latency_samples, run.throughput_ms, run.seconds);
+    fmt::print("Latency ratios divide each repetition's percentile by the same percentile of its own floor,\n"
+               "measured right before and right after it (mean of the two).\n");
+
+    fmt::print("\n== Physical floors (all measurements of the run) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{{"floor", "p50 ns", "p99 ns", "p99.9 ns"}};
+        for (const auto& [name, label] : {std::pair{"floor-cacheline", "two cache lines, round trip"},
+                                          std::pair{"floor-futex", "bare futex wake, round trip"}}) {
+            rows.push_back({label, range(find(name, "rtt_p50"), ns), range(find(name, "rtt_p99"), ns),
+                            range(find(name, "rtt_p999"), ns)});
+        }
+        print_table(rows);
+        if (const auto* f = find("memcpy-65536", "bytes_per_s")) {
+            fmt::print("memcpy, 64 KiB blocks over 1 MiB: {} B/s\n", range(f, si));
+        }
+    }
+
+    fmt::print("\n== Round-trip latency (ns; A sends a 32-byte school.Student, B echoes it) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{
+            {"case", "p50", "p99", "p99.9", "floor", "floor p50", "p50/floor", "p99/floor", "p99.9/floor"}};
+        for (const auto& c : cases) {
+            if (c.group == "sweep" || !c.latency) continue;
+            if (!c.skipped.empty()) {
+                rows.push_back({c.label, "skipped: " + c.skipped, "", "", "", "", "", "", ""});
+                continue;
+            }
+            rows.push_back({c.label, range(find(c.name, "rtt_p50"), ns), range(find(c.name, "rtt_p99"), ns),
+                            range(find(c.name, "rtt_p999"), ns), c.floor,
+                            range(find(c.name, "floor_p50"), ns), range(find(c.name, "rtt_p50_vs_floor"), ratio),
+                            range(find(c.name, "rtt_p99_vs_floor"), ratio),
+                            range(find(c.name, "rtt_p999_vs_floor"), ratio)});
+        }
+        print_table(rows);
+    }
+
+    fmt::print("\n== Throughput (records/s, one writer → one reader, 32-byte records) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{{"case", "records/s", "notes"}};
+        for (const auto& c : cases) {
+            if (c.group == "sweep") continue;
+            if (!c.skipped.empty()) {
+                rows.push_back({c.label, "skipped", c.skipped});
+                continue;
+            }
+            std::string note = c.group == "shmrec" ? "batches of 64 (write span / read up to 64)" : "one record per call";
+            if (c.name == "broadcast") note = "publish batches of 64, read one at a time";
+            if (const auto* lost = find(c.name, "lost")) {
+                note += fmt::format("; lost {} per run", range(lost, si));
+            }
+            rows.push_back({c.label, range(find(c.name, "throughput"), si), note});
+            if (!c.variant.empty()) {
+                rows.push_back({"  same, " + c.variant, range(find(c.name, "throughput_1"), si), ""});
+            }
+        }
+        print_table(rows);
+    }
+
+    fmt::print("\n== Record-size sweep (ring, busy_spin, batches; memcpy: one core, same block size and footprint) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{{"record", "ring B/s", "ring records/s", "memcpy B/s", "ring/memcpy"}};
+        for (const auto& c : cases) {
+            if (c.group != "sweep") continue;
+            rows.push_back({fmt::format("{} B", c.record_size), range(find(c.name, "bytes_per_s"), si),
+                            range(find(c.name, "throughput"), si), range(find(c.name, "memcpy_bytes_per_s"), si),
+                            range(find(c.name, "vs_memcpy"), ratio)});
+        }
+        print_table(rows);
+    }
+
+    fmt::print("\n== Ratios (latency: best peer p50 / ours = speed-up; throughput: ours / peer) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{
+            {"shmrec case", "p50 vs floor", "p50 speed-up vs best peer", "tp vs best peer", "tp vs message_queue", "tp vs iceoryx"}};
+        for (const auto& c : cases) {
+            if (c.group != "shmrec" || !c.skipped.empty()) continue;
+            auto with_ref = [&](const char* metric) {
+                const auto* f = find(c.name, metric);
+                if (!f) return std::string("-");
+                std::string ref = f->unit.size() > 1 ? f->unit.substr(1) : "";
+                return range(f, ratio) + ref;
+            };
+            rows.push_back({c.label, range(find(c.name, "rtt_p50_vs_floor"), ratio) + " (" + c.floor + ")",
+                            with_ref("rtt_p50_speedup_vs_best_peer"), with_ref("throughput_vs_best_peer"),
+                            with_ref("throughput_vs_mq"), with_ref("throughput_vs_iceoryx")});
+        }
+        print_table(rows);
+    }
+
+    fmt::print("\n== Targets (read, not asserted; judged on the medians) ==\n");
+    struct Target {
+        std::string what;
+        const Figure* f;
+        double limit;
+        bool at_most;
+    };
+    const std::vector<Target> targets{
+        {"ring (busy_spin) round-trip p50 ≤ 1.3x the two-cache-line floor", find("ring-spin", "rtt_p50_vs_floor"), 1.3, true},
+        {"ring (busy_spin) throughput ≥ 10x Boost message_queue", find("ring-spin", "throughput_vs_mq"), 10, false},
+        {"ring (busy_spin) throughput ≥ 30x iceoryx", find("ring-spin", "throughput_vs_iceoryx"), 30, false},
+        {"ring (futex) round-trip p50 ≤ 1.2x the bare futex ping-pong", find("ring-futex", "rtt_p50_vs_floor"), 1.2, true},
+        {"64 KiB records ≥ 0.6x memcpy bandwidth", find("sweep-65536", "vs_memcpy"), 0.6, false},
+    };
+    int met = 0;
+    for (const auto& t : targets) {
+        if (t.f == nullptr) {
+            fmt::print("  [ n/a ]  {}  (not measured in this run)\n", t.what);
+            continue;
+        }
+        const bool ok = t.at_most ? t.f->value.median <= t.limit : t.f->value.median >= t.limit;
+        const bool all = t.at_most ? t.f->value.max <= t.limit : t.f->value.min >= t.limit;
+        met += ok;
+        fmt::print("  [{}]  {}: {}{}\n", ok ? " MET " : "NOT MET", t.what, range(t.f, ratio),
+                   ok && !all ? "  (not in every repetition)" : "");
+    }
+    fmt::print("  {} of {} targets met.\n", met, targets.size());
+}
+
+void Report::write_json(const std::string& path) const {
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    out << "[\n";
+    for (std::size_t i = 0; i < figures_.size(); ++i) {
+        const auto& f = figures_[i];
+        out << fmt::format(
+            R"(  {{"case": "{}", "metric": "{}", "median": {}, "min": {}, "max": {}, "unit": "{}"}}{})",
+            json_escape(f.case_name), json_escape(f.metric), json_number(f.value.median),
+            json_number(f.value.min), json_number(f.value.max), json_escape(f.unit),
+            i + 1 < figures_.size() ? ",\n" : "\n");
+    }
+    out << "]\n";
+}
+
+void write_plot_data(const std::string& path,
+                     const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& curves) {
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    out << "# shmrec-bench round-trip latency percentiles: one block per case (gnuplot index).\n"
+           "# First line of a block: the case's title; then: percentile (0..1), latency (ns).\n";
+    for (const auto& [title, sorted] : curves) {
+        out << '"' << title << "\" \"\"\n";
+        for (const auto& [q, v] : tail_points(sorted)) out << fmt::format("{:.6f} {:.0f}\n", q, v);
+        out << "\n\n";
+    }
+}
+
+}  // namespace bench
