@@ -266,7 +266,7 @@ public:
             if (s != ReadStatus::empty) return s;
             if (std::chrono::steady_clock::now() >= deadline) return ReadStatus::timeout;
             const auto outcome = detail::wait_loop(
-                deadline - std::chrono::steady_clock::now(), wait_,
+                deadline - std::chrono::steady_clock::now(), wait_, liveness_,
                 [&] { return available() || closed(); }, [&] { return region_.writer_alive(); },
                 [&](std::chrono::nanoseconds slice) { park(slice); });
             if (outcome == detail::WaitOutcome::ready) continue;

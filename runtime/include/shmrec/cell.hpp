@@ -272,7 +272,7 @@ public:
     [[nodiscard]] WaitStatus wait_for_change(std::chrono::nanoseconds timeout,
                                              const WaitOptions& options = {}) noexcept {
         const auto outcome = detail::wait_loop(
-            timeout, options, [&] { return has_update() || closed(); },
+            timeout, options, liveness_, [&] { return has_update() || closed(); },
             [&] { return writer_alive(); }, [&](std::chrono::nanoseconds slice) { park(slice); });
         // A record published before the writer closed or died is still news.
         if (has_update()) return WaitStatus::changed;
@@ -307,6 +307,7 @@ private:
 
     Region region_;
     detail::CellView<T> view_;
+    detail::LivenessClock liveness_;
     std::uint64_t seen_ = 0;
 };
 

@@ -198,7 +198,7 @@ public:
             return ctl.head.load(std::memory_order_acquire) == tail_;
         };
         const auto outcome = detail::wait_loop(
-            timeout, wait_, drained, [&] { return !consumer_gone(); },
+            timeout, wait_, liveness_, drained, [&] { return !consumer_gone(); },
             [&](std::chrono::nanoseconds slice) { park_on_head(slice, 0); });
         switch (outcome) {
             case detail::WaitOutcome::ready: return WriteStatus::ok;
@@ -313,7 +313,8 @@ private:
 
     WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
         const auto outcome = detail::wait_loop(
-            timeout, wait_, [&] { return room(1) != 0; }, [&] { return !consumer_gone(); },
+            timeout, wait_, liveness_, [&] { return room(1) != 0; },
+            [&] { return !consumer_gone(); },
             [&](std::chrono::nanoseconds slice) { park_on_head(slice, view_.capacity()); });
         switch (outcome) {
             case detail::WaitOutcome::ready: return WriteStatus::ok;
@@ -457,7 +458,8 @@ private:
     ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
         auto& ctl = *view_.control;
         const auto outcome = detail::wait_loop(
-            timeout, wait_, [&] { return next_state() != ReadStatus::empty || closed(); },
+            timeout, wait_, liveness_,
+            [&] { return next_state() != ReadStatus::empty || closed(); },
             [&] { return region_.writer_alive(); },
             [&](std::chrono::nanoseconds slice) {
                 // Dekker pair with the writer's publish(): register, then re-check the slot.

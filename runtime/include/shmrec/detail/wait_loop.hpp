@@ -12,46 +12,49 @@
 
 namespace shmrec::detail {
 
-// Rate limit for liveness checks on the try_ paths: a syscall at most once per interval.
+// When a handle next looks at its peer's liveness lock (a system call): at most once per
+// interval, across all the handle's calls, so neither a stream of short waits nor a polling
+// try_ loop makes it more often, and none of them goes longer without it.
 class LivenessClock {
 public:
-    bool due(std::chrono::milliseconds interval) noexcept {
-        const auto now = std::chrono::steady_clock::now();
+    using Clock = std::chrono::steady_clock;
+
+    // True (and re-armed) when a check is due at `now`.
+    bool due(Clock::time_point now, std::chrono::milliseconds interval) noexcept {
         if (now < next_) return false;
         next_ = now + interval;
         return true;
     }
+    bool due(std::chrono::milliseconds interval) noexcept { return due(Clock::now(), interval); }
+    Clock::time_point next() const noexcept { return next_; }
 
 private:
-    std::chrono::steady_clock::time_point next_{};
+    Clock::time_point next_{};  // the epoch: the first call checks
 };
 
 enum class WaitOutcome : std::uint8_t { ready, timeout, peer_gone };
 
 // ready():      cheap check of the condition (shared-memory loads only)
-// peer_alive(): false once the peer is gone for good (dead or closed); may make a syscall
+// peer_alive(): false once the peer is gone for good (dead or closed); a system call, made
+//               when `liveness` says one is due
 // park(slice):  register as a waiter, re-check, sleep on the futex at most `slice`
 template <class Ready, class PeerAlive, class Park>
-WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& options, Ready&& ready,
-                      PeerAlive&& peer_alive, Park&& park) {
-    using Clock = std::chrono::steady_clock;
+WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& options,
+                      LivenessClock& liveness, Ready&& ready, PeerAlive&& peer_alive,
+                      Park&& park) {
+    using Clock = LivenessClock::Clock;
     for (std::uint32_t i = 0; i < options.spin_iterations; ++i) {
         if (ready()) return WaitOutcome::ready;
         cpu_relax();
     }
-    const auto start = Clock::now();
-    const auto deadline = start + timeout;
-    // The first liveness check comes one interval in: a wait that ends sooner costs no
-    // syscall, and the bound on noticing a dead peer stays one interval.
-    auto next_liveness_check = start + options.liveness_interval;
+    const auto deadline = Clock::now() + timeout;
     for (;;) {
         if (ready()) return WaitOutcome::ready;
         const auto now = Clock::now();
-        if (now >= next_liveness_check) {
-            // Check the condition once more after the peer's death: what it published last
-            // still counts.
-            if (!peer_alive()) return ready() ? WaitOutcome::ready : WaitOutcome::peer_gone;
-            next_liveness_check = now + options.liveness_interval;
+        // Check the condition once more after the peer's death: what it published last
+        // still counts.
+        if (liveness.due(now, options.liveness_interval) && !peer_alive()) {
+            return ready() ? WaitOutcome::ready : WaitOutcome::peer_gone;
         }
         if (now >= deadline) return WaitOutcome::timeout;
         switch (options.strategy) {
@@ -60,7 +63,7 @@ WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& optio
                 break;
             case WaitStrategy::spin_yield: ::sched_yield(); break;
             case WaitStrategy::futex:
-                park(std::min(deadline, next_liveness_check) - now);
+                park(std::min(deadline, liveness.next()) - now);
                 break;
         }
     }
