@@ -118,6 +118,33 @@ void preallocate(int fd, std::uint64_t size, const Location& where) {
     throw_errno(code_for_errno(rc), where, "posix_fallocate", rc);
 }
 
+// The name is taken and was not stale: say precisely by what.
+[[noreturn]] void throw_existing(const Location& where) {
+    const std::string shown = display_name(where);
+    const int fd = where.backing == Backing::memory
+                       ? ::shm_open(("/" + where.name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
+                       : ::open(where.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{} is taken by a symbolic link; refusing to follow it", shown));
+    }
+    if (fd >= 0) {
+        struct stat st {};
+        const bool ok = ::fstat(fd, &st) == 0;
+        ::close(fd);
+        if (ok && (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid())) {
+            throw Error(ErrorCode::untrusted_region, where.name,
+                        fmt::format("{} is taken by a file that is not ours (owner uid {}, "
+                                    "mode {:04o})",
+                                    shown, st.st_uid, st.st_mode & 07777));
+        }
+    }
+    throw Error(ErrorCode::already_exists, where.name,
+                fmt::format("{} already exists and is in use (open it instead, or stop its "
+                            "users first)",
+                            shown));
+}
+
 }  // namespace
 
 void validate_location(const Location& where) {
@@ -242,10 +269,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     if (detail::remove_if_stale(where, options.init_timeout)) {
         if (auto region = try_create(where, spec, options)) return std::move(*region);
     }
-    throw Error(ErrorCode::already_exists, where.name,
-                fmt::format("{} already exists and is in use (open it instead, or stop its "
-                            "users first)",
-                            display_name(where)));
+    throw_existing(where);
 }
 
 std::optional<Region> Region::try_create(const Location& where, const RegionSpec& spec,

@@ -331,7 +331,7 @@ private:
         };
         // Acquire (Region::state) pairs with the writer's release in mark_closed.
         if (closed()) return complete() ? ReadStatus::ok : ReadStatus::closed;
-        if (liveness_.due(wait_.liveness_interval) && !region_.writer_alive()) {
+        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return region_.writer_alive(); })) {
             return complete() ? ReadStatus::ok : ReadStatus::writer_gone;
         }
         return ReadStatus::empty;

@@ -291,7 +291,7 @@ private:
     }
 
     WriteStatus full_status() noexcept {
-        if (liveness_.due(wait_.liveness_interval) && consumer_gone()) {
+        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return !consumer_gone(); })) {
             return WriteStatus::reader_gone;
         }
         return WriteStatus::full;
@@ -449,7 +449,7 @@ private:
         // Acquire (in Region::state) pairs with the writer's release in mark_closed: every
         // record written before closing is visible to the re-check.
         if (closed()) return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::closed;
-        if (liveness_.due(wait_.liveness_interval) && !region_.writer_alive()) {
+        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return region_.writer_alive(); })) {
             return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::writer_gone;
         }
         return ReadStatus::empty;

@@ -14,22 +14,30 @@ namespace shmrec::detail {
 
 // When a handle next looks at its peer's liveness lock (a system call): at most once per
 // interval, across all the handle's calls, so neither a stream of short waits nor a polling
-// try_ loop makes it more often, and none of them goes longer without it.
+// try_ loop makes it more often, and none of them goes longer without it. Once a check found
+// the peer gone, every later call checks again (cheap, and it notices a new peer taking over),
+// so a handle never reports "alive, nothing new" about a peer it knows is dead.
 class LivenessClock {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // True (and re-armed) when a check is due at `now`.
-    bool due(Clock::time_point now, std::chrono::milliseconds interval) noexcept {
-        if (now < next_) return false;
+    // Runs `alive()` if a check is due at `now`; returns false when the peer is gone.
+    template <class Alive>
+    bool peer_alive(Clock::time_point now, std::chrono::milliseconds interval, Alive&& alive) {
+        if (!gone_ && now < next_) return true;
         next_ = now + interval;
-        return true;
+        gone_ = !alive();
+        return !gone_;
     }
-    bool due(std::chrono::milliseconds interval) noexcept { return due(Clock::now(), interval); }
+    template <class Alive>
+    bool peer_alive(std::chrono::milliseconds interval, Alive&& alive) {
+        return peer_alive(Clock::now(), interval, alive);
+    }
     Clock::time_point next() const noexcept { return next_; }
 
 private:
     Clock::time_point next_{};  // the epoch: the first call checks
+    bool gone_ = false;
 };
 
 enum class WaitOutcome : std::uint8_t { ready, timeout, peer_gone };
@@ -53,7 +61,7 @@ WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& optio
         const auto now = Clock::now();
         // Check the condition once more after the peer's death: what it published last
         // still counts.
-        if (liveness.due(now, options.liveness_interval) && !peer_alive()) {
+        if (!liveness.peer_alive(now, options.liveness_interval, peer_alive)) {
             return ready() ? WaitOutcome::ready : WaitOutcome::peer_gone;
         }
         if (now >= deadline) return WaitOutcome::timeout;

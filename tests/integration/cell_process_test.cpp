@@ -1,0 +1,353 @@
+// Cell<T> between real processes (RELIABILITY B1-B3, L2, L3): no torn or out-of-order record
+// under a writer publishing flat out, cross-process futex wake-ups within a bound and without
+// lost wake-ups, and the three ends of a writer: killed (writer_gone), stopped (still alive:
+// timeout), closed (closed).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checked_record.hpp"
+#include "peer_process.hpp"
+#include "printers.hpp"
+#include "shmrec/cell.hpp"
+#include "test_names.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec::CellRead;
+using shmrec::WaitStatus;
+using shmrec_test::Checked;
+using shmrec_test::make_checked;
+using shmrec_test::PeerProcess;
+using Clock = std::chrono::steady_clock;
+using CheckedCell = shmrec::Cell<Checked>;
+
+std::uint64_t monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+double ms(std::uint64_t ns) {
+    return static_cast<double>(ns) / 1e6;
+}
+
+template <class Duration>
+double ms(Duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// Runs `action` on a thread once `reader` sleeps in wait_for_change (registered on the reader
+// board): the wake-up, not a poll that happened to come after the event, ends the wait.
+template <class Reader, class Action>
+std::thread when_waiting(const Reader& reader, Action action) {
+    return std::thread([&reader, action] {
+        const auto give_up = Clock::now() + 10s;
+        while (reader.region().board().waiters.load() == 0 && Clock::now() < give_up) {
+            std::this_thread::yield();
+        }
+        action();
+    });
+}
+
+class CellProcessTest : public shmrec_test::RegionFixture {
+  protected:
+    // A sleep-writer peer that created `region` and is waiting for commands.
+    static std::unique_ptr<PeerProcess> start_sleep_writer(const std::string& region) {
+        auto peer = std::make_unique<PeerProcess>(
+            std::vector<std::string>{"sleep-writer", "--name", region});
+        EXPECT_EQ(peer->read_line(), "ready");
+        return peer;
+    }
+
+    static void command(PeerProcess& peer, const std::string& line) {
+        peer.send(line);
+        EXPECT_EQ(peer.read_line(), "ok") << "peer did not acknowledge '" << line << "'";
+    }
+};
+
+TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) {
+    constexpr std::uint64_t count = 1'000'000;
+    const auto n = name();
+    PeerProcess writer({"cell-writer", "--name", n, "--count", std::to_string(count)});
+    ASSERT_EQ(writer.read_line(), "ready");
+    auto reader = CheckedCell::reader(n);
+
+    std::uint64_t last = 0, distinct = 0, reads = 0, torn = 0, backwards = 0, contended = 0;
+    std::uint64_t first_bad = 0;
+    bool writer_died = false;
+    writer.send("go");
+    const auto start = Clock::now();
+    const auto give_up = start + 60s;
+    for (std::uint64_t polls = 0;; ++polls) {
+        // Closed is read before the record: once it is seen, this read is after the last publish.
+        const bool closed = reader.closed();
+        Checked rec{};
+        const auto r = reader.read(rec);
+        if (r == CellRead::ok) {
+            ++reads;
+            if (!shmrec_test::checksum_ok(rec) || !shmrec_test::matches_seq(rec)) {
+                if (torn++ == 0) first_bad = rec.seq;
+            } else {
+                if (rec.seq < last) ++backwards;
+                if (rec.seq > last) ++distinct;
+                last = std::max(last, rec.seq);
+            }
+        } else if (r == CellRead::contended) {
+            ++contended;
+        } else {
+            ASSERT_EQ(r, CellRead::empty) << "read() said " << shmrec::to_string(r);
+        }
+        if (closed) break;
+        if (polls % 4096 == 0 && (!reader.writer_alive() || Clock::now() > give_up)) {
+            writer_died = !reader.closed();
+            if (writer_died) break;
+        }
+    }
+    const auto elapsed = Clock::now() - start;
+    const auto done = writer.read_line();
+    EXPECT_EQ(writer.wait_exit(), 0);
+
+    ASSERT_FALSE(writer_died) << "the writer died or the test gave up before the cell closed";
+    EXPECT_EQ(torn, 0u) << "torn records; first with seq " << first_bad;
+    EXPECT_EQ(backwards, 0u) << "seq went backwards";
+    EXPECT_EQ(last, count) << "the read after the writer closed must see the last record";
+    ASSERT_TRUE(done.has_value() && done->rfind("done ", 0) == 0) << done.value_or("(nothing)");
+    const double writer_ms = std::stod(done->substr(5)) / 1e6;
+    std::cout << "[          ] " << count << " records published in " << writer_ms
+              << " ms; reader: " << ms(elapsed) << " ms, " << reads << " reads, " << distinct
+              << " distinct records, " << contended << " contended\n";
+    RecordProperty("writer_ms", std::to_string(writer_ms));
+    RecordProperty("distinct_records_seen", std::to_string(distinct));
+    RecordProperty("reads", std::to_string(reads));
+}
+
+TEST_F(CellProcessTest, ReaderInAnotherProcessSeesIntactRecordsEndingWithTheLast) {
+    constexpr std::uint64_t count = 200'000;
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    PeerProcess reader({"cell-reader", "--name", n, "--expect", std::to_string(count)});
+    ASSERT_EQ(reader.read_line(), "ready");
+    for (std::uint64_t seq = 1; seq <= count; ++seq) writer.publish(make_checked(seq));
+    writer.close();
+    const auto seen = reader.read_line(30s);
+    EXPECT_EQ(reader.wait_exit(), 0) << "the peer found a torn, reordered or missing record";
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(seen->substr(seen->find(" last ")), " last " + std::to_string(count));
+    std::cout << "[          ] peer reader: " << *seen << '\n';
+}
+
+TEST_F(CellProcessTest, BlockedReaderWakesPromptlyWhenAnotherProcessPublishes) {
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    auto reader = CheckedCell::reader(n);
+    constexpr int rounds = 5;
+    shmrec::WaitOptions options;
+    // The liveness check also ends each futex sleep (every 50 ms by default), which would hide
+    // a missing wake-up behind a short delay: make it rare, so only the wake-up can end the wait.
+    options.liveness_interval = 10s;
+    std::vector<double> latencies;
+    for (int round = 1; round <= rounds; ++round) {
+        SCOPED_TRACE(round);
+        // The peer sleeps 200 ms, then publishes a record stamped with CLOCK_MONOTONIC.
+        writer->send("publish-stamped " + std::to_string(round) + " 200");
+        const auto start = Clock::now();
+        const auto status = reader.wait_for_change(5s, options);
+        const std::uint64_t woke = monotonic_ns();
+        const auto waited = Clock::now() - start;
+        ASSERT_EQ(status, WaitStatus::changed);
+        EXPECT_GE(waited, 190ms) << "the reader did not actually block";
+        Checked rec{};
+        ASSERT_EQ(reader.read(rec), CellRead::ok);
+        ASSERT_EQ(rec.seq, static_cast<std::uint64_t>(round));
+        ASSERT_TRUE(shmrec_test::checksum_ok(rec));
+        ASSERT_LE(rec.b, woke);
+        latencies.push_back(ms(woke - rec.b));
+        EXPECT_LT(latencies.back(), 100.0) << "wake-up latency after the publish, ms";
+        EXPECT_EQ(writer->read_line(), "ok");
+    }
+    command(*writer, "exit");
+    EXPECT_EQ(writer->wait_exit(), 0);
+    std::sort(latencies.begin(), latencies.end());
+    std::cout << "[          ] wake latency after publish: min " << latencies.front()
+              << " ms, median " << latencies[latencies.size() / 2] << " ms, max "
+              << latencies.back() << " ms\n";
+    RecordProperty("wake_latency_max_ms", std::to_string(latencies.back()));
+}
+
+TEST_F(CellProcessTest, PingPongThroughTwoCellsNeverLosesAWakeUp) {
+    constexpr std::uint64_t count = 1000;
+    const auto ping_name = name("ping");
+    const auto pong_name = name("pong");
+    auto ping = CheckedCell::writer(ping_name);
+    PeerProcess peer(
+        {"pong", "--ping", ping_name, "--pong", pong_name, "--count", std::to_string(count)});
+    ASSERT_EQ(peer.read_line(), "ready");
+    auto pong = CheckedCell::reader(pong_name);
+
+    shmrec::WaitOptions options;
+    // Liveness checks also bound each futex sleep; make them rare so that a lost wake-up
+    // shows up as a 1 s timeout instead of a 50 ms hiccup.
+    options.liveness_interval = 10s;
+    std::uint64_t timeouts = 0;
+    std::vector<double> round_trips;
+    round_trips.reserve(count);
+    for (std::uint64_t i = 1; i <= count; ++i) {
+        const auto start = Clock::now();
+        ping.publish(make_checked(i));
+        WaitStatus status;
+        while ((status = pong.wait_for_change(1s, options)) == WaitStatus::timeout) {
+            if (++timeouts > 5) break;
+        }
+        ASSERT_EQ(status, WaitStatus::changed) << "round " << i;
+        round_trips.push_back(ms(Clock::now() - start));
+        Checked rec{};
+        ASSERT_EQ(pong.read(rec), CellRead::ok);
+        ASSERT_EQ(rec.seq, i);
+        ASSERT_TRUE(shmrec_test::matches_seq(rec));
+    }
+    const auto peer_says = peer.read_line();
+    EXPECT_EQ(peer.wait_exit(), 0) << "the peer hit timeouts or saw a bad record";
+    EXPECT_EQ(peer_says, "timeouts 0");
+    EXPECT_EQ(timeouts, 0u) << "this side's waits timed out";
+    std::sort(round_trips.begin(), round_trips.end());
+    std::cout << "[          ] " << count << " round trips: median "
+              << round_trips[round_trips.size() / 2] << " ms, p99 "
+              << round_trips[round_trips.size() * 99 / 100] << " ms, max " << round_trips.back()
+              << " ms\n";
+}
+
+TEST_F(CellProcessTest, KilledWriterIsReportedAsWriterGoneAndItsLastRecordStays) {
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    command(*writer, "publish 1");
+    auto reader = CheckedCell::reader(n);
+    ASSERT_EQ(reader.try_read().value().seq, 1u);
+    ASSERT_TRUE(reader.writer_alive());
+
+    std::atomic<std::int64_t> killed_at{0};
+    auto killer = when_waiting(reader, [&] {
+        killed_at = Clock::now().time_since_epoch().count();
+        writer->signal(SIGKILL);
+    });
+    const auto status = reader.wait_for_change(5s);
+    const auto returned = Clock::now();
+    killer.join();
+    EXPECT_EQ(status, WaitStatus::writer_gone);
+    const auto after_kill = returned - Clock::time_point(Clock::duration(killed_at.load()));
+    EXPECT_LT(after_kill, 500ms) << "liveness_interval is 50 ms by default";
+    EXPECT_EQ(writer->wait_exit(), 128 + SIGKILL);
+    std::cout << "[          ] writer_gone " << ms(after_kill) << " ms after SIGKILL\n";
+
+    // What was published before the kill is still there, and the cell is not `closed`.
+    EXPECT_FALSE(reader.writer_alive());
+    EXPECT_FALSE(reader.closed());
+    Checked rec{};
+    ASSERT_EQ(reader.read(rec), CellRead::ok);
+    EXPECT_EQ(rec.seq, 1u);
+    EXPECT_TRUE(shmrec_test::matches_seq(rec));
+
+    // A new writer takes over without any manual cleanup and continues the count.
+    auto successor = CheckedCell::writer(n, shmrec::OpenMode::open_only);
+    EXPECT_EQ(successor.published(), 1u);
+    successor.publish(make_checked(2));
+    EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::changed);
+    EXPECT_EQ(reader.try_read().value().seq, 2u);
+    EXPECT_TRUE(reader.writer_alive());
+}
+
+TEST_F(CellProcessTest, WaitRightAfterWriterGoneStillReportsWriterGone) {
+    // Once a handle has seen its writer dead, a following short wait must not report `timeout`
+    // (which means "the writer is alive, nothing new yet") just because the next liveness check
+    // is not due.
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    command(*writer, "publish 1");
+    auto reader = CheckedCell::reader(n);
+    ASSERT_EQ(reader.try_read().value().seq, 1u);
+    writer->signal(SIGKILL);
+    ASSERT_EQ(writer->wait_exit(), 128 + SIGKILL);  // reaped: its lock is released
+    ASSERT_FALSE(reader.writer_alive());
+    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::writer_gone);
+    for (const auto timeout : {0ms, 10ms, 10ms}) {
+        SCOPED_TRACE(timeout.count());
+        EXPECT_EQ(reader.wait_for_change(timeout), WaitStatus::writer_gone);
+    }
+}
+
+TEST_F(CellProcessTest, StoppedWriterIsStillAliveAndRecordsFlowAfterItContinues) {
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    command(*writer, "publish 1");
+    auto reader = CheckedCell::reader(n);
+    ASSERT_EQ(reader.try_read().value().seq, 1u);
+
+    writer->signal(SIGSTOP);
+    ASSERT_TRUE(WIFSTOPPED(writer->wait_for(WUNTRACED)));
+    EXPECT_TRUE(reader.writer_alive()) << "a stopped writer holds its liveness lock";
+    const auto start = Clock::now();
+    EXPECT_EQ(reader.wait_for_change(300ms), WaitStatus::timeout) << "not writer_gone";
+    EXPECT_GE(Clock::now() - start, 300ms);
+    EXPECT_TRUE(reader.writer_alive());
+
+    writer->signal(SIGCONT);
+    ASSERT_TRUE(WIFCONTINUED(writer->wait_for(WCONTINUED)));
+    command(*writer, "publish 2");
+    EXPECT_EQ(reader.wait_for_change(2s), WaitStatus::changed);
+    Checked rec{};
+    ASSERT_EQ(reader.read(rec), CellRead::ok);
+    EXPECT_EQ(rec.seq, 2u);
+    EXPECT_TRUE(shmrec_test::matches_seq(rec));
+    command(*writer, "exit");
+    EXPECT_EQ(writer->wait_exit(), 0);
+}
+
+TEST_F(CellProcessTest, WriterThatExitsCleanlyIsReportedAsClosed) {
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    auto reader = CheckedCell::reader(n);
+    // The peer answers "exit" and returns from main; its writer handle closes the cell.
+    auto exiter = when_waiting(reader, [&] { writer->send("exit"); });
+    const auto start = Clock::now();
+    const auto status = reader.wait_for_change(5s);
+    const auto waited = Clock::now() - start;
+    exiter.join();
+    EXPECT_EQ(status, WaitStatus::closed);
+    EXPECT_LT(waited, 1s);
+    EXPECT_EQ(writer->read_line(), "ok");
+    EXPECT_EQ(writer->wait_exit(), 0);
+    // Gone now, but cleanly: still closed, never writer_gone.
+    EXPECT_FALSE(reader.writer_alive());
+    EXPECT_TRUE(reader.closed());
+    EXPECT_EQ(reader.wait_for_change(100ms), WaitStatus::closed);
+}
+
+TEST_F(CellProcessTest, WriterClosingWhileAliveIsReportedAsClosed) {
+    const auto n = name();
+    auto writer = start_sleep_writer(n);
+    command(*writer, "publish 1");
+    auto reader = CheckedCell::reader(n);
+    ASSERT_EQ(reader.try_read().value().seq, 1u);
+    auto closer = when_waiting(reader, [&] { writer->send("close"); });
+    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::closed);
+    closer.join();
+    EXPECT_EQ(writer->read_line(), "ok");
+    EXPECT_TRUE(reader.writer_alive());
+    command(*writer, "exit");
+    EXPECT_EQ(writer->wait_exit(), 0);
+}
+
+}  // namespace

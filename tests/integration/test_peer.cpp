@@ -1,0 +1,206 @@
+// shmrec_test_peer: the other process of the integration tests. Talks to the test over its
+// stdin (commands, one per line) and stdout (one reply line per step); diagnostics go to
+// stderr. Exit status 0 means every check this side made passed.
+//
+//   cell-writer  --name N --count K    create a Checked cell, print "ready", wait for "go",
+//                                      publish seq 1..K as fast as possible, close,
+//                                      print "done <ns>"
+//   cell-reader  --name N --expect K   open the cell, print "ready", read continuously until the
+//                                      writer closed; every record must be intact and newer
+//                                      than the one before, the last one K;
+//                                      print "seen <distinct> last <seq>"
+//   sleep-writer --name N              create a Checked cell, print "ready", then obey commands:
+//                                        publish <seq>           publish make_checked(seq)
+//                                        publish-stamped <seq> <delay_ms>
+//                                                                sleep, then publish with
+//                                                                b = CLOCK_MONOTONIC ns
+//                                        close                   close the cell
+//                                        exit                    exit 0 (the handle closes)
+//                                      replying "ok" to each; exits 0 at end of input
+//   pong --ping A --pong B --count K   open reader of A, create writer of B, print "ready";
+//                                      K times: wait for a new record on A, publish it on B;
+//                                      print "timeouts <t>"; exit 0 only if t == 0
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "checked_record.hpp"
+#include "shmrec/cell.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec_test::Checked;
+using CheckedCell = shmrec::Cell<Checked>;
+
+std::uint64_t monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+void reply(const std::string& line) {
+    std::cout << line << std::endl;
+}  // flushed
+
+[[noreturn]] void fail(const std::string& why) {
+    std::cerr << "shmrec_test_peer: " << why << std::endl;
+    std::exit(1);
+}
+
+std::map<std::string, std::string> parse(int argc, char** argv) {
+    std::map<std::string, std::string> args;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        std::string key = argv[i];
+        if (key.rfind("--", 0) != 0) fail("bad argument " + key);
+        args[key.substr(2)] = argv[i + 1];
+    }
+    return args;
+}
+
+std::string need(const std::map<std::string, std::string>& args, const std::string& key) {
+    auto it = args.find(key);
+    if (it == args.end()) fail("missing --" + key);
+    return it->second;
+}
+
+int cell_writer(const std::map<std::string, std::string>& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    auto writer = CheckedCell::writer(need(args, "name"));
+    reply("ready");
+    std::string line;
+    if (!std::getline(std::cin, line) || line != "go") fail("expected 'go'");
+    const auto start = std::chrono::steady_clock::now();
+    for (std::uint64_t seq = 1; seq <= count; ++seq) writer.publish(shmrec_test::make_checked(seq));
+    writer.close();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    reply("done " + std::to_string(ns));
+    return 0;
+}
+
+int cell_reader(const std::map<std::string, std::string>& args) {
+    const std::uint64_t expect = std::stoull(need(args, "expect"));
+    auto reader = CheckedCell::reader(need(args, "name"));
+    reply("ready");
+    std::uint64_t last = 0, distinct = 0;
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    for (std::uint64_t polls = 0;; ++polls) {
+        const bool closed = reader.closed();
+        Checked rec{};
+        const auto r = reader.read(rec);
+        if (r == shmrec::CellRead::ok) {
+            if (!shmrec_test::checksum_ok(rec) || !shmrec_test::matches_seq(rec)) {
+                fail("torn record, seq " + std::to_string(rec.seq));
+            }
+            if (rec.seq < last) {
+                fail("seq went backwards: " + std::to_string(rec.seq) + " after " +
+                     std::to_string(last));
+            }
+            if (rec.seq > last) ++distinct;
+            last = rec.seq;
+        } else if (r == shmrec::CellRead::corrupt) {
+            fail("read() returned corrupt");
+        }
+        if (closed) break;
+        if (polls % 4096 == 0) {
+            if (!reader.writer_alive()) fail("the writer died before closing");
+            if (std::chrono::steady_clock::now() > give_up) fail("gave up after 60 s");
+        }
+    }
+    reply("seen " + std::to_string(distinct) + " last " + std::to_string(last));
+    if (last != expect)
+        fail("last record " + std::to_string(last) + ", expected " + std::to_string(expect));
+    return 0;
+}
+
+int sleep_writer(const std::map<std::string, std::string>& args) {
+    auto writer = CheckedCell::writer(need(args, "name"));
+    reply("ready");
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        std::istringstream in(line);
+        std::string cmd;
+        in >> cmd;
+        if (cmd == "publish") {
+            std::uint64_t seq = 0;
+            in >> seq;
+            writer.publish(shmrec_test::make_checked(seq));
+        } else if (cmd == "publish-stamped") {
+            std::uint64_t seq = 0, delay_ms = 0;
+            in >> seq >> delay_ms;
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+            Checked rec = shmrec_test::make_checked(seq);
+            rec.b = monotonic_ns();
+            rec.checksum = shmrec_test::compute_checksum(rec);
+            writer.publish(rec);
+        } else if (cmd == "close") {
+            writer.close();
+        } else if (cmd == "exit") {
+            reply("ok");
+            return 0;
+        } else {
+            fail("unknown command '" + line + "'");
+        }
+        reply("ok");
+    }
+    return 0;
+}
+
+int pong(const std::map<std::string, std::string>& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    auto ping = CheckedCell::reader(need(args, "ping"));
+    auto writer = CheckedCell::writer(need(args, "pong"));
+    reply("ready");
+    shmrec::WaitOptions options;
+    // Liveness checks also cap each futex sleep: make them rare, so a lost wake-up shows as a
+    // timeout instead of being papered over by the next liveness slice.
+    options.liveness_interval = 10s;
+    std::uint64_t timeouts = 0;
+    for (std::uint64_t i = 1; i <= count; ++i) {
+        for (;;) {
+            const auto status = ping.wait_for_change(1s, options);
+            if (status == shmrec::WaitStatus::changed) break;
+            if (status != shmrec::WaitStatus::timeout)
+                fail("ping ended early: " + std::string(shmrec::to_string(status)));
+            if (++timeouts > 5) fail("too many timeouts");
+        }
+        Checked rec{};
+        if (ping.read(rec) != shmrec::CellRead::ok || !shmrec_test::checksum_ok(rec)) {
+            fail("bad ping record");
+        }
+        if (rec.seq != i)
+            fail("ping " + std::to_string(rec.seq) + ", expected " + std::to_string(i));
+        writer.publish(rec);
+    }
+    reply("timeouts " + std::to_string(timeouts));
+    return timeouts == 0 ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) fail("usage: shmrec_test_peer <cell-writer|cell-reader|sleep-writer|pong> ...");
+    const std::string command = argv[1];
+    const auto args = parse(argc, argv);
+    try {
+        if (command == "cell-writer") return cell_writer(args);
+        if (command == "cell-reader") return cell_reader(args);
+        if (command == "sleep-writer") return sleep_writer(args);
+        if (command == "pong") return pong(args);
+    } catch (const std::exception& e) {
+        fail(e.what());
+    }
+    fail("unknown command " + command);
+}

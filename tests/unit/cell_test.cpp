@@ -1,0 +1,346 @@
+// Cell<T> in one process: reading, publishing, change tracking, fixed-size strings, and
+// wait_for_change's timeout, wake-up and close paths. The threaded tests double as the
+// ThreadSanitizer target for the seqlock (build with -DSHMREC_SANITIZE=thread).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "checked_record.hpp"
+#include "printers.hpp"
+#include "shmrec/cell.hpp"
+#include "shmrec/fixed_string.hpp"
+#include "student.shmrec.hpp"
+#include "test_names.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec::CellRead;
+using shmrec::WaitStatus;
+using shmrec_test::Checked;
+using shmrec_test::make_checked;
+using Clock = std::chrono::steady_clock;
+using CheckedCell = shmrec::Cell<Checked>;
+using StudentCell = shmrec::Cell<school::Student>;
+
+// Runs `action` on a thread once `reader` is asleep in wait_for_change (registered on the
+// reader board), so a test knows the wake-up, not a lucky poll, ended the wait.
+template <class Reader, class Action>
+std::thread when_waiting(const Reader& reader, Action action) {
+    return std::thread([&reader, action] {
+        const auto give_up = Clock::now() + 5s;
+        while (reader.region().board().waiters.load() == 0 && Clock::now() < give_up) {
+            std::this_thread::yield();
+        }
+        action();
+    });
+}
+
+class CellTest : public shmrec_test::RegionFixture {};
+
+TEST_F(CellTest, ReadingAnEmptyCellReturnsEmpty) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    Checked out = make_checked(99);
+    EXPECT_EQ(reader.read(out), CellRead::empty);
+    EXPECT_EQ(out.seq, 99u) << "an empty read leaves the output alone";
+    EXPECT_FALSE(reader.try_read().has_value());
+    EXPECT_FALSE(reader.has_update());
+    EXPECT_EQ(reader.sequence(), 0u);
+    EXPECT_EQ(writer.published(), 0u);
+}
+
+TEST_F(CellTest, PublishedRecordReadsBackUnchanged) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    writer.publish(make_checked(1));
+    Checked out{};
+    ASSERT_EQ(reader.read(out), CellRead::ok);
+    EXPECT_TRUE(shmrec_test::matches_seq(out));
+    EXPECT_EQ(out.seq, 1u);
+    EXPECT_EQ(reader.sequence(), 1u);
+
+    // A record whose size is not a multiple of 8 (the payload is copied in words).
+    const auto n2 = name();
+    auto other_writer = shmrec::Cell<shmrec_test::Other>::writer(n2);
+    auto other_reader = shmrec::Cell<shmrec_test::Other>::reader(n2);
+    shmrec_test::Other o{};
+    o.x = -123456;
+    o.y = 321;
+    other_writer.publish(o);
+    const auto back = other_reader.try_read();
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->x, -123456);
+    EXPECT_EQ(back->y, 321);
+}
+
+TEST_F(CellTest, RecordPublishedBeforeTheReaderOpenedIsReadable) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    writer.publish(make_checked(5));
+    auto reader = CheckedCell::reader(n);
+    EXPECT_TRUE(reader.has_update());
+    EXPECT_EQ(reader.try_read().value().seq, 5u);
+}
+
+TEST_F(CellTest, LatestPublishedRecordWins) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    for (std::uint64_t i = 1; i <= 10; ++i) writer.publish(make_checked(i));
+    Checked out{};
+    ASSERT_EQ(reader.read(out), CellRead::ok);
+    EXPECT_EQ(out.seq, 10u);
+    EXPECT_TRUE(shmrec_test::matches_seq(out));
+    EXPECT_EQ(reader.sequence(), 10u);
+    EXPECT_EQ(writer.published(), 10u);
+    // Reading again gives the same record.
+    ASSERT_EQ(reader.read(out), CellRead::ok);
+    EXPECT_EQ(out.seq, 10u);
+}
+
+TEST_F(CellTest, HasUpdateAndSequenceFollowThePublishCount) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    EXPECT_FALSE(reader.has_update());
+    writer.publish(make_checked(100));
+    EXPECT_TRUE(reader.has_update());
+    EXPECT_EQ(reader.sequence(), 0u) << "sequence moves on read, not on publish";
+    ASSERT_TRUE(reader.try_read().has_value());
+    EXPECT_FALSE(reader.has_update());
+    EXPECT_EQ(reader.sequence(), 1u);
+    writer.publish(make_checked(200));
+    writer.publish(make_checked(300));
+    EXPECT_TRUE(reader.has_update());
+    EXPECT_EQ(reader.try_read().value().seq, 300u);
+    EXPECT_EQ(reader.sequence(), 3u) << "the publish number, not the record's contents";
+    EXPECT_FALSE(reader.has_update());
+}
+
+TEST_F(CellTest, ReadersAreIndependentOfEachOther) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto first = CheckedCell::reader(n);
+    auto second = CheckedCell::reader(n);
+    writer.publish(make_checked(1));
+    ASSERT_TRUE(first.try_read().has_value());
+    EXPECT_FALSE(first.has_update());
+    EXPECT_TRUE(second.has_update()) << "one reader's read does not consume another's update";
+}
+
+TEST_F(CellTest, StringFieldIsTruncatedToLeaveRoomForTheNul) {
+    school::Student s{};
+    EXPECT_TRUE(shmrec::set_string(s.name, "Ada"));
+    EXPECT_EQ(shmrec::get_string(s.name), "Ada");
+    EXPECT_EQ(s.name[3], 0);
+
+    const std::string nineteen(19, 'n');
+    EXPECT_TRUE(shmrec::set_string(s.name, nineteen)) << "19 characters fit a 20-byte field";
+    EXPECT_EQ(shmrec::get_string(s.name), nineteen);
+    EXPECT_EQ(s.name[19], 0);
+
+    EXPECT_FALSE(shmrec::set_string(s.name, std::string(20, 't'))) << "reports truncation";
+    EXPECT_EQ(shmrec::get_string(s.name), std::string(19, 't'));
+    EXPECT_EQ(s.name[19], 0);
+    EXPECT_FALSE(shmrec::set_string(s.name, std::string(500, 'l')));
+    EXPECT_EQ(shmrec::get_string(s.name).size(), 19u);
+
+    // A shorter value zero-fills the rest: no stale bytes of the previous value.
+    EXPECT_TRUE(shmrec::set_string(s.name, "Bo"));
+    for (std::size_t i = 2; i < s.name.size(); ++i) EXPECT_EQ(s.name[i], 0) << i;
+    EXPECT_TRUE(shmrec::set_string(s.name, ""));
+    EXPECT_EQ(shmrec::get_string(s.name), "");
+    EXPECT_EQ(shmrec::to_string(s.name), "");
+}
+
+TEST_F(CellTest, StringFieldWithoutNulFromAPeerReadsAllItsBytes) {
+    school::Student s{};
+    s.name.fill('z');  // a peer that wrote no NUL
+    EXPECT_EQ(shmrec::get_string(s.name).size(), 20u);
+    EXPECT_EQ(shmrec::to_string(s.name), std::string(20, 'z'));
+    // An embedded NUL ends the text.
+    shmrec::set_string(s.name, std::string_view("ab\0cd", 5));
+    EXPECT_EQ(shmrec::get_string(s.name), "ab");
+}
+
+TEST_F(CellTest, StringSurvivesTheRoundTripThroughACell) {
+    const auto n = name();
+    auto writer = StudentCell::writer(n);
+    auto reader = StudentCell::reader(n);
+    school::Student s{};
+    s.id = 7;
+    shmrec::set_string(s.name, "Grace Brewster Hopper");  // 21 characters
+    writer.publish(s);
+    const auto back = reader.try_read().value();
+    EXPECT_EQ(back.id, 7);
+    EXPECT_EQ(shmrec::to_string(back.name), "Grace Brewster Hopp");  // 19 of 21
+}
+
+TEST_F(CellTest, WaitForChangeTimesOutAfterTheTimeout) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    for (const auto timeout : {200ms, 30ms}) {
+        SCOPED_TRACE(timeout.count());
+        const auto start = Clock::now();
+        EXPECT_EQ(reader.wait_for_change(timeout), WaitStatus::timeout);
+        const auto elapsed = Clock::now() - start;
+        EXPECT_GE(elapsed, timeout);
+        EXPECT_LT(elapsed, timeout + 1s);
+    }
+    const auto start = Clock::now();
+    EXPECT_EQ(reader.wait_for_change(0ms), WaitStatus::timeout);
+    EXPECT_LT(Clock::now() - start, 100ms) << "a zero timeout polls once";
+}
+
+TEST_F(CellTest, WaitForChangeReturnsAtOnceWhenARecordIsAlreadyNew) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    writer.publish(make_checked(1));
+    const auto start = Clock::now();
+    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::changed);
+    EXPECT_LT(Clock::now() - start, 100ms);
+    ASSERT_TRUE(reader.try_read().has_value());
+    EXPECT_EQ(reader.wait_for_change(10ms), WaitStatus::timeout) << "read consumed the change";
+}
+
+TEST_F(CellTest, WaitForChangeWakesWhenAnotherThreadPublishes) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    for (const auto strategy : {shmrec::WaitStrategy::futex, shmrec::WaitStrategy::spin_yield,
+                                shmrec::WaitStrategy::busy_spin}) {
+        SCOPED_TRACE(static_cast<int>(strategy));
+        shmrec::WaitOptions options;
+        options.strategy = strategy;
+        options.liveness_interval = 10s;  // a missed wake-up would show as a 5 s timeout
+        const std::uint64_t next = writer.published() + 1;
+        std::thread publisher;
+        if (strategy == shmrec::WaitStrategy::futex) {
+            publisher =
+                when_waiting(reader, [&writer, next] { writer.publish(make_checked(next)); });
+        } else {
+            // The spinning strategies never register on the board.
+            publisher = std::thread([&writer, next] {
+                std::this_thread::sleep_for(20ms);
+                writer.publish(make_checked(next));
+            });
+        }
+        const auto start = Clock::now();
+        const auto status = reader.wait_for_change(5s, options);
+        const auto elapsed = Clock::now() - start;
+        publisher.join();
+        EXPECT_EQ(status, WaitStatus::changed);
+        EXPECT_LT(elapsed, 1s);
+        EXPECT_EQ(reader.try_read().value().seq, next);
+    }
+    EXPECT_EQ(reader.region().board().waiters.load(), 0u) << "the reader unregistered";
+}
+
+TEST_F(CellTest, WaitForChangeReturnsClosedAfterTheWriterCloses) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    // Blocked reader: close wakes it.
+    auto closer = when_waiting(reader, [&writer] { writer.close(); });
+    const auto start = Clock::now();
+    const auto status = reader.wait_for_change(5s);
+    const auto elapsed = Clock::now() - start;
+    closer.join();
+    EXPECT_EQ(status, WaitStatus::closed);
+    EXPECT_LT(elapsed, 1s);
+    EXPECT_TRUE(reader.closed());
+    EXPECT_TRUE(reader.writer_alive()) << "closed, but the handle still holds the writer role";
+    // And again without blocking.
+    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::closed);
+    writer.close();  // idempotent
+}
+
+TEST_F(CellTest, RecordPublishedBeforeCloseIsStillNews) {
+    const auto n = name();
+    auto reader_writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    reader_writer.publish(make_checked(1));
+    reader_writer.close();
+    EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::changed);
+    EXPECT_EQ(reader.try_read().value().seq, 1u);
+    EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::closed);
+}
+
+TEST_F(CellTest, WriterReopenedWithOpenOrCreateContinuesTheCell) {
+    const auto n = name();
+    auto reader_of = [&] { return CheckedCell::reader(n); };
+    {
+        auto writer = CheckedCell::writer(n, shmrec::OpenMode::open_or_create);  // creates
+        EXPECT_EQ(writer.published(), 0u);
+        writer.publish(make_checked(1));
+        writer.publish(make_checked(2));
+    }
+    auto reader = reader_of();
+    EXPECT_TRUE(reader.closed());
+    EXPECT_EQ(reader.try_read().value().seq, 2u);
+    {
+        auto writer = CheckedCell::writer(n, shmrec::OpenMode::open_or_create);  // opens
+        EXPECT_EQ(writer.published(), 2u);
+        EXPECT_FALSE(reader.closed()) << "the new writer re-opened the cell";
+        EXPECT_TRUE(reader.writer_alive());
+        writer.publish(make_checked(3));
+        EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::changed);
+        Checked out{};
+        ASSERT_EQ(reader.read(out), CellRead::ok);
+        EXPECT_EQ(out.seq, 3u);
+        EXPECT_EQ(reader.sequence(), 3u);
+    }
+    EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::closed);
+}
+
+TEST_F(CellTest, ConcurrentReaderNeverSeesATornRecord) {
+    const auto n = name();
+    auto writer = CheckedCell::writer(n);
+    auto reader = CheckedCell::reader(n);
+    constexpr std::uint64_t count = 200'000;
+    std::atomic<bool> go{false};
+    std::thread publisher([&] {
+        while (!go.load()) std::this_thread::yield();
+        for (std::uint64_t i = 1; i <= count; ++i) writer.publish(make_checked(i));
+        writer.close();
+    });
+    go.store(true);
+    std::uint64_t last = 0, distinct = 0, torn = 0, backwards = 0, contended = 0;
+    const auto give_up = Clock::now() + 30s;
+    for (;;) {
+        const bool was_closed = reader.closed();
+        Checked out{};
+        const auto r = reader.read(out);
+        if (r == CellRead::ok) {
+            if (!shmrec_test::checksum_ok(out) || !shmrec_test::matches_seq(out)) ++torn;
+            if (out.seq < last) ++backwards;
+            if (out.seq > last) ++distinct;
+            last = std::max(last, out.seq);
+        } else if (r == CellRead::contended) {
+            ++contended;
+        } else {
+            ASSERT_EQ(r, CellRead::empty);
+        }
+        if (was_closed || Clock::now() > give_up) break;
+    }
+    publisher.join();
+    EXPECT_EQ(torn, 0u);
+    EXPECT_EQ(backwards, 0u);
+    EXPECT_EQ(last, count) << "the read after close sees the last record";
+    EXPECT_GE(distinct, 1u);
+    std::cout << "[          ] distinct records seen " << distinct << " of " << count
+              << ", contended reads " << contended << '\n';
+}
+
+}  // namespace

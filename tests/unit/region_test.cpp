@@ -1,0 +1,395 @@
+// Region: names, creation and removal, permissions and trust (RELIABILITY S1, S5), roles, the
+// read-only reader mapping, file-backed persistence and writer liveness.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "expect_error.hpp"
+#include "printers.hpp"
+#include "shm_file.hpp"
+#include "shmrec/cell.hpp"
+#include "shmrec/fixed_string.hpp"
+#include "shmrec/region.hpp"
+#include "student.shmrec.hpp"
+#include "test_names.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec::ErrorCode;
+using shmrec::Location;
+using shmrec_test::fails_with;
+using shmrec_test::shm_path;
+using ::testing::HasSubstr;
+using StudentCell = shmrec::Cell<school::Student>;
+
+school::Student student(std::int64_t id, std::string_view name) {
+    school::Student s{};
+    s.id = id;
+    shmrec::set_string(s.name, name);
+    return s;
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+mode_t mode_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return st.st_mode & 07777;
+}
+
+// Sets the umask for one scope.
+class ScopedUmask {
+  public:
+    explicit ScopedUmask(mode_t m) : old_(::umask(m)) {}
+    ScopedUmask(const ScopedUmask&) = delete;
+    ScopedUmask& operator=(const ScopedUmask&) = delete;
+    ~ScopedUmask() { ::umask(old_); }
+
+  private:
+    mode_t old_;
+};
+
+class RegionTest : public shmrec_test::RegionFixture {};
+
+TEST_F(RegionTest, CreateOpenAndRemove) {
+    const auto n = name();
+    {
+        auto writer = shmrec::Region::create(n, StudentCell::spec());
+        EXPECT_EQ(writer.name(), n);
+        EXPECT_EQ(writer.role(), shmrec::Role::writer);
+        EXPECT_EQ(writer.backing(), shmrec::Backing::memory);
+        EXPECT_EQ(writer.state(), shmrec::RegionState::ready);
+        EXPECT_EQ(writer.creator().pid, ::getpid());
+        EXPECT_TRUE(exists(shm_path(n)));
+
+        auto reader = shmrec::Region::open(n, shmrec::Role::reader, StudentCell::spec());
+        EXPECT_EQ(reader.role(), shmrec::Role::reader);
+        EXPECT_EQ(reader.geometry().data_size, 192u);
+        EXPECT_EQ(reader.geometry().mapped_size, shmrec_test::file_size_of(shm_path(n)));
+        EXPECT_EQ(reader.schema(), shmrec::RecordTraits<school::Student>::schema);
+        EXPECT_EQ(reader.creator().pid, ::getpid());
+        EXPECT_EQ(reader.health(), shmrec::RegionHealth::ok);
+    }
+    EXPECT_TRUE(shmrec::Region::remove(n));
+    EXPECT_FALSE(exists(shm_path(n)));
+    EXPECT_FALSE(shmrec::Region::remove(n)) << "nothing left to remove";
+}
+
+TEST_F(RegionTest, CreateIsExclusiveWhileTheRegionIsInUse) {
+    const auto n = name();
+    auto first = StudentCell::writer(n);
+    std::string what;
+    EXPECT_TRUE(
+        fails_with([&] { (void)StudentCell::writer(n); }, ErrorCode::already_exists, &what));
+    EXPECT_THAT(what, HasSubstr(n));
+    EXPECT_TRUE(fails_with([&] { (void)shmrec::Region::create(n, StudentCell::spec()); },
+                           ErrorCode::already_exists));
+    // The first writer's region was not disturbed.
+    first.publish(student(1, "one"));
+    auto reader = StudentCell::reader(n);
+    EXPECT_EQ(reader.try_read().value().id, 1);
+}
+
+TEST_F(RegionTest, OpeningAMissingRegionIsNotFound) {
+    const auto n = name();
+    std::string what;
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(n); }, ErrorCode::not_found, &what));
+    EXPECT_THAT(what, HasSubstr(n));
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::open_only); },
+                           ErrorCode::not_found));
+    EXPECT_FALSE(exists(shm_path(n))) << "opening must not create";
+}
+
+TEST_F(RegionTest, InvalidNamesAreRefusedBeforeAnyFileIsCreated) {
+    // Each bad name carries a marker unique to this test, so any file it produced is found.
+    const std::string marker = shmrec_test::unique_region_name(nullptr, "bad");
+    const std::vector<std::pair<const char*, std::string>> cases = {
+        {"empty", ""},
+        {"parent directory", "../" + marker},
+        {"parent directory deeper", "../../tmp/" + marker},
+        {"slash inside", marker + "/b"},
+        {"leading slash", "/" + marker},
+        {"201 characters", marker + std::string(201 - marker.size(), 'x')},
+        {"300 characters", marker + std::string(300 - marker.size(), 'x')},
+        {"NUL inside", marker + std::string("\0x", 2)},
+        {"non-ASCII", marker + "-\xc3\xa9"},
+        {"leading dot", "." + marker},
+        {"only dots", ".."},
+        {"space", marker + " x"},
+        {"newline", marker + "\nx"},
+    };
+    for (const auto& [why, bad] : cases) {
+        SCOPED_TRACE(why);
+        const Location where = Location::memory(bad);
+        std::string what;
+        EXPECT_TRUE(
+            fails_with([&] { (void)StudentCell::writer(where); }, ErrorCode::invalid_name, &what));
+        EXPECT_THAT(what, HasSubstr("invalid region name"));
+        EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(where); }, ErrorCode::invalid_name));
+        EXPECT_TRUE(
+            fails_with([&] { (void)StudentCell::writer(where, shmrec::OpenMode::open_or_create); },
+                       ErrorCode::invalid_name));
+        EXPECT_TRUE(
+            fails_with([&] { (void)shmrec::Region::remove(where); }, ErrorCode::invalid_name));
+        EXPECT_TRUE(fails_with([&] { shmrec::validate_location(where); }, ErrorCode::invalid_name));
+    }
+    for (const char* dir : {"/dev/shm", "/dev", "/tmp"}) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            EXPECT_THAT(e.path().filename().string(), ::testing::Not(HasSubstr(marker)))
+                << "a file was created for an invalid name in " << dir;
+        }
+    }
+    // The longest valid name is accepted.
+    std::string longest = name();
+    longest += std::string(200 - longest.size(), 'y');
+    EXPECT_NO_THROW(shmrec::validate_location(Location::memory(longest)));
+}
+
+TEST_F(RegionTest, NewRegionHasMode0600WhateverTheUmask) {
+    const ScopedUmask permissive(0);
+    const auto n = name();
+    auto writer = StudentCell::writer(n);
+    EXPECT_EQ(mode_of(shm_path(n)), 0600u);
+
+    const shmrec_test::TempDir dir;
+    const auto path = dir.file("cell.region");
+    auto file_writer = StudentCell::writer(Location::file(path));
+    EXPECT_EQ(mode_of(path), 0600u);
+}
+
+TEST_F(RegionTest, PermissionsOptionSharesWithTheGroupOnly) {
+    const ScopedUmask strict(077);  // fchmod, not the umask, decides
+    shmrec::RegionOptions options;
+    options.permissions = 0660;
+    const auto n = name();
+    auto writer = StudentCell::writer(n, shmrec::OpenMode::create_only, options);
+    EXPECT_EQ(mode_of(shm_path(n)), 0660u);
+}
+
+TEST_F(RegionTest, ImpossiblePermissionsAreInvalidArgument) {
+    shmrec::RegionOptions options;
+    options.permissions = 04600;  // setuid bit
+    const auto n = name();
+    EXPECT_TRUE(
+        fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::create_only, options); },
+                   ErrorCode::invalid_argument));
+    EXPECT_FALSE(exists(shm_path(n)));
+}
+
+TEST_F(RegionTest, WorldWritableRegionIsUntrusted) {
+    // Same-uid name squatting: a file anyone may write, pre-created under our name.
+    const auto n = name();
+    {
+        auto writer = StudentCell::writer(n);
+        writer.publish(student(7, "seven"));
+    }
+    ASSERT_EQ(::chmod(shm_path(n).c_str(), 0666), 0);
+    std::string what;
+    EXPECT_TRUE(
+        fails_with([&] { (void)StudentCell::reader(n); }, ErrorCode::untrusted_region, &what));
+    EXPECT_THAT(what, HasSubstr("0666"));
+    EXPECT_THAT(what, HasSubstr(n));
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::open_only); },
+                           ErrorCode::untrusted_region));
+}
+
+TEST_F(RegionTest, PreCreatedWorldWritableFileIsUntrusted) {
+    const auto n = name();
+    shmrec_test::create_file(shm_path(n), {}, 3 * 4096, 0666);
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(n); }, ErrorCode::untrusted_region));
+}
+
+TEST_F(RegionTest, SymlinkAtAFileBackedPathIsUntrustedAndItsTargetUntouched) {
+    const shmrec_test::TempDir dir;
+    const auto target = dir.file("precious.txt");
+    const auto link = dir.file("cell.region");
+    { std::ofstream(target) << "precious"; }
+    ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+
+    std::string what;
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(Location::file(link)); },
+                           ErrorCode::untrusted_region, &what));
+    EXPECT_THAT(what, HasSubstr(link));
+    EXPECT_TRUE(fails_with(
+        [&] { (void)StudentCell::writer(Location::file(link), shmrec::OpenMode::open_only); },
+        ErrorCode::untrusted_region));
+    EXPECT_TRUE(fails_with(
+        [&] { (void)StudentCell::writer(Location::file(link), shmrec::OpenMode::open_or_create); },
+        ErrorCode::untrusted_region));
+    // create_only refuses too (O_EXCL sees the link as an existing name).
+    EXPECT_THROW((void)StudentCell::writer(Location::file(link)), shmrec::Error);
+
+    std::ifstream in(target);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(content, "precious");
+    EXPECT_EQ(shmrec_test::file_size_of(target), 8u);
+    struct stat st {};
+    ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link itself was not replaced";
+}
+
+TEST_F(RegionTest, SymlinkInDevShmIsUntrusted) {
+    const shmrec_test::TempDir dir;
+    const auto target = dir.file("precious.txt");
+    { std::ofstream(target) << "precious"; }
+    const auto n = name();
+    ASSERT_EQ(::symlink(target.c_str(), shm_path(n).c_str()), 0);
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(n); }, ErrorCode::untrusted_region));
+    EXPECT_EQ(shmrec_test::file_size_of(target), 8u);
+    ::unlink(shm_path(n).c_str());
+}
+
+TEST_F(RegionTest, FileBackedRegionKeepsItsRecordAcrossReopen) {
+    const shmrec_test::TempDir dir;
+    const Location where = Location::file(dir.file("cell.region"));
+    {
+        auto writer = StudentCell::writer(where);
+        writer.publish(student(1, "first"));
+        writer.publish(student(2, "second"));
+        writer.publish(student(3, "third"));
+        EXPECT_EQ(writer.published(), 3u);
+    }  // closed
+    {
+        auto reader = StudentCell::reader(where);
+        EXPECT_TRUE(reader.closed());
+        EXPECT_FALSE(reader.writer_alive());
+        school::Student s{};
+        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        EXPECT_EQ(s.id, 3);
+        EXPECT_EQ(shmrec::get_string(s.name), "third");
+        EXPECT_EQ(reader.sequence(), 3u);
+    }
+    {
+        // A new writer takes over and continues the publish count.
+        auto writer = StudentCell::writer(where, shmrec::OpenMode::open_only);
+        EXPECT_EQ(writer.published(), 3u);
+        auto reader = StudentCell::reader(where);
+        EXPECT_FALSE(reader.closed()) << "a new writer re-opens a closed region";
+        writer.publish(student(4, "fourth"));
+        EXPECT_EQ(writer.published(), 4u);
+        school::Student s{};
+        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        EXPECT_EQ(s.id, 4);
+        EXPECT_EQ(reader.sequence(), 4u);
+    }
+    EXPECT_TRUE(shmrec::Region::remove(where));
+}
+
+TEST_F(RegionTest, SecondWriterWhileTheFirstIsAliveIsWriterActive) {
+    const auto n = name();
+    std::optional<StudentCell::Writer> first(StudentCell::writer(n));
+    first->publish(student(1, "one"));
+    std::string what;
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::open_only); },
+                           ErrorCode::writer_active, &what));
+    EXPECT_THAT(what, HasSubstr(n));
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::open_or_create); },
+                           ErrorCode::writer_active));
+    // Once the first is gone the role is free, and the count continues.
+    first.reset();
+    auto second = StudentCell::writer(n, shmrec::OpenMode::open_only);
+    EXPECT_EQ(second.published(), 1u);
+}
+
+TEST_F(RegionTest, ReaderMappingIsReadOnly) {
+    const shmrec_test::TempDir dir;
+    for (const Location& where : {Location::memory(name()), Location::file(dir.file("cell"))}) {
+        SCOPED_TRACE(where.name);
+        auto writer = StudentCell::writer(where);
+        writer.publish(student(1, "one"));
+        auto reader = StudentCell::reader(where);
+
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            // Die by the signal itself, not by a sanitizer's SEGV report.
+            struct sigaction dfl {};
+            dfl.sa_handler = SIG_DFL;
+            ::sigaction(SIGSEGV, &dfl, nullptr);
+            ::sigaction(SIGBUS, &dfl, nullptr);
+            auto* p = const_cast<volatile std::byte*>(reader.region().data());
+            p[64 + 8] = std::byte{0x55};  // slot 0's payload
+            ::_exit(0);                   // the write went through: the test fails
+        }
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "the child's write into a reader mapping succeeded";
+        EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+
+        // The writer and the reader are unaffected.
+        writer.publish(student(2, "two"));
+        school::Student s{};
+        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        EXPECT_EQ(s.id, 2);
+        EXPECT_EQ(shmrec::get_string(s.name), "two");
+    }
+}
+
+TEST_F(RegionTest, ReaderOfAFileBackedRegionWaitsOnItsBoard) {
+    // Regression: a file-backed reader's board mapping (read-write) failed with EACCES when the
+    // file was opened read-only for the reader.
+    const shmrec_test::TempDir dir;
+    const Location where = Location::file(dir.file("cell"));
+    auto writer = StudentCell::writer(where);
+    auto reader = StudentCell::reader(where);
+    EXPECT_EQ(reader.region().backing(), shmrec::Backing::file);
+    EXPECT_EQ(reader.wait_for_change(10ms), shmrec::WaitStatus::timeout);
+    writer.publish(student(1, "one"));
+    EXPECT_EQ(reader.wait_for_change(1s), shmrec::WaitStatus::changed);
+    EXPECT_EQ(reader.try_read().value().id, 1);
+}
+
+TEST_F(RegionTest, WriterAliveUntilTheWriterHandleIsDestroyed) {
+    const auto n = name();
+    std::optional<StudentCell::Writer> writer(StudentCell::writer(n));
+    auto reader = StudentCell::reader(n);
+    EXPECT_TRUE(reader.writer_alive());
+    EXPECT_TRUE(reader.region().writer_alive());
+    EXPECT_FALSE(reader.closed());
+    writer.reset();
+    EXPECT_FALSE(reader.writer_alive());
+    EXPECT_TRUE(reader.closed()) << "destroying the writer closes the cell";
+    EXPECT_EQ(reader.region().state(), shmrec::RegionState::closed);
+}
+
+TEST_F(RegionTest, MovedFromWriterDoesNotCloseTheCell) {
+    const auto n = name();
+    auto writer = StudentCell::writer(n);
+    auto reader = StudentCell::reader(n);
+    {
+        auto moved = std::move(writer);
+        moved.publish(student(5, "five"));
+        writer = std::move(moved);
+    }  // `moved` (moved from) is destroyed here
+    EXPECT_FALSE(reader.closed());
+    EXPECT_TRUE(reader.writer_alive());
+    EXPECT_EQ(reader.try_read().value().id, 5);
+}
+
+TEST_F(RegionTest, HealthTellsUnlinkedAndReplaced) {
+    const auto n = name();
+    auto writer = StudentCell::writer(n);
+    EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::ok);
+    ASSERT_TRUE(shmrec::Region::remove(n));
+    EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::unlinked);
+    auto other = shmrec::Region::create(n, StudentCell::spec());
+    EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::replaced);
+    EXPECT_EQ(other.health(), shmrec::RegionHealth::ok);
+}
+
+}  // namespace
