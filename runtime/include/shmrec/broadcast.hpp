@@ -236,12 +236,13 @@ public:
             auto& version = view_.version(r);
             // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (4).
             const std::uint64_t v1 = version.load(std::memory_order_acquire);
-            if (v1 < 2 * r + 2) {
+            const std::int64_t d = detail::ahead(v1, 2 * r + 2);
+            if (d < 0) {
                 const ReadStatus s = empty_status(r);
                 if (s == ReadStatus::ok) continue;  // it arrived meanwhile
                 return s;
             }
-            if (v1 == 2 * r + 2) {
+            if (d == 0) {
                 detail::BroadcastBuffer<T> buffer;
                 detail::load_words(buffer.words, view_.payload(r), Broadcast<T>::words);
                 std::atomic_thread_fence(std::memory_order_acquire);  // (c)
@@ -307,7 +308,8 @@ private:
     // True when the slot at our position holds our record or a later one.
     bool available() const noexcept {
         // Relaxed: a hint for the wait loop; try_read() does the synchronising load.
-        return view_.version(position_).load(std::memory_order_relaxed) >= 2 * position_ + 2;
+        return detail::ahead(view_.version(position_).load(std::memory_order_relaxed),
+                             2 * position_ + 2) >= 0;
     }
 
     // Moves past a lap: the writer is at least one capacity ahead, so everything from our
@@ -315,19 +317,21 @@ private:
     bool skip_lapped(std::uint64_t r) noexcept {
         // (e) Acquire pairs with the writer's release of tail (5).
         const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
-        const std::uint64_t cap = view_.capacity();
-        const std::uint64_t oldest = t + 1 > cap ? t + 1 - cap : 0;
-        const std::uint64_t next = std::max(r + 1, oldest);
+        const std::int64_t lead = detail::ahead(t, r);
         // A healthy writer's tail is never behind a position whose slot it already rewrote.
-        if (t < r) return false;
-        lost_ += next - r;
-        position_ = next;
+        if (lead < 0) return false;
+        // Positions [t + 1 - capacity, t) are intact (slot t may be mid-write); skip at least r.
+        const std::uint64_t cap = view_.capacity();
+        const auto span = static_cast<std::uint64_t>(lead) + 1;
+        const std::uint64_t skip = span > cap ? span - cap : 1;
+        lost_ += skip;
+        position_ = r + skip;
         return true;
     }
 
     ReadStatus empty_status(std::uint64_t r) noexcept {
         auto complete = [&] {
-            return view_.version(r).load(std::memory_order_acquire) >= 2 * r + 2;
+            return detail::ahead(view_.version(r).load(std::memory_order_acquire), 2 * r + 2) >= 0;
         };
         // Acquire (Region::state) pairs with the writer's release in mark_closed.
         if (closed()) return complete() ? ReadStatus::ok : ReadStatus::closed;
@@ -342,7 +346,7 @@ private:
         view_.board->waiters.fetch_add(1, std::memory_order_seq_cst);
         auto& version = view_.version(position_);
         const std::uint64_t v = version.load(std::memory_order_seq_cst);
-        if (v < 2 * position_ + 2 && !closed()) {
+        if (detail::ahead(v, 2 * position_ + 2) < 0 && !closed()) {
             detail::futex_wait(detail::low_half(version), static_cast<std::uint32_t>(v), slice);
         }
         // Relaxed: the count only decides whether the writer bothers to wake anyone.

@@ -34,6 +34,7 @@
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
+#include "shmrec/detail/sequence.hpp"
 #include "shmrec/detail/wait_loop.hpp"
 #include "shmrec/detail/word_copy.hpp"
 #include "shmrec/error.hpp"
@@ -233,7 +234,7 @@ public:
             const std::uint64_t v1 = slot.version.load(std::memory_order_acquire);
             if (v1 != 2 * n) {
                 // A healthy writer only moves a slot's version forward from 2n.
-                if (v1 < 2 * n) return CellRead::corrupt;
+                if (detail::ahead(v1, 2 * n) < 0) return CellRead::corrupt;
                 detail::cpu_relax();
                 continue;
             }

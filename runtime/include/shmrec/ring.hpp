@@ -231,12 +231,13 @@ private:
     RingWriter(Region region, const WaitOptions& wait)
         : region_(std::move(region)), view_(region_), wait_(wait) {
         // A replacing writer continues after everything its predecessor committed: from the
-        // published tail (or the head, if the consumer got further), past every slot whose
+        // published tail (or the head, if the tail is not within one lap of it), past every slot whose
         // seq already says "written" (a predecessor may die between steps 3 and 4). Relaxed:
         // we hold the writer role, and the consumer's head is re-read with acquire in room().
         auto& ctl = *view_.control;
         const std::uint64_t head = ctl.head.load(std::memory_order_acquire);
-        std::uint64_t t = std::max(ctl.tail.load(std::memory_order_relaxed), head);
+        const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
+        std::uint64_t t = tail - head <= view_.capacity() ? tail : head;
         while (t - head < view_.capacity() &&
                view_.slot(t).seq.load(std::memory_order_relaxed) == t + 1) {
             ++t;
@@ -423,9 +424,10 @@ private:
     ReadStatus state_of(std::uint64_t position) const noexcept {
         // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (3).
         const std::uint64_t seq = view_.slot(position).seq.load(std::memory_order_acquire);
-        if (seq == position + 1) return ReadStatus::ok;
+        const std::int64_t d = detail::ahead(seq, position + 1);
+        if (d == 0) return ReadStatus::ok;
         // A healthy writer never fills a slot further than one lap ahead of the head.
-        if (seq > position + 1) return ReadStatus::corrupt;
+        if (d > 0) return ReadStatus::corrupt;
         return ReadStatus::empty;
     }
     ReadStatus next_state() const noexcept { return state_of(head_); }

@@ -4,8 +4,8 @@
 //   +512   slot 0: seq (8 bytes), payload at ring_payload_offset, stride a multiple of 64
 //   ...    slot capacity-1
 //
-// Position p (a 64-bit count that never wraps in practice: 2^64 records at 10^9/s take 584
-// years) lives in slot p & (capacity - 1). A slot's seq is p + 1 once record p is in it; the
+// Position p (a 64-bit count: 2^64 records at 10^9/s take 584 years, yet every comparison is
+// wrap-aware, see ahead(), and tested across the wrap) lives in slot p & (capacity - 1). A slot's seq is p + 1 once record p is in it; the
 // consumer reads the slot's seq and payload from the same cache line, so a record crosses
 // between cores as one line (docs/ring-protocol.md).
 #pragma once
@@ -17,6 +17,7 @@
 
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/region_header.hpp"
+#include "shmrec/detail/sequence.hpp"
 
 namespace shmrec::detail {
 

@@ -1,0 +1,213 @@
+// shmrec_channel_peer: the other process of the multi-process channel tests
+// (channel_process_test.cpp). It speaks "word key=value ..." lines on stdout and reads
+// commands (one word a line) from stdin. Exit status 0 on success, 1 on a failed check or an
+// unexpected status, 2 on bad arguments, 3 on an exception.
+//
+//   ring-write <name> <capacity> <count> <single|batch|loan> <close|pause> <pace_us> <create|open>
+//       create (or take over, 'open') a ring as its writer; print "ready"; wait for "go" on
+//       stdin; write `count` Checked records (seq continues at writer.written(), so a replacing
+//       writer carries on its predecessor's stream), pacing each by pace_us; print
+//       "written n=... ms=..."; then close (exit) or pause until killed.
+//   ring-hold <name> <count>
+//       take the ring's consumer role; print "attached"; read `count` records; print
+//       "ready read=..."; then pause until killed (a consumer that stopped consuming).
+//   broadcast-read <name> <slow_every> <slow_us>
+//       attach to a broadcast (StartAt::oldest); print "ready"; read until closed, sleeping
+//       slow_us after every slow_every records (0: never); print "done received=... lost=...
+//       position=... start=... bad=... nonincreasing=... posmismatch=... status=...".
+//   echo <in_ring> <out_ring>
+//       create out_ring (futex, no spin); print "ready"; open in_ring as consumer; echo every
+//       record from in to out with 1 s timeouts until in is closed; print "done echoed=...
+//       timeouts=... status=...".
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "channel_test_support.hpp"
+#include "shmrec/broadcast.hpp"
+#include "shmrec/ring.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec_test::Checked;
+using chantest::Clock;
+
+void say(const std::string& line) {
+    std::fputs((line + "\n").c_str(), stdout);
+    std::fflush(stdout);
+}
+
+bool wait_for_word(const std::string& word) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line == word) return true;
+    }
+    return false;
+}
+
+[[noreturn]] void pause_forever() {
+    for (;;) ::pause();
+}
+
+int ring_write(const std::vector<std::string>& a) {
+    if (a.size() != 7) return 2;
+    const std::string& name = a[0];
+    const std::uint64_t capacity = std::stoull(a[1]);
+    const std::uint64_t count = std::stoull(a[2]);
+    const std::string& form = a[3];
+    const bool pause_at_end = a[4] == "pause";
+    const auto pace = std::chrono::microseconds(std::stoll(a[5]));
+    const auto mode = a[6] == "open" ? shmrec::OpenMode::open_only : shmrec::OpenMode::create_only;
+
+    auto writer = shmrec::Ring<Checked>::writer(name, capacity, mode);
+    const std::uint64_t first = writer.written();
+    say("ready first=" + std::to_string(first));
+    if (!wait_for_word("go")) return 1;
+
+    const auto start = Clock::now();
+    std::uint64_t seq = first;
+    const std::uint64_t end = first + count;
+    if (form == "batch") {
+        std::vector<Checked> batch(256);
+        while (seq < end) {
+            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(256, end - seq));
+            for (std::size_t i = 0; i < n; ++i) batch[i] = chantest::make_checked(seq + i);
+            const auto r = writer.write(std::span<const Checked>(batch.data(), n), 30s);
+            seq += r.count;
+            if (r.status != shmrec::WriteStatus::ok) {
+                say("error status=" + std::string(to_string(r.status)) + " at=" + std::to_string(seq));
+                return 1;
+            }
+        }
+    } else if (form == "loan") {
+        while (seq < end) {
+            Checked* slot = writer.try_loan();
+            if (slot == nullptr) {
+                std::this_thread::yield();
+                continue;
+            }
+            *slot = chantest::make_checked(seq);
+            writer.commit();
+            ++seq;
+        }
+    } else {
+        for (; seq < end; ++seq) {
+            const auto s = writer.write(chantest::make_checked(seq), 30s);
+            if (s != shmrec::WriteStatus::ok) {
+                say("error status=" + std::string(to_string(s)) + " at=" + std::to_string(seq));
+                return 1;
+            }
+            if (pace.count() > 0) std::this_thread::sleep_for(pace);
+        }
+    }
+    say("written n=" + std::to_string(seq - first) + " ms=" + std::to_string(chantest::ms_since(start)));
+    if (pause_at_end) pause_forever();
+    return 0;  // the writer's destructor closes the ring
+}
+
+int ring_hold(const std::vector<std::string>& a) {
+    if (a.size() != 2) return 2;
+    auto reader = shmrec::Ring<Checked>::reader(a[0]);
+    say("attached");
+    const std::uint64_t count = std::stoull(a[1]);
+    chantest::StreamCheck check;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        Checked r;
+        const auto s = reader.read(r, 10s);
+        if (s != shmrec::ReadStatus::ok) {
+            say("error status=" + std::string(to_string(s)));
+            return 1;
+        }
+        check.see(r);
+    }
+    say("ready read=" + std::to_string(check.count) + " bad=" + std::to_string(check.bad + check.out_of_order));
+    pause_forever();
+}
+
+int broadcast_read(const std::vector<std::string>& a) {
+    if (a.size() != 3) return 2;
+    const std::uint64_t slow_every = std::stoull(a[1]);
+    const auto slow = std::chrono::microseconds(std::stoll(a[2]));
+    auto reader = shmrec::Broadcast<Checked>::reader(a[0], shmrec::StartAt::oldest);
+    say("ready start=" + std::to_string(reader.start_position()));
+    std::uint64_t bad = 0, nonincreasing = 0, posmismatch = 0, timeouts = 0;
+    std::uint64_t last = UINT64_MAX;
+    shmrec::ReadStatus s{};
+    for (;;) {
+        Checked r;
+        s = reader.read(r, 5s);
+        if (s == shmrec::ReadStatus::timeout) {
+            // read() also reports timeout when it was lapped on every retry; give up only
+            // after many in a row.
+            if (++timeouts > 4) break;
+            continue;
+        }
+        if (s != shmrec::ReadStatus::ok) break;
+        if (!chantest::checksum_ok(r)) ++bad;
+        if (last != UINT64_MAX && r.seq <= last) ++nonincreasing;
+        if (r.seq != reader.position() - 1) ++posmismatch;
+        last = r.seq;
+        if (slow_every != 0 && reader.received() % slow_every == 0) std::this_thread::sleep_for(slow);
+    }
+    say("done received=" + std::to_string(reader.received()) + " lost=" + std::to_string(reader.lost()) +
+        " position=" + std::to_string(reader.position()) + " start=" +
+        std::to_string(reader.start_position()) + " bad=" + std::to_string(bad) +
+        " nonincreasing=" + std::to_string(nonincreasing) + " posmismatch=" +
+        std::to_string(posmismatch) + " status=" + std::string(to_string(s)));
+    return 0;
+}
+
+int echo(const std::vector<std::string>& a) {
+    if (a.size() != 2) return 2;
+    shmrec::WaitOptions wait;
+    wait.strategy = shmrec::WaitStrategy::futex;
+    wait.spin_iterations = 0;
+    auto out = shmrec::Ring<Checked>::writer(a[1], 1, shmrec::OpenMode::create_only, {}, wait);
+    say("ready");
+    auto in = shmrec::Ring<Checked>::reader(a[0], {}, wait);
+    std::uint64_t echoed = 0, timeouts = 0;
+    shmrec::ReadStatus s{};
+    for (;;) {
+        Checked r;
+        s = in.read(r, 1s);
+        if (s == shmrec::ReadStatus::timeout) {
+            if (++timeouts > 10) break;
+            continue;
+        }
+        if (s != shmrec::ReadStatus::ok) break;
+        if (out.write(r, 1s) != shmrec::WriteStatus::ok) {
+            ++timeouts;
+            break;
+        }
+        ++echoed;
+    }
+    say("done echoed=" + std::to_string(echoed) + " timeouts=" + std::to_string(timeouts) +
+        " status=" + std::string(to_string(s)));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) return 2;
+    const std::string mode = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+        if (mode == "ring-write") return ring_write(args);
+        if (mode == "ring-hold") return ring_hold(args);
+        if (mode == "broadcast-read") return broadcast_read(args);
+        if (mode == "echo") return echo(args);
+    } catch (const std::exception& e) {
+        say(std::string("exception what=") + e.what());
+        return 3;
+    }
+    return 2;
+}
