@@ -36,7 +36,7 @@
 #include <span>
 #include <utility>
 
-#include "shmrec/detail/channel_geometry.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
@@ -79,19 +79,11 @@ struct Broadcast {
     static Reader reader(const Location& where, StartAt start = StartAt::oldest,
                          const RegionOptions& options = {}, const WaitOptions& wait = {});
 
+    // capacity 0: what an opener expects (the header decides, check_slot_geometry checks).
     static RegionSpec spec(std::uint64_t capacity) noexcept {
-        using Traits = RecordTraits<T>;
-        RegionSpec s;
-        s.kind = ChannelKind::broadcast;
-        s.record_name = Traits::name;
-        s.record_size = static_cast<std::uint32_t>(sizeof(T));
-        s.record_alignment = static_cast<std::uint32_t>(alignof(T));
-        s.fingerprint = Traits::fingerprint;
-        s.schema = Traits::schema;
-        s.capacity = capacity;
-        s.slot_stride = stride;
-        s.data_size = capacity == 0 ? 0 : detail::broadcast_data_size(capacity, stride);
-        return s;
+        return detail::record_spec<T>(
+            ChannelKind::broadcast, capacity, stride,
+            capacity == 0 ? 0 : detail::broadcast_data_size(capacity, stride));
     }
 };
 
@@ -366,31 +358,17 @@ private:
 template <Record T>
 BroadcastWriter<T> Broadcast<T>::writer(const Location& where, std::uint64_t capacity,
                                         OpenMode mode, const RegionOptions& options) {
-    auto create = [&] {
-        if (!detail::valid_ring_capacity(capacity)) {
-            throw Error(ErrorCode::invalid_argument, where.name,
-                        "broadcast capacity " + std::to_string(capacity) +
-                            " is not a power of two between 1 and 2^31");
-        }
-        return BroadcastWriter<T>(Region::create(where, spec(capacity), options));
-    };
-    auto open = [&] {
-        Region region = Region::open(where, Role::writer, spec(0), options);
-        detail::check_slot_geometry(region, sizeof(detail::BroadcastControl), stride);
-        return BroadcastWriter<T>(std::move(region));
-    };
-    switch (mode) {
-        case OpenMode::create_only: return create();
-        case OpenMode::open_only: return open();
-        case OpenMode::open_or_create:
-            try {
-                return create();
-            } catch (const Error& e) {
-                if (e.code() != ErrorCode::already_exists) throw;
-            }
-            return open();
-    }
-    throw Error(ErrorCode::invalid_argument, where.name, "unknown OpenMode");
+    return detail::resolve_open_mode(
+        mode,
+        [&] {
+            detail::check_capacity(where, "broadcast", capacity);
+            return BroadcastWriter<T>(Region::create(where, spec(capacity), options));
+        },
+        [&] {
+            Region region = Region::open(where, Role::writer, spec(0), options);
+            detail::check_slot_geometry(region, sizeof(detail::BroadcastControl), stride);
+            return BroadcastWriter<T>(std::move(region));
+        });
 }
 
 template <Record T>

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/sequence.hpp"
@@ -83,18 +84,9 @@ struct Cell {
     static Reader reader(const Location& where, const RegionOptions& options = {});
 
     static RegionSpec spec() noexcept {
-        using Traits = RecordTraits<T>;
-        RegionSpec s;
-        s.kind = ChannelKind::cell;
-        s.record_name = Traits::name;
-        s.record_size = static_cast<std::uint32_t>(sizeof(T));
-        s.record_alignment = static_cast<std::uint32_t>(alignof(T));
-        s.fingerprint = Traits::fingerprint;
-        s.schema = Traits::schema;
-        s.capacity = detail::cell_slot_count;
-        s.slot_stride = detail::cell_slot_stride(sizeof(T), alignof(T));
-        s.data_size = detail::cell_data_size(sizeof(T), alignof(T));
-        return s;
+        return detail::record_spec<T>(ChannelKind::cell, detail::cell_slot_count,
+                                      detail::cell_slot_stride(sizeof(T), alignof(T)),
+                                      detail::cell_data_size(sizeof(T), alignof(T)));
     }
 };
 
@@ -314,19 +306,9 @@ private:
 
 template <Record T>
 CellWriter<T> Cell<T>::writer(const Location& where, OpenMode mode, const RegionOptions& options) {
-    switch (mode) {
-        case OpenMode::create_only: return CellWriter<T>(Region::create(where, spec(), options));
-        case OpenMode::open_only:
-            return CellWriter<T>(Region::open(where, Role::writer, spec(), options));
-        case OpenMode::open_or_create:
-            try {
-                return CellWriter<T>(Region::create(where, spec(), options));
-            } catch (const Error& e) {
-                if (e.code() != ErrorCode::already_exists) throw;
-            }
-            return CellWriter<T>(Region::open(where, Role::writer, spec(), options));
-    }
-    throw Error(ErrorCode::invalid_argument, where.name, "unknown OpenMode");
+    return detail::resolve_open_mode(
+        mode, [&] { return CellWriter<T>(Region::create(where, spec(), options)); },
+        [&] { return CellWriter<T>(Region::open(where, Role::writer, spec(), options)); });
 }
 
 template <Record T>

@@ -34,7 +34,7 @@
 #include <span>
 #include <utility>
 
-#include "shmrec/detail/channel_geometry.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
@@ -70,19 +70,11 @@ struct Ring {
     static Reader reader(const Location& where, const RegionOptions& options = {},
                          const WaitOptions& wait = {});
 
+    // capacity 0: what an opener expects (the header decides, check_slot_geometry checks).
     static RegionSpec spec(std::uint64_t capacity) noexcept {
-        using Traits = RecordTraits<T>;
-        RegionSpec s;
-        s.kind = ChannelKind::ring;
-        s.record_name = Traits::name;
-        s.record_size = static_cast<std::uint32_t>(sizeof(T));
-        s.record_alignment = static_cast<std::uint32_t>(alignof(T));
-        s.fingerprint = Traits::fingerprint;
-        s.schema = Traits::schema;
-        s.capacity = capacity;  // 0 when opening: taken from the header, then checked
-        s.slot_stride = stride;
-        s.data_size = capacity == 0 ? 0 : detail::ring_data_size(capacity, stride);
-        return s;
+        return detail::record_spec<T>(
+            ChannelKind::ring, capacity, stride,
+            capacity == 0 ? 0 : detail::ring_data_size(capacity, stride));
     }
 };
 
@@ -492,31 +484,17 @@ private:
 template <Record T>
 RingWriter<T> Ring<T>::writer(const Location& where, std::uint64_t capacity, OpenMode mode,
                               const RegionOptions& options, const WaitOptions& wait) {
-    auto create = [&] {
-        if (!detail::valid_ring_capacity(capacity)) {
-            throw Error(ErrorCode::invalid_argument, where.name,
-                        "ring capacity " + std::to_string(capacity) +
-                            " is not a power of two between 1 and 2^31");
-        }
-        return RingWriter<T>(Region::create(where, spec(capacity), options), wait);
-    };
-    auto open = [&] {
-        Region region = Region::open(where, Role::writer, spec(0), options);
-        detail::check_slot_geometry(region, sizeof(detail::RingControl), stride);
-        return RingWriter<T>(std::move(region), wait);
-    };
-    switch (mode) {
-        case OpenMode::create_only: return create();
-        case OpenMode::open_only: return open();
-        case OpenMode::open_or_create:
-            try {
-                return create();
-            } catch (const Error& e) {
-                if (e.code() != ErrorCode::already_exists) throw;
-            }
-            return open();
-    }
-    throw Error(ErrorCode::invalid_argument, where.name, "unknown OpenMode");
+    return detail::resolve_open_mode(
+        mode,
+        [&] {
+            detail::check_capacity(where, "ring", capacity);
+            return RingWriter<T>(Region::create(where, spec(capacity), options), wait);
+        },
+        [&] {
+            Region region = Region::open(where, Role::writer, spec(0), options);
+            detail::check_slot_geometry(region, sizeof(detail::RingControl), stride);
+            return RingWriter<T>(std::move(region), wait);
+        });
 }
 
 template <Record T>

@@ -1,4 +1,4 @@
-#include "shmrec/detail/channel_geometry.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,14 @@
 #include "shmrec/error.hpp"
 
 namespace shmrec::detail {
+
+void check_capacity(const Location& where, std::string_view channel, std::uint64_t capacity) {
+    if (!valid_ring_capacity(capacity)) {
+        throw Error(ErrorCode::invalid_argument, where.name,
+                    fmt::format("{} capacity {} is not a power of two between 1 and 2^31",
+                                channel, capacity));
+    }
+}
 
 void check_slot_geometry(const Region& region, std::uint64_t control_size,
                          std::uint64_t slot_stride) {
