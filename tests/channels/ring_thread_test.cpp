@@ -152,7 +152,8 @@ ReadStatus read_stream(CheckedRing::Reader& r, StreamCheck& check, Form form) {
 
 // Every record arrives exactly once, in order, intact; the stream ends with closed.
 TEST_P(RingThreadStream, DeliversEveryRecordOnceInOrder) {
-    const auto [capacity, form] = GetParam();
+    const auto [capacity, form_param] = GetParam();
+    const auto form = form_param;  // a plain variable: lambdas may capture it (clang 14)
     const std::string region = name("stream");
     auto writer = CheckedRing::writer(region, capacity);
     auto reader = CheckedRing::reader(region);
