@@ -132,7 +132,8 @@ void preallocate(int fd, std::uint64_t size, const Location& where) {
         struct stat st {};
         const bool ok = ::fstat(fd, &st) == 0;
         ::close(fd);
-        if (ok && (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid())) {
+        if (ok && (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+                   (st.st_mode & S_IWOTH) != 0)) {
             throw Error(ErrorCode::untrusted_region, where.name,
                         fmt::format("{} is taken by a file that is not ours (owner uid {}, "
                                     "mode {:04o})",
@@ -309,9 +310,16 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
     try {
         // Attached and writer locks first, before the region is even sized: a process that
         // finds the name now sees a live participant and waits for `ready` instead of taking
-        // the half-made region for a stale one.
-        if (!detail::try_lock_shared(impl->fd(), detail::attached_lock_byte) ||
-            !detail::try_lock_exclusive(impl->fd(), detail::writer_lock_byte)) {
+        // the half-made region for a stale one. A stale-region probe may hold the attached
+        // lock for a moment (it then finds us `initialising` and young, and lets go).
+        const auto lock_deadline = std::chrono::steady_clock::now() + options.init_timeout;
+        while (!detail::try_lock_shared(impl->fd(), detail::attached_lock_byte)) {
+            if (std::chrono::steady_clock::now() >= lock_deadline) {
+                throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        if (!detail::try_lock_exclusive(impl->fd(), detail::writer_lock_byte)) {
             throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
         }
         SHMREC_FAULT_POINT("create.after_open");

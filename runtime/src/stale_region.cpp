@@ -59,8 +59,10 @@ bool remove_if_stale(const Location& where, std::chrono::milliseconds init_timeo
     if (fd < 0) return false;
     bool removed = false;
     struct stat st {};
-    // Never remove what is not ours: another user's file, or not a regular file.
+    // Never remove what is not ours: another user's file, not a regular file, or one anybody
+    // could have planted (writable by others: a squatter's, never a region we made).
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+        (st.st_mode & S_IWOTH) == 0 &&
         // Exclusive attached lock: nobody is attached. Held until close(), so an opener that
         // comes now waits for us and then finds the new region.
         try_lock_exclusive(fd, attached_lock_byte) && !being_created(fd, st, init_timeout) &&

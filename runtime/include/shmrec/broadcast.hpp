@@ -283,6 +283,7 @@ public:
 private:
     friend struct Broadcast<T>;
     static constexpr int max_attempts = 64;
+    static constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
 
     BroadcastReader(Region region, StartAt start, const WaitOptions& wait)
         : region_(std::move(region)), view_(region_), wait_(wait) {
@@ -310,8 +311,10 @@ private:
         // (e) Acquire pairs with the writer's release of tail (5).
         const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
         const std::int64_t lead = detail::ahead(t, r);
-        // A healthy writer's tail is never behind a position whose slot it already rewrote.
-        if (lead < 0) return false;
+        // A healthy writer's tail is never behind a position whose slot it already rewrote,
+        // nor 2^48 records (days at 10^9 records/s) ahead of a reader: a forged tail is
+        // reported as corrupt instead of becoming an absurd lost() count.
+        if (lead < 0 || lead > max_plausible_lead) return false;
         // Positions [t + 1 - capacity, t) are intact (slot t may be mid-write); skip at least r.
         const std::uint64_t cap = view_.capacity();
         const auto span = static_cast<std::uint64_t>(lead) + 1;

@@ -1,0 +1,106 @@
+// Driver-side helpers of the reliability tests: region names removed by the fixture, and the
+// parsing of a peer reader's output into records and statuses.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reliability_support.hpp"
+#include "shmrec/region.hpp"
+
+namespace reltest {
+
+// Owns the region names (and file paths) a test creates and removes them whatever happens.
+class Names {
+public:
+    Names() = default;
+    Names(const Names&) = delete;
+    Names& operator=(const Names&) = delete;
+    ~Names() { remove_all(); }
+
+    std::string make(std::string_view tag) {
+        names_.push_back(unique_name(tag));
+        return names_.back();
+    }
+    std::string make_file(std::string_view tag) {
+        files_.push_back("/tmp/" + unique_name(tag));
+        return files_.back();
+    }
+    void remove_all() {
+        for (const auto& n : names_) ::unlink(shm_path(n).c_str());
+        for (const auto& f : files_) ::unlink(f.c_str());
+    }
+
+private:
+    std::vector<std::string> names_;
+    std::vector<std::string> files_;
+};
+
+// What a peer reader printed: its records in order and the statuses between them.
+struct ReaderLog {
+    struct Event {
+        bool record;
+        std::uint64_t seq;  // record
+        bool ok;            // record: checksum valid
+        std::string status; // status line ("writer_gone", "closed", ...)
+    };
+    std::vector<Event> events;
+    std::string end;  // the "end ..." summary line
+
+    explicit ReaderLog(const std::vector<std::string>& lines) {
+        for (const auto& l : lines) {
+            if (starts_with(l, "r ")) {
+                events.push_back({true, line_u64(l, "seq"), line_value(l, "ok") == "1", {}});
+            } else if (starts_with(l, "s ")) {
+                events.push_back({false, 0, true, l.substr(2)});
+            } else if (starts_with(l, "end ")) {
+                end = l;
+            }
+        }
+    }
+
+    std::vector<std::uint64_t> seqs() const {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : events) {
+            if (e.record) out.push_back(e.seq);
+        }
+        return out;
+    }
+    std::size_t bad() const {
+        std::size_t n = 0;
+        for (const auto& e : events) n += e.record && !e.ok;
+        return n;
+    }
+    bool has_status(const std::string& s) const {
+        for (const auto& e : events) {
+            if (!e.record && e.status == s) return true;
+        }
+        return false;
+    }
+    // Records seen before the first occurrence of status `s` (all records if it never came).
+    std::vector<std::uint64_t> seqs_before(const std::string& s) const {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : events) {
+            if (!e.record && e.status == s) break;
+            if (e.record) out.push_back(e.seq);
+        }
+        return out;
+    }
+};
+
+inline std::vector<std::uint64_t> iota_seqs(std::uint64_t from, std::uint64_t to_exclusive) {
+    std::vector<std::uint64_t> v;
+    for (std::uint64_t i = from; i < to_exclusive; ++i) v.push_back(i);
+    return v;
+}
+
+inline std::string join(const std::vector<std::string>& lines) {
+    std::string s;
+    for (const auto& l : lines) s += "    " + l + "\n";
+    return s;
+}
+
+}  // namespace reltest
