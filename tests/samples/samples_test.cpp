@@ -1,0 +1,138 @@
+// memwrite and memread as separate processes, started through the shell as a user would.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "shmrec/shmrec.hpp"
+#include "support/test_names.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+struct ShellRun {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr together
+};
+
+// Runs `script` with bash, waits for it, and returns its exit code and output.
+ShellRun run(const std::string& script) {
+    ShellRun r;
+    const std::string command = "bash -c '" + script + "' 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+const std::string memwrite = SHMREC_MEMWRITE;
+const std::string memread = SHMREC_MEMREAD;
+
+class Samples : public shmrec_test::RegionFixture {};
+
+TEST_F(Samples, DemoScriptExchangesTheSeedRecordsAndEndsCleanly) {
+    const std::string bin = memwrite.substr(0, memwrite.rfind('/'));
+    const ShellRun r = run(std::string(SHMREC_DEMO_SCRIPT) + " " + bin);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const auto received = r.output.substr(r.output.find("== memread received"));
+    EXPECT_NE(received.find("99041232 SecBug\n"), std::string::npos) << r.output;
+    EXPECT_NE(received.find("99041236 SecBug-4\n"), std::string::npos) << r.output;
+    EXPECT_NE(received.find("memread: the writer closed TestMemShare"), std::string::npos)
+        << r.output;
+}
+
+TEST_F(Samples, MemreadNamesAMissingRegion) {
+    const std::string name = this->name();
+    const ShellRun r = run(memread + " --name " + name);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("region '" + name + "' does not exist"), std::string::npos)
+        << r.output;
+}
+
+TEST_F(Samples, MemreadRefusesAFileThatIsNotARegion) {
+    const std::string name = this->name();
+    {
+        std::ofstream junk("/dev/shm/" + name, std::ios::binary);
+        for (int i = 0; i < 4096; ++i) junk.put(static_cast<char>(i * 37 + 11));
+    }
+    ::chmod(("/dev/shm/" + name).c_str(), 0600);
+    const ShellRun r = run(memread + " --name " + name);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("region '" + name + "' is not a shmrec region"), std::string::npos)
+        << r.output;
+}
+
+TEST_F(Samples, MemreadRefusesAnotherRecordType) {
+    const std::string name = this->name();
+    auto other = shmrec::Cell<shmrec_test::Other>::writer(name);
+    const ShellRun r = run(memread + " --name " + name);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("region '" + name +
+                            "' holds shmrec_test.Other records, this program was built for "
+                            "school.Student"),
+              std::string::npos)
+        << r.output;
+}
+
+TEST_F(Samples, MemreadReportsAWriterThatDied) {
+    const std::string name = this->name();
+    const ShellRun r = run(memwrite + " --name " + name + " --interval 50 >/dev/null & w=$!; " +
+                      memread + " --name " + name + " --wait 5000 & r=$!; sleep 0.5; " +
+                      "kill -9 $w; wait $r");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("the writer of region '" + name + "' died without closing it"),
+              std::string::npos)
+        << r.output;
+    shmrec::Region::remove(name);
+}
+
+TEST_F(Samples, RingStreamArrivesWholeAndInOrder) {
+    const std::string name = this->name();
+    const ShellRun r = run(memread + " --name " + name + " --ring 200000 --wait 5000 & r=$!; " +
+                      memwrite + " --name " + name + " --ring 200000 --capacity 64 && wait $r");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("memread: received 200000 records in order, none lost or duplicated"),
+              std::string::npos)
+        << r.output;
+}
+
+TEST_F(Samples, TwoBroadcastReadersAccountForEveryRecord) {
+    const std::string name = this->name();
+    const ShellRun r = run(memread + " --name " + name + " --broadcast --wait 5000 & a=$!; " +
+                      memread + " --name " + name + " --broadcast --wait 5000 & b=$!; " +
+                      "sleep 0.3; " + memwrite + " --name " + name +
+                      " --broadcast 100000 --capacity 256 --interval 0 && wait $a && wait $b");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::size_t reports = 0;
+    for (auto at = r.output.find("memread: received "); at != std::string::npos;
+         at = r.output.find("memread: received ", at + 1)) {
+        unsigned long long received = 0, lost = 0, written = 0;
+        ASSERT_EQ(std::sscanf(r.output.c_str() + at,
+                              "memread: received %llu, lost %llu (of %llu written", &received,
+                              &lost, &written),
+                  3)
+            << r.output;
+        EXPECT_EQ(received + lost, written);
+        EXPECT_GT(received, 0u);
+        ++reports;
+    }
+    EXPECT_EQ(reports, 2u) << r.output;
+}
+
+TEST_F(Samples, FileBackedExchange) {
+    shmrec_test::TempDir dir;
+    const std::string path = (dir.path() / "students.shmrec").string();
+    const ShellRun r = run(memread + " --file " + path + " --wait 5000 --count 3 & r=$!; " + memwrite +
+                      " --file " + path + " --count 3 --interval 100 >/dev/null && wait $r");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("99041234 SecBug-2"), std::string::npos) << r.output;
+}
+
+}  // namespace
