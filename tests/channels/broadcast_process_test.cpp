@@ -14,15 +14,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using chantest::Clock;
+using chantest::ExitStatus;
 using chantest::Peer;
 using shmrec_test::Checked;
 using CheckedBroadcast = shmrec::Broadcast<Checked>;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t records = 200'000;
-#else
-constexpr std::uint64_t records = 2'000'000;
-#endif
+constexpr std::uint64_t records = shmrec_test::under_sanitizer ? 200'000 : 2'000'000;
 
 class BroadcastProcesses : public shmrec_test::RegionFixture {};
 
@@ -63,8 +60,8 @@ TEST_F(BroadcastProcesses, FastAndSlowReaderProcessesAccountForEveryRecord) {
     writer.close();
     const auto f = fast.expect("done", 60s);
     const auto s = slow.expect("done", 60s);
-    EXPECT_TRUE(chantest::exited_ok(fast.wait()));
-    EXPECT_TRUE(chantest::exited_ok(slow.wait()));
+    EXPECT_EQ(fast.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0));
+    EXPECT_EQ(slow.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0));
 
     std::printf("  wrote %llu in %.0f ms\n  fast: %s\n  slow: %s\n",
                 static_cast<unsigned long long>(written), ms,

@@ -22,11 +22,7 @@ using shmrec::StartAt;
 using shmrec_test::Checked;
 using CheckedBroadcast = shmrec::Broadcast<Checked>;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t broadcast_records = 100'000;
-#else
-constexpr std::uint64_t broadcast_records = 400'000;
-#endif
+constexpr std::uint64_t broadcast_records = shmrec_test::under_sanitizer ? 100'000 : 400'000;
 
 class BroadcastThreads : public shmrec_test::RegionFixture {};
 

@@ -20,6 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using chantest::Clock;
+using chantest::ExitStatus;
 using chantest::Peer;
 using chantest::StreamCheck;
 using shmrec::ReadStatus;
@@ -27,11 +28,7 @@ using shmrec::WriteStatus;
 using shmrec_test::Checked;
 using CheckedRing = shmrec::Ring<Checked>;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t scale_down = 10;
-#else
-constexpr std::uint64_t scale_down = 1;
-#endif
+constexpr std::uint64_t scale_down = shmrec_test::under_sanitizer ? 10 : 1;
 
 std::chrono::microseconds random_phase() {
     static std::mt19937 gen(std::random_device{}());
@@ -78,7 +75,8 @@ void stream_from_peer(const std::string& region, std::uint64_t capacity, std::ui
     }
     const double ms = chantest::ms_since(start);
     const auto written = peer.expect("written");
-    EXPECT_TRUE(chantest::exited_ok(peer.wait())) << (written.count("") ? written.at("") : "");
+    EXPECT_EQ(peer.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0))
+        << (written.count("") ? written.at("") : "");
 
     std::printf("  capacity %llu (%s): %llu records in %.0f ms (%.2f M/s); reads > 20 ms: %llu, longest %.1f ms\n",
                 static_cast<unsigned long long>(capacity), batch ? "batch" : "single",
@@ -140,7 +138,7 @@ TEST_F(RingProcesses, BlockedReaderGetsWriterGoneWithin500msOfWriterKill) {
     const auto killed_at = Clock::now();
     peer.signal(SIGKILL);
     consumer.join();
-    peer.wait();
+    peer.wait_exit(chantest::peer_exit_timeout);
     const double latency_ms =
         std::chrono::duration<double, std::milli>(Clock::duration(ended_at.load()) -
                                                   killed_at.time_since_epoch()).count();
@@ -162,7 +160,7 @@ TEST_F(RingProcesses, RecordsCommittedBeforeWriterKillAreDeliveredFirst) {
     peer.send("go");
     ASSERT_EQ(chantest::num(peer.expect("written"), "n"), k);
     peer.signal(SIGKILL);
-    peer.wait();
+    peer.wait_exit(chantest::peer_exit_timeout);
     EXPECT_FALSE(reader.writer_alive());
 
     StreamCheck check;
@@ -197,7 +195,7 @@ TEST_F(RingProcesses, ReplacementWriterContinuesTheStreamAfterAKill) {
         check.see(r);
     }
     first.signal(SIGKILL);  // somewhere in its stream; the ring is likely full
-    first.wait();
+    first.wait_exit(chantest::peer_exit_timeout);
     ReadStatus end;
     while ((end = reader.read(r, 10s)) == ReadStatus::ok) check.see(r);
     EXPECT_EQ(end, ReadStatus::writer_gone);
@@ -209,7 +207,7 @@ TEST_F(RingProcesses, ReplacementWriterContinuesTheStreamAfterAKill) {
     EXPECT_EQ(chantest::num(ready, "first"), before) << "replacement does not start after the last commit";
     second.send("go");
     while ((end = reader.read(r, 10s)) == ReadStatus::ok) check.see(r);
-    EXPECT_TRUE(chantest::exited_ok(second.wait()));
+    EXPECT_EQ(second.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0));
     std::printf("  %llu records before the kill, %llu in all\n",
                 static_cast<unsigned long long>(before), static_cast<unsigned long long>(check.count));
     EXPECT_EQ(end, ReadStatus::closed);
@@ -246,7 +244,7 @@ TEST_F(RingProcesses, BlockedWriterGetsReaderGoneWithin500msOfReaderKill) {
     const auto killed_at = Clock::now();
     peer.signal(SIGKILL);
     producer.join();
-    peer.wait();
+    peer.wait_exit(chantest::peer_exit_timeout);
     const double latency_ms =
         std::chrono::duration<double, std::milli>(Clock::duration(ended_at.load()) -
                                                   killed_at.time_since_epoch()).count();
@@ -293,7 +291,7 @@ TEST_F(RingProcesses, StoppedWriterIsTimeoutNotWriterGoneAndResumesAfterCont) {
     peer.signal(SIGCONT);
     ReadStatus end;
     while ((end = reader.read(r, 10s)) == ReadStatus::ok) check.see(r);
-    EXPECT_TRUE(chantest::exited_ok(peer.wait()));
+    EXPECT_EQ(peer.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0));
     EXPECT_EQ(timeouts, 3);
     EXPECT_EQ(gone, 0);
     EXPECT_EQ(end, ReadStatus::closed);
@@ -339,7 +337,7 @@ TEST_F(RingProcesses, PingPongOverFutexHasNoLostWakeups) {
     const double ms = chantest::ms_since(start);
     out.close();
     const auto report = peer.expect("done");
-    EXPECT_TRUE(chantest::exited_ok(peer.wait()));
+    EXPECT_EQ(peer.wait_exit(chantest::peer_exit_timeout), ExitStatus::code_of(0));
     std::sort(rtt_us.begin(), rtt_us.end());
     const double p50 = rtt_us.empty() ? 0 : rtt_us[rtt_us.size() / 2];
     const double p99 = rtt_us.empty() ? 0 : rtt_us[rtt_us.size() * 99 / 100];

@@ -25,11 +25,7 @@ using shmrec::WriteStatus;
 using shmrec_test::Checked;
 using CheckedRing = shmrec::Ring<Checked>;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t stream_records = 100'000;  // sanitizers slow every access ~10x
-#else
-constexpr std::uint64_t stream_records = 300'000;
-#endif
+constexpr std::uint64_t stream_records = shmrec_test::under_sanitizer ? 100'000 : 300'000;
 
 enum class Form { blocking, try_spin, batch, zero_copy };
 

@@ -4,8 +4,6 @@
 // timeout), closed (closed).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,10 +16,11 @@
 #include <vector>
 
 #include "checked_record.hpp"
-#include "peer_process.hpp"
+#include "child_process.hpp"
 #include "printers.hpp"
 #include "shmrec/cell.hpp"
 #include "test_names.hpp"
+#include "timing.hpp"
 
 namespace {
 
@@ -29,17 +28,16 @@ using namespace std::chrono_literals;
 using shmrec::CellRead;
 using shmrec::WaitStatus;
 using shmrec_test::Checked;
+using shmrec_test::ChildProcess;
+using shmrec_test::Clock;
+using shmrec_test::ExitStatus;
 using shmrec_test::make_checked;
-using shmrec_test::PeerProcess;
-using Clock = std::chrono::steady_clock;
+using shmrec_test::monotonic_ns;
+using shmrec_test::when_waiting;
 using CheckedCell = shmrec::Cell<Checked>;
 
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
+// The peer program of these tests (tests/integration/test_peer.cpp).
+constexpr const char* test_peer = SHMREC_TEST_PEER;
 
 double ms(std::uint64_t ns) {
     return static_cast<double>(ns) / 1e6;
@@ -50,30 +48,17 @@ double ms(Duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// Runs `action` on a thread once `reader` sleeps in wait_for_change (registered on the reader
-// board): the wake-up, not a poll that happened to come after the event, ends the wait.
-template <class Reader, class Action>
-std::thread when_waiting(const Reader& reader, Action action) {
-    return std::thread([&reader, action] {
-        const auto give_up = Clock::now() + 10s;
-        while (reader.region().board().waiters.load() == 0 && Clock::now() < give_up) {
-            std::this_thread::yield();
-        }
-        action();
-    });
-}
-
 class CellProcessTest : public shmrec_test::RegionFixture {
   protected:
     // A sleep-writer peer that created `region` and is waiting for commands.
-    static std::unique_ptr<PeerProcess> start_sleep_writer(const std::string& region) {
-        auto peer = std::make_unique<PeerProcess>(
-            std::vector<std::string>{"sleep-writer", "--name", region});
+    static std::unique_ptr<ChildProcess> start_sleep_writer(const std::string& region) {
+        auto peer = std::make_unique<ChildProcess>(
+            test_peer, std::vector<std::string>{"sleep-writer", "--name", region});
         EXPECT_EQ(peer->read_line(), "ready");
         return peer;
     }
 
-    static void command(PeerProcess& peer, const std::string& line) {
+    static void command(ChildProcess& peer, const std::string& line) {
         peer.send(line);
         EXPECT_EQ(peer.read_line(), "ok") << "peer did not acknowledge '" << line << "'";
     }
@@ -82,7 +67,7 @@ class CellProcessTest : public shmrec_test::RegionFixture {
 TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) {
     constexpr std::uint64_t count = 1'000'000;
     const auto n = name();
-    PeerProcess writer({"cell-writer", "--name", n, "--count", std::to_string(count)});
+    ChildProcess writer(test_peer, {"cell-writer", "--name", n, "--count", std::to_string(count)});
     ASSERT_EQ(writer.read_line(), "ready");
     auto reader = CheckedCell::reader(n);
 
@@ -99,7 +84,7 @@ TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) 
         const auto r = reader.read(rec);
         if (r == CellRead::ok) {
             ++reads;
-            if (!shmrec_test::checksum_ok(rec) || !shmrec_test::matches_seq(rec)) {
+            if (!shmrec_test::intact(rec)) {
                 if (torn++ == 0) first_bad = rec.seq;
             } else {
                 if (rec.seq < last) ++backwards;
@@ -119,7 +104,7 @@ TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) 
     }
     const auto elapsed = Clock::now() - start;
     const auto done = writer.read_line();
-    EXPECT_EQ(writer.wait_exit(), 0);
+    EXPECT_EQ(writer.wait_exit(), ExitStatus::code_of(0));
 
     ASSERT_FALSE(writer_died) << "the writer died or the test gave up before the cell closed";
     EXPECT_EQ(torn, 0u) << "torn records; first with seq " << first_bad;
@@ -139,12 +124,13 @@ TEST_F(CellProcessTest, ReaderInAnotherProcessSeesIntactRecordsEndingWithTheLast
     constexpr std::uint64_t count = 200'000;
     const auto n = name();
     auto writer = CheckedCell::writer(n);
-    PeerProcess reader({"cell-reader", "--name", n, "--expect", std::to_string(count)});
+    ChildProcess reader(test_peer, {"cell-reader", "--name", n, "--expect", std::to_string(count)});
     ASSERT_EQ(reader.read_line(), "ready");
     for (std::uint64_t seq = 1; seq <= count; ++seq) writer.publish(make_checked(seq));
     writer.close();
     const auto seen = reader.read_line(30s);
-    EXPECT_EQ(reader.wait_exit(), 0) << "the peer found a torn, reordered or missing record";
+    EXPECT_EQ(reader.wait_exit(), ExitStatus::code_of(0))
+        << "the peer found a torn, reordered or missing record";
     ASSERT_TRUE(seen.has_value());
     EXPECT_EQ(seen->substr(seen->find(" last ")), " last " + std::to_string(count));
     std::cout << "[          ] peer reader: " << *seen << '\n';
@@ -180,7 +166,7 @@ TEST_F(CellProcessTest, BlockedReaderWakesPromptlyWhenAnotherProcessPublishes) {
         EXPECT_EQ(writer->read_line(), "ok");
     }
     command(*writer, "exit");
-    EXPECT_EQ(writer->wait_exit(), 0);
+    EXPECT_EQ(writer->wait_exit(), ExitStatus::code_of(0));
     std::sort(latencies.begin(), latencies.end());
     std::cout << "[          ] wake latency after publish: min " << latencies.front()
               << " ms, median " << latencies[latencies.size() / 2] << " ms, max "
@@ -193,8 +179,8 @@ TEST_F(CellProcessTest, PingPongThroughTwoCellsNeverLosesAWakeUp) {
     const auto ping_name = name("ping");
     const auto pong_name = name("pong");
     auto ping = CheckedCell::writer(ping_name);
-    PeerProcess peer(
-        {"pong", "--ping", ping_name, "--pong", pong_name, "--count", std::to_string(count)});
+    ChildProcess peer(test_peer, {"pong", "--ping", ping_name, "--pong", pong_name, "--count",
+                                  std::to_string(count)});
     ASSERT_EQ(peer.read_line(), "ready");
     auto pong = CheckedCell::reader(pong_name);
 
@@ -220,7 +206,8 @@ TEST_F(CellProcessTest, PingPongThroughTwoCellsNeverLosesAWakeUp) {
         ASSERT_TRUE(shmrec_test::matches_seq(rec));
     }
     const auto peer_says = peer.read_line();
-    EXPECT_EQ(peer.wait_exit(), 0) << "the peer hit timeouts or saw a bad record";
+    EXPECT_EQ(peer.wait_exit(), ExitStatus::code_of(0))
+        << "the peer hit timeouts or saw a bad record";
     EXPECT_EQ(peer_says, "timeouts 0");
     EXPECT_EQ(timeouts, 0u) << "this side's waits timed out";
     std::sort(round_trips.begin(), round_trips.end());
@@ -239,17 +226,20 @@ TEST_F(CellProcessTest, KilledWriterIsReportedAsWriterGoneAndItsLastRecordStays)
     ASSERT_TRUE(reader.writer_alive());
 
     std::atomic<std::int64_t> killed_at{0};
-    auto killer = when_waiting(reader, [&] {
-        killed_at = Clock::now().time_since_epoch().count();
-        writer->signal(SIGKILL);
-    });
+    auto killer = when_waiting(
+        reader,
+        [&] {
+            killed_at = Clock::now().time_since_epoch().count();
+            writer->signal(SIGKILL);
+        },
+        10s);
     const auto status = reader.wait_for_change(5s);
     const auto returned = Clock::now();
     killer.join();
     EXPECT_EQ(status, WaitStatus::writer_gone);
     const auto after_kill = returned - Clock::time_point(Clock::duration(killed_at.load()));
     EXPECT_LT(after_kill, 500ms) << "liveness_interval is 50 ms by default";
-    EXPECT_EQ(writer->wait_exit(), 128 + SIGKILL);
+    EXPECT_EQ(writer->wait_exit(), ExitStatus::killed(SIGKILL));
     std::cout << "[          ] writer_gone " << ms(after_kill) << " ms after SIGKILL\n";
 
     // What was published before the kill is still there, and the cell is not `closed`.
@@ -279,7 +269,7 @@ TEST_F(CellProcessTest, WaitRightAfterWriterGoneStillReportsWriterGone) {
     auto reader = CheckedCell::reader(n);
     ASSERT_EQ(reader.try_read().value().seq, 1u);
     writer->signal(SIGKILL);
-    ASSERT_EQ(writer->wait_exit(), 128 + SIGKILL);  // reaped: its lock is released
+    ASSERT_EQ(writer->wait_exit(), ExitStatus::killed(SIGKILL));  // reaped: its lock is released
     ASSERT_FALSE(reader.writer_alive());
     EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::writer_gone);
     for (const auto timeout : {0ms, 10ms, 10ms}) {
@@ -296,7 +286,7 @@ TEST_F(CellProcessTest, StoppedWriterIsStillAliveAndRecordsFlowAfterItContinues)
     ASSERT_EQ(reader.try_read().value().seq, 1u);
 
     writer->signal(SIGSTOP);
-    ASSERT_TRUE(WIFSTOPPED(writer->wait_for(WUNTRACED)));
+    ASSERT_TRUE(writer->wait_stopped());
     EXPECT_TRUE(reader.writer_alive()) << "a stopped writer holds its liveness lock";
     const auto start = Clock::now();
     EXPECT_EQ(reader.wait_for_change(300ms), WaitStatus::timeout) << "not writer_gone";
@@ -304,7 +294,7 @@ TEST_F(CellProcessTest, StoppedWriterIsStillAliveAndRecordsFlowAfterItContinues)
     EXPECT_TRUE(reader.writer_alive());
 
     writer->signal(SIGCONT);
-    ASSERT_TRUE(WIFCONTINUED(writer->wait_for(WCONTINUED)));
+    ASSERT_TRUE(writer->wait_continued());
     command(*writer, "publish 2");
     EXPECT_EQ(reader.wait_for_change(2s), WaitStatus::changed);
     Checked rec{};
@@ -312,7 +302,7 @@ TEST_F(CellProcessTest, StoppedWriterIsStillAliveAndRecordsFlowAfterItContinues)
     EXPECT_EQ(rec.seq, 2u);
     EXPECT_TRUE(shmrec_test::matches_seq(rec));
     command(*writer, "exit");
-    EXPECT_EQ(writer->wait_exit(), 0);
+    EXPECT_EQ(writer->wait_exit(), ExitStatus::code_of(0));
 }
 
 TEST_F(CellProcessTest, WriterThatExitsCleanlyIsReportedAsClosed) {
@@ -320,7 +310,8 @@ TEST_F(CellProcessTest, WriterThatExitsCleanlyIsReportedAsClosed) {
     auto writer = start_sleep_writer(n);
     auto reader = CheckedCell::reader(n);
     // The peer answers "exit" and returns from main; its writer handle closes the cell.
-    auto exiter = when_waiting(reader, [&] { writer->send("exit"); });
+    auto exiter = when_waiting(
+        reader, [&] { writer->send("exit"); }, 10s);
     const auto start = Clock::now();
     const auto status = reader.wait_for_change(5s);
     const auto waited = Clock::now() - start;
@@ -328,7 +319,7 @@ TEST_F(CellProcessTest, WriterThatExitsCleanlyIsReportedAsClosed) {
     EXPECT_EQ(status, WaitStatus::closed);
     EXPECT_LT(waited, 1s);
     EXPECT_EQ(writer->read_line(), "ok");
-    EXPECT_EQ(writer->wait_exit(), 0);
+    EXPECT_EQ(writer->wait_exit(), ExitStatus::code_of(0));
     // Gone now, but cleanly: still closed, never writer_gone.
     EXPECT_FALSE(reader.writer_alive());
     EXPECT_TRUE(reader.closed());
@@ -341,13 +332,14 @@ TEST_F(CellProcessTest, WriterClosingWhileAliveIsReportedAsClosed) {
     command(*writer, "publish 1");
     auto reader = CheckedCell::reader(n);
     ASSERT_EQ(reader.try_read().value().seq, 1u);
-    auto closer = when_waiting(reader, [&] { writer->send("close"); });
+    auto closer = when_waiting(
+        reader, [&] { writer->send("close"); }, 10s);
     EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::closed);
     closer.join();
     EXPECT_EQ(writer->read_line(), "ok");
     EXPECT_TRUE(reader.writer_alive());
     command(*writer, "exit");
-    EXPECT_EQ(writer->wait_exit(), 0);
+    EXPECT_EQ(writer->wait_exit(), ExitStatus::code_of(0));
 }
 
 }  // namespace

@@ -20,7 +20,6 @@
 //   pong --ping A --pong B --count K   open reader of A, create writer of B, print "ready";
 //                                      K times: wait for a new record on A, publish it on B;
 //                                      print "timeouts <t>"; exit 0 only if t == 0
-#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -35,19 +34,14 @@
 
 #include "checked_record.hpp"
 #include "shmrec/cell.hpp"
+#include "timing.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using shmrec_test::Checked;
 using CheckedCell = shmrec::Cell<Checked>;
-
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
+using shmrec_test::monotonic_ns;
 
 void reply(const std::string& line) {
     std::cout << line << std::endl;
@@ -101,7 +95,7 @@ int cell_reader(const std::map<std::string, std::string>& args) {
         Checked rec{};
         const auto r = reader.read(rec);
         if (r == shmrec::CellRead::ok) {
-            if (!shmrec_test::checksum_ok(rec) || !shmrec_test::matches_seq(rec)) {
+            if (!shmrec_test::intact(rec)) {
                 fail("torn record, seq " + std::to_string(rec.seq));
             }
             if (rec.seq < last) {

@@ -35,11 +35,11 @@ TEST_P(ChaosCounters, ReaderNeverCrashesOrHangsAndReportsCorruption) {
     const auto t0 = Clock::now();
     Peer chaos({"chaos", "--kind", kind, "--name", name, "--duration-ms", "1500", "--seed",
                 std::to_string(::getpid())});
-    const ExitStatus cs = chaos.wait(10s);
+    const ExitStatus cs = chaos.wait_exit(10s);
     ASSERT_TRUE(cs.exited && cs.code == 0) << cs.describe();
     const std::string chaos_done = chaos.expect_line("chaos done", 1s);
 
-    const ExitStatus rs = reader.wait(10s);
+    const ExitStatus rs = reader.wait_exit(10s);
     ASSERT_FALSE(rs.timed_out) << "reader hung";
     EXPECT_TRUE(rs.exited && rs.code == 0) << "reader: " << rs.describe();
     EXPECT_LT(ms_since(t0), 2500.0 + 3000.0);
@@ -47,7 +47,7 @@ TEST_P(ChaosCounters, ReaderNeverCrashesOrHangsAndReportsCorruption) {
     ASSERT_FALSE(end.empty()) << join(reader.lines());
 
     writer.send("quit");
-    const ExitStatus ws = writer.wait(10s);
+    const ExitStatus ws = writer.wait_exit(10s);
     ASSERT_FALSE(ws.timed_out) << "writer hung";
     // 0, or 4 when the garbage head kept the ring "full" past --give-up-ms: both are clean.
     EXPECT_TRUE(ws.exited && (ws.code == 0 || ws.code == 4)) << "writer: " << ws.describe();
@@ -96,12 +96,12 @@ TEST(Corruption, LappedBroadcastReaderCountsItsLossExactly) {
     reader.signal(SIGCONT);
     std::this_thread::sleep_for(50ms);
     writer.send("quit");
-    ASSERT_TRUE(writer.wait().exited);
+    ASSERT_TRUE(writer.wait_exit(exit_timeout).exited);
     const std::string done = writer.expect_line("done", 2s);
     ASSERT_FALSE(done.empty()) << join(writer.lines());
     const std::uint64_t written = line_u64(done, "written");
 
-    ASSERT_TRUE(reader.wait().exited);
+    ASSERT_TRUE(reader.wait_exit(exit_timeout).exited);
     const std::string end = reader.expect_line("end", 2s);
     ASSERT_FALSE(end.empty()) << join(reader.lines());
     const std::uint64_t received = line_u64(end, "received");

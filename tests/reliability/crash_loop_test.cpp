@@ -81,7 +81,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
         }
         writer.send("go");
 
-        const ExitStatus ws = writer.wait(10s);
+        const ExitStatus ws = writer.wait_exit(10s);
         ASSERT_FALSE(ws.timed_out) << "writer hung";
         if (ws.exited) {
             // The point is not reached an N-th time: the run completes, the loop ends.
@@ -90,7 +90,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
                 ASSERT_TRUE(start_reader());
             }
             Peer& reader = *reader_ptr;
-            ASSERT_FALSE(reader.wait(10s).timed_out) << "reader did not see the clean close";
+            ASSERT_FALSE(reader.wait_exit(10s).timed_out) << "reader did not see the clean close";
             const ReaderLog log(reader.read_all(1s));
             EXPECT_EQ(log.bad(), 0u) << join(reader.lines());
             EXPECT_TRUE(log.has_status("closed")) << join(reader.lines());
@@ -123,7 +123,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
         ASSERT_FALSE(ready.empty()) << join(takeover.lines());
         EXPECT_EQ(line_u64(ready, "start"), committed) << ready;
         EXPECT_EQ(line_value(ready, "created"), "0");
-        const ExitStatus ts = takeover.wait(10s);
+        const ExitStatus ts = takeover.wait_exit(10s);
         ASSERT_TRUE(ts.exited && ts.code == 0) << ts.describe() << join(takeover.lines());
         // A late reader finds everything in the ring: the takeover must have continued after
         // the last committed record even though nobody had consumed it (a record committed
@@ -133,7 +133,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
         }
         Peer& reader = *reader_ptr;
 
-        const ExitStatus rs = reader.wait(10s);
+        const ExitStatus rs = reader.wait_exit(10s);
         ASSERT_TRUE(rs.exited && rs.code == 0) << rs.describe();
         const ReaderLog log(reader.read_all(1s));
         const std::uint64_t total = committed + takeover_records;
@@ -212,13 +212,13 @@ TEST(CrashLoop, ConsumerKilledBeforeReleaseNewConsumerContinuesAtHead) {
         ASSERT_FALSE(first.expect_line("ready").empty()) << join(first.lines());
         writer.send("go");
 
-        const ExitStatus fs = first.wait(10s);
+        const ExitStatus fs = first.wait_exit(10s);
         ASSERT_FALSE(fs.timed_out);
         if (fs.exited) {
             ASSERT_EQ(fs.code, 0);
             const ReaderLog log(first.read_all(1s));
             EXPECT_EQ(log.seqs(), iota_seqs(0, records)) << join(first.lines());
-            ASSERT_TRUE(writer.wait(10s).exited);
+            ASSERT_TRUE(writer.wait_exit(10s).exited);
             Region::remove(name);
             break;
         }
@@ -232,9 +232,9 @@ TEST(CrashLoop, ConsumerKilledBeforeReleaseNewConsumerContinuesAtHead) {
         const std::string ready = second.expect_line("ready");
         ASSERT_FALSE(ready.empty()) << join(second.lines());
         EXPECT_EQ(line_u64(ready, "start"), static_cast<std::uint64_t>(n - 1));
-        const ExitStatus ws = writer.wait(15s);
+        const ExitStatus ws = writer.wait_exit(15s);
         ASSERT_TRUE(ws.exited && ws.code == 0) << ws.describe() << join(writer.lines());
-        ASSERT_TRUE(second.wait(10s).exited);
+        ASSERT_TRUE(second.wait_exit(10s).exited);
         const ReaderLog second_log(second.read_all(1s));
         EXPECT_EQ(second_log.bad(), 0u);
         EXPECT_EQ(second_log.seqs(), iota_seqs(static_cast<std::uint64_t>(n - 1), records))
@@ -267,7 +267,7 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         Peer creator({"write", "--kind", "cell", "--name", name, "--count", "2"},
                      point + ":" + std::to_string(n) + ":stop");
         if (!creator.wait_stopped(5s)) {
-            const ExitStatus cs = creator.wait(10s);
+            const ExitStatus cs = creator.wait_exit(10s);
             ASSERT_TRUE(cs.exited && cs.code == 0) << cs.describe();
             Region::remove(name);
             break;
@@ -278,10 +278,10 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
                      std::to_string(init_timeout_ms)});
         std::this_thread::sleep_for(50ms);
         creator.signal(SIGKILL);
-        ASSERT_EQ(creator.wait(5s).signal, SIGKILL);
+        ASSERT_EQ(creator.wait_exit(5s).signal, SIGKILL);
 
         const std::string outcome = opener.expect_line("", 10s);
-        const ExitStatus os = opener.wait(5s);
+        const ExitStatus os = opener.wait_exit(5s);
         ASSERT_FALSE(os.timed_out) << "opener hung";
         EXPECT_TRUE(os.exited) << os.describe();
         EXPECT_LT(ms_since(t0), init_timeout_ms + 1500.0);
@@ -302,8 +302,8 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         Peer reader({"read", "--kind", "cell", "--name", name, "--timeout-ms", "50"});
         ASSERT_FALSE(reader.expect_line("ready").empty()) << join(reader.lines());
         next.send("go");
-        ASSERT_TRUE(next.wait(10s).exited);
-        ASSERT_TRUE(reader.wait(10s).exited);
+        ASSERT_TRUE(next.wait_exit(10s).exited);
+        ASSERT_TRUE(reader.wait_exit(10s).exited);
         const ReaderLog log(reader.read_all(1s));
         ASSERT_FALSE(log.seqs().empty()) << join(reader.lines());
         EXPECT_EQ(log.seqs().back(), 2u);

@@ -54,7 +54,7 @@
 
 using namespace std::chrono_literals;
 using shmrec_test::Checked;
-using reltest::record_intact;
+using reltest::intact;
 using reltest::make_checked;
 using Clock = std::chrono::steady_clock;
 
@@ -353,7 +353,7 @@ struct Tally {
     double max_step_ms = 0;  // the longest single blocking read
 
     void see(const Checked& r, bool quiet) {
-        const bool ok = record_intact(r);
+        const bool ok = intact(r);
         ++received;
         if (!ok) {
             ++bad;
@@ -436,7 +436,7 @@ int cmd_read(const Args& a) {
                         t.status("cellread_" + std::string(shmrec::to_string(cr)));
                         return std::string("cellread");
                     }
-                    if (before && record_intact(rec) && rec.seq <= *before) ++t.false_changes;
+                    if (before && intact(rec) && rec.seq <= *before) ++t.false_changes;
                     t.see(rec, quiet);
                     return std::string("ok");
                 }

@@ -64,9 +64,9 @@ TEST_P(StoppedWriter, ReaderTimesOutWithoutDeclaringItDeadAndLosesNothingAfterCo
     EXPECT_EQ(line_u64(stats, "received") > 0, true) << stats;  // records 0..3 came before
 
     writer.signal(SIGCONT);
-    const ExitStatus ws = writer.wait(10s);
+    const ExitStatus ws = writer.wait_exit(10s);
     ASSERT_TRUE(ws.exited && ws.code == 0) << ws.describe();
-    ASSERT_TRUE(reader.wait(10s).exited);
+    ASSERT_TRUE(reader.wait_exit(10s).exited);
     const ReaderLog log(reader.read_all(1s));
     EXPECT_FALSE(log.has_status("writer_gone")) << join(reader.lines());
     EXPECT_TRUE(log.has_status("closed"));
@@ -106,8 +106,8 @@ TEST_P(StaleRegion, NewWriterStartsWithinOneSecondAfterEveryoneWasKilled) {
         std::this_thread::sleep_for(100ms);
         writer.signal(SIGKILL);
         reader.signal(SIGKILL);
-        EXPECT_EQ(writer.wait().signal, SIGKILL);
-        EXPECT_EQ(reader.wait().signal, SIGKILL);
+        EXPECT_EQ(writer.wait_exit(exit_timeout).signal, SIGKILL);
+        EXPECT_EQ(reader.wait_exit(exit_timeout).signal, SIGKILL);
     }
     ASSERT_EQ(shm_entries_named(name), 1u);
     const auto before = stat_path(shm_path(name));
@@ -131,8 +131,8 @@ TEST_P(StaleRegion, NewWriterStartsWithinOneSecondAfterEveryoneWasKilled) {
     Peer reader({"read", "--kind", kind, "--name", name, "--timeout-ms", "50"});
     ASSERT_FALSE(reader.expect_line("ready").empty());
     writer.send("go");
-    ASSERT_TRUE(writer.wait().exited);
-    ASSERT_TRUE(reader.wait().exited);
+    ASSERT_TRUE(writer.wait_exit(exit_timeout).exited);
+    ASSERT_TRUE(reader.wait_exit(exit_timeout).exited);
     const ReaderLog log(reader.read_all(1s));
     ASSERT_FALSE(log.seqs().empty());
     EXPECT_EQ(log.seqs().back(), 9u);
@@ -162,7 +162,7 @@ TEST(Lifecycle, EightProcessesRacingToCreateAgreeOnOneRegion) {
         std::vector<std::unique_ptr<Peer>> peers;
         for (int i = 0; i < racers; ++i) {
             peers.push_back(std::make_unique<Peer>(
-                std::vector<std::string>{"race", "--name", name}, SpawnOptions{{}, barrier[0]}));
+                std::vector<std::string>{"race", "--name", name}, SpawnOptions{{}, barrier[0], {}}));
         }
         for (auto& p : peers) ASSERT_FALSE(p->expect_line("waiting").empty());
         ::close(barrier[1]);  // go
@@ -170,7 +170,7 @@ TEST(Lifecycle, EightProcessesRacingToCreateAgreeOnOneRegion) {
         int created = 0;
         std::set<std::string> inodes;
         for (auto& p : peers) {
-            const std::string line = p->read_line(10s);
+            const std::string line = p->read_line(10s).value_or("");
             if (starts_with(line, "race ")) {
                 created += line_value(line, "created") == "1";
                 inodes.insert(line_value(line, "ino"));
@@ -180,7 +180,7 @@ TEST(Lifecycle, EightProcessesRacingToCreateAgreeOnOneRegion) {
             }
         }
         for (auto& p : peers) p->send("quit");
-        for (auto& p : peers) EXPECT_TRUE(p->wait().exited);
+        for (auto& p : peers) EXPECT_TRUE(p->wait_exit(exit_timeout).exited);
         EXPECT_EQ(created, 1) << "round " << round;
         EXPECT_EQ(inodes.size(), 1u) << "round " << round;
         ::unlink(shm_path(name).c_str());
@@ -218,23 +218,23 @@ TEST_P(WriterTakeover, SecondWriterRefusedWhileFirstLivesThenContinuesTheSequenc
 
     for (const char* mode : {"open", "either", "create"}) {
         Peer second(args({"write", "--open", mode, "--count", "1"}));
-        const std::string line = second.read_line();
+        const std::string line = second.read_line().value_or("");
         const std::string expected = std::string(mode) == "create" ? "already_exists"
                                                                    : "writer_active";
         EXPECT_EQ(line_value(line, "code"), expected) << mode << ": " << line;
-        EXPECT_EQ(second.wait().code, 3);
+        EXPECT_EQ(second.wait_exit(exit_timeout).code, 3);
     }
 
     first.signal(SIGKILL);
-    ASSERT_EQ(first.wait().signal, SIGKILL);
+    ASSERT_EQ(first.wait_exit(exit_timeout).signal, SIGKILL);
     ASSERT_FALSE(reader.expect_line("s writer_gone", 5s).empty()) << join(reader.lines());
 
     Peer third(args({"write", "--open", "either", "--count", "50"}));
     const std::string ready = third.expect_line("ready");
     ASSERT_FALSE(ready.empty()) << join(third.lines());
     EXPECT_EQ(line_value(ready, "created"), "0");
-    ASSERT_TRUE(third.wait().exited);
-    ASSERT_TRUE(reader.wait().exited);
+    ASSERT_TRUE(third.wait_exit(exit_timeout).exited);
+    ASSERT_TRUE(reader.wait_exit(exit_timeout).exited);
     const ReaderLog log(reader.read_all(1s));
     const std::uint64_t start = line_u64(ready, "start");
     EXPECT_GT(start, 0u);
@@ -249,8 +249,8 @@ INSTANTIATE_TEST_SUITE_P(Lifecycle, WriterTakeover, ::testing::Values("ring", "b
 
 std::string probe(const std::string& kind, const std::string& name) {
     Peer p({"probe", "--kind", kind, "--name", name});
-    const std::string line = p.read_line();
-    p.wait();
+    const std::string line = p.read_line().value_or("");
+    p.wait_exit(exit_timeout);
     return line;
 }
 
@@ -335,8 +335,8 @@ TEST(Lifecycle, NameRemovedDuringTrafficIsReportedUnlinkedThenReplaced) {
     }
 
     writer.send("quit");
-    ASSERT_TRUE(writer.wait().exited);
-    ASSERT_TRUE(reader.wait().exited);
+    ASSERT_TRUE(writer.wait_exit(exit_timeout).exited);
+    ASSERT_TRUE(reader.wait_exit(exit_timeout).exited);
     const std::string end = reader.expect_line("end", 1s);
     ASSERT_FALSE(end.empty()) << join(reader.lines());
     EXPECT_EQ(line_u64(end, "bad"), 0u) << end;

@@ -39,7 +39,7 @@ bool can_unshare_mount() {
     std::vector<std::string> a = unshare_args();
     a.insert(a.end(), {"sh", "-c", "mount -t tmpfs -o size=64k tmpfs /dev/shm"});
     Child c("unshare", a);
-    const ExitStatus s = c.wait(10s);
+    const ExitStatus s = c.wait_exit(10s);
     return s.exited && s.code == 0;
 }
 
@@ -61,7 +61,7 @@ TEST_P(SmallTmpfs, RegionLargerThanShmFailsWithNoSpaceAndLeavesNoFile) {
     auto peer = peer_in_small_tmpfs(
         "256k", {"write", "--kind", kind, "--name", name, "--capacity", "16384", "--count", "10",
                  "--list-shm"});
-    const ExitStatus s = peer->wait(20s);
+    const ExitStatus s = peer->wait_exit(20s);
     const auto lines = peer->read_all(1s);
     ASSERT_TRUE(s.exited) << s.describe() << join(lines);
     ASSERT_NE(s.code, 97) << "mount failed" << join(lines);
@@ -83,7 +83,7 @@ TEST_P(SmallTmpfs, ShmFilledAfterCreationDoesNotBreakTraffic) {
     auto peer = peer_in_small_tmpfs("2m", {"fill-tmpfs", "--kind", kind, "--name", name,
                                            "--capacity", "16384", "--count",
                                            std::to_string(count)});
-    const ExitStatus s = peer->wait(60s);
+    const ExitStatus s = peer->wait_exit(60s);
     const auto lines = peer->read_all(1s);
     ASSERT_TRUE(s.exited) << s.describe() << join(lines);
     EXPECT_EQ(s.code, 0) << join(lines);
@@ -160,8 +160,8 @@ TEST_P(WaitTiming, SignalsDuringBlockingReadsLoseNothing) {
     ASSERT_FALSE(reader.expect_line("ready").empty());
     SignalStorm storm(reader.pid(), 1ms);
     writer.send("go");
-    ASSERT_TRUE(writer.wait(30s).exited);
-    ASSERT_TRUE(reader.wait(30s).exited);
+    ASSERT_TRUE(writer.wait_exit(30s).exited);
+    ASSERT_TRUE(reader.wait_exit(30s).exited);
     const long sent = storm.stop();
     const std::string end = reader.expect_line("end", 1s);
     ASSERT_FALSE(end.empty()) << join(reader.lines());
@@ -199,7 +199,7 @@ TEST_P(WaitTiming, TimeoutOnlyWaitKeepsItsDurationUnderSignals) {
         std::unique_ptr<SignalStorm> storm;
         if (signals) storm = std::make_unique<SignalStorm>(waiter.pid(), 1ms);
         waiter.send("go");
-        ASSERT_TRUE(waiter.wait(10s).exited);
+        ASSERT_TRUE(waiter.wait_exit(10s).exited);
         if (storm) storm->stop();
         std::string durations, end;
         for (const auto& l : waiter.read_all(1s)) {
@@ -220,7 +220,7 @@ TEST_P(WaitTiming, TimeoutOnlyWaitKeepsItsDurationUnderSignals) {
                   << durations << " ms; " << end << "\n";
     }
     writer.send("quit");
-    EXPECT_TRUE(writer.wait().exited);
+    EXPECT_TRUE(writer.wait_exit(exit_timeout).exited);
 }
 
 INSTANTIATE_TEST_SUITE_P(Resources, WaitTiming, ::testing::Values("cell", "ring", "broadcast"),

@@ -260,9 +260,9 @@ TEST_P(ReadOnlyReader, WritingThroughTheMappingFaultsAndTheWriterGoesOn) {
     std::this_thread::sleep_for(20ms);
     // AddressSanitizer would turn the SIGSEGV into a report and exit(1): let it die plainly.
     Peer scribbler({"scribble", "--kind", kind, "--name", name},
-                   SpawnOptions{{"ASAN_OPTIONS=handle_segv=0"}, -1});
+                   SpawnOptions{{"ASAN_OPTIONS=handle_segv=0"}, -1, {}});
     EXPECT_FALSE(scribbler.expect_line("scribble about-to-write").empty());
-    const ExitStatus ss = scribbler.wait();
+    const ExitStatus ss = scribbler.wait_exit(exit_timeout);
     EXPECT_EQ(ss.signal, SIGSEGV) << ss.describe() << join(scribbler.lines());
 
     EXPECT_TRUE(writer.running());
@@ -270,9 +270,9 @@ TEST_P(ReadOnlyReader, WritingThroughTheMappingFaultsAndTheWriterGoesOn) {
     ASSERT_FALSE(reader.expect_line("ready").empty());
     std::this_thread::sleep_for(100ms);
     writer.send("quit");
-    const ExitStatus ws = writer.wait();
+    const ExitStatus ws = writer.wait_exit(exit_timeout);
     EXPECT_TRUE(ws.exited && ws.code == 0) << ws.describe();
-    ASSERT_TRUE(reader.wait().exited);
+    ASSERT_TRUE(reader.wait_exit(exit_timeout).exited);
     const std::string end = reader.expect_line("end", 1s);
     EXPECT_GT(line_u64(end, "received"), 0u) << end;
     EXPECT_EQ(line_u64(end, "bad"), 0u) << end;

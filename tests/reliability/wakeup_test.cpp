@@ -32,9 +32,9 @@ TEST_P(SpuriousWakeups, RandomFutexWakesNeverBecomeDeliveries) {
                 std::to_string(::getpid())});
     ASSERT_FALSE(waker.expect_line("waker started").empty());
     writer.send("go");
-    ASSERT_TRUE(writer.wait(15s).exited);
-    ASSERT_TRUE(reader.wait(15s).exited);
-    ASSERT_TRUE(waker.wait(15s).exited);
+    ASSERT_TRUE(writer.wait_exit(15s).exited);
+    ASSERT_TRUE(reader.wait_exit(15s).exited);
+    ASSERT_TRUE(waker.wait_exit(15s).exited);
     const std::string woke = waker.expect_line("waker done", 1s);
     const ReaderLog log(reader.read_all(1s));
     std::cout << "B4 " << kind << ": " << woke << "; reader " << log.end << "\n";

@@ -1,6 +1,6 @@
 // Self-checking records for the runtime tests: every field of shmrec_test::Checked is derived
 // from `seq` and `checksum` covers them all, so a torn copy (words of two different records) or
-// a stale slot is detected by checksum_ok() / matches_seq().
+// a stale slot is detected by checksum_ok() / matches_seq() (both: intact()).
 #pragma once
 
 #include <cstdint>
@@ -53,6 +53,12 @@ inline bool checksum_ok(const Checked& r) noexcept {
 inline bool matches_seq(const Checked& r) noexcept {
     const Checked expected = make_checked(r.seq);
     return std::memcmp(&expected, &r, sizeof r) == 0;
+}
+
+// Intact and exactly the record make_checked(r.seq) produces: no torn, stale or zero-filled
+// bytes.
+inline bool intact(const Checked& r) noexcept {
+    return checksum_ok(r) && matches_seq(r);
 }
 
 }  // namespace shmrec_test

@@ -17,6 +17,7 @@
 #include "student.shmrec.hpp"
 #include "test_names.hpp"
 #include "test_records.shmrec.hpp"
+#include "timing.hpp"
 
 namespace {
 
@@ -24,23 +25,11 @@ using namespace std::chrono_literals;
 using shmrec::CellRead;
 using shmrec::WaitStatus;
 using shmrec_test::Checked;
+using shmrec_test::Clock;
 using shmrec_test::make_checked;
-using Clock = std::chrono::steady_clock;
+using shmrec_test::when_waiting;
 using CheckedCell = shmrec::Cell<Checked>;
 using StudentCell = shmrec::Cell<school::Student>;
-
-// Runs `action` on a thread once `reader` is asleep in wait_for_change (registered on the
-// reader board), so a test knows the wake-up, not a lucky poll, ended the wait.
-template <class Reader, class Action>
-std::thread when_waiting(const Reader& reader, Action action) {
-    return std::thread([&reader, action] {
-        const auto give_up = Clock::now() + 5s;
-        while (reader.region().board().waiters.load() == 0 && Clock::now() < give_up) {
-            std::this_thread::yield();
-        }
-        action();
-    });
-}
 
 class CellTest : public shmrec_test::RegionFixture {};
 
@@ -323,7 +312,7 @@ TEST_F(CellTest, ConcurrentReaderNeverSeesATornRecord) {
         Checked out{};
         const auto r = reader.read(out);
         if (r == CellRead::ok) {
-            if (!shmrec_test::checksum_ok(out) || !shmrec_test::matches_seq(out)) ++torn;
+            if (!shmrec_test::intact(out)) ++torn;
             if (out.seq < last) ++backwards;
             if (out.seq > last) ++distinct;
             last = std::max(last, out.seq);

@@ -1,4 +1,6 @@
-// Registers the /dev/shm leftover and unreaped-child checks for the unit tests.
+// Process-wide checks after every test of a binary: no region of this process left in
+// /dev/shm, no child process left running or unreaped. Linked into the unit, integration and
+// channel test binaries (each lists this file among its sources).
 #include <gtest/gtest.h>
 
 #include "test_names.hpp"

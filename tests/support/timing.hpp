@@ -1,0 +1,50 @@
+// Clocks and waits of the runtime tests: elapsed milliseconds, CLOCK_MONOTONIC nanoseconds (the
+// clock a peer stamps records with), whether a sanitizer slows this build down, and
+// when_waiting() for wake-up tests. No GoogleTest here: peer programs include it too.
+#pragma once
+
+#include <time.h>
+
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+namespace shmrec_test {
+
+using Clock = std::chrono::steady_clock;
+
+inline double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// CLOCK_MONOTONIC in nanoseconds: comparable between processes.
+inline std::uint64_t monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// ThreadSanitizer and AddressSanitizer slow every access ~10x: tests scale their streams down.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool under_sanitizer = true;
+#else
+inline constexpr bool under_sanitizer = false;
+#endif
+
+// Runs `action` on a thread once `reader` is asleep in wait_for_change (registered on the
+// reader board), so a test knows the wake-up, not a lucky poll, ended the wait. Runs it anyway
+// after `give_up`.
+template <class Reader, class Action>
+std::thread when_waiting(const Reader& reader, Action action,
+                         std::chrono::milliseconds give_up = std::chrono::seconds(5)) {
+    return std::thread([&reader, action, give_up] {
+        const auto until = Clock::now() + give_up;
+        while (reader.region().board().waiters.load() == 0 && Clock::now() < until) {
+            std::this_thread::yield();
+        }
+        action();
+    });
+}
+
+}  // namespace shmrec_test
