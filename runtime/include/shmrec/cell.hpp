@@ -33,6 +33,7 @@
 
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/channel_setup.hpp"
+#include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/sequence.hpp"
@@ -173,7 +174,7 @@ public:
         // 6. Dekker pair with the reader's seq_cst increment of board.waiters followed by its
         // seq_cst re-load of `latest`: either the reader sees n and does not sleep, or this
         // load sees its registration and wakes it. The futex itself re-checks the word.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::full_fence();
         if (view_.board->waiters.load(std::memory_order_relaxed) != 0) {
             detail::futex_wake_all(detail::low_half(view_.control->latest));
         }

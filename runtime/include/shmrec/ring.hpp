@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "shmrec/detail/channel_setup.hpp"
+#include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
@@ -85,12 +86,21 @@ template <class T>
 struct RingView {
     RingControl* control;
     std::byte* slots;
+    const std::atomic<std::uint32_t>* state;  // the header's state word, polled while waiting
     std::uint64_t mask;
 
     explicit RingView(const Region& region)
         : control(reinterpret_cast<RingControl*>(region.data())),
           slots(region.data() + sizeof(RingControl)),
+          state(&region.header().state),
           mask(region.geometry().capacity - 1) {}
+
+    // Acquire pairs with the writer's release in Region::mark_closed: a consumer that sees
+    // `closed` sees every record committed before it.
+    bool closed() const noexcept {
+        return state->load(std::memory_order_acquire) ==
+               static_cast<std::uint32_t>(RegionState::closed);
+    }
 
     RingSlotHeader& slot(std::uint64_t position) const noexcept {
         return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Ring<T>::stride);
@@ -271,7 +281,7 @@ private:
         // slot's seq, both seq_cst; this fence orders our seq store before the load below. So
         // either it sees the record and does not sleep, or we see it waiting and wake it. The
         // futex call re-checks the word, closing the gap between its check and its sleep.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::full_fence();
         if (ctl.consumer_waiting.load(std::memory_order_relaxed) != 0) {
             detail::futex_wake_all(detail::low_half(view_.slot(first).seq));
         }
@@ -397,7 +407,7 @@ public:
     std::uint64_t consumed() const noexcept { return head_; }
     std::uint64_t capacity() const noexcept { return view_.capacity(); }
     bool writer_alive() const noexcept { return region_.writer_alive(); }
-    bool closed() const noexcept { return region_.state() == RegionState::closed; }
+    bool closed() const noexcept { return view_.closed(); }
 
     const Region& region() const noexcept { return region_; }
 
@@ -431,7 +441,7 @@ private:
         // (c) SYNC POINT WRITE: slot reuse. Pairs with the writer's acquire load of head (1).
         ctl.head.store(head_, std::memory_order_release);
         // (d) Dekker pair with the writer's wait_for_room park: see publish() for the argument.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::full_fence();
         if (ctl.writer_waiting.load(std::memory_order_relaxed) != 0) {
             detail::futex_wake_all(detail::low_half(ctl.head));
         }

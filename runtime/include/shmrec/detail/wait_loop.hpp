@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-#include "shmrec/detail/word_copy.hpp"
+#include "shmrec/detail/cpu.hpp"
 #include "shmrec/wait.hpp"
 
 namespace shmrec::detail {

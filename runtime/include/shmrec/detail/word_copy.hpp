@@ -33,12 +33,5 @@ inline void load_words(std::uint64_t* dst, const std::uint64_t* src, std::size_t
     for (std::size_t i = 0; i < words; ++i) dst[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
 }
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
 
 }  // namespace shmrec::detail
