@@ -59,8 +59,11 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS) --target shmrec_region_image_fuzzer
 	@mkdir -p build-fuzz/fuzz-corpus build-fuzz/findings
 	@cp tests/fuzz/corpus/* build-fuzz/fuzz-corpus/
-	@cd build-fuzz && tests/fuzz/shmrec_region_image_fuzzer -max_total_time=$(FUZZ_SECONDS) \
-		-timeout=10 -print_final_stats=1 -artifact_prefix=findings/ fuzz-corpus
+	@cd build-fuzz && status=0; tests/fuzz/shmrec_region_image_fuzzer -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=findings/ fuzz-corpus \
+		> fuzz.log 2>&1 || status=$$?; \
+	if [ $$status -ne 0 ]; then tail -60 fuzz.log; else grep -E '^(INFO: seed corpus|Done|stat::)' fuzz.log; fi; \
+	echo "fuzz: exit status $$status (full log: build-fuzz/fuzz.log)"; exit $$status
 
 # The chaos soak (RELIABILITY R8) for $(SOAK_SECONDS) s: a broadcast writer and two readers
 # restarted at random by kill -9, SIGTERM and SIGSTOP/SIGCONT, checked record by record.
