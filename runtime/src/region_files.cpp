@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,16 @@ std::uint64_t file_size(int fd, const Location& where) {
 // Reserves every page now, so a full /dev/shm is ENOSPC here rather than SIGBUS at first
 // touch. File systems without fallocate get a plain ftruncate (sparse: see docs).
 void preallocate(int fd, std::uint64_t size, const Location& where) {
+    // Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which kills the process by default:
+    // refuse first, with the same error a full file system gives.
+    struct rlimit limit {};
+    if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        size > limit.rlim_cur) {
+        throw Error(ErrorCode::no_space, where.name,
+                    fmt::format("{}: {} bytes exceed this process's file size limit "
+                                "(RLIMIT_FSIZE, {} bytes)",
+                                display_name(where), size, limit.rlim_cur));
+    }
     int rc;
     do {
         rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));

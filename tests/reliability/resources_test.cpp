@@ -73,6 +73,23 @@ TEST_P(SmallTmpfs, RegionLargerThanShmFailsWithNoSpaceAndLeavesNoFile) {
     EXPECT_EQ(shm_entries_named(name), 0u);  // and nothing leaked to the real /dev/shm
 }
 
+// R4: a file size limit (RLIMIT_FSIZE) below the region's size. Growing the file would raise
+// SIGXFSZ and kill the process; create refuses first with no_space, the process exits with
+// its "create failed" status, and no file is left behind.
+TEST(Resources, FileSizeLimitBelowTheRegionIsNoSpaceNotSIGXFSZ) {
+    Names names;
+    const std::string name = names.make("fsize");
+    Child peer("prlimit", {"--fsize=65536", SHMREC_FAULT_PEER, "write", "--kind", "ring",
+                           "--name", name, "--capacity", "16384", "--count", "10"});
+    const ExitStatus s = peer.wait_exit(20s);
+    const auto lines = peer.read_all(1s);
+    ASSERT_TRUE(s.exited) << s.describe() << join(lines);
+    EXPECT_EQ(s.code, 3) << join(lines);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(line_value(lines[0], "code"), "no_space") << lines[0];
+    EXPECT_EQ(shm_entries_named(name), 0u);
+}
+
 // R2: a 1 MiB region in a 2 MiB /dev/shm, then the rest of the tmpfs filled by another file
 // (another tenant). The region's pages were pre-allocated: traffic through it (the ring wraps
 // twice) goes on with no SIGBUS, while a second region no longer fits (no_space).

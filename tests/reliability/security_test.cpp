@@ -1,7 +1,10 @@
 // Permissions, squatting, symlinks, hostile names, read-only readers and stale payloads
-// (RELIABILITY S1, S3, S4, S5, S6, S8). S2 and S7 need a second real user; S9 is Windows.
+// (RELIABILITY S1, S2, S3, S4, S5, S6, S8). S2 runs a child as user nobody (needs root); S7
+// needs a group set up; S9 is Windows.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <functional>
@@ -177,6 +180,37 @@ TEST(Security, NameOwnedByAnotherUserIsUntrustedAndNeverRemoved) {
     EXPECT_EQ(st->st_ino, ino);
     EXPECT_EQ(st->st_uid, 65534u);
     EXPECT_EQ(contents(shm_path(name)), before);
+}
+
+// S2: another user (nobody, in a forked child that dropped root) cannot open an owner-only
+// region, as reader or writer: permission_denied, and the owner's writer is unaffected.
+TEST(Security, AnotherUserCannotOpenAnOwnerOnlyRegion) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a child as another user";
+    Names names;
+    const std::string name = names.make("other-user");
+    auto writer = shmrec::Cell<Checked>::writer(name);
+    writer.publish(shmrec_test::make_checked(1));
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(90);
+        const auto as_reader = error_of([&] { auto r = shmrec::Cell<Checked>::reader(name); });
+        const auto as_writer = error_of(
+            [&] { auto w = shmrec::Cell<Checked>::writer(name, shmrec::OpenMode::open_only); });
+        const bool denied = as_reader == ErrorCode::permission_denied &&
+                            as_writer == ErrorCode::permission_denied;
+        ::_exit(denied ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status)) << "child died by a signal";
+    EXPECT_NE(WEXITSTATUS(status), 90) << "could not drop to user nobody";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "another user was not refused with permission_denied";
+    writer.publish(shmrec_test::make_checked(2));
+    auto reader = shmrec::Cell<Checked>::reader(name);
+    Checked got{};
+    ASSERT_EQ(reader.read(got), shmrec::CellRead::ok);
+    EXPECT_EQ(got.seq, 2u);
 }
 
 // S4: a symlink planted at the name (a file-backed path, or in /dev/shm) is never followed:
