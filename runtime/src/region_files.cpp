@@ -2,6 +2,8 @@
 // turning errno into shmrec errors.
 #include "region_files.hpp"
 
+#include "shmrec/detail/fault.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -93,7 +95,8 @@ void preallocate(int fd, std::uint64_t size, const Location& where) {
     }
     int rc;
     do {
-        rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+        rc = SHMREC_FAULT_ERRNO("create.fallocate");
+        if (rc == 0) rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
     } while (rc == EINTR);
     if (rc == 0) return;
     if (rc == EOPNOTSUPP || rc == EINVAL) {

@@ -90,6 +90,37 @@ TEST(Resources, FileSizeLimitBelowTheRegionIsNoSpaceNotSIGXFSZ) {
     EXPECT_EQ(shm_entries_named(name), 0u);
 }
 
+// R3: posix_fallocate interrupted (EINTR, three times) is retried; unsupported (EOPNOTSUPP)
+// falls back to ftruncate; out of space (ENOSPC) is no_space with no file left. Injected at
+// the fault point "create.fallocate" of the fault-injection build.
+TEST(Resources, FallocateInterruptedOrUnsupportedStillCreatesAndNoSpaceLeavesNothing) {
+    struct Case {
+        const char* fault;
+        int exit_code;
+        const char* code;  // the peer's reported error, when it fails
+    };
+    for (const Case c : {Case{"create.fallocate:3:errno=EINTR", 0, ""},
+                         Case{"create.fallocate:1:errno=EOPNOTSUPP", 0, ""},
+                         Case{"create.fallocate:1:errno=ENOSPC", 3, "no_space"}}) {
+        SCOPED_TRACE(c.fault);
+        Names names;
+        const std::string name = names.make("fallocate");
+        Peer peer({"write", "--kind", "cell", "--name", name, "--count", "3"}, c.fault);
+        const ExitStatus s = peer.wait_exit(20s);
+        const auto lines = peer.read_all(1s);
+        ASSERT_TRUE(s.exited) << s.describe() << join(lines);
+        EXPECT_EQ(s.code, c.exit_code) << join(lines);
+        if (c.exit_code != 0) {
+            ASSERT_FALSE(lines.empty());
+            EXPECT_EQ(line_value(lines[0], "code"), c.code) << lines[0];
+            EXPECT_EQ(shm_entries_named(name), 0u);
+        } else {
+            ASSERT_FALSE(lines.empty());
+            EXPECT_TRUE(starts_with(lines.back(), "done")) << join(lines);
+        }
+    }
+}
+
 // R2: a 1 MiB region in a 2 MiB /dev/shm, then the rest of the tmpfs filled by another file
 // (another tenant). The region's pages were pre-allocated: traffic through it (the ring wraps
 // twice) goes on with no SIGBUS, while a second region no longer fits (no_space).
