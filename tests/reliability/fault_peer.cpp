@@ -5,7 +5,7 @@
 //   write   --kind K --name N [--open create|open|either] [--capacity C] [--count C]
 //           [--interval-us U] [--wait-go] [--progress] [--hold] [--list-shm]
 //   read    --kind K --name N [--timeout-ms T] [--deadline-ms D] [--quiet] [--exit-on-gone]
-//           [--start oldest|newest] [--sigusr1]
+//           [--start oldest|newest] [--sigusr1] [--futex-only]
 //   race    --name N                 barrier: reads fd 3 until EOF, then create-or-open a cell
 //   open    --kind K --name N        a reader's open only (prints the outcome and its time)
 //   probe   --kind K --name N        opens a reader, prints writer_alive and health
@@ -420,6 +420,13 @@ int read_loop(const Args& a, Reader& r, std::uint64_t start, Step&& step,
 int cmd_read(const Args& a) {
     const auto where = location(a);
     const auto opts = region_options(a);
+    // --futex-only: no spin before sleeping, and liveness looked at only every 10 s, so a
+    // missed wake-up would show as a 10 s stall instead of being covered by the next check.
+    shmrec::WaitOptions wait;
+    if (a.flag("futex-only")) {
+        wait.spin_iterations = 0;
+        wait.liveness_interval = std::chrono::seconds(10);
+    }
     const std::string kind = a.get("kind", "ring");
     const bool quiet = a.flag("quiet");
     if (a.flag("sigusr1")) install_sigusr1();
@@ -427,7 +434,7 @@ int cmd_read(const Args& a) {
         if (kind == "cell") {
             auto r = shmrec::Cell<Checked>::reader(where, opts);
             return read_loop(a, r, r.sequence(), [&](Tally& t, std::chrono::milliseconds to) {
-                const auto w = r.wait_for_change(to);
+                const auto w = r.wait_for_change(to, wait);
                 if (w == shmrec::WaitStatus::changed) {
                     Checked rec;
                     const auto before = t.last;
@@ -448,7 +455,7 @@ int cmd_read(const Args& a) {
         if (kind == "broadcast") {
             const auto start = a.get("start", "oldest") == "newest" ? shmrec::StartAt::newest
                                                                     : shmrec::StartAt::oldest;
-            auto r = shmrec::Broadcast<Checked>::reader(where, start, opts);
+            auto r = shmrec::Broadcast<Checked>::reader(where, start, opts, wait);
             return read_loop(
                 a, r, r.start_position(),
                 [&](Tally& t, std::chrono::milliseconds to) {
@@ -469,7 +476,7 @@ int cmd_read(const Args& a) {
                            " lib_received=" + std::to_string(r.received());
                 });
         }
-        auto r = shmrec::Ring<Checked>::reader(where, opts);
+        auto r = shmrec::Ring<Checked>::reader(where, opts, wait);
         return read_loop(
             a, r, r.consumed(),
             [&](Tally& t, std::chrono::milliseconds to) {

@@ -1,8 +1,13 @@
-// Spurious wake-ups (RELIABILITY B4): a third process issues FUTEX_WAKE on the channel's
-// futex words at random while a reader sleeps on them. Every wake-up is re-checked against
-// the shared counters, so none becomes a delivery.
+// Lost and spurious wake-ups (RELIABILITY B3, B4). B3: the reader is stopped exactly between
+// its last check and its futex sleep (fault point wait.before_sleep), the writer publishes in
+// that gap, and the reader, resumed, must not sleep through it. B4: a third process issues
+// FUTEX_WAKE on the channel's futex words at random while a reader sleeps on them; every
+// wake-up is re-checked against the shared counters, so none becomes a delivery.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <iostream>
 #include <string>
 
@@ -11,6 +16,45 @@
 
 namespace reltest {
 namespace {
+
+class LostWakeup : public ::testing::TestWithParam<const char*> {
+protected:
+    Names names_;
+};
+
+// B3, deterministic: publish between the reader's check and its sleep. The reader waits with
+// no spin and a 10 s liveness interval, so a missed wake-up would cost ~10 s; the futex's own
+// comparison of the word must send it back to look at once.
+TEST_P(LostWakeup, PublishBetweenCheckAndSleepIsNotSleptThrough) {
+    const std::string kind = GetParam();
+    const std::string name = names_.make("lost");
+    Peer writer({"write", "--kind", kind, "--name", name, "--capacity", "8", "--count", "1",
+                 "--wait-go", "--progress", "--hold"});
+    ASSERT_FALSE(writer.expect_line("ready").empty());
+    Peer reader({"read", "--kind", kind, "--name", name, "--futex-only", "--timeout-ms", "20000",
+                 "--deadline-ms", "30000"},
+                "wait.before_sleep:1:stop");
+    ASSERT_FALSE(reader.expect_line("ready").empty());
+    ASSERT_TRUE(reader.wait_stopped(10s)) << "the reader never reached wait.before_sleep";
+    writer.send("go");
+    ASSERT_FALSE(writer.expect_line("w seq=").empty());
+    const auto resumed = std::chrono::steady_clock::now();
+    reader.signal(SIGCONT);
+    const std::string got = reader.expect_line("r seq=", 5s);
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                              resumed)
+                        .count();
+    std::cout << "B3 " << kind << ": record after " << ms << " ms\n";
+    ASSERT_FALSE(got.empty()) << "the reader slept through the publish";
+    EXPECT_LT(ms, 1000.0) << "the reader woke only by a later check, not by the futex";
+    reader.send("quit");
+    writer.send("quit");
+    EXPECT_TRUE(reader.wait_exit(15s).exited);
+    EXPECT_TRUE(writer.wait_exit(15s).exited);
+}
+
+INSTANTIATE_TEST_SUITE_P(Wakeups, LostWakeup, ::testing::Values("cell", "ring", "broadcast"),
+                         [](const auto& param_info) { return std::string(param_info.param); });
 
 class SpuriousWakeups : public ::testing::TestWithParam<const char*> {
 protected:

@@ -351,6 +351,7 @@ private:
         auto& version = view_.version(position_);
         const std::uint64_t v = version.load(std::memory_order_seq_cst);
         if (detail::ahead(v, 2 * position_ + 2) < 0 && !closed()) {
+            SHMREC_FAULT_POINT("wait.before_sleep");
             detail::futex_wait(detail::low_half(version), static_cast<std::uint32_t>(v), slice);
         }
         // Relaxed: the count only decides whether the writer bothers to wake anyone.

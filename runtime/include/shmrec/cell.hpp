@@ -292,6 +292,7 @@ private:
         // Dekker pair with the writer's step 6: register, then re-check with seq_cst.
         view_.board->waiters.fetch_add(1, std::memory_order_seq_cst);
         if (view_.control->latest.load(std::memory_order_seq_cst) == seen_ && !closed()) {
+            SHMREC_FAULT_POINT("wait.before_sleep");
             detail::futex_wait(detail::low_half(view_.control->latest),
                                static_cast<std::uint32_t>(seen_), slice);
         }

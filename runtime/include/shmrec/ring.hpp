@@ -471,6 +471,7 @@ private:
                 auto& seq = view_.slot(head_).seq;
                 const std::uint64_t s = seq.load(std::memory_order_seq_cst);
                 if (s != head_ + 1 && !closed()) {
+                    SHMREC_FAULT_POINT("wait.before_sleep");
                     detail::futex_wait(detail::low_half(seq), static_cast<std::uint32_t>(s),
                                        slice);
                 }
