@@ -72,6 +72,7 @@ int run_cell(const shmrec::Location& where, std::chrono::milliseconds wait, std:
                 std::printf("memread: the writer closed %s\n", where.name.c_str());
                 return 0;
             case shmrec::WaitStatus::writer_gone: return writer_died(where);
+            case shmrec::WaitStatus::handle_forked: return 1;  // memread never forks
         }
     }
 }

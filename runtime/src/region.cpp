@@ -15,10 +15,12 @@
 #include <optional>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "region_files.hpp"
+#include "shmrec/detail/fork_guard.hpp"
 #include "region_header_io.hpp"
 #include "role_locks.hpp"
 #include "shmrec/detail/fault.hpp"
@@ -56,13 +58,25 @@ struct Region::Impl {
     Geometry geometry;
     CreatorInfo creator;
     detail::ReaderBoard* board = nullptr;
-    bool remove_on_failure = false;
+    std::vector<int> tracked;  // descriptors registered with the fork guard
+    std::uint32_t fork_generation = detail::fork_generation();  // this process's, at open
 
     explicit Impl(Location w) : where(std::move(w)) {}
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
     ~Impl() {
+        for (const int fd : tracked) detail::untrack_descriptor(fd);
+        if (mapping.get_address() != nullptr) detail::untrack_mapping(mapping.get_address());
+        if (board_mapping.get_address() != nullptr) {
+            detail::untrack_mapping(board_mapping.get_address());
+        }
         if (file_fd >= 0) ::close(file_fd);
+    }
+
+    // Every descriptor of the region is blanked out in a forked child (fork_guard.hpp).
+    void track(int fd) {
+        detail::track_descriptor(fd);
+        tracked.push_back(fd);
     }
 
     int fd() const {
@@ -80,6 +94,7 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "mmap");
         }
+        detail::track_mapping(mapping.get_address(), mapping.get_size());
     }
 
     void map_board() {
@@ -95,6 +110,7 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "mmap of the reader board");
         }
+        detail::track_mapping(board_mapping.get_address(), board_mapping.get_size());
         board = static_cast<detail::ReaderBoard*>(board_mapping.get_address());
     }
 
@@ -106,6 +122,7 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "open");
         }
+        track(std::get<bip::file_mapping>(object).get_mapping_handle().handle);
         struct stat ours {}, theirs {};
         const int boost_fd = std::get<bip::file_mapping>(object).get_mapping_handle().handle;
         if (::fstat(file_fd, &ours) != 0 || ::fstat(boost_fd, &theirs) != 0 ||
@@ -162,6 +179,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
             if (e.get_error_code() == bip::already_exists_error) return std::nullopt;
             throw_boost(e, where, "shm_open");
         }
+        impl->track(impl->fd());
     } else {
         impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                                static_cast<mode_t>(options.permissions));
@@ -170,6 +188,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
             if (err == EEXIST) return std::nullopt;
             throw_errno(code_for_errno(err), where, "open", err);
         }
+        impl->track(impl->file_fd);
         if (::fchmod(impl->file_fd, static_cast<mode_t>(options.permissions)) != 0) {
             const int err = errno;
             Region::remove(where);
@@ -234,6 +253,7 @@ static std::unique_ptr<Region::Impl> open_object(const Location& where, Role rol
             }
             throw_boost(e, where, "shm_open");
         }
+        impl->track(impl->fd());
         return impl;
     }
     impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -249,6 +269,7 @@ static std::unique_ptr<Region::Impl> open_object(const Location& where, Role rol
         }
         throw_errno(code_for_errno(err), where, "open", err);
     }
+    impl->track(impl->file_fd);
     return impl;
 }
 
@@ -443,8 +464,12 @@ RegionState Region::state() const noexcept {
     return static_cast<RegionState>(header().state.load(std::memory_order_acquire));
 }
 
+bool Region::forked() const noexcept {
+    return detail::fork_generation() != impl_->fork_generation;
+}
+
 void Region::mark_closed() noexcept {
-    if (impl_->role != Role::writer) return;
+    if (impl_->role != Role::writer || forked()) return;
     header().state.store(static_cast<std::uint32_t>(RegionState::closed),
                          std::memory_order_release);
 }

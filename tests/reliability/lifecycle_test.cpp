@@ -1,7 +1,11 @@
-// Lifecycle under faults (RELIABILITY L3, L5, L7, L8, L11, L12): stopped writers, stale
-// regions, creation races, writer takeover, double opens in one process, and names removed
-// from under a live pair.
+// Lifecycle under faults (RELIABILITY L3, L5, L7, L8, L10, L11, L12): stopped writers, stale
+// regions, creation races, writer takeover, handles inherited through fork(), double opens in
+// one process, and names removed from under a live pair.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -252,6 +256,70 @@ std::string probe(const std::string& kind, const std::string& name) {
     const std::string line = p.read_line().value_or("");
     p.wait_exit(exit_timeout);
     return line;
+}
+
+// L10: fork() after open. In the child, the inherited handles refuse every operation
+// (handle_forked / false) and write nothing into the parent's channels; and the child does not
+// keep the parent's liveness lock: once the parent dies, readers see the writer gone although
+// the child lives on.
+TEST(Lifecycle, HandlesInheritedThroughForkAreRefusedAndDoNotKeepTheParentAlive) {
+    Names names;
+    const std::string cell = names.make("fork-cell");
+    const std::string ring = names.make("fork-ring");
+    const std::string broadcast = names.make("fork-broadcast");
+    int report[2];
+    ASSERT_EQ(::pipe(report), 0);
+    const pid_t parent = ::fork();
+    ASSERT_GE(parent, 0);
+    if (parent == 0) {
+        // The writer process: three writers, then a fork whose child tries to use them.
+        ::close(report[0]);
+        auto cw = shmrec::Cell<Checked>::writer(cell);
+        auto rw = shmrec::Ring<Checked>::writer(ring, 8);
+        auto bw = shmrec::Broadcast<Checked>::writer(broadcast, 8);
+        cw.publish(shmrec_test::make_checked(1));
+        const pid_t child = ::fork();
+        if (child == 0) {
+            int refused = 0;
+            refused += cw.publish(shmrec_test::make_checked(2)) ? 0 : 1;
+            refused += rw.try_write(shmrec_test::make_checked(2)) ==
+                               shmrec::WriteStatus::handle_forked
+                           ? 1
+                           : 0;
+            refused += bw.publish(shmrec_test::make_checked(2)) ? 0 : 1;
+            refused += cw.region().forked() ? 1 : 0;
+            const std::string line = "child=" + std::to_string(::getpid()) +
+                                     " refused=" + std::to_string(refused) + "\n";
+            (void)!::write(report[1], line.data(), line.size());
+            for (;;) ::pause();  // killed by the test
+        }
+        for (;;) ::pause();  // killed by the test
+    }
+    ::close(report[1]);
+    std::string line;
+    char c = 0;
+    pollfd pfd{report[0], POLLIN, 0};
+    while (::poll(&pfd, 1, 10000) > 0 && ::read(report[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(report[0]);
+    ASSERT_EQ(line_value(line, "refused"), "4") << "the child was not refused everywhere: " << line;
+    const auto child = static_cast<pid_t>(line_u64(line, "child"));
+    ASSERT_GT(child, 0);
+
+    auto reader = shmrec::Cell<Checked>::reader(cell);
+    Checked got{};
+    ASSERT_EQ(reader.read(got), shmrec::CellRead::ok);
+    EXPECT_EQ(got.seq, 1u) << "the forked child's publish reached the parent's cell";
+    auto ring_reader = shmrec::Ring<Checked>::reader(ring);
+    EXPECT_EQ(ring_reader.try_read(got), shmrec::ReadStatus::empty);
+    EXPECT_TRUE(reader.writer_alive());
+
+    ::kill(parent, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(parent, &status, 0), parent);
+    EXPECT_EQ(::kill(child, 0), 0) << "the forked child should still be alive";
+    EXPECT_FALSE(reader.writer_alive()) << "the forked child kept the dead parent's writer lock";
+    EXPECT_EQ(reader.wait_for_change(std::chrono::seconds(2)), shmrec::WaitStatus::writer_gone);
+    ::kill(child, SIGKILL);
 }
 
 // L11: liveness locks belong to an open, not to a process: opening the same region a second

@@ -40,6 +40,7 @@
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
+#include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/detail/wait_loop.hpp"
@@ -134,31 +135,36 @@ template <Record T>
 class BroadcastWriter {
 public:
     BroadcastWriter(BroadcastWriter&& other) noexcept
-        : region_(std::move(other.region_)), view_(other.view_), tail_(other.tail_),
-          open_(std::exchange(other.open_, false)) {}
+        : region_(std::move(other.region_)), view_(other.view_), fork_(other.fork_),
+          tail_(other.tail_), open_(std::exchange(other.open_, false)) {}
     BroadcastWriter& operator=(BroadcastWriter&&) = delete;
     BroadcastWriter(const BroadcastWriter&) = delete;
     BroadcastWriter& operator=(const BroadcastWriter&) = delete;
     ~BroadcastWriter() { close(); }
 
     // Publishes one record, overwriting the oldest. Wait-free; no system call unless a reader
-    // sleeps.
-    void publish(const T& record) noexcept {
+    // sleeps. Returns false, publishing nothing, in a child that inherited this writer through
+    // fork().
+    bool publish(const T& record) noexcept {
+        if (fork_.forked()) return false;
         const std::uint64_t p = tail_;
         write_slot(p, record);
         ++tail_;
         announce(p);
+        return true;
     }
 
     // Publishes a batch; the tail and the wake-up check are published once.
-    void publish(std::span<const T> records) noexcept {
-        if (records.empty()) return;
+    bool publish(std::span<const T> records) noexcept {
+        if (fork_.forked()) return false;
+        if (records.empty()) return true;
         const std::uint64_t first = tail_;
         for (const T& r : records) {
             write_slot(tail_, r);
             ++tail_;
         }
         announce(first);
+        return true;
     }
 
     std::uint64_t written() const noexcept { return tail_; }
@@ -169,6 +175,7 @@ public:
     void close() noexcept {
         if (!open_) return;
         open_ = false;
+        if (fork_.forked()) return;  // the parent's writer, not ours to close
         region_.mark_closed();
         detail::futex_wake_all(detail::low_half(view_.version(tail_)));
     }
@@ -216,6 +223,7 @@ private:
 
     Region region_;
     detail::BroadcastView<T> view_;
+    detail::ForkStamp fork_;
     std::uint64_t tail_ = 0;
     bool open_ = true;
 };
@@ -232,6 +240,7 @@ public:
     // Copies the next record into `out`. After a lap it continues from the oldest intact
     // record and adds the skipped ones to lost().
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
+        if (fork_.forked()) return ReadStatus::handle_forked;
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             const std::uint64_t r = position_;
             auto& version = view_.version(r);
@@ -362,6 +371,7 @@ private:
     detail::BroadcastView<T> view_;
     WaitOptions wait_;
     detail::LivenessClock liveness_;
+    detail::ForkStamp fork_;
     std::uint64_t start_ = 0;
     std::uint64_t position_ = 0;
     std::uint64_t received_ = 0;

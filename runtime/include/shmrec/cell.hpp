@@ -35,6 +35,7 @@
 #include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
+#include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/sequence.hpp"
 #include "shmrec/detail/wait_loop.hpp"
@@ -51,6 +52,7 @@ enum class CellRead : std::uint8_t {
     empty,      // nothing has been published yet
     contended,  // the writer overwrote the slot on every attempt; try again
     corrupt,    // the shared counters are impossible for a healthy writer (hostile or damaged)
+    handle_forked,  // this handle was inherited through fork(): only its creator may use it
 };
 
 constexpr std::string_view to_string(CellRead r) noexcept {
@@ -59,6 +61,7 @@ constexpr std::string_view to_string(CellRead r) noexcept {
         case CellRead::empty: return "empty";
         case CellRead::contended: return "contended";
         case CellRead::corrupt: return "corrupt";
+        case CellRead::handle_forked: return "handle_forked";
     }
     return "unknown";
 }
@@ -132,13 +135,14 @@ template <Record T>
 class CellWriter {
 public:
     CellWriter(CellWriter&& other) noexcept
-        : region_(std::move(other.region_)), view_(other.view_), published_(other.published_),
-          open_(std::exchange(other.open_, false)) {}
+        : region_(std::move(other.region_)), view_(other.view_), fork_(other.fork_),
+          published_(other.published_), open_(std::exchange(other.open_, false)) {}
     CellWriter& operator=(CellWriter&& other) noexcept {
         if (this != &other) {
             close();
             region_ = std::move(other.region_);
             view_ = other.view_;
+            fork_ = other.fork_;
             published_ = other.published_;
             open_ = std::exchange(other.open_, false);
         }
@@ -150,8 +154,10 @@ public:
     ~CellWriter() { close(); }
 
     // Publishes `record` as the newest value. Wait-free, no system call unless a reader is
-    // sleeping in wait_for_change.
-    void publish(const T& record) noexcept {
+    // sleeping in wait_for_change. Returns false, publishing nothing, in a child that
+    // inherited this writer through fork().
+    bool publish(const T& record) noexcept {
+        if (fork_.forked()) return false;
         const std::uint64_t n = published_ + 1;
         detail::WordBuffer<T> buffer{};
         std::memcpy(buffer.bytes, &record, sizeof(T));
@@ -178,6 +184,7 @@ public:
         if (view_.board->waiters.load(std::memory_order_relaxed) != 0) {
             detail::futex_wake_all(detail::low_half(view_.control->latest));
         }
+        return true;
     }
 
     // Number of records published into this cell so far (by any writer of it).
@@ -187,6 +194,7 @@ public:
     void close() noexcept {
         if (!open_) return;
         open_ = false;
+        if (fork_.forked()) return;  // the parent's writer, not ours to close
         region_.mark_closed();
         detail::futex_wake_all(detail::low_half(view_.control->latest));
     }
@@ -203,6 +211,7 @@ private:
 
     Region region_;
     detail::CellView<T> view_;
+    detail::ForkStamp fork_;
     std::uint64_t published_;
     bool open_ = true;
 };
@@ -218,6 +227,7 @@ public:
 
     // Copies the newest complete record into `out`.
     [[nodiscard]] CellRead read(T& out) noexcept {
+        if (fork_.forked()) return CellRead::handle_forked;
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             // a. Acquire pairs with the writer's release store (5).
             const std::uint64_t n = view_.control->latest.load(std::memory_order_acquire);
@@ -265,6 +275,7 @@ public:
     // deadline (steady clock). A dead writer is noticed within options.liveness_interval.
     [[nodiscard]] WaitStatus wait_for_change(std::chrono::nanoseconds timeout,
                                              const WaitOptions& options = {}) noexcept {
+        if (fork_.forked()) return WaitStatus::handle_forked;
         const auto outcome = detail::wait_loop(
             timeout, options, liveness_, [&] { return has_update() || closed(); },
             [&] { return writer_alive(); }, [&](std::chrono::nanoseconds slice) { park(slice); });
@@ -303,6 +314,7 @@ private:
     Region region_;
     detail::CellView<T> view_;
     detail::LivenessClock liveness_;
+    detail::ForkStamp fork_;
     std::uint64_t seen_ = 0;
 };
 

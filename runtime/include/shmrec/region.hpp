@@ -152,8 +152,13 @@ public:
     RegionHealth health() const noexcept;
 
     RegionState state() const noexcept;
-    // Writer only: marks the region closed (readers see a clean end of stream).
+    // Writer only: marks the region closed (readers see a clean end of stream). Does nothing
+    // in a child that inherited the region through fork().
     void mark_closed() noexcept;
+
+    // True in a child that inherited this region through fork(): its descriptors were blanked
+    // out (the parent keeps its roles) and the typed handles refuse to work (fork_guard.hpp).
+    bool forked() const noexcept;
 
     struct Impl;  // defined in region.cpp
 

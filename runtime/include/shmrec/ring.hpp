@@ -37,6 +37,7 @@
 #include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/cpu.hpp"
 #include "shmrec/detail/fault.hpp"
+#include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/futex.hpp"
 #include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/detail/wait_loop.hpp"
@@ -118,8 +119,8 @@ class RingWriter {
 public:
     RingWriter(RingWriter&& other) noexcept
         : region_(std::move(other.region_)), view_(other.view_), wait_(other.wait_),
-          tail_(other.tail_), cached_head_(other.cached_head_), loaned_(other.loaned_),
-          open_(std::exchange(other.open_, false)) {}
+          fork_(other.fork_), tail_(other.tail_), cached_head_(other.cached_head_),
+          loaned_(other.loaned_), open_(std::exchange(other.open_, false)) {}
     RingWriter& operator=(RingWriter&&) = delete;
     RingWriter(const RingWriter&) = delete;
     RingWriter& operator=(const RingWriter&) = delete;
@@ -128,6 +129,7 @@ public:
     // Writes one record if there is room. Never blocks, never allocates; reports reader_gone
     // (checked at most once per liveness_interval) when the ring is full and its consumer died.
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
+        if (fork_.forked()) return WriteStatus::handle_forked;
         if (room(1) == 0) return full_status();
         std::memcpy(view_.payload(tail_), &record, sizeof(T));
         commit_slot(tail_);
@@ -138,6 +140,7 @@ public:
 
     // Writes one record, waiting up to `timeout` for room.
     [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds timeout) noexcept {
+        if (fork_.forked()) return WriteStatus::handle_forked;
         if (room(1) == 0) {
             if (const auto s = wait_for_room(timeout); s != WriteStatus::ok) return s;
         }
@@ -147,6 +150,7 @@ public:
     // Writes as many of `records` as fit now; the tail and the wake-up check are published
     // once for the whole batch.
     [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
+        if (fork_.forked()) return {0, WriteStatus::handle_forked};
         const std::size_t n = room(records.size());
         if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
         const std::uint64_t first = tail_;
@@ -162,6 +166,7 @@ public:
     // Writes all of `records`, waiting for room as needed, up to `timeout` in all.
     [[nodiscard]] BatchWrite write(std::span<const T> records,
                                    std::chrono::nanoseconds timeout) noexcept {
+        if (fork_.forked()) return {0, WriteStatus::handle_forked};
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::size_t done = 0;
         while (done < records.size()) {
@@ -178,13 +183,13 @@ public:
     // record becomes visible at commit(). Implicit-lifetime (trivially copyable) types only,
     // so the slot's bytes are the object; fields left unset keep a previous record's bytes.
     [[nodiscard]] T* try_loan() noexcept {
-        if (room(1) == 0) return nullptr;
+        if (fork_.forked() || room(1) == 0) return nullptr;
         loaned_ = true;
         return std::launder(reinterpret_cast<T*>(view_.payload(tail_)));
     }
     // Publishes the loaned slot. Without a loan outstanding it does nothing.
     void commit() noexcept {
-        if (!loaned_) return;
+        if (!loaned_ || fork_.forked()) return;
         loaned_ = false;
         commit_slot(tail_);
         ++tail_;
@@ -194,6 +199,7 @@ public:
     // Waits up to `timeout` until the consumer has read everything written: ok, timeout, or
     // reader_gone. Call it before removing a ring whose reader may still be catching up.
     [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
+        if (fork_.forked()) return WriteStatus::handle_forked;
         auto& ctl = *view_.control;
         auto drained = [&] {
             // Acquire pairs with the consumer's release of head (c).
@@ -220,6 +226,7 @@ public:
     void close() noexcept {
         if (!open_) return;
         open_ = false;
+        if (fork_.forked()) return;  // the parent's writer, not ours to close
         region_.mark_closed();
         // Unconditional: closing is rare, and a sleeping consumer sleeps on the next slot.
         detail::futex_wake_all(detail::low_half(view_.slot(tail_).seq));
@@ -331,6 +338,7 @@ private:
     detail::RingView<T> view_;
     WaitOptions wait_;
     detail::LivenessClock liveness_;
+    detail::ForkStamp fork_;
     std::uint64_t tail_ = 0;         // next position to write (private)
     std::uint64_t cached_head_ = 0;  // last head seen: a lower bound of the real one
     bool loaned_ = false;
@@ -349,6 +357,7 @@ public:
     // Reads the next record if there is one. Never blocks; reports closed, or writer_gone
     // (checked at most once per liveness_interval), once everything committed was read.
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
+        if (fork_.forked()) return ReadStatus::handle_forked;
         ReadStatus s = next_state();
         if (s == ReadStatus::empty) s = empty_status();
         if (s != ReadStatus::ok) return s;
@@ -359,12 +368,14 @@ public:
 
     // Reads the next record, waiting up to `timeout`.
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
+        if (fork_.forked()) return ReadStatus::handle_forked;
         if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return s;
         return try_read(out);
     }
 
     // Reads up to out.size() records that are ready now; the head is published once.
     [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
+        if (fork_.forked()) return {0, ReadStatus::handle_forked};
         std::size_t n = 0;
         ReadStatus s = ReadStatus::ok;
         while (n < out.size()) {
@@ -385,6 +396,7 @@ public:
 
     // Waits up to `timeout` for at least one record, then reads up to out.size().
     [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
+        if (fork_.forked()) return {0, ReadStatus::handle_forked};
         if (out.empty()) return {0, ReadStatus::ok};
         if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return {0, s};
         return try_read(out);
@@ -395,12 +407,12 @@ public:
     // still scribble on it; a fixed-size record has no lengths or offsets to misuse, but
     // validate the fields you rely on, or copy with try_read().
     [[nodiscard]] const T* try_peek() noexcept {
-        if (next_state() != ReadStatus::ok) return nullptr;
+        if (fork_.forked() || next_state() != ReadStatus::ok) return nullptr;
         return std::launder(reinterpret_cast<const T*>(view_.payload(head_)));
     }
     // Frees the peeked record's slot for the writer.
     void release() noexcept {
-        if (next_state() == ReadStatus::ok) advance(1);
+        if (!fork_.forked() && next_state() == ReadStatus::ok) advance(1);
     }
 
     // Records consumed from this ring so far (by any of its consumers).
@@ -489,6 +501,7 @@ private:
     detail::RingView<T> view_;
     WaitOptions wait_;
     detail::LivenessClock liveness_;
+    detail::ForkStamp fork_;
     std::uint64_t head_ = 0;  // next position to read (private)
 };
 

@@ -12,6 +12,7 @@ enum class WriteStatus : std::uint8_t {
     full,         // no room now (try_ forms) — the record was not written
     timeout,      // still no room when the timeout passed
     reader_gone,  // the ring is full and its consumer died without coming back
+    handle_forked,  // this handle was inherited through fork(): only its creator may use it
 };
 
 enum class ReadStatus : std::uint8_t {
@@ -21,6 +22,7 @@ enum class ReadStatus : std::uint8_t {
     closed,       // the writer closed the channel and everything it wrote was read
     writer_gone,  // the writer died; everything it committed was read
     corrupt,      // the shared counters are impossible for a healthy writer
+    handle_forked,  // this handle was inherited through fork(): only its creator may use it
 };
 
 constexpr std::string_view to_string(WriteStatus s) noexcept {
@@ -29,6 +31,7 @@ constexpr std::string_view to_string(WriteStatus s) noexcept {
         case WriteStatus::full: return "full";
         case WriteStatus::timeout: return "timeout";
         case WriteStatus::reader_gone: return "reader_gone";
+        case WriteStatus::handle_forked: return "handle_forked";
     }
     return "unknown";
 }
@@ -41,6 +44,7 @@ constexpr std::string_view to_string(ReadStatus s) noexcept {
         case ReadStatus::closed: return "closed";
         case ReadStatus::writer_gone: return "writer_gone";
         case ReadStatus::corrupt: return "corrupt";
+        case ReadStatus::handle_forked: return "handle_forked";
     }
     return "unknown";
 }

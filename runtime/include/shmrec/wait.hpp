@@ -12,6 +12,7 @@ enum class WaitStatus : std::uint8_t {
     timeout,      // nothing new within the timeout
     closed,       // the writer closed the channel cleanly; nothing more will come
     writer_gone,  // the writer died without closing (its liveness lock was released)
+    handle_forked,  // this handle was inherited through fork(): only its creator may use it
 };
 
 constexpr std::string_view to_string(WaitStatus s) noexcept {
@@ -20,6 +21,7 @@ constexpr std::string_view to_string(WaitStatus s) noexcept {
         case WaitStatus::timeout: return "timeout";
         case WaitStatus::closed: return "closed";
         case WaitStatus::writer_gone: return "writer_gone";
+        case WaitStatus::handle_forked: return "handle_forked";
     }
     return "unknown";
 }
