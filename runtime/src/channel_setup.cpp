@@ -10,8 +10,9 @@ namespace shmrec::detail {
 void check_capacity(const Location& where, std::string_view channel, std::uint64_t capacity) {
     if (!valid_ring_capacity(capacity)) {
         throw Error(ErrorCode::invalid_argument, where.name,
-                    fmt::format("{} capacity {} is not a power of two between 1 and 2^31",
-                                channel, capacity));
+                    fmt::format("region '{}': {} capacity {} is not a power of two between 1 "
+                                "and 2^31",
+                                where.name, channel, capacity));
     }
 }
 

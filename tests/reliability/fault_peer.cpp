@@ -430,6 +430,18 @@ int cmd_read(const Args& a) {
     const std::string kind = a.get("kind", "ring");
     const bool quiet = a.flag("quiet");
     if (a.flag("sigusr1")) install_sigusr1();
+    // One blocking read of a ring or broadcast reader, tallied; "stop" once it is closed.
+    auto stream_step = [&](auto& r, Tally& t, std::chrono::milliseconds to) {
+        Checked rec;
+        const auto st = r.read(rec, to);
+        if (st == shmrec::ReadStatus::ok) {
+            t.see(rec, quiet);
+            return std::string("ok");
+        }
+        const std::string s(shmrec::to_string(st));
+        t.status(s);
+        return s == "closed" ? std::string("stop") : s;
+    };
     try {
         if (kind == "cell") {
             auto r = shmrec::Cell<Checked>::reader(where, opts);
@@ -458,17 +470,7 @@ int cmd_read(const Args& a) {
             auto r = shmrec::Broadcast<Checked>::reader(where, start, opts, wait);
             return read_loop(
                 a, r, r.start_position(),
-                [&](Tally& t, std::chrono::milliseconds to) {
-                    Checked rec;
-                    const auto st = r.read(rec, to);
-                    if (st == shmrec::ReadStatus::ok) {
-                        t.see(rec, quiet);
-                        return std::string("ok");
-                    }
-                    const std::string s(shmrec::to_string(st));
-                    t.status(s);
-                    return s == "closed" ? std::string("stop") : s;
-                },
+                [&](Tally& t, std::chrono::milliseconds to) { return stream_step(r, t, to); },
                 [&] {
                     return "lost=" + std::to_string(r.lost()) +
                            " position=" + std::to_string(r.position()) +
@@ -479,17 +481,7 @@ int cmd_read(const Args& a) {
         auto r = shmrec::Ring<Checked>::reader(where, opts, wait);
         return read_loop(
             a, r, r.consumed(),
-            [&](Tally& t, std::chrono::milliseconds to) {
-                Checked rec;
-                const auto st = r.read(rec, to);
-                if (st == shmrec::ReadStatus::ok) {
-                    t.see(rec, quiet);
-                    return std::string("ok");
-                }
-                const std::string s(shmrec::to_string(st));
-                t.status(s);
-                return s == "closed" ? std::string("stop") : s;
-            },
+            [&](Tally& t, std::chrono::milliseconds to) { return stream_step(r, t, to); },
             [&] { return "consumed=" + std::to_string(r.consumed()); });
     } catch (const shmrec::Error& e) {
         fail_setup(e);

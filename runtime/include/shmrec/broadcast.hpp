@@ -106,11 +106,7 @@ struct BroadcastView {
           state(&region.header().state),
           mask(region.geometry().capacity - 1) {}
 
-    // Acquire pairs with the writer's release in Region::mark_closed.
-    bool closed() const noexcept {
-        return state->load(std::memory_order_acquire) ==
-               static_cast<std::uint32_t>(RegionState::closed);
-    }
+    bool closed() const noexcept { return region_closed(*state); }
 
     std::atomic<std::uint64_t>& version(std::uint64_t position) const noexcept {
         return *reinterpret_cast<std::atomic<std::uint64_t>*>(

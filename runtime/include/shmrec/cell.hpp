@@ -114,6 +114,8 @@ struct CellView {
           board(&region.board()),
           state(&region.header().state) {}
 
+    bool closed() const noexcept { return region_closed(*state); }
+
     CellSlotHeader& slot(std::uint64_t n) const noexcept {
         return *reinterpret_cast<CellSlotHeader*>(slots + (n % cell_slot_count) * stride);
     }
@@ -289,7 +291,7 @@ public:
     // True while the writer holds its liveness lock (a stopped writer counts as alive).
     bool writer_alive() const noexcept { return region_.writer_alive(); }
     // True once the writer closed the cell cleanly.
-    bool closed() const noexcept { return region_.state() == RegionState::closed; }
+    bool closed() const noexcept { return view_.closed(); }
 
     const Region& region() const noexcept { return region_; }
 

@@ -96,12 +96,7 @@ struct RingView {
           state(&region.header().state),
           mask(region.geometry().capacity - 1) {}
 
-    // Acquire pairs with the writer's release in Region::mark_closed: a consumer that sees
-    // `closed` sees every record committed before it.
-    bool closed() const noexcept {
-        return state->load(std::memory_order_acquire) ==
-               static_cast<std::uint32_t>(RegionState::closed);
-    }
+    bool closed() const noexcept { return region_closed(*state); }
 
     RingSlotHeader& slot(std::uint64_t position) const noexcept {
         return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Ring<T>::stride);
@@ -430,6 +425,8 @@ private:
         : region_(std::move(region)), view_(region_), wait_(wait) {
         // We hold the consumer role: nobody else writes head.
         head_ = view_.control->head.load(std::memory_order_relaxed);
+        // Relaxed: the writer only asks whether it is non-zero (consumer_gone), and a stale 0
+        // there just delays reader_gone to its next liveness check.
         view_.control->consumer_epoch.fetch_add(1, std::memory_order_relaxed);
     }
 

@@ -107,6 +107,14 @@ static_assert(offsetof(RegionHeader, creator_start_time) == 128);
 static_assert(offsetof(RegionHeader, creation_time_ns) == 136);
 static_assert(offsetof(RegionHeader, record_name) == 144);
 
+// True once the writer marked the region closed. Acquire pairs with the writer's release
+// store in Region::mark_closed: a reader that sees `closed` sees every record committed
+// before it. Channel views poll it through a pointer taken once, off the Region's pimpl.
+inline bool region_closed(const std::atomic<std::uint32_t>& state) noexcept {
+    return state.load(std::memory_order_acquire) ==
+           static_cast<std::uint32_t>(RegionState::closed);
+}
+
 // The reader board: the only bytes a reader writes. Readers map the rest of the region
 // read-only and this page read-write, to announce that they sleep on a futex so the writer
 // makes the wake system call only when someone waits.
