@@ -24,6 +24,7 @@ std::string_view to_string(ErrorCode code) noexcept {
         case ErrorCode::corrupt_header: return "corrupt_header";
         case ErrorCode::writer_active: return "writer_active";
         case ErrorCode::reader_active: return "reader_active";
+        case ErrorCode::reader_limit: return "reader_limit";
         case ErrorCode::system_error: return "system_error";
     }
     return "unknown";

@@ -58,6 +58,7 @@ struct Region::Impl {
     Geometry geometry;
     CreatorInfo creator;
     detail::ReaderBoard* board = nullptr;
+    std::uint32_t reader_slot = detail::max_readers;  // Role::reader: the slot it holds
     std::vector<int> tracked;  // descriptors registered with the fork guard
     std::uint32_t fork_generation = detail::fork_generation();  // this process's, at open
 
@@ -191,7 +192,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         impl->track(impl->file_fd);
         if (::fchmod(impl->file_fd, static_cast<mode_t>(options.permissions)) != 0) {
             const int err = errno;
-            Region::remove(where);
+            remove_region(where);
             throw_errno(code_for_errno(err), where, "fchmod", err);
         }
     }
@@ -218,7 +219,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
         impl->map(bip::read_write);
     } catch (...) {
-        Region::remove(where);
+        remove_region(where);
         throw;
     }
 
@@ -374,11 +375,24 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
     } else {
         impl->map_board();
+        // Every reader holds a slot of the board's table: its liveness and its waiter
+        // registration (detail/waiter_registry.hpp).
+        for (std::uint32_t i = 0; i < detail::max_readers; ++i) {
+            if (detail::try_lock_exclusive(fd, detail::lock_byte(detail::reader_lock_slot(i)))) {
+                impl->reader_slot = i;
+                break;
+            }
+        }
+        if (impl->reader_slot == detail::max_readers) {
+            throw Error(ErrorCode::reader_limit, where.name,
+                        fmt::format("{} already has {} live readers, the most a region takes",
+                                    shown, detail::max_readers));
+        }
     }
     return Region(std::move(impl));
 }
 
-RegionInfo Region::inspect(const Location& where, const RegionOptions& options) {
+RegionInfo inspect_region(const Location& where, const RegionOptions& options) {
     detail::HeaderSnapshot h{};
     auto impl = open_validated(where, Role::reader, nullptr, options, h);
     RegionInfo info;
@@ -397,12 +411,13 @@ RegionInfo Region::inspect(const Location& where, const RegionOptions& options) 
     info.creator = impl->creator;
     Region region(std::move(impl));
     info.writer_alive = region.writer_alive();
-    info.reader_alive = region.reader_alive();
+    info.consumer_alive = region.consumer_alive();
+    info.readers = region.readers();
     info.schema = region.schema();
     return info;
 }
 
-bool Region::remove(const Location& where) {
+bool remove_region(const Location& where) {
     validate_location(where);
     if (where.backing == Backing::memory) {
         return bip::shared_memory_object::remove(where.name.c_str());
@@ -416,19 +431,35 @@ Role Region::role() const noexcept { return impl_->role; }
 const Geometry& Region::geometry() const noexcept { return impl_->geometry; }
 CreatorInfo Region::creator() const noexcept { return impl_->creator; }
 
-std::byte* Region::base() const noexcept {
-    return static_cast<std::byte*>(impl_->mapping.get_address());
+std::byte* detail::RegionAccess::base(const Region& region) noexcept {
+    return static_cast<std::byte*>(region.impl_->mapping.get_address());
 }
 
-detail::RegionHeader& Region::header() const noexcept {
-    return *reinterpret_cast<detail::RegionHeader*>(base());
+std::byte* detail::RegionAccess::data(const Region& region) noexcept {
+    return base(region) + region.impl_->geometry.data_offset;
 }
 
-detail::ReaderBoard& Region::board() const noexcept { return *impl_->board; }
+detail::RegionHeader& detail::RegionAccess::header(const Region& region) noexcept {
+    return *reinterpret_cast<detail::RegionHeader*>(base(region));
+}
+
+detail::ReaderBoard& detail::RegionAccess::board(const Region& region) noexcept {
+    return *region.impl_->board;
+}
+
+std::uint32_t detail::RegionAccess::reader_slot(const Region& region) noexcept {
+    return region.impl_->reader_slot;
+}
+
+bool detail::RegionAccess::held_elsewhere(const Region& region, std::uint32_t slot) noexcept {
+    return detail::lock_held_elsewhere(region.impl_->fd(), detail::lock_byte(slot));
+}
 
 std::string Region::schema() const {
     const auto& g = impl_->geometry;
-    return std::string(reinterpret_cast<const char*>(base() + g.schema_offset), g.schema_length);
+    return std::string(reinterpret_cast<const char*>(detail::RegionAccess::base(*this) +
+                                                     g.schema_offset),
+                       g.schema_length);
 }
 
 bool Region::writer_alive() const noexcept {
@@ -437,9 +468,16 @@ bool Region::writer_alive() const noexcept {
     return detail::lock_held_elsewhere(impl_->fd(), detail::writer_lock_byte);
 }
 
-bool Region::reader_alive() const noexcept {
+bool Region::consumer_alive() const noexcept {
     if (impl_->role == Role::consumer) return true;
     return detail::lock_held_elsewhere(impl_->fd(), detail::consumer_lock_byte);
+}
+
+std::uint32_t Region::readers() const noexcept {
+    const std::uint32_t mine = impl_->reader_slot < detail::max_readers ? 1 : 0;
+    return mine + detail::count_held_elsewhere(impl_->fd(),
+                                               detail::lock_byte(detail::reader_lock_slot(0)),
+                                               detail::max_readers);
 }
 
 RegionHealth Region::health() const noexcept {
@@ -461,7 +499,8 @@ RegionHealth Region::health() const noexcept {
 RegionState Region::state() const noexcept {
     // Acquire pairs with the writer's release in mark_closed: a reader that sees `closed`
     // sees every record published before it.
-    return static_cast<RegionState>(header().state.load(std::memory_order_acquire));
+    return static_cast<RegionState>(
+        detail::RegionAccess::header(*this).state.load(std::memory_order_acquire));
 }
 
 bool Region::forked() const noexcept {
@@ -470,8 +509,8 @@ bool Region::forked() const noexcept {
 
 void Region::mark_closed() noexcept {
     if (impl_->role != Role::writer || forked()) return;
-    header().state.store(static_cast<std::uint32_t>(RegionState::closed),
-                         std::memory_order_release);
+    detail::RegionAccess::header(*this).state.store(
+        static_cast<std::uint32_t>(RegionState::closed), std::memory_order_release);
 }
 
 }  // namespace shmrec

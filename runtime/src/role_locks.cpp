@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 namespace shmrec::detail {
 
 namespace {
@@ -29,6 +31,25 @@ bool lock_held_elsewhere(int fd, off_t byte) noexcept {
     lock.l_len = 1;
     if (::fcntl(fd, F_OFD_GETLK, &lock) != 0) return false;
     return lock.l_type != F_UNLCK;
+}
+
+std::uint32_t count_held_elsewhere(int fd, off_t first, std::uint32_t count) noexcept {
+    if (count == 0) return 0;
+    const off_t end = first + static_cast<off_t>(count);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = first;
+    lock.l_len = static_cast<off_t>(count);
+    // GETLK reports one conflicting lock in the range, not necessarily the lowest: count its
+    // bytes, then the two parts of the range on either side of it.
+    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return 0;
+    const off_t from = std::max(first, lock.l_start);
+    const off_t to = lock.l_len == 0 ? end : std::min(end, lock.l_start + lock.l_len);
+    if (to <= from) return 0;  // cannot happen for a conflicting lock; never loop on it
+    return static_cast<std::uint32_t>(to - from) +
+           count_held_elsewhere(fd, first, static_cast<std::uint32_t>(from - first)) +
+           count_held_elsewhere(fd, to, static_cast<std::uint32_t>(end - to));
 }
 
 }  // namespace shmrec::detail

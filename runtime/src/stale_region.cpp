@@ -67,7 +67,7 @@ bool remove_if_stale(const Location& where, std::chrono::milliseconds init_timeo
         // comes now waits for us and then finds the new region.
         try_lock_exclusive(fd, attached_lock_byte) && !being_created(fd, st, init_timeout) &&
         still_named(where, st)) {
-        removed = Region::remove(where);
+        removed = remove_region(where);
     }
     ::close(fd);
     return removed;

@@ -33,6 +33,7 @@ enum class ErrorCode {
     corrupt_header,        // a header field is impossible (offsets, geometry)
     writer_active,         // another live writer holds the writer role
     reader_active,         // another live consumer holds a ring's reader role
+    reader_limit,          // every reader slot of the region is held by a live reader
     system_error,          // any other OS failure; what() carries the errno text
 };
 

@@ -16,6 +16,10 @@
 
 namespace shmrec {
 
+namespace detail {
+struct RegionAccess;
+}
+
 using detail::ChannelKind;
 using detail::RegionState;
 
@@ -55,8 +59,17 @@ struct RegionOptions {
     // Mode bits of a new region, applied with fchmod so the umask cannot widen them.
     // 0600 by default; 0660 shares with the group.
     unsigned permissions = 0600;
-    // How long an opener waits for a creator that is still initialising the region.
+    // How long an opener waits for a creator that is still initialising the region (or for a
+    // concurrent reclaim of a stale region to finish re-creating the name).
     std::chrono::milliseconds init_timeout{2000};
+    // How long an opener waits for the name to appear at all before not_found: 0 fails at
+    // once, as a plain open does.
+    std::chrono::milliseconds wait_for_creator{0};
+    // Writer only: remove the name when the writer closes cleanly (the handle's close() or
+    // destructor), as a Win32 object goes with its last handle. Readers still attached keep
+    // their mapping and see `closed`; a later opener gets not_found. Off by default, so a
+    // restarting writer's readers can wait for it.
+    bool remove_on_close = false;
 };
 
 // What a creator writes into the header and an opener expects to find there.
@@ -95,6 +108,10 @@ struct CreatorInfo {
 
 struct RegionInfo;
 
+// Validates a region's format and geometry without expecting any particular channel or record
+// type, and describes it (for inspectors such as the `shmrec` tool).
+RegionInfo inspect_region(const Location& where, const RegionOptions& options = {});
+
 class Region {
 public:
     // Creates a new region (exclusive: fails with already_exists if the name is taken by a
@@ -113,14 +130,6 @@ public:
     static Region open(const Location& where, Role role, const RegionSpec& expected,
                        const RegionOptions& options = {});
 
-    // Validates a region's format and geometry without expecting any particular channel or
-    // record type, and describes it (for inspectors such as the `shmrec` tool).
-    static RegionInfo inspect(const Location& where, const RegionOptions& options = {});
-
-    // Removes the name (the memory lives on until every mapping is gone). Returns false when
-    // there was nothing to remove.
-    static bool remove(const Location& where);
-
     Region(Region&&) noexcept;
     Region& operator=(Region&&) noexcept;
     Region(const Region&) = delete;
@@ -133,11 +142,6 @@ public:
     const Geometry& geometry() const noexcept;
     CreatorInfo creator() const noexcept;
 
-    // The mapping. A reader's data area is read-only: writing through data() faults.
-    std::byte* base() const noexcept;
-    std::byte* data() const noexcept { return base() + geometry().data_offset; }
-    detail::RegionHeader& header() const noexcept;
-    detail::ReaderBoard& board() const noexcept;
     std::string schema() const;  // a copy of the embedded schema text
 
     // True while some process holds the writer role. Backed by a lock the kernel releases
@@ -145,7 +149,11 @@ public:
     // mistake a stopped (SIGSTOP) writer for a dead one.
     bool writer_alive() const noexcept;
     // The same for the consumer role of a ring.
-    bool reader_alive() const noexcept;
+    bool consumer_alive() const noexcept;
+    // Readers (of a cell or broadcast) attached now: reader slots held by live processes. A
+    // reader that died is not counted (its slot's lock went with it). System calls: one per
+    // slot in use.
+    std::uint32_t readers() const noexcept;
 
     // Looks the name up again (a system call): tells a live pair that new participants will
     // not find it, instead of a silent split-brain.
@@ -160,9 +168,14 @@ public:
     // out (the parent keeps its roles) and the typed handles refuse to work (fork_guard.hpp).
     bool forked() const noexcept;
 
+    // False for a moved-from region: every other member requires a valid region.
+    bool valid() const noexcept { return impl_ != nullptr; }
+
     struct Impl;  // defined in region.cpp
 
 private:
+    friend struct detail::RegionAccess;
+    friend RegionInfo inspect_region(const Location& where, const RegionOptions& options);
     static std::optional<Region> try_create(const Location& where, const RegionSpec& spec,
                                             const RegionOptions& options);
     explicit Region(std::unique_ptr<Impl> impl) noexcept;
@@ -185,9 +198,14 @@ struct RegionInfo {
     Geometry geometry;
     CreatorInfo creator;
     bool writer_alive = false;
-    bool reader_alive = false;  // a ring's consumer
+    bool consumer_alive = false;  // a ring's consumer
+    std::uint32_t readers = 0;    // attached readers of a cell or broadcast
     std::string schema;
 };
+
+// Removes the name (the memory lives on until every mapping is gone). Returns false when there
+// was nothing to remove.
+bool remove_region(const Location& where);
 
 // Validates a region name (portable characters, bounded length) or a file path; throws
 // Error{invalid_name} naming what was wrong. Called before any system call.

@@ -1,0 +1,40 @@
+// What the channel templates (and tests) need of a Region beyond its public surface: the
+// mapped bytes, and the numbered lock slots that carry roles and liveness. Not for users.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmrec/detail/region_header.hpp"
+#include "shmrec/region.hpp"
+
+namespace shmrec::detail {
+
+// Lock slots of a region (platform layer: runtime/src/posix/lock_slots.hpp). Each is held by
+// at most one process at a time (attached: by every participant, shared) and released by the
+// kernel when its holder dies, however it dies.
+enum class LockSlot : std::uint32_t {
+    writer = 0,
+    consumer = 1,
+    attached = 2,
+    first_reader = 64,  // reader i holds first_reader + i
+};
+
+constexpr std::uint32_t reader_lock_slot(std::uint32_t reader) noexcept {
+    return static_cast<std::uint32_t>(LockSlot::first_reader) + reader;
+}
+
+struct RegionAccess {
+    // The mapping: everything read-only for a reader, except the board.
+    static std::byte* base(const Region& region) noexcept;
+    static std::byte* data(const Region& region) noexcept;
+    static RegionHeader& header(const Region& region) noexcept;
+    // The reader board, writable for every role.
+    static ReaderBoard& board(const Region& region) noexcept;
+    // The reader slot this region's reader holds (Role::reader only; others get max_readers).
+    static std::uint32_t reader_slot(const Region& region) noexcept;
+    // True while another process (another open of the region) holds lock slot `slot`.
+    static bool held_elsewhere(const Region& region, std::uint32_t slot) noexcept;
+};
+
+}  // namespace shmrec::detail
