@@ -2,35 +2,49 @@
 
 #include <fmt/format.h>
 
-#include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/error.hpp"
 
 namespace shmrec::detail {
 
-void check_capacity(const Location& where, std::string_view channel, std::uint64_t capacity) {
-    if (!valid_ring_capacity(capacity)) {
+namespace {
+
+std::string shown(const Location& where) {
+    return where.backing == Backing::file ? fmt::format("file '{}'", where.name)
+                                          : fmt::format("region '{}'", where.name);
+}
+
+bool valid_capacity(std::uint64_t c, std::uint64_t min, std::uint64_t max) {
+    return c >= min && c <= max && (c & (c - 1)) == 0;
+}
+
+}  // namespace
+
+void check_capacity(const Location& where, std::string_view channel, std::uint64_t capacity,
+                    std::uint64_t min_capacity, std::uint64_t max_capacity) {
+    if (!valid_capacity(capacity, min_capacity, max_capacity)) {
         throw Error(ErrorCode::invalid_argument, where.name,
-                    fmt::format("region '{}': {} capacity {} is not a power of two between 1 "
-                                "and 2^31",
-                                where.name, channel, capacity));
+                    fmt::format("{}: {} capacity {} is not a power of two between {} and {}",
+                                shown(where), channel, capacity, min_capacity, max_capacity));
     }
 }
 
 void check_slot_geometry(const Region& region, std::uint64_t control_size,
-                         std::uint64_t slot_stride) {
+                         std::uint64_t slot_stride, std::uint64_t min_capacity,
+                         std::uint64_t max_capacity) {
     const auto& g = region.geometry();
+    const std::string name = shown(Location(region.backing(), region.name()));
     auto fail = [&](const std::string& what) {
         throw Error(ErrorCode::corrupt_header, region.name(),
-                    fmt::format("region '{}' has an impossible header: {}", region.name(), what));
+                    fmt::format("{} has an impossible header: {}", name, what));
     };
-    if (!valid_ring_capacity(g.capacity)) {
-        fail(fmt::format("capacity {} is not a power of two between 1 and {}", g.capacity,
-                         max_ring_capacity));
+    if (!valid_capacity(g.capacity, min_capacity, max_capacity)) {
+        fail(fmt::format("capacity {} is not a power of two between {} and {}", g.capacity,
+                         min_capacity, max_capacity));
     }
     if (g.slot_stride != slot_stride) {
         fail(fmt::format("slot stride {}, expected {}", g.slot_stride, slot_stride));
     }
-    // capacity <= 2^31 and stride < 2^32 (from a 32-bit record size): no overflow.
+    // capacity <= 2^31 and stride < 2^33 (from a 32-bit record size): no overflow.
     const std::uint64_t expected = control_size + g.capacity * slot_stride;
     if (g.data_size != expected) {
         fail(fmt::format("data area of {} bytes, {} slots of {} bytes need {}", g.data_size,

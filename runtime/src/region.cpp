@@ -455,6 +455,22 @@ bool detail::RegionAccess::held_elsewhere(const Region& region, std::uint32_t sl
     return detail::lock_held_elsewhere(region.impl_->fd(), detail::lock_byte(slot));
 }
 
+bool detail::RegionAccess::try_hold(const Region& region, std::uint32_t slot) noexcept {
+    // A lock of our own open file description never conflicts with itself: taking (and then
+    // releasing) a slot we hold would drop our own role. Never reap our own slot.
+    const auto& impl = *region.impl_;
+    if ((impl.role == Role::writer && slot == static_cast<std::uint32_t>(detail::LockSlot::writer)) ||
+        (impl.role == Role::consumer && slot == static_cast<std::uint32_t>(detail::LockSlot::consumer)) ||
+        (impl.reader_slot < detail::max_readers && slot == detail::reader_lock_slot(impl.reader_slot))) {
+        return false;
+    }
+    return detail::try_lock_exclusive(impl.fd(), detail::lock_byte(slot));
+}
+
+void detail::RegionAccess::release_hold(const Region& region, std::uint32_t slot) noexcept {
+    detail::unlock(region.impl_->fd(), detail::lock_byte(slot));
+}
+
 std::string Region::schema() const {
     const auto& g = impl_->geometry;
     return std::string(reinterpret_cast<const char*>(detail::RegionAccess::base(*this) +

@@ -4,21 +4,13 @@
 
 #include <ostream>
 
-#include "shmrec/cell.hpp"
 #include "shmrec/error.hpp"
-#include "shmrec/wait.hpp"
+#include "shmrec/region.hpp"
+#include "shmrec/status.hpp"
 
 namespace shmrec {
-inline void PrintTo(WaitStatus s, std::ostream* os) {
-    *os << to_string(s);
-}
-inline void PrintTo(CellRead r, std::ostream* os) {
-    *os << to_string(r);
-}
-inline void PrintTo(ErrorCode c, std::ostream* os) {
-    *os << to_string(c);
-}
-inline void PrintTo(RegionState s, std::ostream* os) {
-    *os << static_cast<unsigned>(s);
-}
+inline void PrintTo(ReadStatus s, std::ostream* os) { *os << to_string(s); }
+inline void PrintTo(WriteStatus s, std::ostream* os) { *os << to_string(s); }
+inline void PrintTo(ErrorCode c, std::ostream* os) { *os << to_string(c); }
+inline void PrintTo(RegionState s, std::ostream* os) { *os << to_string(s); }
 }  // namespace shmrec

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "shmrec/detail/region_access.hpp"
+
 namespace shmrec_test {
 
 using Clock = std::chrono::steady_clock;
@@ -32,15 +34,23 @@ inline constexpr bool under_sanitizer = true;
 inline constexpr bool under_sanitizer = false;
 #endif
 
-// Runs `action` on a thread once `reader` is asleep in wait_for_change (registered on the
-// reader board), so a test knows the wake-up, not a lucky poll, ended the wait. Runs it anyway
-// after `give_up`.
+// True while some reader of `region` is registered asleep on its board (cell, broadcast).
+inline bool reader_waiting(const shmrec::Region& region) {
+    for (const auto& word : shmrec::detail::RegionAccess::board(region).waiting) {
+        if (word.load() != 0) return true;
+    }
+    return false;
+}
+
+// Runs `action` on a thread once `reader` is asleep in read(timeout) (registered on the reader
+// board), so a test knows the wake-up, not a lucky poll, ended the wait. Runs it anyway after
+// `give_up`.
 template <class Reader, class Action>
 std::thread when_waiting(const Reader& reader, Action action,
                          std::chrono::milliseconds give_up = std::chrono::seconds(5)) {
     return std::thread([&reader, action, give_up] {
         const auto until = Clock::now() + give_up;
-        while (reader.region().board().waiters.load() == 0 && Clock::now() < until) {
+        while (!reader_waiting(reader.region()) && Clock::now() < until) {
             std::this_thread::yield();
         }
         action();

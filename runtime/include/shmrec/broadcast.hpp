@@ -4,48 +4,40 @@
 // received() + lost() == position() - start_position(), always.
 //
 //   auto writer = shmrec::Broadcast<school::Student>::writer("Prices", 4096);
-//   writer.publish(student);
+//   (void)writer.try_write(student);
 //
 //   auto reader = shmrec::Broadcast<school::Student>::reader("Prices", shmrec::StartAt::oldest);
 //   school::Student s;
 //   while (reader.read(s, 1s) == shmrec::ReadStatus::ok) ...
 //
-// Protocol: a seqlock per slot (layout in detail/ring_layout.hpp). Record p goes to slot
-// p & mask, whose version is 2p+1 while it is written and 2p+2 once complete.
-//
-//   writer, record p                            reader, position r
-//   1. version = 2p+1               (relaxed)   a. v1 = version(r)       (acquire)
-//   2. fence(release)                              v1 <  2r+2: not there yet (empty)
-//   3. payload words                (relaxed)      v1 >  2r+2: lapped, see (e)
-//   4. version = 2p+2               (release)   b. payload words         (relaxed)
-//   5. tail = p+1                   (release)   c. fence(acquire)
-//   6. fence(seq_cst); wake if board.waiters    d. accept iff version(r) == v1 (relaxed)
-//                                               e. lapped: t = tail (acquire); continue at
-//                                                  max(r+1, t+1-capacity), counting the skip
-//                                                  as lost (slot t&mask may be mid-write).
+// Protocol: a seqlock per slot (detail/seqlock.hpp; layout in detail/broadcast_layout.hpp).
+// Record p goes to slot p & mask with stamp p + 1 (version 2p+1 while written, 2p+2 once
+// complete). The writer publishes `tail` (release) once per call and then does the doorbell
+// handshake (detail/endpoint.hpp). A reader at position r loads slot r:
+//   complete for r: accept (seqlock check);
+//   older than r (or r being written): nothing new yet;
+//   newer than r: lapped. The version it saw names a position p' the writer has at least
+//     begun, so the writer's front is f = max(tail, p'); positions [f + 1 - capacity, f)
+//     may still be intact. Continue at max(r + 1, f + 1 - capacity), counting the skip as
+//     lost. Deriving f from the version (not from tail alone) keeps a batch longer than the
+//     capacity, whose tail is published only at its end, from looking like a forged tail.
 //
 // Readers copy out and validate: a zero-copy view into a slot the writer may overwrite at
 // any moment would be a data race in the C++ memory model, and whatever the reader did with
 // it before noticing would have used torn data. For the same reason the writer has no
-// loan(): its stores into a slot must be the atomic word stores of step 3.
+// loan: its stores into a slot must be the atomic word stores of the seqlock.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <span>
-#include <utility>
+#include <string_view>
 
+#include "shmrec/detail/broadcast_layout.hpp"
 #include "shmrec/detail/channel_setup.hpp"
-#include "shmrec/detail/cell_layout.hpp"
-#include "shmrec/detail/cpu.hpp"
-#include "shmrec/detail/fault.hpp"
-#include "shmrec/detail/fork_guard.hpp"
-#include "shmrec/detail/futex.hpp"
-#include "shmrec/detail/ring_layout.hpp"
-#include "shmrec/detail/wait_loop.hpp"
-#include "shmrec/detail/word_copy.hpp"
-#include "shmrec/error.hpp"
+#include "shmrec/detail/endpoint.hpp"
+#include "shmrec/detail/seqlock.hpp"
+#include "shmrec/detail/sequence.hpp"
 #include "shmrec/record_traits.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/status.hpp"
@@ -59,6 +51,14 @@ enum class StartAt : std::uint8_t {
     newest,  // the most recent record (or the first one, if none was written yet)
 };
 
+constexpr std::string_view to_string(StartAt s) noexcept {
+    switch (s) {
+        case StartAt::oldest: return "oldest";
+        case StartAt::newest: return "newest";
+    }
+    return "unknown";
+}
+
 template <Record T>
 class BroadcastWriter;
 template <Record T>
@@ -71,228 +71,193 @@ struct Broadcast {
     using Writer = BroadcastWriter<T>;
     using Reader = BroadcastReader<T>;
 
-    static constexpr std::uint64_t payload_offset = detail::cell_payload_offset(alignof(T));
-    static constexpr std::size_t words = detail::cell_payload_words(sizeof(T));
-    static constexpr std::uint64_t stride = detail::round_up_to(payload_offset + 8 * words,
-                                                                detail::cache_line);
-
+    // create_only (default) makes a broadcast ring of `capacity` records (a power of two);
+    // open_only takes over the writer role of an existing one (capacity ignored);
+    // open_or_create: either.
     static Writer writer(const Location& where, std::uint64_t capacity,
-                         OpenMode mode = OpenMode::create_only, const RegionOptions& options = {});
+                         OpenMode mode = OpenMode::create_only, const RegionOptions& options = {},
+                         const WaitOptions& wait = {}) {
+        return Writer(
+            detail::writer_region<detail::BroadcastDescriptor, T>(where, capacity, mode, options),
+            wait);
+    }
     static Reader reader(const Location& where, StartAt start = StartAt::oldest,
-                         const RegionOptions& options = {}, const WaitOptions& wait = {});
-
-    // capacity 0: what an opener expects (the header decides, check_slot_geometry checks).
-    static RegionSpec spec(std::uint64_t capacity) noexcept {
-        return detail::record_spec<T>(
-            ChannelKind::broadcast, capacity, stride,
-            capacity == 0 ? 0 : detail::broadcast_data_size(capacity, stride));
+                         const RegionOptions& options = {}, const WaitOptions& wait = {}) {
+        return Reader(
+            detail::open_channel<detail::BroadcastDescriptor, T>(where, Role::reader, options),
+            start, wait);
     }
 };
 
 namespace detail {
 
+inline constexpr SeqlockFaultPoints broadcast_fault_points{
+    "broadcast.after_claim", "broadcast.mid_payload", "broadcast.before_commit"};
+
 template <class T>
 struct BroadcastView {
-    BroadcastControl* control;
-    std::byte* slots;
-    ReaderBoard* board;
-    const std::atomic<std::uint32_t>* state;  // the header's state word, polled while waiting
-    std::uint64_t mask;
+    using Slots = SlotGeometry<BroadcastDescriptor, T>;
 
+    BroadcastControl* control = nullptr;
+    std::byte* slots = nullptr;
+    std::uint64_t mask = 0;
+
+    BroadcastView() = default;
     explicit BroadcastView(const Region& region)
-        : control(reinterpret_cast<BroadcastControl*>(region.data())),
-          slots(region.data() + sizeof(BroadcastControl)),
-          board(&region.board()),
-          state(&region.header().state),
+        : control(reinterpret_cast<BroadcastControl*>(RegionAccess::data(region))),
+          slots(RegionAccess::data(region) + sizeof(BroadcastControl)),
           mask(region.geometry().capacity - 1) {}
 
-    bool closed() const noexcept { return region_closed(*state); }
-
     std::atomic<std::uint64_t>& version(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<std::atomic<std::uint64_t>*>(
-            slots + (position & mask) * Broadcast<T>::stride);
+        return *reinterpret_cast<std::atomic<std::uint64_t>*>(slots +
+                                                              (position & mask) * Slots::stride);
     }
     std::uint64_t* payload(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::uint64_t*>(slots + (position & mask) * Broadcast<T>::stride +
-                                                Broadcast<T>::payload_offset);
+        return reinterpret_cast<std::uint64_t*>(slots + (position & mask) * Slots::stride +
+                                                Slots::payload_offset);
     }
     std::uint64_t capacity() const noexcept { return mask + 1; }
-};
-
-template <class T>
-union BroadcastBuffer {
-    std::uint64_t words[Broadcast<T>::words];
-    std::byte bytes[Broadcast<T>::words * 8];
+    Doorbell doorbell() const noexcept { return Doorbell(control->doorbell); }
 };
 
 }  // namespace detail
 
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
 template <Record T>
-class BroadcastWriter {
+class BroadcastWriter : public detail::BoardWriter {
 public:
-    BroadcastWriter(BroadcastWriter&& other) noexcept
-        : region_(std::move(other.region_)), view_(other.view_), fork_(other.fork_),
-          tail_(other.tail_), open_(std::exchange(other.open_, false)) {}
-    BroadcastWriter& operator=(BroadcastWriter&&) = delete;
-    BroadcastWriter(const BroadcastWriter&) = delete;
-    BroadcastWriter& operator=(const BroadcastWriter&) = delete;
-    ~BroadcastWriter() { close(); }
+    BroadcastWriter(BroadcastWriter&&) noexcept = default;
+    BroadcastWriter& operator=(BroadcastWriter&&) noexcept = default;
+    ~BroadcastWriter() = default;  // BoardWriter closes
 
     // Publishes one record, overwriting the oldest. Wait-free; no system call unless a reader
-    // sleeps. Returns false, publishing nothing, in a child that inherited this writer through
-    // fork().
-    bool publish(const T& record) noexcept {
-        if (fork_.forked()) return false;
-        const std::uint64_t p = tail_;
-        write_slot(p, record);
+    // sleeps.
+    [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
+        if (!usable()) return refusal<WriteStatus>();
+        write_slot(tail_, record);
         ++tail_;
-        announce(p);
-        return true;
+        announce();
+        return WriteStatus::ok;
     }
-
-    // Publishes a batch; the tail and the wake-up check are published once.
-    bool publish(std::span<const T> records) noexcept {
-        if (fork_.forked()) return false;
-        if (records.empty()) return true;
-        const std::uint64_t first = tail_;
+    // Publishes a batch; the tail and the wake-up check are published once for all of it.
+    [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
+        if (!usable()) return {0, refusal<WriteStatus>()};
+        if (records.empty()) return {0, WriteStatus::ok};
         for (const T& r : records) {
             write_slot(tail_, r);
             ++tail_;
         }
-        announce(first);
-        return true;
+        announce();
+        return {records.size(), WriteStatus::ok};
+    }
+    // The same: a broadcast never waits for room. For code written against every channel alike.
+    [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(record);
+    }
+    [[nodiscard]] BatchWrite write(std::span<const T> records,
+                                   std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(records);
     }
 
-    std::uint64_t written() const noexcept { return tail_; }
-    std::uint64_t capacity() const noexcept { return view_.capacity(); }
-
-    // Marks the channel closed and wakes every reader; they drain what they can, then get
-    // ReadStatus::closed. Idempotent; the destructor calls it.
-    void close() noexcept {
-        if (!open_) return;
-        open_ = false;
-        if (fork_.forked()) return;  // the parent's writer, not ours to close
-        region_.mark_closed();
-        detail::futex_wake_all(detail::low_half(view_.version(tail_)));
-    }
-
-    const Region& region() const noexcept { return region_; }
+    // Records written into this ring so far (by any of its writers); 0 if unusable.
+    std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
 
 private:
     friend struct Broadcast<T>;
 
-    explicit BroadcastWriter(Region region) : region_(std::move(region)), view_(region_) {
-        // A replacing writer continues after its predecessor. A record it was writing when it
-        // died (odd version) is simply overwritten; readers never accepted it. Relaxed: we
-        // hold the writer role, so nobody else writes these.
+    BroadcastWriter(Region region, const WaitOptions& wait)
+        : BoardWriter(std::move(region), wait, detail::BroadcastView<T>(region).doorbell()),
+          view_(region_) {
+        // A replacing writer continues after every record its predecessor completed: from the
+        // published tail, past every complete slot (a predecessor killed mid-batch completed
+        // slots it never announced, and readers may have read them: re-using their positions
+        // would renumber records). A record it was writing when it died (odd version) is
+        // simply overwritten; readers never accepted it. Relaxed: we hold the writer role, so
+        // nobody else writes these.
         std::uint64_t t = view_.control->tail.load(std::memory_order_relaxed);
-        if (view_.version(t).load(std::memory_order_relaxed) == 2 * t + 2) ++t;
+        for (std::uint64_t n = 0; n < view_.capacity(); ++n, ++t) {
+            if (view_.version(t).load(std::memory_order_relaxed) != 2 * t + 2) break;
+        }
         tail_ = t;
     }
 
     void write_slot(std::uint64_t p, const T& record) noexcept {
-        detail::BroadcastBuffer<T> buffer{};
-        std::memcpy(buffer.bytes, &record, sizeof(T));
-        auto& version = view_.version(p);
-        // 1-2: odd version before any payload word changes (the release fence orders it
-        // before the payload stores for a reader whose acquire fence (c) follows a load that
-        // saw one of them).
-        version.store(2 * p + 1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
-        SHMREC_FAULT_POINT("broadcast.after_claim");
-        detail::store_words_faultable(view_.payload(p), buffer.words, Broadcast<T>::words,
-                                      "broadcast.mid_payload");
-        SHMREC_FAULT_POINT("broadcast.before_commit");
-        // 4. SYNC POINT WRITE: payload. Pairs with the reader's acquire load (a).
-        version.store(2 * p + 2, std::memory_order_release);
+        detail::Seqlock<T>::store(view_.version(p), view_.payload(p), p + 1, record,
+                                  detail::broadcast_fault_points);
     }
 
-    void announce(std::uint64_t first) noexcept {
-        // 5. Release pairs with a lapped reader's acquire load of tail (e).
+    void announce() noexcept {
+        // Release pairs with a lapped reader's acquire load of tail.
         view_.control->tail.store(tail_, std::memory_order_release);
-        // 6. Dekker pair with the reader's park(): see CellWriter::publish.
-        detail::full_fence();
-        if (view_.board->waiters.load(std::memory_order_relaxed) != 0) {
-            detail::futex_wake_all(detail::low_half(view_.version(first)));
-        }
+        notify();
     }
 
-    Region region_;
     detail::BroadcastView<T> view_;
-    detail::ForkStamp fork_;
     std::uint64_t tail_ = 0;
-    bool open_ = true;
 };
 
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
 template <Record T>
-class BroadcastReader {
+class BroadcastReader : public detail::BoardReader {
 public:
     BroadcastReader(BroadcastReader&&) noexcept = default;
-    BroadcastReader& operator=(BroadcastReader&&) = delete;
-    BroadcastReader(const BroadcastReader&) = delete;
-    BroadcastReader& operator=(const BroadcastReader&) = delete;
+    BroadcastReader& operator=(BroadcastReader&&) noexcept = default;
     ~BroadcastReader() = default;
 
     // Copies the next record into `out`. After a lap it continues from the oldest intact
-    // record and adds the skipped ones to lost().
+    // record and adds the skipped ones to lost(). `out` is unspecified unless the status is ok.
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
-        if (fork_.forked()) return ReadStatus::handle_forked;
-        for (int attempt = 0; attempt < max_attempts; ++attempt) {
-            const std::uint64_t r = position_;
-            auto& version = view_.version(r);
-            // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (4).
-            const std::uint64_t v1 = version.load(std::memory_order_acquire);
-            const std::int64_t d = detail::ahead(v1, 2 * r + 2);
-            if (d < 0) {
-                const ReadStatus s = empty_status(r);
-                if (s == ReadStatus::ok) continue;  // it arrived meanwhile
-                return s;
-            }
-            if (d == 0) {
-                detail::BroadcastBuffer<T> buffer;
-                detail::load_words(buffer.words, view_.payload(r), Broadcast<T>::words);
-                std::atomic_thread_fence(std::memory_order_acquire);  // (c)
-                if (version.load(std::memory_order_relaxed) == v1) {  // (d)
-                    std::memcpy(&out, buffer.bytes, sizeof(T));
-                    ++position_;
-                    ++received_;
-                    return ReadStatus::ok;
-                }
-            }
-            if (!skip_lapped(r)) return ReadStatus::corrupt;
+        if (!usable()) return refusal<ReadStatus>();
+        ReadStatus s = next(out);
+        if (s == ReadStatus::empty) {
+            s = empty_status();
+            if (s == ReadStatus::ok) s = next(out);  // it arrived meanwhile
         }
-        // Lapped on every attempt: the writer outruns the copy. Report, don't spin forever.
-        return ReadStatus::empty;
+        return s;
     }
 
-    // Waits up to `timeout` for the next record.
-    [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            const ReadStatus s = try_read(out);
-            if (s != ReadStatus::empty) return s;
-            if (std::chrono::steady_clock::now() >= deadline) return ReadStatus::timeout;
-            const auto outcome = detail::wait_loop(
-                deadline - std::chrono::steady_clock::now(), wait_, liveness_,
-                [&] { return available() || closed(); }, [&] { return region_.writer_alive(); },
-                [&](std::chrono::nanoseconds slice) { park(slice); });
-            if (outcome == detail::WaitOutcome::ready) continue;
-            const ReadStatus last = try_read(out);
-            if (last != ReadStatus::empty) return last;
-            return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
-                                                             : ReadStatus::timeout;
+    // Copies up to out.size() records that are ready now: {count, ok} when at least one was
+    // read, else {0, why}.
+    [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        if (out.empty()) return {0, ReadStatus::ok};
+        std::size_t n = 0;
+        ReadStatus s = ReadStatus::ok;
+        while (n < out.size() && (s = next(out[n])) == ReadStatus::ok) ++n;
+        if (n > 0) return {n, ReadStatus::ok};
+        if (s == ReadStatus::empty) {
+            s = empty_status();
+            if (s == ReadStatus::ok) s = next(out[0]);
+            if (s == ReadStatus::ok) return {1, s};
         }
+        return {0, s};
+    }
+
+    // Waits up to `timeout` (nanoseconds::max(): for ever) for the next record.
+    [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
+        if (!usable()) return refusal<ReadStatus>();
+        const ReadStatus s = try_read(out);
+        if (s != ReadStatus::empty) return s;
+        const ReadStatus w = wait_for_record(timeout);
+        return w == ReadStatus::ok ? try_read(out) : w;
+    }
+    // Waits up to `timeout` for at least one record, then reads up to out.size().
+    [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        const BatchRead r = try_read(out);
+        if (r.status != ReadStatus::empty) return r;
+        const ReadStatus w = wait_for_record(timeout);
+        return w == ReadStatus::ok ? try_read(out) : BatchRead{0, w};
     }
 
     std::uint64_t received() const noexcept { return received_; }
     std::uint64_t lost() const noexcept { return lost_; }
     std::uint64_t position() const noexcept { return position_; }  // next record to read
     std::uint64_t start_position() const noexcept { return start_; }
-    std::uint64_t capacity() const noexcept { return view_.capacity(); }
-    bool writer_alive() const noexcept { return region_.writer_alive(); }
-    bool closed() const noexcept { return view_.closed(); }
-
-    const Region& region() const noexcept { return region_; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    bool writer_alive() const noexcept { return writer_is_alive(); }
+    bool closed() const noexcept { return region_is_closed(); }
 
 private:
     friend struct Broadcast<T>;
@@ -300,8 +265,9 @@ private:
     static constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
 
     BroadcastReader(Region region, StartAt start, const WaitOptions& wait)
-        : region_(std::move(region)), view_(region_), wait_(wait) {
-        // Acquire pairs with the writer's release of tail (5).
+        : BoardReader(std::move(region), wait, detail::BroadcastView<T>(region).doorbell()),
+          view_(region_) {
+        // Acquire pairs with the writer's release of tail.
         const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
         const std::uint64_t cap = view_.capacity();
         if (start == StartAt::newest) {
@@ -312,90 +278,89 @@ private:
         position_ = start_;
     }
 
+    // The record at our position, moving past laps: ok, empty (not there yet), corrupt, or
+    // contended (lapped on every attempt: the writer outruns the copy).
+    ReadStatus next(T& out) noexcept {
+        for (int attempt = 0; attempt < max_attempts; ++attempt) {
+            const std::uint64_t r = position_;
+            switch (detail::Seqlock<T>::try_load(view_.version(r), view_.payload(r), r + 1, out)) {
+                case detail::SeqlockLoad::ok:
+                    ++position_;
+                    ++received_;
+                    return ReadStatus::ok;
+                case detail::SeqlockLoad::not_yet: return ReadStatus::empty;
+                case detail::SeqlockLoad::newer:
+                    if (!skip_lapped(r)) return ReadStatus::corrupt;
+                    break;
+                case detail::SeqlockLoad::torn: break;  // look again: likely lapped now
+            }
+        }
+        return ReadStatus::contended;
+    }
+
+    // Moves past a lap (see the protocol at the top of this file).
+    bool skip_lapped(std::uint64_t r) noexcept {
+        // Acquire: pairs with the writer's release of the slot's version or of tail.
+        const std::uint64_t v = view_.version(r).load(std::memory_order_acquire);
+        const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
+        // Version 2p+1 or 2p+2: the writer has begun position p, p - r = ceil(d / 2) for
+        // d = v - (2r+2) (wrap-aware: positions themselves may wrap).
+        const std::int64_t d = detail::ahead(v, 2 * r + 2);
+        const std::int64_t by_version = d > 0 ? d / 2 + (d & 1) : 0;
+        const std::uint64_t begun = r + static_cast<std::uint64_t>(by_version);
+        // A healthy writer rewrote this slot with a position a whole number of laps ahead of
+        // r, and is not 2^48 records (days at 10^9 records/s) ahead of any reader: anything
+        // else is reported as corrupt instead of becoming an absurd lost() count.
+        if (by_version <= 0 || by_version > max_plausible_lead ||
+            (static_cast<std::uint64_t>(by_version) & view_.mask) != 0) {
+            return false;
+        }
+        const std::int64_t by_tail = detail::ahead(t, r);
+        const std::uint64_t front =
+            by_tail > by_version && by_tail <= max_plausible_lead ? t : begun;
+        const std::uint64_t oldest_intact = front + 1 - view_.capacity();
+        const std::uint64_t next = detail::ahead(oldest_intact, r + 1) > 0 ? oldest_intact : r + 1;
+        lost_ += next - r;
+        position_ = next;
+        return true;
+    }
+
     // True when the slot at our position holds our record or a later one.
     bool available() const noexcept {
-        // Relaxed: a hint for the wait loop; try_read() does the synchronising load.
+        // Relaxed: a hint for the wait loop; next() does the synchronising load.
         return detail::ahead(view_.version(position_).load(std::memory_order_relaxed),
                              2 * position_ + 2) >= 0;
     }
 
-    // Moves past a lap: the writer is at least one capacity ahead, so everything from our
-    // position up to the oldest slot it cannot be rewriting right now is lost.
-    bool skip_lapped(std::uint64_t r) noexcept {
-        // (e) Acquire pairs with the writer's release of tail (5).
-        const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
-        const std::int64_t lead = detail::ahead(t, r);
-        // A healthy writer's tail is never behind a position whose slot it already rewrote,
-        // nor 2^48 records (days at 10^9 records/s) ahead of a reader: a forged tail is
-        // reported as corrupt instead of becoming an absurd lost() count.
-        if (lead < 0 || lead > max_plausible_lead) return false;
-        // Positions [t + 1 - capacity, t) are intact (slot t may be mid-write); skip at least r.
-        const std::uint64_t cap = view_.capacity();
-        const auto span = static_cast<std::uint64_t>(lead) + 1;
-        const std::uint64_t skip = span > cap ? span - cap : 1;
-        lost_ += skip;
-        position_ = r + skip;
-        return true;
-    }
-
-    ReadStatus empty_status(std::uint64_t r) noexcept {
-        auto complete = [&] {
-            return detail::ahead(view_.version(r).load(std::memory_order_acquire), 2 * r + 2) >= 0;
-        };
-        // Acquire (Region::state) pairs with the writer's release in mark_closed.
-        if (closed()) return complete() ? ReadStatus::ok : ReadStatus::closed;
-        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return region_.writer_alive(); })) {
-            return complete() ? ReadStatus::ok : ReadStatus::writer_gone;
+    // The slot was empty: tell "not yet" from "never again". Returns ok when a record
+    // arrived meanwhile, so one committed just before the writer closed or died is not lost.
+    ReadStatus empty_status() noexcept {
+        // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
+        // written before closing is visible to the re-check.
+        if (closed()) return available() ? ReadStatus::ok : ReadStatus::closed;
+        if (!peer_alive([&] { return region_.writer_alive(); })) {
+            return available() ? ReadStatus::ok : ReadStatus::writer_gone;
         }
         return ReadStatus::empty;
     }
 
-    void park(std::chrono::nanoseconds slice) noexcept {
-        // Dekker pair with the writer's announce(): register, then re-check with seq_cst.
-        view_.board->waiters.fetch_add(1, std::memory_order_seq_cst);
-        auto& version = view_.version(position_);
-        const std::uint64_t v = version.load(std::memory_order_seq_cst);
-        if (detail::ahead(v, 2 * position_ + 2) < 0 && !closed()) {
-            SHMREC_FAULT_POINT("wait.before_sleep");
-            detail::futex_wait(detail::low_half(version), static_cast<std::uint32_t>(v), slice);
-        }
-        // Relaxed: the count only decides whether the writer bothers to wake anyone.
-        view_.board->waiters.fetch_sub(1, std::memory_order_relaxed);
+    // ok once a record (or a lap) is there; else timeout, closed or writer_gone.
+    ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
+        auto ready = [&] { return available() || closed(); };
+        const auto outcome = wait_until(
+            timeout, ready, [&] { return region_.writer_alive(); },
+            [&](std::chrono::nanoseconds slice) { park_for(slice, ready); });
+        if (available()) return ReadStatus::ok;
+        if (closed()) return ReadStatus::closed;
+        return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
+                                                         : ReadStatus::timeout;
     }
 
-    Region region_;
     detail::BroadcastView<T> view_;
-    WaitOptions wait_;
-    detail::LivenessClock liveness_;
-    detail::ForkStamp fork_;
     std::uint64_t start_ = 0;
     std::uint64_t position_ = 0;
     std::uint64_t received_ = 0;
     std::uint64_t lost_ = 0;
 };
-
-template <Record T>
-BroadcastWriter<T> Broadcast<T>::writer(const Location& where, std::uint64_t capacity,
-                                        OpenMode mode, const RegionOptions& options) {
-    return detail::resolve_open_mode(
-        mode,
-        [&] {
-            detail::check_capacity(where, "broadcast", capacity);
-            return BroadcastWriter<T>(Region::create(where, spec(capacity), options));
-        },
-        [&] {
-            Region region = Region::open(where, Role::writer, spec(0), options);
-            detail::check_slot_geometry(region, sizeof(detail::BroadcastControl), stride);
-            return BroadcastWriter<T>(std::move(region));
-        });
-}
-
-template <Record T>
-BroadcastReader<T> Broadcast<T>::reader(const Location& where, StartAt start,
-                                        const RegionOptions& options, const WaitOptions& wait) {
-    Region region = Region::open(where, Role::reader, spec(0), options);
-    detail::check_slot_geometry(region, sizeof(detail::BroadcastControl), stride);
-    return BroadcastReader<T>(std::move(region), start, wait);
-}
 
 }  // namespace shmrec

@@ -22,6 +22,7 @@ struct RegionAccess;
 
 using detail::ChannelKind;
 using detail::RegionState;
+using detail::to_string;
 
 enum class Backing : std::uint8_t {
     memory,  // POSIX shared memory (/dev/shm on Linux)
@@ -206,6 +207,38 @@ struct RegionInfo {
 // Removes the name (the memory lives on until every mapping is gone). Returns false when there
 // was nothing to remove.
 bool remove_region(const Location& where);
+
+constexpr std::string_view to_string(Backing b) noexcept {
+    switch (b) {
+        case Backing::memory: return "memory";
+        case Backing::file: return "file";
+    }
+    return "unknown";
+}
+constexpr std::string_view to_string(RegionHealth h) noexcept {
+    switch (h) {
+        case RegionHealth::ok: return "ok";
+        case RegionHealth::unlinked: return "unlinked";
+        case RegionHealth::replaced: return "replaced";
+    }
+    return "unknown";
+}
+constexpr std::string_view to_string(OpenMode m) noexcept {
+    switch (m) {
+        case OpenMode::create_only: return "create_only";
+        case OpenMode::open_only: return "open_only";
+        case OpenMode::open_or_create: return "open_or_create";
+    }
+    return "unknown";
+}
+constexpr std::string_view to_string(Role r) noexcept {
+    switch (r) {
+        case Role::writer: return "writer";
+        case Role::reader: return "reader";
+        case Role::consumer: return "consumer";
+    }
+    return "unknown";
+}
 
 // Validates a region name (portable characters, bounded length) or a file path; throws
 // Error{invalid_name} naming what was wrong. Called before any system call.

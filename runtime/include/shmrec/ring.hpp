@@ -1,4 +1,4 @@
-// Ring<T>: a lossless single-writer, single-reader queue of records between two processes.
+// Ring<T>: a lossless single-writer, single-consumer queue of records between two processes.
 // Records arrive exactly once and in order; a full ring makes the writer wait (backpressure).
 //
 //   auto writer = shmrec::Ring<school::Student>::writer("Students", 1024);
@@ -16,15 +16,23 @@
 //      (head reloaded with acquire only when       else empty
 //      the cached copy says full)               b. copy the payload
 //   2. write the payload (plain stores)         c. head = r + 1          (release)
-//   3. seq(p) = p + 1              (release)    d. fence(seq_cst); wake the writer if it
-//   4. tail = p + 1 (once per batch; observers)    registered in writer_waiting
-//   5. fence(seq_cst); wake the consumer if it
-//      registered in consumer_waiting
+//   3. seq(p) = p + 1              (release)    d. doorbell handshake towards the writer
+//   4. tail = p + 1 (once per batch; observers)    (room doorbell, if it waits)
+//   5. doorbell handshake towards the consumer
+//      (data doorbell, if it waits)
 //
 // (3)→(a): the consumer sees the payload of every slot whose seq it saw (release/acquire).
 // (c)→(1): the writer reuses a slot only after the consumer's copy of it finished.
 // Signal and data share the slot's cache line, so a record moves between cores as one line.
-// A writer killed before (3) leaves nothing visible; one killed after it has delivered.
+// A writer killed before (3) leaves nothing visible; one killed after it has delivered. The
+// handshakes (5, d) are detail/endpoint.hpp's park/Notifier pair.
+//
+// Zero-copy: try_loan() hands out a Loan, a slot to fill in place, published by commit() and
+// given back if the Loan is dropped; try_peek() hands out a Sample, the next record in place,
+// consumed when the Sample is released or dropped. While one is open its handle refuses the
+// copying verbs (loan_pending / sample_pending), so the ring's order cannot be broken. A Loan
+// or Sample must end before its handle is destroyed; if the handle goes first, it is detached
+// and does nothing.
 #pragma once
 
 #include <chrono>
@@ -35,13 +43,9 @@
 #include <utility>
 
 #include "shmrec/detail/channel_setup.hpp"
-#include "shmrec/detail/cpu.hpp"
-#include "shmrec/detail/fault.hpp"
-#include "shmrec/detail/fork_guard.hpp"
-#include "shmrec/detail/futex.hpp"
+#include "shmrec/detail/endpoint.hpp"
 #include "shmrec/detail/ring_layout.hpp"
-#include "shmrec/detail/wait_loop.hpp"
-#include "shmrec/error.hpp"
+#include "shmrec/detail/sequence.hpp"
 #include "shmrec/record_traits.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/status.hpp"
@@ -61,22 +65,19 @@ struct Ring {
     using Writer = RingWriter<T>;
     using Reader = RingReader<T>;
 
-    static constexpr std::uint64_t stride = detail::ring_slot_stride(sizeof(T), alignof(T));
-
     // create_only (default) makes a ring of `capacity` records (a power of two); open_only
     // takes over the writer role of an existing ring (capacity ignored); open_or_create: either.
     static Writer writer(const Location& where, std::uint64_t capacity,
                          OpenMode mode = OpenMode::create_only, const RegionOptions& options = {},
-                         const WaitOptions& wait = {});
-    // Takes the ring's one reader role (reader_active while another live consumer holds it).
+                         const WaitOptions& wait = {}) {
+        return Writer(detail::writer_region<detail::RingDescriptor, T>(where, capacity, mode, options),
+                      wait);
+    }
+    // Takes the ring's one consumer role (reader_active while another live consumer holds it).
     static Reader reader(const Location& where, const RegionOptions& options = {},
-                         const WaitOptions& wait = {});
-
-    // capacity 0: what an opener expects (the header decides, check_slot_geometry checks).
-    static RegionSpec spec(std::uint64_t capacity) noexcept {
-        return detail::record_spec<T>(
-            ChannelKind::ring, capacity, stride,
-            capacity == 0 ? 0 : detail::ring_data_size(capacity, stride));
+                         const WaitOptions& wait = {}) {
+        return Reader(
+            detail::open_channel<detail::RingDescriptor, T>(where, Role::consumer, options), wait);
     }
 };
 
@@ -85,57 +86,203 @@ namespace detail {
 // Addresses inside a ring's data area, from the validated private geometry.
 template <class T>
 struct RingView {
-    RingControl* control;
-    std::byte* slots;
-    const std::atomic<std::uint32_t>* state;  // the header's state word, polled while waiting
-    std::uint64_t mask;
+    using Slots = SlotGeometry<RingDescriptor, T>;
 
+    RingControl* control = nullptr;
+    std::byte* slots = nullptr;
+    std::uint64_t mask = 0;
+
+    RingView() = default;
     explicit RingView(const Region& region)
-        : control(reinterpret_cast<RingControl*>(region.data())),
-          slots(region.data() + sizeof(RingControl)),
-          state(&region.header().state),
+        : control(reinterpret_cast<RingControl*>(RegionAccess::data(region))),
+          slots(RegionAccess::data(region) + sizeof(RingControl)),
           mask(region.geometry().capacity - 1) {}
 
-    bool closed() const noexcept { return region_closed(*state); }
-
     RingSlotHeader& slot(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Ring<T>::stride);
+        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Slots::stride);
     }
     std::byte* payload(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::byte*>(&slot(position)) + ring_payload_offset(alignof(T));
+        return reinterpret_cast<std::byte*>(&slot(position)) + Slots::payload_offset;
     }
     std::uint64_t capacity() const noexcept { return mask + 1; }
+
+    // The consumer waits for data (registry bit 0 = the consumer's lock slot), the writer for
+    // room (bit 0 = the writer's lock slot).
+    WaiterRegistry consumer_waiters() const noexcept { return {&control->consumer_waiting, 1}; }
+    WaiterRegistry writer_waiters() const noexcept { return {&control->writer_waiting, 1}; }
+    Notifier towards_consumer() const noexcept {
+        return {Doorbell(control->data_doorbell), consumer_waiters(),
+                static_cast<std::uint32_t>(LockSlot::consumer)};
+    }
+    Notifier towards_writer() const noexcept {
+        return {Doorbell(control->room_doorbell), writer_waiters(),
+                static_cast<std::uint32_t>(LockSlot::writer)};
+    }
 };
 
 }  // namespace detail
 
+// A slot of the ring lent to fill in place (RingWriter::try_loan). commit() publishes it;
+// dropping the Loan without committing gives the slot back unpublished. Implicit-lifetime
+// (trivially copyable) records only, so the slot's bytes are the object; fields left unset
+// keep an older record's bytes.
 template <Record T>
-class RingWriter {
+class RingLoan {
+public:
+    RingLoan() = default;
+    RingLoan(RingLoan&& other) noexcept
+        : writer_(std::exchange(other.writer_, nullptr)), slot_(other.slot_),
+          status_(std::exchange(other.status_, WriteStatus::moved_from)) {
+        if (writer_ != nullptr) writer_->loan_ = this;
+    }
+    RingLoan& operator=(RingLoan&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            writer_ = std::exchange(other.writer_, nullptr);
+            slot_ = other.slot_;
+            status_ = std::exchange(other.status_, WriteStatus::moved_from);
+            if (writer_ != nullptr) writer_->loan_ = this;
+        }
+        return *this;
+    }
+    RingLoan(const RingLoan&) = delete;
+    RingLoan& operator=(const RingLoan&) = delete;
+    ~RingLoan() { abandon(); }
+
+    // True while the loan holds a slot.
+    explicit operator bool() const noexcept { return writer_ != nullptr; }
+    // ok while it holds a slot; otherwise why it holds none: the status try_loan() met (full,
+    // reader_gone, no_reader, loan_pending, ...), or moved_from once committed, abandoned,
+    // moved or detached from a writer that went away.
+    WriteStatus status() const noexcept { return status_; }
+
+    T& operator*() const noexcept { return *slot_; }
+    T* operator->() const noexcept { return slot_; }
+    T* get() const noexcept { return writer_ != nullptr ? slot_ : nullptr; }
+
+    // Publishes the slot: ok, or status() when the loan holds none (nothing is published).
+    [[nodiscard]] WriteStatus commit() noexcept {
+        if (writer_ == nullptr) return status_;
+        std::exchange(writer_, nullptr)->commit_loan();
+        status_ = WriteStatus::moved_from;
+        return WriteStatus::ok;
+    }
+    // Gives the slot back unpublished (the destructor does this too).
+    void abandon() noexcept {
+        if (writer_ == nullptr) return;
+        std::exchange(writer_, nullptr)->loan_ = nullptr;
+        status_ = WriteStatus::moved_from;
+    }
+
+private:
+    friend class RingWriter<T>;
+    RingLoan(RingWriter<T>* writer, T* slot) noexcept : writer_(writer), slot_(slot) {
+        writer_->loan_ = this;
+    }
+    explicit RingLoan(WriteStatus why) noexcept : status_(why) {}
+
+    RingWriter<T>* writer_ = nullptr;
+    T* slot_ = nullptr;
+    WriteStatus status_ = WriteStatus::moved_from;
+};
+
+// The next record of the ring, in place (RingReader::try_peek). It stays valid and unchanged
+// (the writer cannot reuse the slot) until release() or the Sample's end, which consume it. A
+// hostile writer could still scribble on it: validate the fields you rely on, or copy with
+// try_read().
+template <Record T>
+class RingSample {
+public:
+    RingSample() = default;
+    RingSample(RingSample&& other) noexcept
+        : reader_(std::exchange(other.reader_, nullptr)), record_(other.record_),
+          status_(std::exchange(other.status_, ReadStatus::moved_from)) {
+        if (reader_ != nullptr) reader_->sample_ = this;
+    }
+    RingSample& operator=(RingSample&& other) noexcept {
+        if (this != &other) {
+            release();
+            reader_ = std::exchange(other.reader_, nullptr);
+            record_ = other.record_;
+            status_ = std::exchange(other.status_, ReadStatus::moved_from);
+            if (reader_ != nullptr) reader_->sample_ = this;
+        }
+        return *this;
+    }
+    RingSample(const RingSample&) = delete;
+    RingSample& operator=(const RingSample&) = delete;
+    ~RingSample() { release(); }
+
+    explicit operator bool() const noexcept { return reader_ != nullptr; }
+    // ok while it holds a record; otherwise why it holds none (empty, closed, writer_gone,
+    // corrupt, sample_pending, ...), or moved_from once released, moved or detached.
+    ReadStatus status() const noexcept { return status_; }
+
+    const T& operator*() const noexcept { return *record_; }
+    const T* operator->() const noexcept { return record_; }
+    const T* get() const noexcept { return reader_ != nullptr ? record_ : nullptr; }
+
+    // Consumes the record: its slot goes back to the writer. Idempotent.
+    void release() noexcept {
+        if (reader_ == nullptr) return;
+        std::exchange(reader_, nullptr)->release_sample();
+        status_ = ReadStatus::moved_from;
+    }
+
+private:
+    friend class RingReader<T>;
+    RingSample(RingReader<T>* reader, const T* record) noexcept : reader_(reader), record_(record) {
+        reader_->sample_ = this;
+    }
+    explicit RingSample(ReadStatus why) noexcept : status_(why) {}
+
+    RingReader<T>* reader_ = nullptr;
+    const T* record_ = nullptr;
+    ReadStatus status_ = ReadStatus::moved_from;
+};
+
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
+template <Record T>
+class RingWriter : public detail::WriterEndpoint {
 public:
     RingWriter(RingWriter&& other) noexcept
-        : region_(std::move(other.region_)), view_(other.view_), wait_(other.wait_),
-          fork_(other.fork_), tail_(other.tail_), cached_head_(other.cached_head_),
-          loaned_(other.loaned_), open_(std::exchange(other.open_, false)) {}
-    RingWriter& operator=(RingWriter&&) = delete;
-    RingWriter(const RingWriter&) = delete;
-    RingWriter& operator=(const RingWriter&) = delete;
-    ~RingWriter() { close(); }
+        : WriterEndpoint(std::move(other)), view_(other.view_), room_waiters_(other.room_waiters_),
+          room_bell_(other.room_bell_), tail_(other.tail_), cached_head_(other.cached_head_),
+          loan_(std::exchange(other.loan_, nullptr)) {
+        if (loan_ != nullptr) loan_->writer_ = this;
+    }
+    RingWriter& operator=(RingWriter&& other) noexcept {
+        if (this != &other) {
+            detach_loan();
+            WriterEndpoint::operator=(std::move(other));
+            view_ = other.view_;
+            room_waiters_ = other.room_waiters_;
+            room_bell_ = other.room_bell_;
+            tail_ = other.tail_;
+            cached_head_ = other.cached_head_;
+            loan_ = std::exchange(other.loan_, nullptr);
+            if (loan_ != nullptr) loan_->writer_ = this;
+        }
+        return *this;
+    }
+    ~RingWriter() { detach_loan(); }
 
-    // Writes one record if there is room. Never blocks, never allocates; reports reader_gone
-    // (checked at most once per liveness_interval) when the ring is full and its consumer died.
+    // Writes one record if there is room: ok, full, reader_gone (full, and the consumer died;
+    // checked at most once per liveness interval), no_reader (full, and no consumer ever
+    // attached), loan_pending, or the handle's refusal. Never blocks, never allocates.
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
-        if (fork_.forked()) return WriteStatus::handle_forked;
+        if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (room(1) == 0) return full_status();
         std::memcpy(view_.payload(tail_), &record, sizeof(T));
         commit_slot(tail_);
         ++tail_;
-        publish(tail_ - 1);
+        publish();
         return WriteStatus::ok;
     }
 
-    // Writes one record, waiting up to `timeout` for room.
+    // Writes one record, waiting up to `timeout` (nanoseconds::max(): for ever) for room.
     [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds timeout) noexcept {
-        if (fork_.forked()) return WriteStatus::handle_forked;
+        if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (room(1) == 0) {
             if (const auto s = wait_for_room(timeout); s != WriteStatus::ok) return s;
         }
@@ -145,99 +292,85 @@ public:
     // Writes as many of `records` as fit now; the tail and the wake-up check are published
     // once for the whole batch.
     [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
-        if (fork_.forked()) return {0, WriteStatus::handle_forked};
+        if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
         const std::size_t n = room(records.size());
         if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
-        const std::uint64_t first = tail_;
         for (std::size_t i = 0; i < n; ++i) {
             std::memcpy(view_.payload(tail_), &records[i], sizeof(T));
             commit_slot(tail_);
             ++tail_;
         }
-        publish(first);
+        publish();
         return {n, n == records.size() ? WriteStatus::ok : WriteStatus::full};
     }
 
     // Writes all of `records`, waiting for room as needed, up to `timeout` in all.
     [[nodiscard]] BatchWrite write(std::span<const T> records,
                                    std::chrono::nanoseconds timeout) noexcept {
-        if (fork_.forked()) return {0, WriteStatus::handle_forked};
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
+        const auto deadline = detail::deadline_after(timeout);
         std::size_t done = 0;
         while (done < records.size()) {
             const auto r = try_write(records.subspan(done));
             done += r.count;
             if (done == records.size()) break;
-            const auto left = deadline - std::chrono::steady_clock::now();
+            const auto left = deadline - detail::SteadyClock::now();
             if (const auto s = wait_for_room(left); s != WriteStatus::ok) return {done, s};
         }
         return {done, WriteStatus::ok};
     }
 
-    // Zero-copy: the slot the next record goes to, to fill in place; nullptr when full. The
-    // record becomes visible at commit(). Implicit-lifetime (trivially copyable) types only,
-    // so the slot's bytes are the object; fields left unset keep a previous record's bytes.
-    [[nodiscard]] T* try_loan() noexcept {
-        if (fork_.forked() || room(1) == 0) return nullptr;
-        loaned_ = true;
-        return std::launder(reinterpret_cast<T*>(view_.payload(tail_)));
-    }
-    // Publishes the loaned slot. Without a loan outstanding it does nothing.
-    void commit() noexcept {
-        if (!loaned_ || fork_.forked()) return;
-        loaned_ = false;
-        commit_slot(tail_);
-        ++tail_;
-        publish(tail_ - 1);
+    // Zero-copy: lends the slot the next record goes to (see RingLoan). An empty Loan says
+    // why there is none in its status().
+    [[nodiscard]] RingLoan<T> try_loan() noexcept {
+        if (const auto s = writable(); s != WriteStatus::ok) return RingLoan<T>(s);
+        if (room(1) == 0) return RingLoan<T>(full_status());
+        return RingLoan<T>(this, std::launder(reinterpret_cast<T*>(view_.payload(tail_))));
     }
 
-    // Waits up to `timeout` until the consumer has read everything written: ok, timeout, or
-    // reader_gone. Call it before removing a ring whose reader may still be catching up.
+    // Waits up to `timeout` until the consumer has read everything written: ok, timeout,
+    // reader_gone, or no_reader (nothing read, and no consumer ever attached). Call it before
+    // removing a ring whose consumer may still be catching up.
     [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
-        if (fork_.forked()) return WriteStatus::handle_forked;
-        auto& ctl = *view_.control;
+        if (!usable()) return refusal<WriteStatus>();
         auto drained = [&] {
             // Acquire pairs with the consumer's release of head (c).
-            return ctl.head.load(std::memory_order_acquire) == tail_;
+            return view_.control->head.load(std::memory_order_acquire) == tail_;
         };
-        const auto outcome = detail::wait_loop(
-            timeout, wait_, liveness_, drained, [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) { park_on_head(slice, 0); });
+        const auto outcome = wait_until(
+            timeout, drained, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_for_room(slice, drained); });
         switch (outcome) {
             case detail::WaitOutcome::ready: return WriteStatus::ok;
-            case detail::WaitOutcome::timeout: return WriteStatus::timeout;
+            case detail::WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
+                                                                       : WriteStatus::timeout;
             case detail::WaitOutcome::peer_gone: return WriteStatus::reader_gone;
         }
         return WriteStatus::timeout;
     }
 
-    // Records written by this ring's writers so far.
-    std::uint64_t written() const noexcept { return tail_; }
-    std::uint64_t capacity() const noexcept { return view_.capacity(); }
-    // True while the ring's consumer holds its reader lock.
-    bool reader_alive() const noexcept { return region_.reader_alive(); }
-
-    // Marks the ring closed: the consumer reads what is left, then gets ReadStatus::closed.
-    void close() noexcept {
-        if (!open_) return;
-        open_ = false;
-        if (fork_.forked()) return;  // the parent's writer, not ours to close
-        region_.mark_closed();
-        // Unconditional: closing is rare, and a sleeping consumer sleeps on the next slot.
-        detail::futex_wake_all(detail::low_half(view_.slot(tail_).seq));
-    }
-
-    const Region& region() const noexcept { return region_; }
+    // Records written by this ring's writers so far (0 if unusable).
+    std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    // True while the ring's consumer holds its lock.
+    bool consumer_alive() const noexcept { return usable() && region_.consumer_alive(); }
+    // True once some consumer attached to this ring (since it was created).
+    bool consumer_attached() const noexcept { return usable() && !never_consumed(); }
 
 private:
     friend struct Ring<T>;
+    friend class RingLoan<T>;
 
     RingWriter(Region region, const WaitOptions& wait)
-        : region_(std::move(region)), view_(region_), wait_(wait) {
+        : WriterEndpoint(std::move(region), wait), view_(region_),
+          room_waiters_(view_.writer_waiters()), room_bell_(view_.control->room_doorbell) {
+        notifier_ = view_.towards_consumer();
+        // A predecessor that died asleep left its registration: it is ours to clear.
+        room_waiters_.leave(0);
         // A replacing writer continues after everything its predecessor committed: from the
-        // published tail (or the head, if the tail is not within one lap of it), past every slot whose
-        // seq already says "written" (a predecessor may die between steps 3 and 4). Relaxed:
-        // we hold the writer role, and the consumer's head is re-read with acquire in room().
+        // published tail (or the head, if the tail is not within one lap of it), past every
+        // slot whose seq already says "written" (a predecessor may die between steps 3 and 4).
+        // Relaxed: we hold the writer role; the head is re-read with acquire in room().
         auto& ctl = *view_.control;
         const std::uint64_t head = ctl.head.load(std::memory_order_acquire);
         const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
@@ -250,6 +383,27 @@ private:
         cached_head_ = head;
     }
 
+    WriteStatus writable() const noexcept {
+        if (!usable()) return refusal<WriteStatus>();
+        return loan_ != nullptr ? WriteStatus::loan_pending : WriteStatus::ok;
+    }
+
+    void detach_loan() noexcept {
+        if (loan_ != nullptr) {
+            loan_->writer_ = nullptr;
+            loan_->status_ = WriteStatus::moved_from;
+            loan_ = nullptr;
+        }
+    }
+
+    void commit_loan() noexcept {
+        loan_ = nullptr;
+        if (!usable()) return;
+        commit_slot(tail_);
+        ++tail_;
+        publish();
+    }
+
     // How many of `wanted` records fit, re-reading the consumer's head only when the cached
     // copy says there is not enough room.
     std::size_t room(std::size_t wanted) noexcept {
@@ -258,11 +412,13 @@ private:
         if (free < wanted) {
             // SYNC POINT READ: slot reuse. Acquire pairs with the consumer's release store of
             // head (c): its copy out of every slot below head is complete.
-            cached_head_ = view_.control->head.load(std::memory_order_acquire);
-            const std::uint64_t used = tail_ - cached_head_;
-            // A hostile consumer could claim a head beyond the tail: treat it as full, never
-            // as more room than the ring has.
-            free = used > cap ? 0 : cap - used;
+            const std::uint64_t head = view_.control->head.load(std::memory_order_acquire);
+            // A hostile consumer could claim a head beyond our tail, or more than a lap
+            // behind it. Never cache such a head: it would promise more room than the ring has
+            // on every later call. Treat the ring as full instead.
+            if (tail_ - head > cap) return 0;
+            cached_head_ = head;
+            free = cap - (tail_ - head);
         }
         return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
     }
@@ -273,86 +429,84 @@ private:
         view_.slot(position).seq.store(position + 1, std::memory_order_release);
     }
 
-    void publish(std::uint64_t first) noexcept {
+    void publish() noexcept {
         SHMREC_FAULT_POINT("ring.before_tail");
-        auto& ctl = *view_.control;
         // Release: an observer that reads tail sees the slots below it (not the consumer's
         // synchronisation, which is per slot).
-        ctl.tail.store(tail_, std::memory_order_release);
-        // Dekker pair with the consumer's park(): it stores consumer_waiting then re-reads the
-        // slot's seq, both seq_cst; this fence orders our seq store before the load below. So
-        // either it sees the record and does not sleep, or we see it waiting and wake it. The
-        // futex call re-checks the word, closing the gap between its check and its sleep.
-        detail::full_fence();
-        if (ctl.consumer_waiting.load(std::memory_order_relaxed) != 0) {
-            detail::futex_wake_all(detail::low_half(view_.slot(first).seq));
-        }
+        view_.control->tail.store(tail_, std::memory_order_release);
+        notify();
     }
 
-    bool consumer_gone() const noexcept {
-        // Relaxed: only consumers write the epoch, and a stale 0 just means "not gone yet".
-        return view_.control->consumer_epoch.load(std::memory_order_relaxed) != 0 &&
-               !region_.reader_alive();
+    bool never_consumed() const noexcept {
+        // Relaxed: only consumers write the epoch, and a stale 0 only delays reader_gone.
+        return view_.control->consumer_epoch.load(std::memory_order_relaxed) == 0;
     }
+    bool consumer_gone() const noexcept { return !never_consumed() && !region_.consumer_alive(); }
 
     WriteStatus full_status() noexcept {
-        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return !consumer_gone(); })) {
-            return WriteStatus::reader_gone;
-        }
+        if (never_consumed()) return WriteStatus::no_reader;
+        if (!peer_alive([&] { return !consumer_gone(); })) return WriteStatus::reader_gone;
         return WriteStatus::full;
     }
 
-    // Sleeps until the consumer moves its head, if at least `used_limit` slots are in use and
-    // the ring is not empty (capacity: wait for room; 0: wait for the ring to drain).
-    void park_on_head(std::chrono::nanoseconds slice, std::uint64_t used_limit) noexcept {
-        auto& ctl = *view_.control;
-        // Dekker pair with the consumer's step (d): register, then re-read head, both seq_cst.
-        ctl.writer_waiting.store(1, std::memory_order_seq_cst);
-        const std::uint64_t head = ctl.head.load(std::memory_order_seq_cst);
-        if (tail_ - head >= used_limit && head != tail_) {
-            detail::futex_wait(detail::low_half(ctl.head), static_cast<std::uint32_t>(head), slice);
-        }
-        // Relaxed: only decides whether the consumer bothers to wake us.
-        ctl.writer_waiting.store(0, std::memory_order_relaxed);
+    template <class Ready>
+    void park_for_room(std::chrono::nanoseconds slice, Ready&& ready) noexcept {
+        detail::park(room_waiters_, 0, room_bell_, slice, ready);
     }
 
     WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
-        const auto outcome = detail::wait_loop(
-            timeout, wait_, liveness_, [&] { return room(1) != 0; },
-            [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) { park_on_head(slice, view_.capacity()); });
+        auto has_room = [&] { return room(1) != 0; };
+        const auto outcome = wait_until(
+            timeout, has_room, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_for_room(slice, has_room); });
         switch (outcome) {
             case detail::WaitOutcome::ready: return WriteStatus::ok;
-            case detail::WaitOutcome::timeout: return WriteStatus::timeout;
+            case detail::WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
+                                                                       : WriteStatus::timeout;
             case detail::WaitOutcome::peer_gone: return WriteStatus::reader_gone;
         }
         return WriteStatus::timeout;
     }
 
-    Region region_;
     detail::RingView<T> view_;
-    WaitOptions wait_;
-    detail::LivenessClock liveness_;
-    detail::ForkStamp fork_;
+    detail::WaiterRegistry room_waiters_;
+    detail::Doorbell room_bell_;
     std::uint64_t tail_ = 0;         // next position to write (private)
-    std::uint64_t cached_head_ = 0;  // last head seen: a lower bound of the real one
-    bool loaned_ = false;
-    bool open_ = true;
+    std::uint64_t cached_head_ = 0;  // last plausible head seen: a lower bound of the real one
+    RingLoan<T>* loan_ = nullptr;    // the open Loan, if any
 };
 
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
 template <Record T>
-class RingReader {
+class RingReader : public detail::Endpoint {
 public:
-    RingReader(RingReader&&) noexcept = default;
-    RingReader& operator=(RingReader&&) = delete;
-    RingReader(const RingReader&) = delete;
-    RingReader& operator=(const RingReader&) = delete;
-    ~RingReader() = default;
+    RingReader(RingReader&& other) noexcept
+        : Endpoint(std::move(other)), view_(other.view_), data_waiters_(other.data_waiters_),
+          data_bell_(other.data_bell_), towards_writer_(other.towards_writer_), head_(other.head_),
+          sample_(std::exchange(other.sample_, nullptr)) {
+        if (sample_ != nullptr) sample_->reader_ = this;
+    }
+    RingReader& operator=(RingReader&& other) noexcept {
+        if (this != &other) {
+            detach_sample();
+            Endpoint::operator=(std::move(other));
+            view_ = other.view_;
+            data_waiters_ = other.data_waiters_;
+            data_bell_ = other.data_bell_;
+            towards_writer_ = other.towards_writer_;
+            head_ = other.head_;
+            sample_ = std::exchange(other.sample_, nullptr);
+            if (sample_ != nullptr) sample_->reader_ = this;
+        }
+        return *this;
+    }
+    ~RingReader() { detach_sample(); }
 
-    // Reads the next record if there is one. Never blocks; reports closed, or writer_gone
-    // (checked at most once per liveness_interval), once everything committed was read.
+    // Reads the next record if there is one: ok, empty, closed or writer_gone (checked at most
+    // once per liveness interval) once everything committed was read, corrupt, sample_pending,
+    // or the handle's refusal. Never blocks.
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
-        if (fork_.forked()) return ReadStatus::handle_forked;
+        if (const auto s = readable(); s != ReadStatus::ok) return s;
         ReadStatus s = next_state();
         if (s == ReadStatus::empty) s = empty_status();
         if (s != ReadStatus::ok) return s;
@@ -361,16 +515,16 @@ public:
         return ReadStatus::ok;
     }
 
-    // Reads the next record, waiting up to `timeout`.
+    // Reads the next record, waiting up to `timeout` (nanoseconds::max(): for ever).
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
-        if (fork_.forked()) return ReadStatus::handle_forked;
+        if (const auto s = readable(); s != ReadStatus::ok) return s;
         if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return s;
         return try_read(out);
     }
 
     // Reads up to out.size() records that are ready now; the head is published once.
     [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
-        if (fork_.forked()) return {0, ReadStatus::handle_forked};
+        if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
         std::size_t n = 0;
         ReadStatus s = ReadStatus::ok;
         while (n < out.size()) {
@@ -391,43 +545,61 @@ public:
 
     // Waits up to `timeout` for at least one record, then reads up to out.size().
     [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
-        if (fork_.forked()) return {0, ReadStatus::handle_forked};
+        if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
         if (out.empty()) return {0, ReadStatus::ok};
         if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return {0, s};
         return try_read(out);
     }
 
-    // Zero-copy: the next record in place, or nullptr when there is none. It stays valid and
-    // unchanged (the writer cannot reuse the slot) until release(). A hostile writer could
-    // still scribble on it; a fixed-size record has no lengths or offsets to misuse, but
-    // validate the fields you rely on, or copy with try_read().
-    [[nodiscard]] const T* try_peek() noexcept {
-        if (fork_.forked() || next_state() != ReadStatus::ok) return nullptr;
-        return std::launder(reinterpret_cast<const T*>(view_.payload(head_)));
-    }
-    // Frees the peeked record's slot for the writer.
-    void release() noexcept {
-        if (!fork_.forked() && next_state() == ReadStatus::ok) advance(1);
+    // Zero-copy: the next record in place (see RingSample); an empty Sample says why there is
+    // none in its status().
+    [[nodiscard]] RingSample<T> try_peek() noexcept {
+        if (const auto s = readable(); s != ReadStatus::ok) return RingSample<T>(s);
+        ReadStatus s = next_state();
+        if (s == ReadStatus::empty) s = empty_status();
+        if (s != ReadStatus::ok) return RingSample<T>(s);
+        return RingSample<T>(this, std::launder(reinterpret_cast<const T*>(view_.payload(head_))));
     }
 
-    // Records consumed from this ring so far (by any of its consumers).
-    std::uint64_t consumed() const noexcept { return head_; }
-    std::uint64_t capacity() const noexcept { return view_.capacity(); }
-    bool writer_alive() const noexcept { return region_.writer_alive(); }
-    bool closed() const noexcept { return view_.closed(); }
-
-    const Region& region() const noexcept { return region_; }
+    // Records consumed from this ring so far (by any of its consumers; 0 if unusable).
+    std::uint64_t consumed() const noexcept { return usable() ? head_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    bool writer_alive() const noexcept { return writer_is_alive(); }
+    bool closed() const noexcept { return region_is_closed(); }
 
 private:
     friend struct Ring<T>;
+    friend class RingSample<T>;
 
     RingReader(Region region, const WaitOptions& wait)
-        : region_(std::move(region)), view_(region_), wait_(wait) {
+        : Endpoint(std::move(region), wait), view_(region_),
+          data_waiters_(view_.consumer_waiters()), data_bell_(view_.control->data_doorbell),
+          towards_writer_(view_.towards_writer()) {
+        // A predecessor that died asleep left its registration: it is ours to clear.
+        data_waiters_.leave(0);
         // We hold the consumer role: nobody else writes head.
         head_ = view_.control->head.load(std::memory_order_relaxed);
         // Relaxed: the writer only asks whether it is non-zero (consumer_gone), and a stale 0
         // there just delays reader_gone to its next liveness check.
         view_.control->consumer_epoch.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    ReadStatus readable() const noexcept {
+        if (!usable()) return refusal<ReadStatus>();
+        return sample_ != nullptr ? ReadStatus::sample_pending : ReadStatus::ok;
+    }
+
+    void detach_sample() noexcept {
+        if (sample_ != nullptr) {
+            sample_->reader_ = nullptr;
+            sample_->status_ = ReadStatus::moved_from;
+            sample_ = nullptr;
+        }
+    }
+
+    void release_sample() noexcept {
+        sample_ = nullptr;
+        if (usable()) advance(1);
     }
 
     // ok when the record at `position` is ready, empty when not yet, corrupt when the slot
@@ -446,46 +618,30 @@ private:
     void advance(std::size_t n) noexcept {
         SHMREC_FAULT_POINT("consume.before_release");
         head_ += n;
-        auto& ctl = *view_.control;
         // (c) SYNC POINT WRITE: slot reuse. Pairs with the writer's acquire load of head (1).
-        ctl.head.store(head_, std::memory_order_release);
-        // (d) Dekker pair with the writer's wait_for_room park: see publish() for the argument.
-        detail::full_fence();
-        if (ctl.writer_waiting.load(std::memory_order_relaxed) != 0) {
-            detail::futex_wake_all(detail::low_half(ctl.head));
-        }
+        view_.control->head.store(head_, std::memory_order_release);
+        // (d) The doorbell handshake towards a writer waiting for room.
+        towards_writer_.notify(region_, wait_.liveness_interval);
     }
 
     // The slot was empty: tell "not yet" from "never again". Returns ok when a record arrived
     // meanwhile, so a record committed just before the writer closed or died is not lost.
     ReadStatus empty_status() noexcept {
-        // Acquire (in Region::state) pairs with the writer's release in mark_closed: every
-        // record written before closing is visible to the re-check.
+        // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
+        // written before closing is visible to the re-check.
         if (closed()) return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::closed;
-        if (!liveness_.peer_alive(wait_.liveness_interval, [&] { return region_.writer_alive(); })) {
+        if (!peer_alive([&] { return region_.writer_alive(); })) {
             return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::writer_gone;
         }
         return ReadStatus::empty;
     }
 
     ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
-        auto& ctl = *view_.control;
-        const auto outcome = detail::wait_loop(
-            timeout, wait_, liveness_,
-            [&] { return next_state() != ReadStatus::empty || closed(); },
-            [&] { return region_.writer_alive(); },
+        auto ready = [&] { return next_state() != ReadStatus::empty || closed(); };
+        const auto outcome = wait_until(
+            timeout, ready, [&] { return region_.writer_alive(); },
             [&](std::chrono::nanoseconds slice) {
-                // Dekker pair with the writer's publish(): register, then re-check the slot.
-                ctl.consumer_waiting.store(1, std::memory_order_seq_cst);
-                auto& seq = view_.slot(head_).seq;
-                const std::uint64_t s = seq.load(std::memory_order_seq_cst);
-                if (s != head_ + 1 && !closed()) {
-                    SHMREC_FAULT_POINT("wait.before_sleep");
-                    detail::futex_wait(detail::low_half(seq), static_cast<std::uint32_t>(s),
-                                       slice);
-                }
-                // Relaxed: only decides whether the writer bothers to wake us.
-                ctl.consumer_waiting.store(0, std::memory_order_relaxed);
+                detail::park(data_waiters_, 0, data_bell_, slice, ready);
             });
         const ReadStatus s = next_state();
         if (s != ReadStatus::empty) return s;  // ok or corrupt
@@ -494,36 +650,12 @@ private:
                                                          : ReadStatus::timeout;
     }
 
-    Region region_;
     detail::RingView<T> view_;
-    WaitOptions wait_;
-    detail::LivenessClock liveness_;
-    detail::ForkStamp fork_;
-    std::uint64_t head_ = 0;  // next position to read (private)
+    detail::WaiterRegistry data_waiters_;
+    detail::Doorbell data_bell_;
+    detail::Notifier towards_writer_;
+    std::uint64_t head_ = 0;          // next position to read (private)
+    RingSample<T>* sample_ = nullptr;  // the open Sample, if any
 };
-
-template <Record T>
-RingWriter<T> Ring<T>::writer(const Location& where, std::uint64_t capacity, OpenMode mode,
-                              const RegionOptions& options, const WaitOptions& wait) {
-    return detail::resolve_open_mode(
-        mode,
-        [&] {
-            detail::check_capacity(where, "ring", capacity);
-            return RingWriter<T>(Region::create(where, spec(capacity), options), wait);
-        },
-        [&] {
-            Region region = Region::open(where, Role::writer, spec(0), options);
-            detail::check_slot_geometry(region, sizeof(detail::RingControl), stride);
-            return RingWriter<T>(std::move(region), wait);
-        });
-}
-
-template <Record T>
-RingReader<T> Ring<T>::reader(const Location& where, const RegionOptions& options,
-                              const WaitOptions& wait) {
-    Region region = Region::open(where, Role::consumer, spec(0), options);
-    detail::check_slot_geometry(region, sizeof(detail::RingControl), stride);
-    return RingReader<T>(std::move(region), wait);
-}
 
 }  // namespace shmrec

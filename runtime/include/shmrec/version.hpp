@@ -6,7 +6,7 @@
 // The region format. Bump the major version for any change an older opener could misread
 // (see docs/region-header.md, "Versioning rules"); bump the minor version for additions an
 // older opener may safely ignore. Generated headers pin the major version they were made for.
-#define SHMREC_FORMAT_MAJOR 1
+#define SHMREC_FORMAT_MAJOR 2
 #define SHMREC_FORMAT_MINOR 0
 
 #define SHMREC_VERSION_MAJOR 0

@@ -49,4 +49,9 @@ void wake_word(const std::atomic<std::uint32_t>& word) noexcept {
 
 void yield_thread() noexcept { ::sched_yield(); }
 
+void sleep_a_little() noexcept {
+    timespec ms{0, 1'000'000};
+    ::nanosleep(&ms, nullptr);
+}
+
 }  // namespace shmrec::detail

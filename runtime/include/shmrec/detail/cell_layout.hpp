@@ -1,56 +1,44 @@
 // Layout of a latest-value cell's data area (at RegionHeader::data_offset):
 //
-//   +0                  CellControl     latest: publish number of the newest complete record
-//   +64                 slot 0          version (8 bytes), payload at cell_payload_offset
-//   +64 + stride        slot 1
+//   +0                  CellControl     latest: stamp of the newest complete record;
+//                                       doorbell (its own cache line) readers sleep on
+//   +128                slot 0          seqlock version (8 bytes), payload at payload_offset
+//   +128 + stride       slot 1
 //
 // Two slots, used alternately: record n goes to slot n % 2. The slot being written is never the
 // one `latest` points at, so a writer killed mid-write leaves the previous record intact.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "shmrec/detail/channel_descriptor.hpp"
 #include "shmrec/detail/region_header.hpp"
 
 namespace shmrec::detail {
 
 struct CellControl {
     std::atomic<std::uint64_t> latest;  // 0: nothing published yet
-    std::uint8_t reserved[cache_line - 8];
+    std::uint8_t latest_pad[cache_line - 8];
+    std::atomic<std::uint32_t> doorbell;  // bumped by the writer when a reader waits, and on close
+    std::uint8_t doorbell_pad[cache_line - 4];
 };
-static_assert(sizeof(CellControl) == cache_line);
+static_assert(std::is_standard_layout_v<CellControl>);
+static_assert(sizeof(CellControl) == 2 * cache_line);
+static_assert(alignof(CellControl) == 8);
 static_assert(offsetof(CellControl, latest) == 0);
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(offsetof(CellControl, doorbell) == cache_line);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-struct CellSlotHeader {
-    // Odd (2n - 1) while record n is being written into the slot, 2n once it is complete.
-    std::atomic<std::uint64_t> version;
+struct CellDescriptor : SlottedDescriptor {
+    static constexpr ChannelKind kind = ChannelKind::cell;
+    static constexpr std::string_view name = "cell";
+    static constexpr std::uint64_t control_size = sizeof(CellControl);
+    static constexpr std::uint64_t slot_count = 2;  // the capacity of every cell
+    static constexpr std::uint64_t min_capacity = slot_count;
+    static constexpr std::uint64_t max_capacity = slot_count;
+    static constexpr bool allows(Role role) { return role != Role::consumer; }
 };
-static_assert(sizeof(CellSlotHeader) == 8);
-
-inline constexpr std::uint64_t cell_slot_count = 2;
-
-constexpr std::uint64_t round_up_to(std::uint64_t v, std::uint64_t unit) {
-    return (v + unit - 1) / unit * unit;
-}
-
-// The payload is copied in 8-byte words, so it starts 8-aligned (or at the record's alignment
-// when that is larger) and occupies whole words.
-constexpr std::uint64_t cell_payload_offset(std::uint64_t record_alignment) {
-    return std::max<std::uint64_t>(sizeof(CellSlotHeader), record_alignment);
-}
-constexpr std::uint64_t cell_payload_words(std::uint64_t record_size) {
-    return round_up_to(record_size, 8) / 8;
-}
-constexpr std::uint64_t cell_slot_stride(std::uint64_t record_size, std::uint64_t alignment) {
-    return round_up_to(cell_payload_offset(alignment) + 8 * cell_payload_words(record_size),
-                       cache_line);
-}
-constexpr std::uint64_t cell_data_size(std::uint64_t record_size, std::uint64_t alignment) {
-    return sizeof(CellControl) + cell_slot_count * cell_slot_stride(record_size, alignment);
-}
 
 }  // namespace shmrec::detail

@@ -29,4 +29,8 @@ void wake_word(const std::atomic<std::uint32_t>& word) noexcept;
 // Gives the CPU to another runnable thread (the spin_yield wait strategy).
 void yield_thread() noexcept;
 
+// Sleeps about a millisecond (polling loops that no doorbell serves, e.g. waiting for readers
+// to attach).
+void sleep_a_little() noexcept;
+
 }  // namespace shmrec::detail

@@ -35,6 +35,10 @@ struct RegionAccess {
     static std::uint32_t reader_slot(const Region& region) noexcept;
     // True while another process (another open of the region) holds lock slot `slot`.
     static bool held_elsewhere(const Region& region, std::uint32_t slot) noexcept;
+    // Takes lock slot `slot` exclusively if nobody holds it (its owner is dead or never was),
+    // for a moment: the waiter registry's reaper. release_hold() gives it back.
+    static bool try_hold(const Region& region, std::uint32_t slot) noexcept;
+    static void release_hold(const Region& region, std::uint32_t slot) noexcept;
 };
 
 }  // namespace shmrec::detail

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 
 #include "shmrec/version.hpp"
@@ -47,6 +48,23 @@ enum class ChannelKind : std::uint32_t {
     ring = 2,
     broadcast = 3,
 };
+
+constexpr std::string_view to_string(RegionState s) noexcept {
+    switch (s) {
+        case RegionState::initialising: return "initialising";
+        case RegionState::ready: return "ready";
+        case RegionState::closed: return "closed";
+    }
+    return "unknown";
+}
+constexpr std::string_view to_string(ChannelKind k) noexcept {
+    switch (k) {
+        case ChannelKind::cell: return "cell";
+        case ChannelKind::ring: return "ring";
+        case ChannelKind::broadcast: return "broadcast";
+    }
+    return "unknown";
+}
 
 struct RegionHeader {
     std::uint64_t magic;                  // region_magic
@@ -115,31 +133,21 @@ inline bool region_closed(const std::atomic<std::uint32_t>& state) noexcept {
            static_cast<std::uint32_t>(RegionState::closed);
 }
 
-// One waiter's registration (detail/waiter_registry.hpp): 0 while it is not waiting, else a
-// token unique to this registration, so a reaper that found the owner dead clears exactly the
-// registration it looked at and never a new owner's.
-struct WaiterSlot {
-    std::atomic<std::uint64_t> token;
-};
-static_assert(sizeof(WaiterSlot) == 8);
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-
 // Readers of a cell or broadcast: at most this many attached at once (each holds one slot).
 inline constexpr std::uint32_t max_readers = 256;
 
 // The reader board: the only bytes a reader writes. Readers map the rest of the region
-// read-only and this page read-write. Reader i (the holder of reader lock slot i) registers
-// here before it sleeps on the channel's doorbell, so the writer makes the wake system call
-// only when someone waits, and reaps the registration of a reader that died asleep.
+// read-only and this page read-write. Reader i (the holder of reader lock slot i) sets bit i
+// while it sleeps on the channel's doorbell, so the writer makes the wake system call only
+// when someone waits (detail/waiter_registry.hpp).
 struct ReaderBoard {
-    std::atomic<std::uint32_t> waiting;  // registrations in `slots` (the writer's fast check)
-    std::uint32_t reserved[cache_line / 4 - 1];
-    WaiterSlot slots[max_readers];
+    std::atomic<std::uint64_t> waiting[max_readers / 64];
+    std::uint8_t reserved[cache_line - max_readers / 8];
 };
 static_assert(std::is_standard_layout_v<ReaderBoard>);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(offsetof(ReaderBoard, waiting) == 0);
-static_assert(offsetof(ReaderBoard, slots) == cache_line);
-static_assert(sizeof(ReaderBoard) == cache_line + 8 * max_readers);
-static_assert(sizeof(ReaderBoard) <= 4096, "the board is one page of the smallest page size");
+static_assert(sizeof(ReaderBoard) == cache_line);
+static_assert(alignof(ReaderBoard) == 8);
 
 }  // namespace shmrec::detail

@@ -3,11 +3,11 @@
 // the timeout), and look at the peer's liveness lock every liveness_interval.
 #pragma once
 
-#include <sched.h>
-
 #include <chrono>
 
 #include "shmrec/detail/cpu.hpp"
+#include "shmrec/detail/deadline.hpp"
+#include "shmrec/detail/event_word.hpp"
 #include "shmrec/wait.hpp"
 
 namespace shmrec::detail {
@@ -45,7 +45,8 @@ enum class WaitOutcome : std::uint8_t { ready, timeout, peer_gone };
 // ready():      cheap check of the condition (shared-memory loads only)
 // peer_alive(): false once the peer is gone for good (dead or closed); a system call, made
 //               when `liveness` says one is due
-// park(slice):  register as a waiter, re-check, sleep on the futex at most `slice`
+// park(slice):  register as a waiter, re-check, sleep on the doorbell at most `slice`
+// A timeout of nanoseconds::max() waits for ever (the deadline saturates, deadline.hpp).
 template <class Ready, class PeerAlive, class Park>
 WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& options,
                       LivenessClock& liveness, Ready&& ready, PeerAlive&& peer_alive,
@@ -55,7 +56,7 @@ WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& optio
         if (ready()) return WaitOutcome::ready;
         cpu_relax();
     }
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = deadline_after(timeout);
     for (;;) {
         if (ready()) return WaitOutcome::ready;
         const auto now = Clock::now();
@@ -69,7 +70,7 @@ WaitOutcome wait_loop(std::chrono::nanoseconds timeout, const WaitOptions& optio
             case WaitStrategy::busy_spin:
                 for (int i = 0; i < 64 && !ready(); ++i) cpu_relax();
                 break;
-            case WaitStrategy::spin_yield: ::sched_yield(); break;
+            case WaitStrategy::spin_yield: yield_thread(); break;
             case WaitStrategy::futex:
                 park(std::min(deadline, liveness.next()) - now);
                 break;

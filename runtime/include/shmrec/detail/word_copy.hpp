@@ -1,37 +1,42 @@
-// Copying a record into and out of a slot that the other side may be changing at the same time
-// (the seqlock payload). Every access is a relaxed atomic word access, so the concurrent
-// read is not a data race in the C++ memory model, ThreadSanitizer sees atomics, and a torn
-// copy is detected by the version check around it, never used.
+// Copying a record into and out of a slot that the other side may be changing at the same
+// time (a seqlock payload). Every shared access is a relaxed atomic 8-byte access, so the
+// concurrent read is not a data race in the C++ memory model and ThreadSanitizer sees atomics;
+// a torn copy is caught by the version check around it (detail/seqlock.hpp), never used.
+// The record side is copied one word at a time through an 8-byte local, so a record of any
+// size is copied without a whole-record buffer on the stack.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-
-#include "shmrec/detail/fault.hpp"
+#include <cstring>
 
 namespace shmrec::detail {
 
-inline void store_words(std::uint64_t* dst, const std::uint64_t* src, std::size_t words) noexcept {
-    for (std::size_t i = 0; i < words; ++i) __atomic_store_n(dst + i, src[i], __ATOMIC_RELAXED);
+constexpr std::size_t words_for(std::size_t bytes) noexcept { return (bytes + 7) / 8; }
+
+// Stores words [first, last) of the `size` bytes at `src` into the slot payload `dst` (which
+// holds words_for(size) words; the tail word is zero-padded).
+inline void store_words(std::uint64_t* dst, const void* src, std::size_t size, std::size_t first,
+                        std::size_t last) noexcept {
+    const auto* bytes = static_cast<const std::byte*>(src);
+    for (std::size_t i = first; i < last; ++i) {
+        std::uint64_t word = 0;
+        const std::size_t n = size - 8 * i < 8 ? size - 8 * i : 8;
+        std::memcpy(&word, bytes + 8 * i, n);
+        __atomic_store_n(dst + i, word, __ATOMIC_RELAXED);
+    }
 }
 
-// store_words with a fault point between the two halves (a writer killed mid-payload).
-inline void store_words_faultable(std::uint64_t* dst, const std::uint64_t* src, std::size_t words,
-                                  [[maybe_unused]] const char* mid_point) noexcept {
-#if defined(SHMREC_FAULT_INJECTION)
-    const std::size_t half = words / 2;
-    store_words(dst, src, half);
-    SHMREC_FAULT_POINT(mid_point);
-    store_words(dst + half, src + half, words - half);
-#else
-    store_words(dst, src, words);
-#endif
+// Loads words_for(size) words of the slot payload `src` into the `size` bytes at `dst`. `src`
+// may be a read-only mapping: an 8-byte relaxed atomic load is a plain load, no write.
+inline void load_words(void* dst, const std::uint64_t* src, std::size_t size) noexcept {
+    auto* bytes = static_cast<std::byte*>(dst);
+    const std::size_t words = words_for(size);
+    for (std::size_t i = 0; i < words; ++i) {
+        const std::uint64_t word = __atomic_load_n(src + i, __ATOMIC_RELAXED);
+        const std::size_t n = size - 8 * i < 8 ? size - 8 * i : 8;
+        std::memcpy(bytes + 8 * i, &word, n);
+    }
 }
-
-// `src` may be a read-only mapping: an 8-byte relaxed atomic load is a plain load, no write.
-inline void load_words(std::uint64_t* dst, const std::uint64_t* src, std::size_t words) noexcept {
-    for (std::size_t i = 0; i < words; ++i) dst[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
-}
-
 
 }  // namespace shmrec::detail
