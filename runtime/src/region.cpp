@@ -425,11 +425,18 @@ bool remove_region(const Location& where) {
     return ::unlink(where.name.c_str()) == 0;
 }
 
-const std::string& Region::name() const noexcept { return impl_->where.name; }
-Backing Region::backing() const noexcept { return impl_->where.backing; }
-Role Region::role() const noexcept { return impl_->role; }
-const Geometry& Region::geometry() const noexcept { return impl_->geometry; }
-CreatorInfo Region::creator() const noexcept { return impl_->creator; }
+// A moved-from region (impl_ null) answers with neutral values; so does one inherited through
+// fork() wherever the answer would come from the (now inaccessible) mapping.
+namespace {
+const std::string no_name;
+const Geometry no_geometry;
+}  // namespace
+
+const std::string& Region::name() const noexcept { return impl_ ? impl_->where.name : no_name; }
+Backing Region::backing() const noexcept { return impl_ ? impl_->where.backing : Backing::memory; }
+Role Region::role() const noexcept { return impl_ ? impl_->role : Role::reader; }
+const Geometry& Region::geometry() const noexcept { return impl_ ? impl_->geometry : no_geometry; }
+CreatorInfo Region::creator() const noexcept { return impl_ ? impl_->creator : CreatorInfo{}; }
 
 std::byte* detail::RegionAccess::base(const Region& region) noexcept {
     return static_cast<std::byte*>(region.impl_->mapping.get_address());
@@ -472,6 +479,7 @@ void detail::RegionAccess::release_hold(const Region& region, std::uint32_t slot
 }
 
 std::string Region::schema() const {
+    if (!impl_ || forked()) return {};
     const auto& g = impl_->geometry;
     return std::string(reinterpret_cast<const char*>(detail::RegionAccess::base(*this) +
                                                      g.schema_offset),
@@ -479,17 +487,20 @@ std::string Region::schema() const {
 }
 
 bool Region::writer_alive() const noexcept {
+    if (!impl_ || forked()) return false;
     // The writer's own lock never conflicts with itself, so ask only from other opens.
     if (impl_->role == Role::writer) return true;
     return detail::lock_held_elsewhere(impl_->fd(), detail::writer_lock_byte);
 }
 
 bool Region::consumer_alive() const noexcept {
+    if (!impl_ || forked()) return false;
     if (impl_->role == Role::consumer) return true;
     return detail::lock_held_elsewhere(impl_->fd(), detail::consumer_lock_byte);
 }
 
 std::uint32_t Region::readers() const noexcept {
+    if (!impl_ || forked()) return 0;
     const std::uint32_t mine = impl_->reader_slot < detail::max_readers ? 1 : 0;
     return mine + detail::count_held_elsewhere(impl_->fd(),
                                                detail::lock_byte(detail::reader_lock_slot(0)),
@@ -497,6 +508,7 @@ std::uint32_t Region::readers() const noexcept {
 }
 
 RegionHealth Region::health() const noexcept {
+    if (!impl_) return RegionHealth::ok;
     struct stat ours {}, named {};
     if (::fstat(impl_->fd(), &ours) != 0) return RegionHealth::ok;  // cannot tell
     int fd = -1;
@@ -513,6 +525,7 @@ RegionHealth Region::health() const noexcept {
 }
 
 RegionState Region::state() const noexcept {
+    if (!impl_ || forked()) return RegionState::closed;
     // Acquire pairs with the writer's release in mark_closed: a reader that sees `closed`
     // sees every record published before it.
     return static_cast<RegionState>(
@@ -520,10 +533,12 @@ RegionState Region::state() const noexcept {
 }
 
 bool Region::forked() const noexcept {
+    if (!impl_) return false;
     return detail::fork_generation() != impl_->fork_generation;
 }
 
 void Region::mark_closed() noexcept {
+    if (!impl_) return;
     if (impl_->role != Role::writer || forked()) return;
     detail::RegionAccess::header(*this).state.store(
         static_cast<std::uint32_t>(RegionState::closed), std::memory_order_release);

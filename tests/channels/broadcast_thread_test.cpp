@@ -18,6 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using chantest::Clock;
 using shmrec::ReadStatus;
+using shmrec::WriteStatus;
 using shmrec::StartAt;
 using shmrec_test::Checked;
 using CheckedBroadcast = shmrec::Broadcast<Checked>;
@@ -90,10 +91,10 @@ TEST_F(BroadcastThreads, FastAndSlowReadersAccountForEveryRecord) {
     std::vector<Checked> batch(8);
     for (std::uint64_t seq = 0; seq < broadcast_records;) {
         if (seq % 1024 < 512) {
-            writer.publish(chantest::make_checked(seq++));
+            ASSERT_EQ(chantest::status_of(writer.try_write(chantest::make_checked(seq++))), WriteStatus::ok);
         } else {  // the batch form for the other half
             for (auto& b : batch) b = chantest::make_checked(seq++);
-            writer.publish(std::span<const Checked>(batch));
+            ASSERT_EQ(chantest::status_of(writer.try_write(std::span<const Checked>(batch))), WriteStatus::ok);
         }
         if (seq % 256 == 0) std::this_thread::yield();
     }
@@ -121,7 +122,7 @@ TEST_F(BroadcastThreads, LappedReaderCountsExactlyWhatItLost) {
     const std::string region = name("lapped");
     auto writer = CheckedBroadcast::writer(region, 8);
     auto reader = CheckedBroadcast::reader(region, StartAt::oldest);
-    for (std::uint64_t i = 0; i < 30; ++i) writer.publish(chantest::make_checked(i));
+    for (std::uint64_t i = 0; i < 30; ++i) ASSERT_EQ(chantest::status_of(writer.try_write(chantest::make_checked(i))), WriteStatus::ok);
     Checked r;
     ASSERT_EQ(reader.try_read(r), ReadStatus::ok);
     EXPECT_EQ(r.seq, 23u);
@@ -142,7 +143,7 @@ TEST_F(BroadcastThreads, StartAtNewestBeginsWithTheMostRecentRecord) {
     // Before anything was written: the first record.
     auto early = CheckedBroadcast::reader(region, StartAt::newest);
     EXPECT_EQ(early.start_position(), 0u);
-    for (std::uint64_t i = 0; i < 10; ++i) writer.publish(chantest::make_checked(i));
+    for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(chantest::status_of(writer.try_write(chantest::make_checked(i))), WriteStatus::ok);
 
     auto newest = CheckedBroadcast::reader(region, StartAt::newest);
     auto oldest = CheckedBroadcast::reader(region, StartAt::oldest);
@@ -161,7 +162,7 @@ TEST_F(BroadcastThreads, StartAtNewestBeginsWithTheMostRecentRecord) {
     Checked got;
     std::thread t([&] { s = newest.read(got, 5s); });
     std::this_thread::sleep_for(50ms);
-    writer.publish(chantest::make_checked(10));
+    ASSERT_EQ(chantest::status_of(writer.try_write(chantest::make_checked(10))), WriteStatus::ok);
     t.join();
     EXPECT_EQ(s, ReadStatus::ok);
     EXPECT_EQ(got.seq, 10u);
@@ -172,7 +173,7 @@ TEST_F(BroadcastThreads, ReaderGetsClosedAfterTheLastRecord) {
     const std::string region = name("closed");
     auto writer = CheckedBroadcast::writer(region, 8);
     auto reader = CheckedBroadcast::reader(region, StartAt::oldest);
-    for (std::uint64_t i = 0; i < 3; ++i) writer.publish(chantest::make_checked(i));
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(chantest::status_of(writer.try_write(chantest::make_checked(i))), WriteStatus::ok);
     writer.close();
     Checked r;
     for (std::uint64_t i = 0; i < 3; ++i) {
@@ -218,26 +219,22 @@ TEST_F(BroadcastThreads, CapacityNotAPowerOfTwoIsInvalidArgument) {
     }
 }
 
-// RELIABILITY C12 for the broadcast: slot versions are 2p+2, so their low 32 bits (the futex
-// word) wrap at p = 2^31 - 1. Test hook as for the ring (ring_thread_test.cpp): a first writer
-// sets tail = P and fills the slots of [P - capacity, P) with intact records and version
-// 2p+2 through region().data(); a writer re-opened with open_only continues at P. A reader
-// attached at the oldest record (P - capacity) sleeps on the futex (no spin) while 10 000
-// records cross the wrap.
-TEST_F(BroadcastThreads, VersionsCrossThe32BitFutexWordWrap) {
-    const std::string region = name("wrap32");
+// RELIABILITY C12 for the broadcast: slot versions are 2p+2, so they wrap at p = 2^63 - 1 and
+// positions themselves at 2^64. Test hook as for the ring (ring_thread_test.cpp): a first
+// writer sets tail = P and fills the slots of [P - capacity, P) with intact records (seqlock
+// stamp p + 1); a writer re-opened with open_only continues at P. A reader attached at the
+// oldest record (P - capacity) sleeps on the doorbell (no spin) while 10 000 records cross P,
+// with laps forced now and then so the lap arithmetic crosses it too.
+void run_broadcast_across(const std::string& region, std::uint64_t start) {
     const std::uint64_t cap = 16;
-    const std::uint64_t start = (std::uint64_t{1} << 31) - 100;
     {
         auto first = CheckedBroadcast::writer(region, cap);
         shmrec::detail::BroadcastView<Checked> view(first.region());
         view.control->tail.store(start);
         for (std::uint64_t p = start - cap; p != start; ++p) {
-            const Checked old = chantest::make_checked(p);
-            shmrec::detail::BroadcastBuffer<Checked> buf{};
-            std::memcpy(buf.bytes, &old, sizeof old);
-            shmrec::detail::store_words(view.payload(p), buf.words, CheckedBroadcast::words);
-            view.version(p).store(2 * p + 2);
+            shmrec::detail::Seqlock<Checked>::store(view.version(p), view.payload(p), p + 1,
+                                                     chantest::make_checked(p),
+                                                     shmrec::detail::broadcast_fault_points);
         }
     }
     auto writer = CheckedBroadcast::writer(region, 0, shmrec::OpenMode::open_only);
@@ -252,7 +249,7 @@ TEST_F(BroadcastThreads, VersionsCrossThe32BitFutexWordWrap) {
     ReaderTally t;
     std::thread consumer([&] { t = drain(reader, 0, {}); });
     for (std::uint64_t i = 0; i < records; ++i) {
-        writer.publish(chantest::make_checked(start + i));
+        ASSERT_EQ(writer.try_write(chantest::make_checked(start + i)), WriteStatus::ok);
         if (i % 4 == 0) std::this_thread::yield();  // let the reader sleep now and then
     }
     writer.close();
@@ -263,6 +260,16 @@ TEST_F(BroadcastThreads, VersionsCrossThe32BitFutexWordWrap) {
     EXPECT_EQ(t.bad, 0u);
     EXPECT_EQ(t.nonincreasing, 0u);
     EXPECT_EQ(t.posmismatch, 0u);
+}
+
+TEST_F(BroadcastThreads, PositionsCrossThe32BitWrap) {
+    run_broadcast_across(name("wrap32"), (std::uint64_t{1} << 31) - 100);
+}
+TEST_F(BroadcastThreads, VersionsCrossThe64BitWrap) {
+    run_broadcast_across(name("wrap63"), (std::uint64_t{1} << 63) - 100);
+}
+TEST_F(BroadcastThreads, PositionsCrossThe64BitWrap) {
+    run_broadcast_across(name("wrap64"), std::uint64_t{0} - 100);
 }
 
 }  // namespace

@@ -89,13 +89,16 @@ int ring_write(const std::vector<std::string>& a) {
         }
     } else if (form == "loan") {
         while (seq < end) {
-            Checked* slot = writer.try_loan();
-            if (slot == nullptr) {
+            auto loan = writer.try_loan();
+            if (!loan) {
                 std::this_thread::yield();
                 continue;
             }
-            *slot = chantest::make_checked(seq);
-            writer.commit();
+            *loan = chantest::make_checked(seq);
+            if (loan.commit() != shmrec::WriteStatus::ok) {
+                say("error commit at=" + std::to_string(seq));
+                return 1;
+            }
             ++seq;
         }
     } else {

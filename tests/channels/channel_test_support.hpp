@@ -13,8 +13,10 @@
 
 #include "shmrec/error.hpp"
 #include "shmrec/region.hpp"
+#include "shmrec/status.hpp"
 #include "checked_record.hpp"
 #include "child_process.hpp"
+#include "printers.hpp"
 #include "test_records.shmrec.hpp"
 #include "test_names.hpp"
 #include "timing.hpp"
@@ -118,5 +120,9 @@ auto open_when_created(Open&& open, std::chrono::milliseconds timeout = 10s) {
         std::this_thread::sleep_for(1ms);
     }
 }
+
+// The status of a single or a batch write, for one assertion over both.
+inline shmrec::WriteStatus status_of(shmrec::WriteStatus s) { return s; }
+inline shmrec::WriteStatus status_of(const shmrec::BatchWrite& b) { return b.status; }
 
 }  // namespace chantest

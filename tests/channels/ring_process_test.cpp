@@ -231,7 +231,7 @@ TEST_F(RingProcesses, BlockedWriterGetsReaderGoneWithin500msOfReaderKill) {
     std::uint64_t filled = 0;
     while (writer.try_write(chantest::make_checked(4 + filled)) == WriteStatus::ok) ++filled;
     EXPECT_EQ(filled, 16u);
-    EXPECT_TRUE(writer.reader_alive());
+    EXPECT_TRUE(writer.consumer_alive());
 
     std::atomic<Clock::rep> ended_at{0};
     WriteStatus status = WriteStatus::ok;
@@ -252,7 +252,7 @@ TEST_F(RingProcesses, BlockedWriterGetsReaderGoneWithin500msOfReaderKill) {
     RecordProperty("reader_gone_latency_ms", std::to_string(latency_ms));
     EXPECT_EQ(status, WriteStatus::reader_gone);
     EXPECT_LT(latency_ms, 500.0);
-    EXPECT_FALSE(writer.reader_alive());
+    EXPECT_FALSE(writer.consumer_alive());
 }
 
 // RELIABILITY L3: a stopped writer is not a dead one. While it is SIGSTOPped the reader's

@@ -89,13 +89,14 @@ WriteStatus write_stream(CheckedRing::Writer& w, std::uint64_t count, Form form)
         }
         case Form::zero_copy:
             while (seq < count) {
-                Checked* slot = w.try_loan();
-                if (slot == nullptr) {
+                auto loan = w.try_loan();
+                if (!loan) {
+                    if (loan.status() != WriteStatus::full) return loan.status();
                     std::this_thread::yield();
                     continue;
                 }
-                *slot = chantest::make_checked(seq++);
-                w.commit();
+                *loan = chantest::make_checked(seq++);
+                if (const auto s = loan.commit(); s != WriteStatus::ok) return s;
             }
             break;
     }
@@ -134,12 +135,12 @@ ReadStatus read_stream(CheckedRing::Reader& r, StreamCheck& check, Form form) {
         }
         case Form::zero_copy:
             for (;;) {
-                if (const Checked* p = r.try_peek()) {
-                    check.see(*p);  // checked in place, in the slot
-                    r.release();
+                auto sample = r.try_peek();
+                if (sample) {
+                    check.see(*sample);  // checked in place, in the slot; consumed when dropped
                     continue;
                 }
-                if (r.closed() && r.try_peek() == nullptr) return ReadStatus::closed;
+                if (sample.status() != ReadStatus::empty) return sample.status();
                 std::this_thread::yield();
             }
     }
@@ -203,7 +204,7 @@ TEST_F(RingThreads, TryWriteReportsFullAndTryReadReportsEmpty) {
     auto reader = CheckedRing::reader(region);
     Checked r;
     EXPECT_EQ(reader.try_read(r), ReadStatus::empty);
-    EXPECT_EQ(reader.try_peek(), nullptr);
+    EXPECT_EQ(reader.try_peek().status(), ReadStatus::empty);
     std::vector<Checked> out(8);
     EXPECT_EQ(reader.try_read(std::span<Checked>(out)).status, ReadStatus::empty);
 
@@ -214,7 +215,7 @@ TEST_F(RingThreads, TryWriteReportsFullAndTryReadReportsEmpty) {
     }
     EXPECT_EQ(accepted, 4);
     EXPECT_EQ(writer.try_write(chantest::make_checked(4)), WriteStatus::full);
-    EXPECT_EQ(writer.try_loan(), nullptr);
+    EXPECT_EQ(writer.try_loan().status(), WriteStatus::full);
     const std::vector<Checked> more{chantest::make_checked(4), chantest::make_checked(5)};
     const auto b = writer.try_write(std::span<const Checked>(more));
     EXPECT_EQ(b.count, 0u);
@@ -323,7 +324,7 @@ TEST_F(RingThreads, CapacityNotAPowerOfTwoIsInvalidArgument) {
         } catch (const shmrec::Error& e) {
             EXPECT_EQ(e.code(), shmrec::ErrorCode::invalid_argument) << cap << ": " << e.what();
         }
-        EXPECT_FALSE(shmrec::Region::remove(region)) << "capacity " << cap << " left a region behind";
+        EXPECT_FALSE(shmrec::remove_region(region)) << "capacity " << cap << " left a region behind";
     }
 }
 
@@ -355,27 +356,31 @@ TEST_F(RingThreads, SecondConsumerIsReaderActiveUntilTheFirstLeaves) {
 TEST_F(RingThreads, WriterOnFullRingGetsReaderGoneAfterConsumerLeaves) {
     const std::string region = name("readergone");
     auto writer = CheckedRing::writer(region, 2);
-    // Never attached: a full ring is just full.
+    // Never attached: a full ring says so (no_reader), both at once and after waiting, and
+    // drain() tells "nobody ever read" from a timeout too.
     ASSERT_EQ(writer.try_write(chantest::make_checked(0)), WriteStatus::ok);
     ASSERT_EQ(writer.try_write(chantest::make_checked(1)), WriteStatus::ok);
-    EXPECT_EQ(writer.try_write(chantest::make_checked(2)), WriteStatus::full);
-    EXPECT_EQ(writer.write(chantest::make_checked(2), 60ms), WriteStatus::timeout);
+    EXPECT_FALSE(writer.consumer_attached());
+    EXPECT_EQ(writer.try_write(chantest::make_checked(2)), WriteStatus::no_reader);
+    EXPECT_EQ(writer.write(chantest::make_checked(2), 60ms), WriteStatus::no_reader);
+    EXPECT_EQ(writer.drain(30ms), WriteStatus::no_reader);
     { auto reader = CheckedRing::reader(region); }
-    EXPECT_FALSE(writer.reader_alive());
+    EXPECT_TRUE(writer.consumer_attached());
+    EXPECT_FALSE(writer.consumer_alive());
     const auto t0 = Clock::now();
     EXPECT_EQ(writer.write(chantest::make_checked(2), 10s), WriteStatus::reader_gone);
     EXPECT_LT(chantest::ms_since(t0), 500.0);
 }
 
-// RELIABILITY C12, 32-bit futex word wrap. Test hook: a first writer creates the ring; through
-// its writable mapping (region().data(), laid out as detail::RingControl followed by the
+// RELIABILITY C12, 32-bit word wrap. Test hook: a first writer creates the ring; through
+// its writable mapping (detail::RingView, laid out as detail::RingControl followed by the
 // slots) the test sets head = tail = P = 2^32 - 100 and gives the slots of positions
 // [P - capacity, P) the seq a previous lap leaves (p + 1), as if P records had gone through.
 // That writer is then destroyed and the writer role re-taken with OpenMode::open_only: the
 // new writer's constructor picks up tail P (as a replacing writer would), and the consumer,
 // attached afterwards, starts at head P. 10 000 records then cross the point where the low
-// 32 bits of every seq/head (the futex words) wrap to 0. Futex-only waits (no spin) on both
-// sides, so the futex words are actually waited on.
+// 32 bits of every seq/head wrap to 0. Doorbell-only waits (no spin) on both sides, so both
+// sides actually sleep and are woken across the wrap.
 void run_across_position(std::uint64_t start, std::uint64_t capacity, const std::string& region,
                          std::uint64_t records) {
     {

@@ -1,0 +1,94 @@
+// The other process of the regression tests, built with fault points: a test sets
+// SHMREC_FAULT="<point>:<n>:stop" to stop it at an exact point, acts, and resumes it.
+//
+//   regression_peer cell-read NAME        a cell reader: "ready", then read(out, 20 s), then
+//   regression_peer broadcast-read NAME   "status=<status> ms=<elapsed>"; the same for a
+//   regression_peer ring-read NAME        broadcast reader and a ring consumer
+//   regression_peer ring-batch NAME N     creates a ring of 16, "ready", waits for a line on
+//                                         stdin, writes records 0..N-1 as one batch, "wrote
+//                                         n=<count>", then waits for end of input
+//
+// Every reader sleeps on its doorbell only (no spin) with a 10 s liveness interval, so a lost
+// wake-up costs it seconds, which the test sees in "ms".
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "checked_record.hpp"
+#include "shmrec/shmrec.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using shmrec_test::Checked;
+using Clock = std::chrono::steady_clock;
+
+void say(const std::string& line) {
+    std::cout << line << std::endl;  // flushed: the test reads it line by line
+}
+
+shmrec::WaitOptions doorbell_only() {
+    shmrec::WaitOptions wait;
+    wait.strategy = shmrec::WaitStrategy::futex;
+    wait.spin_iterations = 0;
+    wait.liveness_interval = std::chrono::seconds(10);
+    return wait;
+}
+
+template <class Reader>
+int read_once(Reader reader) {
+    say("ready");
+    Checked out{};
+    const auto t0 = Clock::now();
+    const shmrec::ReadStatus s = reader.read(out, std::chrono::seconds(20));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    say("status=" + std::string(to_string(s)) + " ms=" + std::to_string(ms.count()) +
+        " seq=" + std::to_string(out.seq));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() < 2) {
+        std::cerr << "usage: regression_peer MODE NAME [N]\n";
+        return 2;
+    }
+    const std::string& mode = args[0];
+    const shmrec::Location where(args[1]);
+    try {
+        if (mode == "cell-read") {
+            return read_once(shmrec::Cell<Checked>::reader(where, {}, doorbell_only()));
+        }
+        if (mode == "broadcast-read") {
+            return read_once(shmrec::Broadcast<Checked>::reader(where, shmrec::StartAt::newest,
+                                                                 {}, doorbell_only()));
+        }
+        if (mode == "ring-read") {
+            return read_once(shmrec::Ring<Checked>::reader(where, {}, doorbell_only()));
+        }
+        if (mode == "ring-batch" && args.size() == 3) {
+            auto writer = shmrec::Ring<Checked>::writer(where, 16);
+            say("ready");
+            std::string line;
+            std::getline(std::cin, line);
+            std::vector<Checked> batch;
+            for (std::uint64_t i = 0; i < std::stoull(args[2]); ++i) {
+                batch.push_back(shmrec_test::make_checked(i));
+            }
+            const auto r = writer.try_write(std::span<const Checked>(batch));
+            say("wrote n=" + std::to_string(r.count) + " status=" + std::string(to_string(r.status)));
+            while (std::getline(std::cin, line)) {
+            }
+            return 0;
+        }
+    } catch (const shmrec::Error& e) {
+        say(std::string("error ") + e.what());
+        return 1;
+    }
+    std::cerr << "regression_peer: unknown mode " << mode << "\n";
+    return 2;
+}
