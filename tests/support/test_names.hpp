@@ -86,7 +86,7 @@ class RegionFixture : public ::testing::Test {
     void TearDown() override {
         for (const auto& n : names_) {
             try {
-                shmrec::Region::remove(shmrec::Location::memory(n));
+                shmrec::remove_region(shmrec::Location::memory(n));
             } catch (const shmrec::Error&) {
                 // a name the test made invalid on purpose
             }
