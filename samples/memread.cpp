@@ -52,27 +52,31 @@ int run_cell(const shmrec::Location& where, std::chrono::milliseconds wait, std:
     std::uint64_t received = 0;
     Student stu{};
     for (;;) {
-        if (reader.has_update()) {
-            const auto status = reader.read(stu);
-            if (status == shmrec::CellRead::ok) {
+        // Waits for a record newer than the last one printed, at most refresh_ms.
+        switch (const auto s = reader.read(stu, std::chrono::milliseconds(refresh_ms))) {
+            case shmrec::ReadStatus::ok:
                 std::printf("%s\n", samples::describe(stu).c_str());
                 std::fflush(stdout);
                 if (count != 0 && ++received == count) return 0;
-            } else if (status == shmrec::CellRead::corrupt) {
+                break;
+            case shmrec::ReadStatus::timeout:
+            case shmrec::ReadStatus::contended: break;  // try again
+            case shmrec::ReadStatus::closed:
+                std::printf("memread: the writer closed %s\n", where.name.c_str());
+                return 0;
+            case shmrec::ReadStatus::writer_gone: return writer_died(where);
+            case shmrec::ReadStatus::corrupt:
                 std::fprintf(stderr, "memread: region '%s' is corrupt (impossible counters)\n",
                              where.name.c_str());
                 return 1;
-            }
-            continue;
-        }
-        switch (reader.wait_for_change(std::chrono::milliseconds(refresh_ms))) {
-            case shmrec::WaitStatus::changed:
-            case shmrec::WaitStatus::timeout: break;
-            case shmrec::WaitStatus::closed:
-                std::printf("memread: the writer closed %s\n", where.name.c_str());
-                return 0;
-            case shmrec::WaitStatus::writer_gone: return writer_died(where);
-            case shmrec::WaitStatus::handle_forked: return 1;  // memread never forks
+            case shmrec::ReadStatus::empty:
+            case shmrec::ReadStatus::unchanged:
+            case shmrec::ReadStatus::sample_pending:
+            case shmrec::ReadStatus::handle_forked:
+            case shmrec::ReadStatus::moved_from:
+                // read(timeout) never returns these for a usable cell reader.
+                std::fprintf(stderr, "memread: %s\n", std::string(to_string(s)).c_str());
+                return 1;
         }
     }
 }

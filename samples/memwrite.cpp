@@ -3,7 +3,8 @@
 //   default       a latest-value cell: Student{99041232, "SecBug"}, then a new record every
 //                 --interval ms until SIGINT/SIGTERM or --count records
 //   --ring N      streams N records (ids 0..N-1) through a lossless ring of --capacity slots
-//   --broadcast N publishes N records into a broadcast ring of --capacity slots
+//   --broadcast N publishes N records into a broadcast ring of --capacity slots (after
+//                 --readers readers attached)
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -39,7 +40,10 @@ int run_cell(const shmrec::Location& where, const sigset_t& signals, unsigned in
     std::printf("memwrite: publishing into %s\n", where.name.c_str());
     for (std::uint64_t k = 0; count == 0 || k < count; ++k) {
         const auto stu = samples::make_student(k);
-        writer.publish(stu);
+        if (const auto s = writer.try_write(stu); s != shmrec::WriteStatus::ok) {
+            std::fprintf(stderr, "memwrite: write failed: %s\n", std::string(to_string(s)).c_str());
+            return 1;
+        }
         std::printf("published %s\n", samples::describe(stu).c_str());
         std::fflush(stdout);
         if (count != 0 && k + 1 == count) break;
@@ -62,9 +66,19 @@ int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64
         for (std::uint64_t j = 0; j < 256 && i + j < n; ++j) batch.push_back(samples::stream_student(i + j));
         const auto r = writer.write(std::span<const Student>(batch), 1s);
         i += r.count;
-        if (r.status == shmrec::WriteStatus::reader_gone) {
-            std::fprintf(stderr, "memwrite: the reader of ring '%s' died\n", where.name.c_str());
-            return 2;
+        switch (r.status) {
+            case shmrec::WriteStatus::ok:
+            case shmrec::WriteStatus::timeout:    // the reader is slow: keep trying
+            case shmrec::WriteStatus::no_reader:  // no reader yet: keep waiting for one
+            case shmrec::WriteStatus::full: break;
+            case shmrec::WriteStatus::reader_gone:
+                std::fprintf(stderr, "memwrite: the reader of ring '%s' died\n", where.name.c_str());
+                return 2;
+            case shmrec::WriteStatus::loan_pending:
+            case shmrec::WriteStatus::handle_forked:
+            case shmrec::WriteStatus::moved_from:
+                std::fprintf(stderr, "memwrite: %s\n", std::string(to_string(r.status)).c_str());
+                return 1;
         }
         if (signalled(signals)) break;
     }
@@ -84,14 +98,18 @@ int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64
 }
 
 int run_broadcast(const shmrec::Location& where, const sigset_t& signals, std::uint64_t n,
-                  std::uint64_t capacity, unsigned interval_ms) {
+                  std::uint64_t capacity, unsigned interval_ms, std::uint32_t readers) {
     auto writer = shmrec::Broadcast<Student>::writer(where, capacity, shmrec::OpenMode::create_only);
     std::printf("memwrite: broadcasting %llu records on %s (capacity %llu)\n",
                 static_cast<unsigned long long>(n), where.name.c_str(),
                 static_cast<unsigned long long>(capacity));
     std::fflush(stdout);
+    if (readers > 0 && writer.wait_for_readers(readers, 30s) != shmrec::WriteStatus::ok) {
+        std::fprintf(stderr, "memwrite: %u readers did not attach within 30 s\n", readers);
+        return 2;
+    }
     for (std::uint64_t i = 0; i < n; ++i) {
-        writer.publish(samples::stream_student(i));
+        if (writer.try_write(samples::stream_student(i)) != shmrec::WriteStatus::ok) return 1;
         if (interval_ms != 0 && !sleep_unless_signalled(signals, interval_ms)) break;
         if (interval_ms == 0 && (i & 0xffff) == 0 && signalled(signals)) break;
     }
@@ -111,6 +129,7 @@ int main(int argc, char** argv) {
     std::uint64_t ring = 0;
     std::uint64_t broadcast = 0;
     std::uint64_t capacity = 1024;
+    std::uint32_t readers = 0;
     app.add_option("--name", name, "Shared-memory region name")->capture_default_str();
     app.add_option("--file", file, "Use a file-backed region at this path instead");
     app.add_option("--interval", interval_ms,
@@ -121,6 +140,8 @@ int main(int argc, char** argv) {
     app.add_option("--broadcast", broadcast, "Publish this many records into a broadcast ring")
         ->excludes(ring_opt);
     app.add_option("--capacity", capacity, "Ring / broadcast capacity (a power of two)")
+        ->capture_default_str();
+    app.add_option("--readers", readers, "Broadcast: wait for this many readers before publishing")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
@@ -138,7 +159,7 @@ int main(int argc, char** argv) {
             status = run_ring(where, signals, ring, capacity);
         } else if (app.count("--broadcast") != 0) {
             status = run_broadcast(where, signals, broadcast, capacity,
-                                   app.count("--interval") != 0 ? interval_ms : 0);
+                                   app.count("--interval") != 0 ? interval_ms : 0, readers);
         } else {
             status = run_cell(where, signals, interval_ms, count);
         }
@@ -147,7 +168,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     // A clean exit removes the name; readers that have it open keep their mapping.
-    shmrec::Region::remove(where);
+    shmrec::remove_region(where);
     std::printf("memwrite: closed %s\n", where.name.c_str());
     return status;
 }

@@ -80,8 +80,8 @@ public:
         reader_.reset();
         writer_.reset();
         if (side == Side::a) {
-            shmrec::Region::remove(ab());
-            if (p_.latency) shmrec::Region::remove(ba());
+            shmrec::remove_region(ab());
+            if (p_.latency) shmrec::remove_region(ba());
         }
     }
 
@@ -217,8 +217,8 @@ public:
         reader_.reset();
         writer_.reset();
         if (side == Side::a) {
-            shmrec::Region::remove(ab());
-            shmrec::Region::remove(ba());
+            shmrec::remove_region(ab());
+            shmrec::remove_region(ba());
         }
     }
 
@@ -227,7 +227,7 @@ public:
         for (std::uint64_t i = 0; i < n; ++i) {
             set_seq(rec, i);
             const std::int64_t t0 = now_ns();
-            writer_->publish(rec);
+            put(rec);
             get(back);
             samples[i] = now_ns() - t0;
             if (get_seq(back) != i) fail("broadcast ping", "echo out of order");
@@ -237,7 +237,7 @@ public:
         school::Student rec{};
         for (std::uint64_t i = 0; i < n; ++i) {
             get(rec);
-            writer_->publish(rec);
+            put(rec);
         }
     }
     std::uint64_t send(std::chrono::nanoseconds run, int) override {
@@ -246,27 +246,31 @@ public:
         std::uint64_t seq = 0;
         while (now_ns() < deadline) {
             for (auto& r : buf) set_seq(r, seq++);
-            writer_->publish(std::span<const school::Student>(buf));
+            (void)writer_->try_write(std::span<const school::Student>(buf));
         }
         set_seq(buf[0], sentinel);
-        writer_->publish(buf[0]);
+        put(buf[0]);
         return seq;
     }
     Received receive(int) override {
-        school::Student rec{};
+        std::vector<school::Student> buf(64);
         std::uint64_t last = 0;
         const std::uint64_t lost_before = reader_->lost();  // lost() counts since the start
         Received got;
         for (;;) {
-            get(rec);
-            const std::uint64_t seq = get_seq(rec);
-            if (seq == sentinel) break;
-            if (got.count > 0 && seq <= last) fail("broadcast receive", "record out of order");
-            last = seq;
-            ++got.count;
+            const auto r = reader_->read(std::span<school::Student>(buf), wait_limit);
+            if (r.status != shmrec::ReadStatus::ok) fail("broadcast read", to_string(r.status));
+            for (std::size_t i = 0; i < r.count; ++i) {
+                const std::uint64_t seq = get_seq(buf[i]);
+                if (seq == sentinel) {
+                    got.lost = reader_->lost() - lost_before;
+                    return got;
+                }
+                if (got.count > 0 && seq <= last) fail("broadcast receive", "record out of order");
+                last = seq;
+                ++got.count;
+            }
         }
-        got.lost = reader_->lost() - lost_before;
-        return got;
     }
 
 private:
@@ -278,6 +282,11 @@ private:
     void get(school::Student& r) {
         if (const auto s = reader_->read(r, wait_limit); s != shmrec::ReadStatus::ok) {
             fail("broadcast read", to_string(s));
+        }
+    }
+    void put(const school::Student& r) {
+        if (const auto s = writer_->try_write(r); s != shmrec::WriteStatus::ok) {
+            fail("broadcast write", to_string(s));
         }
     }
 
@@ -293,7 +302,7 @@ std::unique_ptr<Case> sweep_case() {
     p.group = "sweep";
     p.wait.strategy = shmrec::WaitStrategy::busy_spin;
     // About 1 MiB of slots whatever the record size: a footprint memcpy gets too.
-    const std::uint64_t stride = shmrec::Ring<T>::stride;
+    const std::uint64_t stride = shmrec::Ring<T>::slot_stride;
     std::uint64_t cap = 1;
     while (cap * 2 * stride <= (std::uint64_t{2} << 20) && cap < 4096) cap *= 2;
     p.capacity = std::max<std::uint64_t>(cap, 16);

@@ -193,7 +193,7 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
                 continue;
             }
             std::string note = c.group == "shmrec" ? "batches of 64 (write span / read up to 64)" : "one record per call";
-            if (c.name == "broadcast") note = "publish batches of 64, read one at a time";
+            if (c.name == "broadcast") note = "write and read batches of 64";
             if (const auto* lost = find(c.name, "lost")) {
                 note += fmt::format("; lost {} per run", range(lost, si));
             }

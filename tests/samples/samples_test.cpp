@@ -90,7 +90,7 @@ TEST_F(Samples, MemreadReportsAWriterThatDied) {
     EXPECT_NE(r.output.find("the writer of region '" + name + "' died without closing it"),
               std::string::npos)
         << r.output;
-    shmrec::Region::remove(name);
+    shmrec::remove_region(name);
 }
 
 TEST_F(Samples, RingStreamArrivesWholeAndInOrder) {
@@ -108,7 +108,7 @@ TEST_F(Samples, TwoBroadcastReadersAccountForEveryRecord) {
     const ShellRun r = run(memread + " --name " + name + " --broadcast --wait 5000 & a=$!; " +
                       memread + " --name " + name + " --broadcast --wait 5000 & b=$!; " +
                       "sleep 0.3; " + memwrite + " --name " + name +
-                      " --broadcast 100000 --capacity 256 --interval 0 && wait $a && wait $b");
+                      " --broadcast 100000 --capacity 256 --interval 0 --readers 2 && wait $a && wait $b");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::size_t reports = 0;
     for (auto at = r.output.find("memread: received "); at != std::string::npos;

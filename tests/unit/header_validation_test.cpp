@@ -59,7 +59,7 @@ class HeaderValidation : public shmrec_test::RegionFixture {
         auto writer = StudentCell::writer(region_);
         school::Student s{};
         s.id = 42;
-        writer.publish(s);
+        ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);
     }
 
     // Creates a region of its own spec (record type, size, kind) with Region::create.
@@ -126,7 +126,7 @@ TEST_F(HeaderValidation, NewerMinorFormatVersionIsAccepted) {
     });
     auto reader = StudentCell::reader(region_, quick());
     school::Student s{};
-    ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+    ASSERT_EQ(reader.try_read(s), shmrec::ReadStatus::ok);
     EXPECT_EQ(s.id, 42);
 }
 
@@ -349,7 +349,7 @@ TEST_F(HeaderValidation, GarbageBehindAValidMagicGivesASpecificErrorNotACrash) {
             // Accepted: the geometry was self-consistent. Reading must stay inside the mapping.
             ++accepted;
             school::Student s{};
-            (void)reader.read(s);
+            (void)reader.try_read(s);
         } catch (const shmrec::Error& e) {
             EXPECT_NE(std::find(header_errors.begin(), header_errors.end(), e.code()),
                       header_errors.end())
@@ -377,7 +377,7 @@ TEST_F(HeaderValidation, CreatorThatNeverFinishedIsInitTimeoutWithinTheConfigure
 TEST_F(HeaderValidation, InspectRefusesADamagedHeaderWithTheSameCode) {
     make_student_cell();
     poke([](RegionHeader& h) { h.data_size = std::numeric_limits<std::uint64_t>::max(); });
-    EXPECT_TRUE(fails_with([&] { (void)shmrec::Region::inspect(region_, quick()); },
+    EXPECT_TRUE(fails_with([&] { (void)shmrec::inspect_region(region_, quick()); },
                            ErrorCode::corrupt_header));
 }
 

@@ -1,7 +1,7 @@
 // If this fails you changed the shared layout: bump SHMREC_FORMAT_MAJOR (version.hpp) and update docs/region-header.md
 //
 // Pins every byte of the structures two processes share (detail/region_header.hpp,
-// detail/cell_layout.hpp) and the values folded into the header, so that a change which an
+// detail/{cell,ring,broadcast}_layout.hpp, the lock slots) and the values folded into the header, so that a change which an
 // older opener would misread cannot pass unnoticed.
 #include <gtest/gtest.h>
 
@@ -9,16 +9,20 @@
 #include <cstdint>
 #include <cstring>
 
+#include "shmrec/broadcast.hpp"
 #include "shmrec/cell.hpp"
+#include "shmrec/detail/broadcast_layout.hpp"
 #include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/region_access.hpp"
 #include "shmrec/detail/region_header.hpp"
+#include "shmrec/detail/ring_layout.hpp"
+#include "shmrec/ring.hpp"
 #include "shmrec/version.hpp"
 #include "student.shmrec.hpp"
 
 namespace {
 
 using shmrec::detail::CellControl;
-using shmrec::detail::CellSlotHeader;
 using shmrec::detail::ReaderBoard;
 using shmrec::detail::RegionHeader;
 
@@ -28,8 +32,8 @@ constexpr const char* bump =
 
 TEST(RegionHeaderLayout, FormatVersionIsTheOneThisLayoutWasPinnedFor) {
     // When you bump the format, re-pin the layout below and update this number with it.
-    EXPECT_EQ(SHMREC_FORMAT_MAJOR, 1) << bump;
-    EXPECT_EQ(shmrec::format_major, 1) << bump;
+    EXPECT_EQ(SHMREC_FORMAT_MAJOR, 2) << bump;
+    EXPECT_EQ(shmrec::format_major, 2) << bump;
 }
 
 TEST(RegionHeaderLayout, HeaderSizeAndAlignmentArePinned) {
@@ -114,48 +118,93 @@ TEST(RegionHeaderLayout, EnumValuesArePinned) {
     EXPECT_EQ(static_cast<std::uint32_t>(shmrec::ChannelKind::broadcast), 3u) << bump;
 }
 
-TEST(RegionHeaderLayout, ReaderBoardIsOneCacheLineWithWaitersFirst) {
+TEST(RegionHeaderLayout, ReaderBoardIsOneCacheLineOfWaiterBits) {
+    static_assert(std::is_standard_layout_v<ReaderBoard>);
     EXPECT_EQ(sizeof(ReaderBoard), 64u) << bump;
-    EXPECT_EQ(alignof(ReaderBoard), 4u) << bump;
-    EXPECT_EQ(offsetof(ReaderBoard, waiters), 0u) << bump;
-    EXPECT_EQ(sizeof(ReaderBoard::waiters), 4u) << bump;
+    EXPECT_EQ(alignof(ReaderBoard), 8u) << bump;
+    EXPECT_EQ(offsetof(ReaderBoard, waiting), 0u) << bump;
+    EXPECT_EQ(sizeof(ReaderBoard::waiting), 32u) << bump;
+    EXPECT_EQ(shmrec::detail::max_readers, 256u) << bump;
 }
 
-TEST(RegionHeaderLayout, CellControlIsOneCacheLineWithLatestFirst) {
-    EXPECT_EQ(sizeof(CellControl), 64u) << bump;
+TEST(RegionHeaderLayout, LockSlotsArePinned) {
+    using shmrec::detail::LockSlot;
+    EXPECT_EQ(static_cast<std::uint32_t>(LockSlot::writer), 0u) << bump;
+    EXPECT_EQ(static_cast<std::uint32_t>(LockSlot::consumer), 1u) << bump;
+    EXPECT_EQ(static_cast<std::uint32_t>(LockSlot::attached), 2u) << bump;
+    EXPECT_EQ(shmrec::detail::reader_lock_slot(0), 64u) << bump;
+    EXPECT_EQ(shmrec::detail::reader_lock_slot(255), 319u) << bump;
+}
+
+TEST(RegionHeaderLayout, CellControlIsLatestThenDoorbellOnItsOwnLine) {
+    static_assert(std::is_standard_layout_v<CellControl>);
+    EXPECT_EQ(sizeof(CellControl), 128u) << bump;
     EXPECT_EQ(alignof(CellControl), 8u) << bump;
     EXPECT_EQ(offsetof(CellControl, latest), 0u) << bump;
-    EXPECT_EQ(sizeof(CellSlotHeader), 8u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_slot_count, 2u) << bump;
+    EXPECT_EQ(offsetof(CellControl, doorbell), 64u) << bump;
+    EXPECT_EQ(shmrec::detail::CellDescriptor::slot_count, 2u) << bump;
 }
 
-TEST(RegionHeaderLayout, StudentCellGeometryIsPinned) {
+TEST(RegionHeaderLayout, RingControlIsSixBlocksEachWrittenByOneSide) {
+    using shmrec::detail::RingControl;
+    static_assert(std::is_standard_layout_v<RingControl>);
+    EXPECT_EQ(sizeof(RingControl), 768u) << bump;
+    EXPECT_EQ(alignof(RingControl), 8u) << bump;
+    EXPECT_EQ(offsetof(RingControl, tail), 0u) << bump;
+    EXPECT_EQ(offsetof(RingControl, head), 128u) << bump;
+    EXPECT_EQ(offsetof(RingControl, consumer_epoch), 136u) << bump;
+    EXPECT_EQ(offsetof(RingControl, consumer_waiting), 256u) << bump;
+    EXPECT_EQ(offsetof(RingControl, data_doorbell), 384u) << bump;
+    EXPECT_EQ(offsetof(RingControl, writer_waiting), 512u) << bump;
+    EXPECT_EQ(offsetof(RingControl, room_doorbell), 640u) << bump;
+    EXPECT_EQ(sizeof(shmrec::detail::RingSlotHeader), 8u) << bump;
+}
+
+TEST(RegionHeaderLayout, BroadcastControlIsTailThenDoorbell) {
+    using shmrec::detail::BroadcastControl;
+    static_assert(std::is_standard_layout_v<BroadcastControl>);
+    EXPECT_EQ(sizeof(BroadcastControl), 256u) << bump;
+    EXPECT_EQ(alignof(BroadcastControl), 8u) << bump;
+    EXPECT_EQ(offsetof(BroadcastControl, tail), 0u) << bump;
+    EXPECT_EQ(offsetof(BroadcastControl, doorbell), 128u) << bump;
+}
+
+TEST(RegionHeaderLayout, StudentGeometryIsPinnedForEveryKind) {
     static_assert(sizeof(school::Student) == 32 && alignof(school::Student) == 8);
-    // Slot: 8-byte version, payload at 8, 32 bytes of payload, rounded up to one cache line.
-    EXPECT_EQ(shmrec::detail::cell_payload_offset(alignof(school::Student)), 8u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_payload_words(sizeof(school::Student)), 4u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_slot_stride(32, 8), 64u) << bump;
-    // Control line + two slots.
-    EXPECT_EQ(shmrec::detail::cell_data_size(32, 8), 192u) << bump;
+    using shmrec::detail::SlotGeometry;
+    using Cell = shmrec::detail::CellDescriptor;
+    using Ring = shmrec::detail::RingDescriptor;
+    using Broadcast = shmrec::detail::BroadcastDescriptor;
+    // Slot: 8-byte version or seq, payload at 8, 32 bytes of payload, one cache line.
+    EXPECT_EQ((SlotGeometry<Cell, school::Student>::payload_offset), 8u) << bump;
+    EXPECT_EQ((SlotGeometry<Cell, school::Student>::stride), 64u) << bump;
+    EXPECT_EQ((SlotGeometry<Ring, school::Student>::stride), 64u) << bump;
+    EXPECT_EQ((SlotGeometry<Broadcast, school::Student>::stride), 64u) << bump;
 
-    const shmrec::RegionSpec spec = shmrec::Cell<school::Student>::spec();
-    EXPECT_EQ(spec.kind, shmrec::ChannelKind::cell);
-    EXPECT_EQ(spec.record_name, "school.Student");
-    EXPECT_EQ(spec.record_size, 32u);
-    EXPECT_EQ(spec.record_alignment, 8u);
-    EXPECT_EQ(spec.capacity, 2u) << bump;
-    EXPECT_EQ(spec.slot_stride, 64u) << bump;
-    EXPECT_EQ(spec.data_size, 192u) << bump;
+    const shmrec::RegionSpec cell = shmrec::detail::channel_spec<Cell, school::Student>(2);
+    EXPECT_EQ(cell.kind, shmrec::ChannelKind::cell);
+    EXPECT_EQ(cell.record_name, "school.Student");
+    EXPECT_EQ(cell.record_size, 32u);
+    EXPECT_EQ(cell.record_alignment, 8u);
+    EXPECT_EQ(cell.capacity, 2u) << bump;
+    EXPECT_EQ(cell.slot_stride, 64u) << bump;
+    EXPECT_EQ(cell.data_size, 128u + 2 * 64u) << bump;
+    EXPECT_EQ((shmrec::detail::channel_spec<Ring, school::Student>(16).data_size), 768u + 16 * 64u)
+        << bump;
+    EXPECT_EQ((shmrec::detail::channel_spec<Broadcast, school::Student>(16).data_size),
+              256u + 16 * 64u)
+        << bump;
 }
 
-TEST(RegionHeaderLayout, CellGeometryFollowsRecordSizeAndAlignment) {
+TEST(RegionHeaderLayout, SlotGeometryFollowsRecordSizeAndAlignment) {
+    using D = shmrec::detail::SlottedDescriptor;
     // A record whose payload spills into a second cache line, and one aligned to 64.
-    EXPECT_EQ(shmrec::detail::cell_slot_stride(57, 8), 128u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_slot_stride(56, 8), 64u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_payload_offset(64), 64u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_slot_stride(8, 64), 128u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_payload_words(1), 1u) << bump;
-    EXPECT_EQ(shmrec::detail::cell_payload_words(9), 2u) << bump;
+    EXPECT_EQ(D::slot_stride(57, 8), 128u) << bump;
+    EXPECT_EQ(D::slot_stride(56, 8), 64u) << bump;
+    EXPECT_EQ(D::payload_offset(64), 64u) << bump;
+    EXPECT_EQ(D::slot_stride(8, 64), 128u) << bump;
+    EXPECT_EQ(D::slot_stride(1, 1), 64u) << bump;
+    EXPECT_EQ(D::max_capacity, std::uint64_t{1} << 31) << bump;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "expect_error.hpp"
 #include "printers.hpp"
 #include "shm_file.hpp"
+#include "shmrec/detail/region_access.hpp"
 #include "shmrec/cell.hpp"
 #include "shmrec/fixed_string.hpp"
 #include "shmrec/region.hpp"
@@ -84,9 +85,9 @@ TEST_F(RegionTest, CreateOpenAndRemove) {
         EXPECT_EQ(reader.creator().pid, ::getpid());
         EXPECT_EQ(reader.health(), shmrec::RegionHealth::ok);
     }
-    EXPECT_TRUE(shmrec::Region::remove(n));
+    EXPECT_TRUE(shmrec::remove_region(n));
     EXPECT_FALSE(exists(shm_path(n)));
-    EXPECT_FALSE(shmrec::Region::remove(n)) << "nothing left to remove";
+    EXPECT_FALSE(shmrec::remove_region(n)) << "nothing left to remove";
 }
 
 TEST_F(RegionTest, CreateIsExclusiveWhileTheRegionIsInUse) {
@@ -99,7 +100,7 @@ TEST_F(RegionTest, CreateIsExclusiveWhileTheRegionIsInUse) {
     EXPECT_TRUE(fails_with([&] { (void)shmrec::Region::create(n, StudentCell::spec()); },
                            ErrorCode::already_exists));
     // The first writer's region was not disturbed.
-    first.publish(student(1, "one"));
+    ASSERT_EQ(first.try_write(student(1, "one")), shmrec::WriteStatus::ok);
     auto reader = StudentCell::reader(n);
     EXPECT_EQ(reader.try_read().value().id, 1);
 }
@@ -144,7 +145,7 @@ TEST_F(RegionTest, InvalidNamesAreRefusedBeforeAnyFileIsCreated) {
             fails_with([&] { (void)StudentCell::writer(where, shmrec::OpenMode::open_or_create); },
                        ErrorCode::invalid_name));
         EXPECT_TRUE(
-            fails_with([&] { (void)shmrec::Region::remove(where); }, ErrorCode::invalid_name));
+            fails_with([&] { (void)shmrec::remove_region(where); }, ErrorCode::invalid_name));
         EXPECT_TRUE(fails_with([&] { shmrec::validate_location(where); }, ErrorCode::invalid_name));
     }
     for (const char* dir : {"/dev/shm", "/dev", "/tmp"}) {
@@ -196,7 +197,7 @@ TEST_F(RegionTest, WorldWritableRegionIsUntrusted) {
     const auto n = name();
     {
         auto writer = StudentCell::writer(n);
-        writer.publish(student(7, "seven"));
+        ASSERT_EQ(writer.try_write(student(7, "seven")), shmrec::WriteStatus::ok);
     }
     ASSERT_EQ(::chmod(shm_path(n).c_str(), 0666), 0);
     std::string what;
@@ -259,17 +260,17 @@ TEST_F(RegionTest, FileBackedRegionKeepsItsRecordAcrossReopen) {
     const Location where = Location::file(dir.file("cell.region"));
     {
         auto writer = StudentCell::writer(where);
-        writer.publish(student(1, "first"));
-        writer.publish(student(2, "second"));
-        writer.publish(student(3, "third"));
-        EXPECT_EQ(writer.published(), 3u);
+        ASSERT_EQ(writer.try_write(student(1, "first")), shmrec::WriteStatus::ok);
+        ASSERT_EQ(writer.try_write(student(2, "second")), shmrec::WriteStatus::ok);
+        ASSERT_EQ(writer.try_write(student(3, "third")), shmrec::WriteStatus::ok);
+        EXPECT_EQ(writer.written(), 3u);
     }  // closed
     {
         auto reader = StudentCell::reader(where);
         EXPECT_TRUE(reader.closed());
         EXPECT_FALSE(reader.writer_alive());
         school::Student s{};
-        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        ASSERT_EQ(reader.try_read(s), shmrec::ReadStatus::ok);
         EXPECT_EQ(s.id, 3);
         EXPECT_EQ(shmrec::get_string(s.name), "third");
         EXPECT_EQ(reader.sequence(), 3u);
@@ -277,23 +278,23 @@ TEST_F(RegionTest, FileBackedRegionKeepsItsRecordAcrossReopen) {
     {
         // A new writer takes over and continues the publish count.
         auto writer = StudentCell::writer(where, shmrec::OpenMode::open_only);
-        EXPECT_EQ(writer.published(), 3u);
+        EXPECT_EQ(writer.written(), 3u);
         auto reader = StudentCell::reader(where);
         EXPECT_FALSE(reader.closed()) << "a new writer re-opens a closed region";
-        writer.publish(student(4, "fourth"));
-        EXPECT_EQ(writer.published(), 4u);
+        ASSERT_EQ(writer.try_write(student(4, "fourth")), shmrec::WriteStatus::ok);
+        EXPECT_EQ(writer.written(), 4u);
         school::Student s{};
-        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        ASSERT_EQ(reader.try_read(s), shmrec::ReadStatus::ok);
         EXPECT_EQ(s.id, 4);
         EXPECT_EQ(reader.sequence(), 4u);
     }
-    EXPECT_TRUE(shmrec::Region::remove(where));
+    EXPECT_TRUE(shmrec::remove_region(where));
 }
 
 TEST_F(RegionTest, SecondWriterWhileTheFirstIsAliveIsWriterActive) {
     const auto n = name();
     std::optional<StudentCell::Writer> first(StudentCell::writer(n));
-    first->publish(student(1, "one"));
+    ASSERT_EQ(first->try_write(student(1, "one")), shmrec::WriteStatus::ok);
     std::string what;
     EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(n, shmrec::OpenMode::open_only); },
                            ErrorCode::writer_active, &what));
@@ -303,7 +304,7 @@ TEST_F(RegionTest, SecondWriterWhileTheFirstIsAliveIsWriterActive) {
     // Once the first is gone the role is free, and the count continues.
     first.reset();
     auto second = StudentCell::writer(n, shmrec::OpenMode::open_only);
-    EXPECT_EQ(second.published(), 1u);
+    EXPECT_EQ(second.written(), 1u);
 }
 
 TEST_F(RegionTest, ReaderMappingIsReadOnly) {
@@ -311,7 +312,7 @@ TEST_F(RegionTest, ReaderMappingIsReadOnly) {
     for (const Location& where : {Location::memory(name()), Location::file(dir.file("cell"))}) {
         SCOPED_TRACE(where.name);
         auto writer = StudentCell::writer(where);
-        writer.publish(student(1, "one"));
+        ASSERT_EQ(writer.try_write(student(1, "one")), shmrec::WriteStatus::ok);
         auto reader = StudentCell::reader(where);
 
         const pid_t child = ::fork();
@@ -322,7 +323,7 @@ TEST_F(RegionTest, ReaderMappingIsReadOnly) {
             dfl.sa_handler = SIG_DFL;
             ::sigaction(SIGSEGV, &dfl, nullptr);
             ::sigaction(SIGBUS, &dfl, nullptr);
-            auto* p = const_cast<volatile std::byte*>(reader.region().data());
+            auto* p = const_cast<volatile std::byte*>(shmrec::detail::RegionAccess::data(reader.region()));
             p[64 + 8] = std::byte{0x55};  // slot 0's payload
             ::_exit(0);                   // the write went through: the test fails
         }
@@ -332,9 +333,9 @@ TEST_F(RegionTest, ReaderMappingIsReadOnly) {
         EXPECT_EQ(WTERMSIG(status), SIGSEGV);
 
         // The writer and the reader are unaffected.
-        writer.publish(student(2, "two"));
+        ASSERT_EQ(writer.try_write(student(2, "two")), shmrec::WriteStatus::ok);
         school::Student s{};
-        ASSERT_EQ(reader.read(s), shmrec::CellRead::ok);
+        ASSERT_EQ(reader.try_read(s), shmrec::ReadStatus::ok);
         EXPECT_EQ(s.id, 2);
         EXPECT_EQ(shmrec::get_string(s.name), "two");
     }
@@ -348,10 +349,11 @@ TEST_F(RegionTest, ReaderOfAFileBackedRegionWaitsOnItsBoard) {
     auto writer = StudentCell::writer(where);
     auto reader = StudentCell::reader(where);
     EXPECT_EQ(reader.region().backing(), shmrec::Backing::file);
-    EXPECT_EQ(reader.wait_for_change(10ms), shmrec::WaitStatus::timeout);
-    writer.publish(student(1, "one"));
-    EXPECT_EQ(reader.wait_for_change(1s), shmrec::WaitStatus::changed);
-    EXPECT_EQ(reader.try_read().value().id, 1);
+    school::Student s{};
+    EXPECT_EQ(reader.read(s, 10ms), shmrec::ReadStatus::timeout);
+    ASSERT_EQ(writer.try_write(student(1, "one")), shmrec::WriteStatus::ok);
+    EXPECT_EQ(reader.read(s, 1s), shmrec::ReadStatus::ok);
+    EXPECT_EQ(s.id, 1);
 }
 
 TEST_F(RegionTest, WriterAliveUntilTheWriterHandleIsDestroyed) {
@@ -373,7 +375,7 @@ TEST_F(RegionTest, MovedFromWriterDoesNotCloseTheCell) {
     auto reader = StudentCell::reader(n);
     {
         auto moved = std::move(writer);
-        moved.publish(student(5, "five"));
+        ASSERT_EQ(moved.try_write(student(5, "five")), shmrec::WriteStatus::ok);
         writer = std::move(moved);
     }  // `moved` (moved from) is destroyed here
     EXPECT_FALSE(reader.closed());
@@ -385,7 +387,7 @@ TEST_F(RegionTest, HealthTellsUnlinkedAndReplaced) {
     const auto n = name();
     auto writer = StudentCell::writer(n);
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::ok);
-    ASSERT_TRUE(shmrec::Region::remove(n));
+    ASSERT_TRUE(shmrec::remove_region(n));
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::unlinked);
     auto other = shmrec::Region::create(n, StudentCell::spec());
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::replaced);

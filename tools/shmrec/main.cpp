@@ -48,7 +48,9 @@ void print_info(const shmrec::RegionInfo& info, bool with_schema) {
                info.creator.start_time, format_time(info.creator.creation_time_ns));
     fmt::print("writer        {}\n", info.writer_alive ? "alive" : "none");
     if (info.kind == shmrec::ChannelKind::ring) {
-        fmt::print("reader        {}\n", info.reader_alive ? "alive" : "none");
+        fmt::print("consumer      {}\n", info.consumer_alive ? "alive" : "none");
+    } else {
+        fmt::print("readers       {}\n", info.readers);
     }
     if (with_schema) fmt::print("schema:\n{}\n", info.schema);
 }
@@ -80,14 +82,14 @@ int main(int argc, char** argv) {
     try {
         if (*info) {
             if (name.empty() == file.empty()) throw CLI::ValidationError("give a NAME or --file PATH");
-            print_info(shmrec::Region::inspect(location(name, file)), schema);
+            print_info(shmrec::inspect_region(location(name, file)), schema);
         } else if (*list) {
             const shmrec::RegionOptions quick{.permissions = 0600,
                                               .init_timeout = std::chrono::milliseconds(0)};
             for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
                 const std::string n = entry.path().filename().string();
                 try {
-                    const auto i = shmrec::Region::inspect(shmrec::Location::memory(n), quick);
+                    const auto i = shmrec::inspect_region(shmrec::Location::memory(n), quick);
                     fmt::print("{:<32} {:<15} {:<24} {:>8} {:<7} writer {}\n", n, i.kind_name,
                                i.record_name, i.geometry.capacity, state_name(i.state),
                                i.writer_alive ? "alive" : "none");
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
             }
         } else if (*remove) {
             if (name.empty() == file.empty()) throw CLI::ValidationError("give a NAME or --file PATH");
-            if (!shmrec::Region::remove(location(name, file))) {
+            if (!shmrec::remove_region(location(name, file))) {
                 fmt::print(stderr, "shmrec: nothing to remove at '{}'\n", name.empty() ? file : name);
                 return 1;
             }

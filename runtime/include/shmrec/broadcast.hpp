@@ -70,6 +70,9 @@ struct Broadcast {
 
     using Writer = BroadcastWriter<T>;
     using Reader = BroadcastReader<T>;
+    // Bytes per slot: a ring of capacity c holds about c * slot_stride bytes of shared memory.
+    static constexpr std::uint64_t slot_stride =
+        detail::SlotGeometry<detail::BroadcastDescriptor, T>::stride;
 
     // create_only (default) makes a broadcast ring of `capacity` records (a power of two);
     // open_only takes over the writer role of an existing one (capacity ignored);

@@ -64,6 +64,9 @@ struct Ring {
 
     using Writer = RingWriter<T>;
     using Reader = RingReader<T>;
+    // Bytes per slot: a ring of capacity c holds about c * slot_stride bytes of shared memory.
+    static constexpr std::uint64_t slot_stride =
+        detail::SlotGeometry<detail::RingDescriptor, T>::stride;
 
     // create_only (default) makes a ring of `capacity` records (a power of two); open_only
     // takes over the writer role of an existing ring (capacity ignored); open_or_create: either.
