@@ -1,5 +1,5 @@
 # shmrec: the two commands of the quick start, and a few more.
-#   make demo   install missing Debian packages, build, run memwrite + memread
+#   make demo   install missing Debian packages, build the two samples, run memwrite + memread
 #   make test   install missing Debian packages, build, run every test (ctest)
 #   make bench  also install iceoryx + gnuplot, build Release in $(BENCH_DIR), run shmrec-bench
 #               (~2-3 min), write $(BUILD_DIR)/bench/results.json and latency.png
@@ -13,7 +13,7 @@ CMAKE_ARGS ?=
 BENCH_DIR  ?= build-bench
 BENCH_ARGS ?=
 
-.PHONY: all deps configure build demo test check test-asan test-tsan fuzz soak bench clean
+.PHONY: all deps configure build build-demo demo test check test-asan test-tsan fuzz soak bench clean
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
@@ -31,7 +31,11 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-demo: build
+# Only what the demo runs: memwrite, memread and what they need (shmrec-gen, the runtime).
+build-demo: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target memwrite memread
+
+demo: build-demo
 	@samples/demo.sh $(BUILD_DIR)/samples
 
 test: build

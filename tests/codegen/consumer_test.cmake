@@ -4,7 +4,12 @@
 #   cmake -DMODE=subdirectory|package -DSHMREC_SOURCE_DIR=... -DSHMREC_BUILD_DIR=...
 #         -DCONSUMER_SOURCE=... -DWORK_DIR=... [-DCXX_COMPILER=...] -P consumer_test.cmake
 #
-# MODE=package first runs `cmake --install SHMREC_BUILD_DIR --prefix WORK_DIR/prefix`.
+# MODE=package runs `cmake --install SHMREC_BUILD_DIR --prefix WORK_DIR/staging`, checks that
+# the installed package names no path of this machine's build and needs no Boost, fmt or
+# FlatBuffers package, then MOVES the install tree to WORK_DIR/moved/usr and builds the
+# consumer against the moved copy only (with find_package(fmt/Boost/FlatBuffers) disabled).
+# MODE=subdirectory uses add_subdirectory(<shmrec checkout outside the consumer> <bindir>), and
+# first checks that leaving out <bindir> fails as the README says.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE SHMREC_SOURCE_DIR SHMREC_BUILD_DIR CONSUMER_SOURCE WORK_DIR)
@@ -31,17 +36,94 @@ set(configure_args -S "${src}" -B "${build}" -G Ninja -DCONSUMER_MODE=${MODE})
 if(CXX_COMPILER)
     list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
 endif()
+
 if(MODE STREQUAL "package")
-    set(prefix "${WORK_DIR}/prefix")
-    run("${CMAKE_COMMAND}" --install "${SHMREC_BUILD_DIR}" --prefix "${prefix}")
-    list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}")
+    set(staging "${WORK_DIR}/staging")
+    set(prefix "${WORK_DIR}/moved/usr")
+    run("${CMAKE_COMMAND}" --install "${SHMREC_BUILD_DIR}" --prefix "${staging}")
+
+    # Relocatable: no installed CMake file may name the source tree, the build tree, the
+    # install prefix or an absolute library path (e.g. /usr/lib/x86_64-linux-gnu/librt.a).
+    file(GLOB_RECURSE package_files "${staging}/*.cmake")
+    if(NOT package_files)
+        message(FATAL_ERROR "consumer test: no .cmake files installed under ${staging}")
+    endif()
+    file(REAL_PATH "${SHMREC_SOURCE_DIR}" source_real)
+    file(REAL_PATH "${SHMREC_BUILD_DIR}" build_real)
+    set(forbidden "${SHMREC_SOURCE_DIR}" "${source_real}" "${SHMREC_BUILD_DIR}" "${build_real}"
+                  "${staging}" "${WORK_DIR}")
+    list(REMOVE_DUPLICATES forbidden)
+    foreach(file IN LISTS package_files)
+        file(READ "${file}" text)
+        foreach(path IN LISTS forbidden)
+            string(FIND "${text}" "${path}" at)
+            if(NOT at EQUAL -1)
+                message(FATAL_ERROR "consumer test: ${file} contains the path ${path}; "
+                        "the installed package must be relocatable")
+            endif()
+        endforeach()
+        if(text MATCHES "[\"; (]/[^\"; )]*\\.(a|so)(\\.[0-9]+)*[\"; )]")
+            message(FATAL_ERROR "consumer test: ${file} names the absolute library path "
+                    "'${CMAKE_MATCH_0}'; link system libraries by name or imported target")
+        endif()
+        # What a consumer must have: Threads only (see shmrecConfig.cmake.in).
+        if(text MATCHES "(fmt|Boost|flatbuffers)::[A-Za-z_-]+|find_dependency\\((fmt|Boost|FlatBuffers|flatbuffers)")
+            message(FATAL_ERROR "consumer test: ${file} requires '${CMAKE_MATCH_0}' of "
+                    "consumers; Boost, fmt and FlatBuffers are private to shmrec")
+        endif()
+    endforeach()
+    # ...which holds only while no public header includes them.
+    file(GLOB_RECURSE installed_headers "${staging}/include/shmrec/*")
+    foreach(header IN LISTS installed_headers)
+        file(STRINGS "${header}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*<(boost|fmt|flatbuffers)/")
+        if(includes)
+            message(FATAL_ERROR "consumer test: the public header ${header} has '${includes}'; "
+                    "consumers would then need that package: declare it PUBLIC in "
+                    "runtime/CMakeLists.txt and find_dependency() it in shmrecConfig.cmake.in")
+        endif()
+    endforeach()
+
+    # Move the install tree: the consumer builds against the moved copy, the original is gone.
+    file(MAKE_DIRECTORY "${WORK_DIR}/moved")
+    file(RENAME "${staging}" "${prefix}")
+    list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}"
+         -DCMAKE_DISABLE_FIND_PACKAGE_fmt=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON
+         -DCMAKE_DISABLE_FIND_PACKAGE_FlatBuffers=ON -DCMAKE_DISABLE_FIND_PACKAGE_flatbuffers=ON)
 else()
+    # The checkout lies outside the consumer's tree, so add_subdirectory() needs its binary
+    # directory argument; without it CMake refuses, as the README says.
+    cmake_path(IS_PREFIX src "${SHMREC_SOURCE_DIR}" NORMALIZE inside)
+    if(inside)
+        message(FATAL_ERROR "consumer test: ${SHMREC_SOURCE_DIR} must lie outside ${src}")
+    endif()
+    execute_process(COMMAND "${CMAKE_COMMAND}" -S "${src}" -B "${WORK_DIR}/no_bindir" -G Ninja
+                            -DCONSUMER_MODE=subdirectory_no_bindir
+                            "-DSHMREC_SOURCE_DIR=${SHMREC_SOURCE_DIR}"
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    string(REGEX REPLACE "[ \t\r\n]+" " " out_flat "${out}")   # CMake wraps its messages
+    if(rc EQUAL 0 OR NOT out_flat MATCHES "a binary directory must be explicitly specified")
+        message(FATAL_ERROR "consumer test: add_subdirectory(<outside dir>) without a binary "
+                "directory did not fail as documented (${rc}):\n${out}")
+    endif()
     list(APPEND configure_args "-DSHMREC_SOURCE_DIR=${SHMREC_SOURCE_DIR}")
 endif()
 
 run("${CMAKE_COMMAND}" ${configure_args})
 run("${CMAKE_COMMAND}" --build "${build}" -j2)
 run("${build}/consumer")
+
+if(MODE STREQUAL "package")
+    file(READ "${build}/CMakeCache.txt" cache)
+    string(FIND "${cache}" "shmrec_DIR:PATH=${prefix}/" at)
+    if(at EQUAL -1)
+        message(FATAL_ERROR "consumer test: find_package(shmrec) did not use the moved copy ${prefix}")
+    endif()
+    file(READ "${build}/build.ninja" ninja)
+    string(FIND "${ninja}" "${staging}" at)
+    if(NOT at EQUAL -1)
+        message(FATAL_ERROR "consumer test: the consumer's build names the original prefix ${staging}")
+    endif()
+endif()
 
 file(GLOB_RECURSE student_hpp "${build}/*/student.shmrec.hpp")
 file(GLOB_RECURSE outer_hpp "${build}/*/outer.shmrec.hpp")
@@ -78,4 +160,10 @@ endif()
 if(outer_v1 STREQUAL outer_v2)
     message(FATAL_ERROR "consumer test: outer.shmrec.hpp was not regenerated after the schema it includes (inner.fbs) changed")
 endif()
-message(STATUS "consumer test (${MODE}): built, ran, regenerated on schema changes")
+if(MODE STREQUAL "package")
+    message(STATUS "consumer test (package): relocatable, needs no Boost/fmt/FlatBuffers; "
+                   "built against the moved copy, ran, regenerated on schema changes")
+else()
+    message(STATUS "consumer test (subdirectory): outside checkout with a binary dir; "
+                   "built, ran, regenerated on schema changes")
+endif()
