@@ -21,6 +21,13 @@ namespace bench {
 
 enum class Floor : std::uint8_t { cacheline, futex };
 
+// Slot count and bytes per slot of a ring case: the cross-core copy floor of a sweep case
+// uses the same footprint. {0, 0}: the case has none.
+struct SlotGeometry {
+    std::uint64_t slots = 0;
+    std::uint64_t stride = 0;
+};
+
 struct Received {
     std::uint64_t count = 0;  // records received before the sentinel
     std::uint64_t lost = 0;   // records the transport dropped (broadcast only)
@@ -56,6 +63,7 @@ public:
     virtual Floor floor() const { return Floor::cacheline; }
     virtual bool has_latency() const { return true; }
     virtual std::size_t record_size() const { return 32; }
+    virtual SlotGeometry slot_geometry() const { return {}; }
     // Why the case cannot run in this build or on this machine; empty when it can.
     virtual std::string skip_reason() const { return {}; }
     // A second throughput variant (e.g. one record per call), empty when none.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -92,6 +93,7 @@ int run_peer(const Options& o) {
         ctl.barrier(Side::b);
         c->open(Side::b);
         ctl.barrier(Side::b);
+        std::optional<CopyRing> copy_ring;  // the copy floor's ring, opened on first use
         for (;;) {
             ctl.barrier(Side::b);
             const auto cmd = static_cast<Command>(ctl->command.value.load(std::memory_order_relaxed));
@@ -100,6 +102,18 @@ int run_peer(const Options& o) {
             switch (cmd) {
                 case Command::floor_cacheline: cacheline_pingpong(*ctl, Side::b, count, nullptr); break;
                 case Command::floor_futex: futex_pingpong(*ctl, Side::b, count, nullptr); break;
+                case Command::floor_copy: {
+                    if (!copy_ring) {
+                        copy_ring.emplace(CopyRing::open(unique_name("copy-floor"),
+                                                         ctl->copy_slots.value.load(std::memory_order_relaxed),
+                                                         ctl->copy_stride.value.load(std::memory_order_relaxed)));
+                    }
+                    const std::uint64_t got = copy_ring->receive(ctl->copy_block.value.load(std::memory_order_relaxed));
+                    ctl->b_done_ns.value.store(static_cast<std::uint64_t>(now_ns()), std::memory_order_relaxed);
+                    ctl->b_received.value.store(got, std::memory_order_relaxed);
+                    ctl->b_lost.value.store(0, std::memory_order_relaxed);
+                    break;
+                }
                 case Command::latency: c->echo(count); break;
                 case Command::throughput: {
                     const Received r = c->receive(static_cast<int>(count));
@@ -139,6 +153,12 @@ public:
             args.push_back(fd_list);
         }
         reset_control();
+        // A sweep case's cross-core copy floor: a bare ring of the case's own slot count and
+        // stride, driven by the same two pinned processes.
+        std::optional<CopyRing> copy_ring;
+        if (const SlotGeometry g = c.slot_geometry(); c.group() == "sweep" && g.slots != 0) {
+            copy_ring.emplace(CopyRing::create(unique_name("copy-floor"), g.slots, g.stride));
+        }
         Peer peer(args, o_.cpu_b, fds);
         struct Closer {
             Case& c;
@@ -155,6 +175,7 @@ public:
         ctl_.barrier(Side::a);
 
         std::vector<double> p50, p99, p999, r50, r99, r999, floor50, tp, tp1, lost, bps, mbps, vs_memcpy;
+        std::vector<double> fbps, frps, vs_floor;
         std::vector<std::int64_t> pooled;
         for (int rep = 0; rep < o_.reps; ++rep) {
             if (c.has_latency()) {
@@ -174,7 +195,11 @@ public:
                 r99.push_back(p.p99 / f.p99);
                 r999.push_back(p.p999 / f.p999);
             }
+            // The copy floor right before and right after the ring's run (mean of the two), as
+            // every latency is divided by the floor measured around it.
+            const double floor_before = copy_ring ? copy_floor(c, *copy_ring) : 0;
             const auto [rate, lost_n] = throughput(c, 0);
+            const double floor_after = copy_ring ? copy_floor(c, *copy_ring) : 0;
             tp.push_back(rate);
             if (c.name() == "broadcast") lost.push_back(lost_n);
             if (!c.throughput_variant().empty()) tp1.push_back(throughput(c, 1).first);
@@ -185,6 +210,12 @@ public:
                 bps.push_back(ring);
                 mbps.push_back(copy);
                 vs_memcpy.push_back(ring / copy);
+                if (copy_ring) {
+                    const double floor_rate = (floor_before + floor_after) / 2;
+                    frps.push_back(floor_rate);
+                    fbps.push_back(floor_rate * static_cast<double>(c.record_size()));
+                    vs_floor.push_back(rate / floor_rate);
+                }
             }
         }
         step(Command::exit, 0, [] {});
@@ -211,6 +242,16 @@ public:
             report_.add(n, "memcpy_bytes_per_s", summarize(mbps), "B/s");
             report_.add(n, "vs_memcpy", summarize(vs_memcpy), "x");
             report_.add(fmt::format("memcpy-{}", c.record_size()), "bytes_per_s", summarize(mbps), "B/s");
+        }
+        if (!fbps.empty()) {
+            const SlotGeometry g = c.slot_geometry();
+            const std::string unit = fmt::format(" (cross-core copy floor, {} slots x {} B)", g.slots, g.stride);
+            report_.add(n, "copy_floor_bytes_per_s", summarize(fbps), "B/s" + unit);
+            report_.add(n, "copy_floor_records_per_s", summarize(frps), "records/s" + unit);
+            report_.add(n, "vs_copy_floor", summarize(vs_floor), "x");
+            const std::string fn = fmt::format("copy-floor-{}", c.record_size());
+            report_.add(fn, "bytes_per_s", summarize(fbps), "B/s" + unit);
+            report_.add(fn, "throughput", summarize(frps), "records/s" + unit);
         }
     }
 
@@ -271,6 +312,26 @@ private:
         rec.p99.push_back(p.p99);
         rec.p999.push_back(p.p999);
         return p;
+    }
+
+    // Records/s of one run of the cross-core copy floor with the case's block size.
+    double copy_floor(const Case& c, CopyRing& ring) {
+        const std::size_t block = c.record_size();
+        ctl_->copy_block.value.store(block, std::memory_order_relaxed);
+        ctl_->copy_slots.value.store(ring.slots(), std::memory_order_relaxed);
+        ctl_->copy_stride.value.store(ring.stride(), std::memory_order_relaxed);
+        std::uint64_t sent = 0;
+        std::int64_t t0 = 0;
+        step(Command::floor_copy, 0, [&] {
+            t0 = now_ns();
+            sent = ring.send(block, std::chrono::nanoseconds{static_cast<std::int64_t>(o_.throughput_ms * 1e6)});
+        });
+        const auto done = static_cast<std::int64_t>(ctl_->b_done_ns.value.load());
+        const auto got = ctl_->b_received.value.load();
+        if (got != sent) {
+            throw std::runtime_error(fmt::format("copy floor ({} B): sent {} but received {}", block, sent, got));
+        }
+        return static_cast<double>(got) * 1e9 / static_cast<double>(done - t0);
     }
 
     // Records/s of one throughput run (and records lost, for the broadcast).
@@ -360,7 +421,8 @@ int run_driver(Options o) {
     for (auto& c : cases) {
         if (!selected(o, *c)) continue;
         CaseInfo info{c->name(), c->label(), c->group(), c->floor() == Floor::futex ? "futex" : "cacheline",
-                      c->has_latency(), c->throughput_variant(), c->skip_reason(), c->record_size()};
+                      c->has_latency(), c->throughput_variant(), c->skip_reason(), c->record_size(),
+                      c->slot_geometry().slots, c->slot_geometry().stride};
         if (c->name() == "iceoryx" && !iceoryx_problem.empty()) info.skipped = iceoryx_problem;
         if (info.skipped.empty()) {
             fmt::print(stderr, "running {} ...\n", c->label());

@@ -28,6 +28,7 @@ enum class Command : std::uint32_t {
     exit,
     floor_cacheline,
     floor_futex,
+    floor_copy,
     latency,
     throughput,
 };
@@ -43,6 +44,9 @@ struct Control {
     Line command;     // Command of the next step, written by A before the barrier
     Line count;       // iterations of the step (latency, floors)
     Line param;       // step parameter (throughput: run time in ns)
+    Line copy_block;  // cross-core copy floor: block size, slot count and slot stride (bytes)
+    Line copy_slots;
+    Line copy_stride;
     Line b_received;  // B's results of a step
     Line b_lost;
     Line b_done_ns;   // steady_clock time (ns) when B received the last record

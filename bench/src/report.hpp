@@ -27,6 +27,8 @@ struct CaseInfo {
     std::string variant;  // second throughput variant, if any
     std::string skipped;  // reason, when it did not run
     std::size_t record_size = 32;
+    std::uint64_t slots = 0;  // ring geometry, when the case has one
+    std::uint64_t stride = 0;
 };
 
 struct RunInfo {
