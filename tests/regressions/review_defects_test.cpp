@@ -504,4 +504,38 @@ TEST_F(Review, WritersCountAttachedReadersAndWaitForThem) {
     EXPECT_EQ(writer.readers(), 2u);
 }
 
+// --- Lifecycle: a reader of a closed channel waits for its replacement writer ------------
+TEST_F(Review, ReaderOfAClosedChannelWaitsForAReplacementWriter) {
+    const std::string c = name("c"), r = name("r");
+    auto cell_reader = [&] {
+        auto w = CheckedCell::writer(c);
+        return CheckedCell::reader(c);
+    }();  // its writer closed
+    auto ring_reader = [&] {
+        auto w = CheckedRing::writer(r, 4);
+        return CheckedRing::reader(r);
+    }();
+    Checked out{};
+    EXPECT_EQ(cell_reader.read(out, 1s), ReadStatus::closed);
+    EXPECT_EQ(ring_reader.read(out, 1s), ReadStatus::closed);
+    EXPECT_EQ(cell_reader.wait_for_writer(20ms), ReadStatus::timeout);
+    std::thread replacement([&] {
+        std::this_thread::sleep_for(100ms);
+        auto cw = CheckedCell::writer(c, shmrec::OpenMode::open_only);
+        auto rw = CheckedRing::writer(r, 0, shmrec::OpenMode::open_only);
+        EXPECT_EQ(cw.try_write(make_checked(1)), WriteStatus::ok);
+        EXPECT_EQ(rw.try_write(make_checked(2)), WriteStatus::ok);
+        std::this_thread::sleep_for(300ms);  // keep them alive while the readers look
+    });
+    const auto t0 = shmrec_test::Clock::now();
+    EXPECT_EQ(cell_reader.wait_for_writer(5s), ReadStatus::ok);
+    EXPECT_EQ(ring_reader.wait_for_writer(5s), ReadStatus::ok);
+    EXPECT_LT(shmrec_test::ms_since(t0), 2000.0);
+    EXPECT_EQ(cell_reader.read(out, 5s), ReadStatus::ok);
+    EXPECT_EQ(out.seq, 1u);
+    EXPECT_EQ(ring_reader.read(out, 5s), ReadStatus::ok);
+    EXPECT_EQ(out.seq, 2u);
+    replacement.join();
+}
+
 }  // namespace

@@ -254,6 +254,12 @@ public:
         return w == ReadStatus::ok ? try_read(out) : BatchRead{0, w};
     }
 
+    // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
+    // (ok), without polling the channel; then read() resumes with its records.
+    [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
+        return await_board_writer(timeout);
+    }
+
     std::uint64_t received() const noexcept { return received_; }
     std::uint64_t lost() const noexcept { return lost_; }
     std::uint64_t position() const noexcept { return position_; }  // next record to read

@@ -202,6 +202,12 @@ public:
     // Stamp of the last record read (0 before the first read).
     std::uint64_t sequence() const noexcept { return seen_; }
 
+    // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
+    // (ok), without polling the channel; then read() resumes with its records.
+    [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
+        return await_board_writer(timeout);
+    }
+
     // True while the writer holds its liveness lock (a stopped writer counts as alive).
     bool writer_alive() const noexcept { return writer_is_alive(); }
     // True once the writer closed the cell cleanly.

@@ -368,6 +368,7 @@ private:
         : WriterEndpoint(std::move(region), wait), view_(region_),
           room_waiters_(view_.writer_waiters()), room_bell_(view_.control->room_doorbell) {
         notifier_ = view_.towards_consumer();
+        notify();  // a consumer waiting for a writer to attach wakes now
         // A predecessor that died asleep left its registration: it is ours to clear.
         room_waiters_.leave(0);
         // A replacing writer continues after everything its predecessor committed: from the
@@ -562,6 +563,14 @@ public:
         if (s == ReadStatus::empty) s = empty_status();
         if (s != ReadStatus::ok) return RingSample<T>(s);
         return RingSample<T>(this, std::launder(reinterpret_cast<const T*>(view_.payload(head_))));
+    }
+
+    // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
+    // (ok), without polling the ring; then read() resumes with its records.
+    [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
+        return await_writer(timeout, data_bell_, [&](std::chrono::nanoseconds slice, auto&& ready) {
+            detail::park(data_waiters_, 0, data_bell_, slice, ready);
+        });
     }
 
     // Records consumed from this ring so far (by any of its consumers; 0 if unusable).

@@ -128,6 +128,25 @@ protected:
                            Park&& park_for) noexcept {
         return wait_loop(timeout, wait_, liveness_, ready, alive, park_for);
     }
+    // Waits until a live writer holds the region and it is not closed (a replacement for one
+    // that closed or died): ok, or timeout. A writer rings `bell` when it attaches, so this
+    // wakes at once; without the ring it looks again every liveness interval.
+    template <class Park>
+    ReadStatus await_writer(std::chrono::nanoseconds timeout, const Doorbell& bell,
+                            Park&& park_for) noexcept {
+        if (!usable()) return refusal<ReadStatus>();
+        const auto deadline = deadline_after(timeout);
+        for (;;) {
+            const std::uint32_t before = bell.value();  // a ring after this ends the sleep
+            if (!region_closed(*state_) && region_.writer_alive()) return ReadStatus::ok;
+            const auto now = SteadyClock::now();
+            if (now >= deadline) return ReadStatus::timeout;
+            const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(
+                deadline - now, wait_.liveness_interval);
+            park_for(slice, [&] { return bell.value() != before; });
+        }
+    }
+
     // A liveness check, at most once per interval (try_ calls report a dead peer with it).
     template <class Alive>
     bool peer_alive(Alive&& alive) noexcept {
@@ -199,6 +218,8 @@ protected:
         : WriterEndpoint(std::move(region), wait) {
         notifier_ = Notifier(bell, WaiterRegistry(RegionAccess::board(region_).waiting, max_readers),
                              reader_lock_slot(0));
+        // Readers waiting for a writer to attach (await_writer) wake now.
+        notify();
     }
     BoardWriter(BoardWriter&&) noexcept = default;
     BoardWriter& operator=(BoardWriter&&) noexcept = default;
@@ -223,6 +244,11 @@ protected:
     template <class Ready>
     void park_for(std::chrono::nanoseconds slice, Ready&& ready) noexcept {
         park(waiters_, slot_, bell_, slice, ready);
+    }
+    ReadStatus await_board_writer(std::chrono::nanoseconds timeout) noexcept {
+        return await_writer(timeout, bell_, [&](std::chrono::nanoseconds slice, auto&& ready) {
+            park_for(slice, ready);
+        });
     }
 
     Doorbell bell_;
