@@ -57,21 +57,21 @@ const char* cpp_scalar(Scalar s) {
         case Scalar::Bool:
             return "bool";
         case Scalar::Int8:
-            return "std::int8_t";
+            return "::std::int8_t";
         case Scalar::UInt8:
-            return "std::uint8_t";
+            return "::std::uint8_t";
         case Scalar::Int16:
-            return "std::int16_t";
+            return "::std::int16_t";
         case Scalar::UInt16:
-            return "std::uint16_t";
+            return "::std::uint16_t";
         case Scalar::Int32:
-            return "std::int32_t";
+            return "::std::int32_t";
         case Scalar::UInt32:
-            return "std::uint32_t";
+            return "::std::uint32_t";
         case Scalar::Int64:
-            return "std::int64_t";
+            return "::std::int64_t";
         case Scalar::UInt64:
-            return "std::uint64_t";
+            return "::std::uint64_t";
         case Scalar::Float32:
             return "float";
         case Scalar::Float64:
@@ -118,8 +118,9 @@ std::string cpp_element(const Schema& schema, const ElementType& el) {
 }
 
 std::string cpp_field_type(const Schema& schema, const Field& f) {
+    if (f.text) return fmt::format("::shmrec::FixedString<{}>", f.array_length);
     const std::string el = cpp_element(schema, f.element);
-    return f.array_length ? fmt::format("std::array<{}, {}>", el, f.array_length) : el;
+    return f.array_length ? fmt::format("::std::array<{}, {}>", el, f.array_length) : el;
 }
 
 std::string enumerator_value(Scalar underlying, std::int64_t value) {
@@ -172,9 +173,10 @@ class Emitter {
             "#include <cstddef>\n"
             "#include <cstdint>\n"
             "#include <string_view>\n\n"
+            "{1}"
             "#include \"shmrec/record_traits.hpp\"\n"
             "#include \"shmrec/version.hpp\"\n",
-            source);
+            source, uses_text() ? "#include \"shmrec/fixed_string.hpp\"\n" : "");
         if (!schema_.root_direct_includes.empty()) {
             out_ += "\n";
             for (std::size_t i : schema_.root_direct_includes) {
@@ -195,16 +197,30 @@ class Emitter {
         }
         close_namespace();
 
+        // Reopening ::shmrec is the one spelling that names it whatever the schema's
+        // namespaces are called (`struct ::shmrec::RecordTraits<...> {` is ill-formed).
         bool first = true;
         for (const Struct& s : schema_.structs) {
             if (s.file != 0) continue;
+            if (first) out_ += "\nnamespace shmrec {\n";
             emit_traits(s, source, first);
             first = false;
         }
+        if (!first) out_ += "\n}  // namespace shmrec\n";
         return std::move(out_);
     }
 
   private:
+    bool uses_text() const {
+        for (const Struct& s : schema_.structs) {
+            if (s.file != 0) continue;
+            for (const Field& f : s.fields) {
+                if (f.text) return true;
+            }
+        }
+        return false;
+    }
+
     void open_namespace(const std::vector<std::string>& path) {
         if (open_ && *open_ == path) return;
         close_namespace();
@@ -253,7 +269,7 @@ class Emitter {
         int pad = 0;
         auto emit_padding = [&](std::uint32_t until) {
             if (until <= at) return;
-            out_ += fmt::format("    std::array<std::uint8_t, {}> {}{{}};\n", until - at,
+            out_ += fmt::format("    ::std::array<::std::uint8_t, {}> {}{{}};\n", until - at,
                                 padding_name(s, pad++));
         };
         for (const Field& f : s.fields) {
@@ -270,6 +286,13 @@ class Emitter {
         for (const Field& f : s.fields) {
             out_ += fmt::format("static_assert(offsetof({}, {}) == {});\n", name, escape(f.name),
                                 f.offset);
+            if (f.text) {
+                // The text type must be byte for byte the array flatc writes.
+                out_ += fmt::format(
+                    "static_assert(sizeof({0}::{1}) == {2} && alignof(decltype({0}::{1})) == 1, "
+                    "\"{3}.{4}: text with the bytes of {5}\");\n",
+                    name, escape(f.name), f.size, s.qualified_name, f.name, f.type_spelling);
+            }
         }
         out_ += "\n";
     }
@@ -278,35 +301,36 @@ class Emitter {
         const std::string type = cpp_qualified(s.namespace_path, s.name);
         out_ += fmt::format(
             "\ntemplate <>\n"
-            "struct shmrec::RecordTraits<{0}> {{\n"
-            "    static constexpr std::string_view name = \"{1}\";\n"
-            "    static constexpr std::size_t size = {2};\n"
-            "    static constexpr std::size_t alignment = {3};\n"
-            "    static constexpr std::uint64_t fingerprint = 0x{4:016x}ULL;\n"
+            "struct RecordTraits<{0}> {{\n"
+            "    static constexpr ::std::string_view name = \"{1}\";\n"
+            "    static constexpr ::std::size_t size = {2};\n"
+            "    static constexpr ::std::size_t alignment = {3};\n"
+            "    static constexpr ::std::uint64_t fingerprint = 0x{4:016x}ULL;\n"
             "    // name, type, offset, size, array_length\n"
-            "    static constexpr std::array<shmrec::FieldInfo, {5}> fields{{{{\n",
+            "    static constexpr ::std::array<::shmrec::FieldInfo, {5}> fields{{{{\n",
             type, s.qualified_name, s.size, s.alignment, fingerprint(schema_, s), s.fields.size());
         for (const Field& f : s.fields) {
             out_ += fmt::format("        {{\"{}\", \"{}\", {}, {}, {}}},\n", f.name,
                                 f.type_spelling, f.offset, f.size, f.array_length);
         }
         out_ += "    }};\n";
-        out_ += fmt::format("    static constexpr std::string_view schema_file = \"{}\";\n",
+        out_ += fmt::format("    static constexpr ::std::string_view schema_file = \"{}\";\n",
                             escape_literal(source));
         if (first) {
             first_traits_ = type;
             const std::string text = without_carriage_returns(schema_.root_text);
             const std::string delim = raw_delimiter(text);
-            out_ += fmt::format(
-                "    static constexpr std::string_view schema = R\"{0}({1}){0}\";\n", delim, text);
+            out_ +=
+                fmt::format("    static constexpr ::std::string_view schema = R\"{0}({1}){0}\";\n",
+                            delim, text);
         } else {
             out_ += fmt::format(
-                "    static constexpr std::string_view schema = "
-                "shmrec::RecordTraits<{}>::schema;\n",
+                "    static constexpr ::std::string_view schema = "
+                "::shmrec::RecordTraits<{}>::schema;\n",
                 first_traits_);
         }
         out_ += "};\n";
-        out_ += fmt::format("static_assert(shmrec::Record<{}>);\n", type);
+        out_ += fmt::format("static_assert(::shmrec::Record<{}>);\n", type);
     }
 
     const Schema& schema_;

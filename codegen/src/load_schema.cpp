@@ -20,6 +20,11 @@ namespace {
 
 namespace fb = flatbuffers;
 
+// The field attribute that makes a byte array text (docs/codegen.md, "Text fields"). The
+// schema declares it, as FlatBuffers requires of every user attribute:
+// `attribute "shmrec_text";`.
+constexpr const char* text_attribute = "shmrec_text";
+
 std::optional<std::string> read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
@@ -323,6 +328,19 @@ class Loader {
                 field.type_spelling = spelling(field.element);
             }
             field.size = static_cast<std::uint32_t>(fb::InlineSize(t));
+            if (f->attributes.Lookup(text_attribute)) {
+                const bool bytes =
+                    field.array_length != 0 && field.element.kind == ElementType::Kind::Scalar &&
+                    (field.element.scalar == Scalar::UInt8 || field.element.scalar == Scalar::Int8);
+                if (!bytes) {
+                    error(location(def.file, line_of(def.file, "struct", def.name)),
+                          "field '" + s.qualified_name + "." + field.name + "' is " +
+                              field.type_spelling + ": (" + text_attribute +
+                              ") marks only [ubyte:N] and [byte:N] fields");
+                } else {
+                    field.text = true;
+                }
+            }
             if (field.offset < end) {
                 error(def.file, "field '" + s.qualified_name + "." + field.name +
                                     "' overlaps the field before it (unexpected parser layout)");

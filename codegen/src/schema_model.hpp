@@ -63,6 +63,9 @@ struct Field {
     std::uint32_t offset = 0;        // from the parser, the source of truth
     std::uint32_t size = 0;          // all elements of an array
     std::uint32_t alignment = 0;     // natural alignment of one element
+    // Marked (shmrec_text): a [ubyte:N] or [byte:N] the C++ header types as
+    // shmrec::FixedString<N>. Moves no byte, so the fingerprint does not see it.
+    bool text = false;
 };
 
 struct Struct {

@@ -143,8 +143,11 @@ endif()
 
 # Change the schema itself: its header must follow.
 file(READ "${src}/schemas/student.fbs" text)
-string(REPLACE "name: [ubyte:20];" "name: [ubyte:20];\n  age: ubyte;" text "${text}")
-file(WRITE "${src}/schemas/student.fbs" "${text}")
+string(REPLACE "id: long;" "id: long;\n  age: ubyte;" changed "${text}")
+if(changed STREQUAL text)
+    message(FATAL_ERROR "consumer test: student.fbs has no 'id: long;' to add a field after")
+endif()
+file(WRITE "${src}/schemas/student.fbs" "${changed}")
 # Change only the included schema: the including schema's header must follow (depfile).
 file(READ "${src}/schemas/common/inner.fbs" text)
 string(REPLACE "a: int;" "a: int;\n  b: int;" text "${text}")

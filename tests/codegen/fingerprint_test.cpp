@@ -66,6 +66,10 @@ TEST(Fingerprint, CommentsWhitespaceAndAttributesDoNotChangeIt) {
     EXPECT_EQ(fingerprint_of("comments_only.fbs", "fp.Rec"), v1());
 }
 
+TEST(Fingerprint, MarkingAByteArrayAsTextDoesNotChangeIt) {
+    EXPECT_EQ(fingerprint_of("text_marked.fbs", "fp.Rec"), v1());
+}
+
 TEST(Fingerprint, AddingAnEnumeratorDoesNotChangeIt) {
     EXPECT_EQ(fingerprint_of("enum_value_added.fbs", "fp.Rec"), v1());
 }

@@ -75,6 +75,32 @@ TEST(GeneratorErrors, UnionIsRejected) {
     expect_no_output(out);
 }
 
+TEST(GeneratorErrors, TextAttributeOnAnythingButBytesIsRejected) {
+    const fs::path out = scratch_dir() / "out";
+    const auto r = run_generator({"-o", out.string(), bad("text_not_bytes.fbs")});
+    EXPECT_NE(r.exit_code, 0);
+    for (const char* field : {"'bad.Labels.wide' is [short:4]", "'bad.Labels.one' is ubyte",
+                              "'bad.Labels.colors' is [bad.Color:4]"}) {
+        EXPECT_NE(r.err.find(std::string("text_not_bytes.fbs:8: error: field ") + field +
+                             ": (shmrec_text) marks only [ubyte:N] and [byte:N] fields"),
+                  std::string::npos)
+            << field << "\n"
+            << r.err;
+    }
+    EXPECT_EQ(r.err.find("bad.Labels.ok"), std::string::npos) << r.err;
+    expect_no_output(out);
+}
+
+TEST(GeneratorErrors, TextAttributeMustBeDeclared) {
+    const fs::path out = scratch_dir() / "out";
+    const auto r = run_generator({"-o", out.string(), bad("text_undeclared.fbs")});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_TRUE(std::regex_search(
+        r.err, std::regex(R"(text_undeclared\.fbs:5: error: [^\n]*declared[^\n]*shmrec_text)")))
+        << r.err;
+    expect_no_output(out);
+}
+
 TEST(GeneratorErrors, MissingIncludeIsReportedWithItsLine) {
     const fs::path out = scratch_dir() / "out";
     const auto r = run_generator({"-o", out.string(), bad("missing_include.fbs")});

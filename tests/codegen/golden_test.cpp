@@ -23,7 +23,8 @@ TEST(Golden, GeneratedHeadersMatchTheGoldenFiles) {
                                   (schemas_dir / "layout" / "scalars.fbs").string(),
                                   (schemas_dir / "layout" / "common.fbs").string(),
                                   (schemas_dir / "layout" / "shapes.fbs").string(),
-                                  (schemas_dir / "layout" / "padding_names.fbs").string()});
+                                  (schemas_dir / "layout" / "padding_names.fbs").string(),
+                                  (schemas_dir / "namespaces" / "hostile.fbs").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const fs::path golden_dir{CODEGEN_GOLDEN_DIR};
     EXPECT_EQ(files_in(out), files_in(golden_dir)) << refresh_hint;

@@ -9,6 +9,8 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -318,7 +320,7 @@ TEST(LayoutMatchesFlatc, StudentBothWays) {
     expect_same_size_and_alignment<school::Student, fbref::school::Student>();
     school::Student o{};
     o.id = 0x0123456789ABCDEF;
-    ASSERT_TRUE(shmrec::set_string(o.name, "Ada Lovelace"));
+    o.name = "Ada Lovelace";  // name: [ubyte:20] (shmrec_text) is a shmrec::FixedString<20>
     const auto t = bytes_as<fbref::school::Student>(o);
     EXPECT_EQ(t.id(), 0x0123456789ABCDEF);
     EXPECT_EQ(t.name()->Get(0), 'A');
@@ -332,6 +334,14 @@ TEST(LayoutMatchesFlatc, StudentBothWays) {
     EXPECT_EQ(o2.id, -2);
     EXPECT_EQ(o2.name[19], 'z');
 
+    // Text written through flatc's array reads back as text, with or without a NUL.
+    fbref::school::Student t3;
+    for (int i = 0; i < 5; ++i)
+        t3.mutable_name()->Mutate(i, static_cast<std::uint8_t>("SecBug"[i]));
+    EXPECT_EQ(bytes_as<school::Student>(t3).name, "SecBu");
+    for (int i = 0; i < 20; ++i) t3.mutable_name()->Mutate(i, static_cast<std::uint8_t>('a' + i));
+    EXPECT_EQ(bytes_as<school::Student>(t3).name, "abcdefghijklmnopqrst") << "no NUL: all 20 bytes";
+
     using T = school::Student;
     expect_traits_fields<T>({SHMREC_FIELD(T, id), SHMREC_FIELD(T, name)});
     EXPECT_EQ(shmrec::RecordTraits<T>::size, 32u);
@@ -339,6 +349,11 @@ TEST(LayoutMatchesFlatc, StudentBothWays) {
     EXPECT_EQ(shmrec::RecordTraits<T>::fields[1].type, "[ubyte:20]");
     EXPECT_EQ(shmrec::RecordTraits<T>::fields[1].array_length, 20u);
     static_assert(shmrec::Record<T>);
+    static_assert(std::is_same_v<decltype(T::name), shmrec::FixedString<20>>);
 }
+
+// A byte array without (shmrec_text) stays a std::array.
+static_assert(std::is_same_v<decltype(ours_g::Segment::label), std::array<std::uint8_t, 13>>);
+static_assert(std::is_same_v<decltype(ours_g::Later::b), std::array<std::int8_t, 3>>);
 
 }  // namespace

@@ -14,13 +14,13 @@ static_assert(SHMREC_FORMAT_MAJOR == 1,
 
 namespace codegen_test::common {
 
-enum class Color : std::uint8_t {
+enum class Color : ::std::uint8_t {
     Red = 0u,
     Green = 1u,
     Blue = 200u,
 };
 
-enum class Level : std::int16_t {
+enum class Level : ::std::int16_t {
     Low = -300,
     Normal = 0,
     High = 300,
@@ -39,9 +39,9 @@ static_assert(offsetof(Vec3, z) == 8);
 
 // codegen_test.common.Stamp: 16 bytes, aligned to 8.
 struct alignas(8) Stamp {
-    std::int64_t seconds{};
-    std::uint32_t nanos{};
-    std::array<std::uint8_t, 4> padding0_{};
+    ::std::int64_t seconds{};
+    ::std::uint32_t nanos{};
+    ::std::array<::std::uint8_t, 4> padding0_{};
 };
 static_assert(sizeof(Stamp) == 16 && alignof(Stamp) == 8, "codegen_test.common.Stamp must have flatc's size and alignment");
 static_assert(offsetof(Stamp, seconds) == 0);
@@ -49,20 +49,22 @@ static_assert(offsetof(Stamp, nanos) == 8);
 
 }  // namespace codegen_test::common
 
+namespace shmrec {
+
 template <>
-struct shmrec::RecordTraits<::codegen_test::common::Vec3> {
-    static constexpr std::string_view name = "codegen_test.common.Vec3";
-    static constexpr std::size_t size = 12;
-    static constexpr std::size_t alignment = 4;
-    static constexpr std::uint64_t fingerprint = 0x178feb168c121c46ULL;
+struct RecordTraits<::codegen_test::common::Vec3> {
+    static constexpr ::std::string_view name = "codegen_test.common.Vec3";
+    static constexpr ::std::size_t size = 12;
+    static constexpr ::std::size_t alignment = 4;
+    static constexpr ::std::uint64_t fingerprint = 0x178feb168c121c46ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 3> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 3> fields{{
         {"x", "float", 0, 4, 0},
         {"y", "float", 4, 4, 0},
         {"z", "float", 8, 4, 0},
     }};
-    static constexpr std::string_view schema_file = "common.fbs";
-    static constexpr std::string_view schema = R"shmrec(// Types shared by shapes.fbs: an include target with its own namespace.
+    static constexpr ::std::string_view schema_file = "common.fbs";
+    static constexpr ::std::string_view schema = R"shmrec(// Types shared by shapes.fbs: an include target with its own namespace.
 namespace codegen_test.common;
 
 enum Color : ubyte { Red, Green, Blue = 200 }
@@ -82,20 +84,22 @@ struct Stamp {
 }
 )shmrec";
 };
-static_assert(shmrec::Record<::codegen_test::common::Vec3>);
+static_assert(::shmrec::Record<::codegen_test::common::Vec3>);
 
 template <>
-struct shmrec::RecordTraits<::codegen_test::common::Stamp> {
-    static constexpr std::string_view name = "codegen_test.common.Stamp";
-    static constexpr std::size_t size = 16;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0x836675076e53f5ddULL;
+struct RecordTraits<::codegen_test::common::Stamp> {
+    static constexpr ::std::string_view name = "codegen_test.common.Stamp";
+    static constexpr ::std::size_t size = 16;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0x836675076e53f5ddULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 2> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 2> fields{{
         {"seconds", "long", 0, 8, 0},
         {"nanos", "uint", 8, 4, 0},
     }};
-    static constexpr std::string_view schema_file = "common.fbs";
-    static constexpr std::string_view schema = shmrec::RecordTraits<::codegen_test::common::Vec3>::schema;
+    static constexpr ::std::string_view schema_file = "common.fbs";
+    static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::codegen_test::common::Vec3>::schema;
 };
-static_assert(shmrec::Record<::codegen_test::common::Stamp>);
+static_assert(::shmrec::Record<::codegen_test::common::Stamp>);
+
+}  // namespace shmrec

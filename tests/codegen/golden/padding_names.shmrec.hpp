@@ -16,12 +16,12 @@ namespace codegen_test::naming {
 
 // codegen_test.naming.PaddingNames: 24 bytes, aligned to 8.
 struct alignas(8) PaddingNames {
-    std::int8_t tag{};
-    std::array<std::uint8_t, 3> padding0_1_{};
-    std::int32_t padding0_{};
-    std::int8_t padding1_{};
-    std::array<std::uint8_t, 7> padding1_1_{};
-    std::int64_t wide{};
+    ::std::int8_t tag{};
+    ::std::array<::std::uint8_t, 3> padding0_1_{};
+    ::std::int32_t padding0_{};
+    ::std::int8_t padding1_{};
+    ::std::array<::std::uint8_t, 7> padding1_1_{};
+    ::std::int64_t wide{};
 };
 static_assert(sizeof(PaddingNames) == 24 && alignof(PaddingNames) == 8, "codegen_test.naming.PaddingNames must have flatc's size and alignment");
 static_assert(offsetof(PaddingNames, tag) == 0);
@@ -31,21 +31,23 @@ static_assert(offsetof(PaddingNames, wide) == 16);
 
 }  // namespace codegen_test::naming
 
+namespace shmrec {
+
 template <>
-struct shmrec::RecordTraits<::codegen_test::naming::PaddingNames> {
-    static constexpr std::string_view name = "codegen_test.naming.PaddingNames";
-    static constexpr std::size_t size = 24;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0x1bb7f4427f545665ULL;
+struct RecordTraits<::codegen_test::naming::PaddingNames> {
+    static constexpr ::std::string_view name = "codegen_test.naming.PaddingNames";
+    static constexpr ::std::size_t size = 24;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0x1bb7f4427f545665ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 4> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 4> fields{{
         {"tag", "byte", 0, 1, 0},
         {"padding0_", "int", 4, 4, 0},
         {"padding1_", "byte", 8, 1, 0},
         {"wide", "long", 16, 8, 0},
     }};
-    static constexpr std::string_view schema_file = "padding_names.fbs";
-    static constexpr std::string_view schema = R"shmrec(// A field named like the padding member shmrec-gen would emit (flatc cannot compile this
+    static constexpr ::std::string_view schema_file = "padding_names.fbs";
+    static constexpr ::std::string_view schema = R"shmrec(// A field named like the padding member shmrec-gen would emit (flatc cannot compile this
 // one: its own padding member would clash, so it is not in the flatc comparison).
 namespace codegen_test.naming;
 
@@ -57,4 +59,6 @@ struct PaddingNames {
 }
 )shmrec";
 };
-static_assert(shmrec::Record<::codegen_test::naming::PaddingNames>);
+static_assert(::shmrec::Record<::codegen_test::naming::PaddingNames>);
+
+}  // namespace shmrec

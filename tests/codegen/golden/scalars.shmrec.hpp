@@ -17,23 +17,23 @@ namespace codegen_test::scalars {
 // codegen_test.scalars.AllScalars: 64 bytes, aligned to 8.
 struct alignas(8) AllScalars {
     bool flag{};
-    std::array<std::uint8_t, 7> padding0_{};
-    std::int64_t i64{};
-    std::int8_t i8{};
-    std::array<std::uint8_t, 1> padding1_{};
-    std::uint16_t u16{};
-    std::uint8_t u8{};
-    std::array<std::uint8_t, 3> padding2_{};
-    std::int32_t i32{};
-    std::int16_t i16{};
-    std::array<std::uint8_t, 2> padding3_{};
-    std::uint64_t u64{};
-    std::uint32_t u32{};
-    std::array<std::uint8_t, 4> padding4_{};
+    ::std::array<::std::uint8_t, 7> padding0_{};
+    ::std::int64_t i64{};
+    ::std::int8_t i8{};
+    ::std::array<::std::uint8_t, 1> padding1_{};
+    ::std::uint16_t u16{};
+    ::std::uint8_t u8{};
+    ::std::array<::std::uint8_t, 3> padding2_{};
+    ::std::int32_t i32{};
+    ::std::int16_t i16{};
+    ::std::array<::std::uint8_t, 2> padding3_{};
+    ::std::uint64_t u64{};
+    ::std::uint32_t u32{};
+    ::std::array<::std::uint8_t, 4> padding4_{};
     double f64{};
     float f32{};
-    std::uint8_t last{};
-    std::array<std::uint8_t, 3> padding5_{};
+    ::std::uint8_t last{};
+    ::std::array<::std::uint8_t, 3> padding5_{};
 };
 static_assert(sizeof(AllScalars) == 64 && alignof(AllScalars) == 8, "codegen_test.scalars.AllScalars must have flatc's size and alignment");
 static_assert(offsetof(AllScalars, flag) == 0);
@@ -51,9 +51,9 @@ static_assert(offsetof(AllScalars, last) == 60);
 
 // codegen_test.scalars.Awkward: 16 bytes, aligned to 8.
 struct alignas(8) Awkward {
-    std::int8_t class_{};
-    std::uint8_t new_{};
-    std::array<std::uint8_t, 6> padding0_{};
+    ::std::int8_t class_{};
+    ::std::uint8_t new_{};
+    ::std::array<::std::uint8_t, 6> padding0_{};
     double delete_{};
 };
 static_assert(sizeof(Awkward) == 16 && alignof(Awkward) == 8, "codegen_test.scalars.Awkward must have flatc's size and alignment");
@@ -63,14 +63,16 @@ static_assert(offsetof(Awkward, delete_) == 8);
 
 }  // namespace codegen_test::scalars
 
+namespace shmrec {
+
 template <>
-struct shmrec::RecordTraits<::codegen_test::scalars::AllScalars> {
-    static constexpr std::string_view name = "codegen_test.scalars.AllScalars";
-    static constexpr std::size_t size = 64;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0x3127f95bf5bb36faULL;
+struct RecordTraits<::codegen_test::scalars::AllScalars> {
+    static constexpr ::std::string_view name = "codegen_test.scalars.AllScalars";
+    static constexpr ::std::size_t size = 64;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0x3127f95bf5bb36faULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 12> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 12> fields{{
         {"flag", "bool", 0, 1, 0},
         {"i64", "long", 8, 8, 0},
         {"i8", "byte", 16, 1, 0},
@@ -84,8 +86,8 @@ struct shmrec::RecordTraits<::codegen_test::scalars::AllScalars> {
         {"f32", "float", 56, 4, 0},
         {"last", "ubyte", 60, 1, 0},
     }};
-    static constexpr std::string_view schema_file = "scalars.fbs";
-    static constexpr std::string_view schema = R"shmrec(// Every scalar type, ordered so that flatc has to pad between fields and at the end.
+    static constexpr ::std::string_view schema_file = "scalars.fbs";
+    static constexpr ::std::string_view schema = R"shmrec(// Every scalar type, ordered so that flatc has to pad between fields and at the end.
 namespace codegen_test.scalars;
 
 struct AllScalars {
@@ -112,21 +114,23 @@ struct Awkward {
 }
 )shmrec";
 };
-static_assert(shmrec::Record<::codegen_test::scalars::AllScalars>);
+static_assert(::shmrec::Record<::codegen_test::scalars::AllScalars>);
 
 template <>
-struct shmrec::RecordTraits<::codegen_test::scalars::Awkward> {
-    static constexpr std::string_view name = "codegen_test.scalars.Awkward";
-    static constexpr std::size_t size = 16;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0xbc96a697b65f3b2bULL;
+struct RecordTraits<::codegen_test::scalars::Awkward> {
+    static constexpr ::std::string_view name = "codegen_test.scalars.Awkward";
+    static constexpr ::std::size_t size = 16;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0xbc96a697b65f3b2bULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 3> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 3> fields{{
         {"class", "byte", 0, 1, 0},
         {"new", "ubyte", 1, 1, 0},
         {"delete", "double", 8, 8, 0},
     }};
-    static constexpr std::string_view schema_file = "scalars.fbs";
-    static constexpr std::string_view schema = shmrec::RecordTraits<::codegen_test::scalars::AllScalars>::schema;
+    static constexpr ::std::string_view schema_file = "scalars.fbs";
+    static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::codegen_test::scalars::AllScalars>::schema;
 };
-static_assert(shmrec::Record<::codegen_test::scalars::Awkward>);
+static_assert(::shmrec::Record<::codegen_test::scalars::Awkward>);
+
+}  // namespace shmrec

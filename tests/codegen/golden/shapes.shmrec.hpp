@@ -16,23 +16,23 @@ static_assert(SHMREC_FORMAT_MAJOR == 1,
 
 namespace codegen_test::geo::deep {
 
-enum class Kind : std::int32_t {
+enum class Kind : ::std::int32_t {
     None = 0,
     Point = 1,
     Line = 2,
     Polygon = 3,
 };
 
-enum class Big : std::uint64_t {
+enum class Big : ::std::uint64_t {
     Zero = 0u,
     Max = 18446744073709551615u,
 };
 
 // codegen_test.geo.deep.Later: 6 bytes, aligned to 2.
 struct alignas(2) Later {
-    std::int16_t a{};
-    std::array<std::int8_t, 3> b{};
-    std::array<std::uint8_t, 1> padding0_{};
+    ::std::int16_t a{};
+    ::std::array<::std::int8_t, 3> b{};
+    ::std::array<::std::uint8_t, 1> padding0_{};
 };
 static_assert(sizeof(Later) == 6 && alignof(Later) == 2, "codegen_test.geo.deep.Later must have flatc's size and alignment");
 static_assert(offsetof(Later, a) == 0);
@@ -43,22 +43,22 @@ struct alignas(8) Segment {
     ::codegen_test::geo::deep::Kind kind{};
     bool flag{};
     ::codegen_test::common::Color color{};
-    std::array<std::uint8_t, 2> padding0_{};
+    ::std::array<::std::uint8_t, 2> padding0_{};
     ::codegen_test::common::Vec3 from{};
-    std::array<std::uint8_t, 4> padding1_{};
+    ::std::array<::std::uint8_t, 4> padding1_{};
     ::codegen_test::common::Stamp stamp{};
-    std::array<::codegen_test::common::Vec3, 3> points{};
-    std::array<::codegen_test::common::Color, 5> colors{};
-    std::array<std::uint8_t, 1> padding2_{};
+    ::std::array<::codegen_test::common::Vec3, 3> points{};
+    ::std::array<::codegen_test::common::Color, 5> colors{};
+    ::std::array<::std::uint8_t, 1> padding2_{};
     ::codegen_test::common::Level level{};
-    std::array<std::uint8_t, 4> padding3_{};
-    std::array<double, 2> weights{};
-    std::array<std::uint8_t, 13> label{};
-    std::array<std::uint8_t, 3> padding4_{};
+    ::std::array<::std::uint8_t, 4> padding3_{};
+    ::std::array<double, 2> weights{};
+    ::std::array<::std::uint8_t, 13> label{};
+    ::std::array<::std::uint8_t, 3> padding4_{};
     ::codegen_test::geo::deep::Big big{};
-    std::array<::codegen_test::common::Stamp, 2> stamps{};
+    ::std::array<::codegen_test::common::Stamp, 2> stamps{};
     ::codegen_test::geo::deep::Later local{};
-    std::array<std::uint8_t, 2> padding5_{};
+    ::std::array<::std::uint8_t, 2> padding5_{};
 };
 static_assert(sizeof(Segment) == 168 && alignof(Segment) == 8, "codegen_test.geo.deep.Segment must have flatc's size and alignment");
 static_assert(offsetof(Segment, kind) == 0);
@@ -77,9 +77,9 @@ static_assert(offsetof(Segment, local) == 160);
 
 // codegen_test.geo.deep.Aligned: 16 bytes, aligned to 16.
 struct alignas(16) Aligned {
-    std::int32_t v{};
-    std::uint8_t w{};
-    std::array<std::uint8_t, 11> padding0_{};
+    ::std::int32_t v{};
+    ::std::uint8_t w{};
+    ::std::array<::std::uint8_t, 11> padding0_{};
 };
 static_assert(sizeof(Aligned) == 16 && alignof(Aligned) == 16, "codegen_test.geo.deep.Aligned must have flatc's size and alignment");
 static_assert(offsetof(Aligned, v) == 0);
@@ -87,10 +87,10 @@ static_assert(offsetof(Aligned, w) == 4);
 
 // codegen_test.geo.deep.HoldsAligned: 64 bytes, aligned to 16.
 struct alignas(16) HoldsAligned {
-    std::int8_t head{};
-    std::array<std::uint8_t, 15> padding0_{};
+    ::std::int8_t head{};
+    ::std::array<::std::uint8_t, 15> padding0_{};
     ::codegen_test::geo::deep::Aligned inner{};
-    std::array<::codegen_test::geo::deep::Aligned, 2> tail{};
+    ::std::array<::codegen_test::geo::deep::Aligned, 2> tail{};
 };
 static_assert(sizeof(HoldsAligned) == 64 && alignof(HoldsAligned) == 16, "codegen_test.geo.deep.HoldsAligned must have flatc's size and alignment");
 static_assert(offsetof(HoldsAligned, head) == 0);
@@ -99,19 +99,21 @@ static_assert(offsetof(HoldsAligned, tail) == 32);
 
 }  // namespace codegen_test::geo::deep
 
+namespace shmrec {
+
 template <>
-struct shmrec::RecordTraits<::codegen_test::geo::deep::Later> {
-    static constexpr std::string_view name = "codegen_test.geo.deep.Later";
-    static constexpr std::size_t size = 6;
-    static constexpr std::size_t alignment = 2;
-    static constexpr std::uint64_t fingerprint = 0x208de0d3bd365547ULL;
+struct RecordTraits<::codegen_test::geo::deep::Later> {
+    static constexpr ::std::string_view name = "codegen_test.geo.deep.Later";
+    static constexpr ::std::size_t size = 6;
+    static constexpr ::std::size_t alignment = 2;
+    static constexpr ::std::uint64_t fingerprint = 0x208de0d3bd365547ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 2> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 2> fields{{
         {"a", "short", 0, 2, 0},
         {"b", "[byte:3]", 2, 3, 3},
     }};
-    static constexpr std::string_view schema_file = "shapes.fbs";
-    static constexpr std::string_view schema = R"shmrec(// Enums, arrays of scalars, enums and structs, nested structs from another file and from
+    static constexpr ::std::string_view schema_file = "shapes.fbs";
+    static constexpr ::std::string_view schema = R"shmrec(// Enums, arrays of scalars, enums and structs, nested structs from another file and from
 // this one, force_align and a nested namespace.
 include "common.fbs";
 
@@ -155,16 +157,16 @@ struct HoldsAligned {
 }
 )shmrec";
 };
-static_assert(shmrec::Record<::codegen_test::geo::deep::Later>);
+static_assert(::shmrec::Record<::codegen_test::geo::deep::Later>);
 
 template <>
-struct shmrec::RecordTraits<::codegen_test::geo::deep::Segment> {
-    static constexpr std::string_view name = "codegen_test.geo.deep.Segment";
-    static constexpr std::size_t size = 168;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0x33ba6668d102a397ULL;
+struct RecordTraits<::codegen_test::geo::deep::Segment> {
+    static constexpr ::std::string_view name = "codegen_test.geo.deep.Segment";
+    static constexpr ::std::size_t size = 168;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0x33ba6668d102a397ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 13> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 13> fields{{
         {"kind", "codegen_test.geo.deep.Kind", 0, 4, 0},
         {"flag", "bool", 4, 1, 0},
         {"color", "codegen_test.common.Color", 5, 1, 0},
@@ -179,40 +181,42 @@ struct shmrec::RecordTraits<::codegen_test::geo::deep::Segment> {
         {"stamps", "[codegen_test.common.Stamp:2]", 128, 32, 2},
         {"local", "codegen_test.geo.deep.Later", 160, 6, 0},
     }};
-    static constexpr std::string_view schema_file = "shapes.fbs";
-    static constexpr std::string_view schema = shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
+    static constexpr ::std::string_view schema_file = "shapes.fbs";
+    static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
 };
-static_assert(shmrec::Record<::codegen_test::geo::deep::Segment>);
+static_assert(::shmrec::Record<::codegen_test::geo::deep::Segment>);
 
 template <>
-struct shmrec::RecordTraits<::codegen_test::geo::deep::Aligned> {
-    static constexpr std::string_view name = "codegen_test.geo.deep.Aligned";
-    static constexpr std::size_t size = 16;
-    static constexpr std::size_t alignment = 16;
-    static constexpr std::uint64_t fingerprint = 0x1c57ec240782e0d9ULL;
+struct RecordTraits<::codegen_test::geo::deep::Aligned> {
+    static constexpr ::std::string_view name = "codegen_test.geo.deep.Aligned";
+    static constexpr ::std::size_t size = 16;
+    static constexpr ::std::size_t alignment = 16;
+    static constexpr ::std::uint64_t fingerprint = 0x1c57ec240782e0d9ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 2> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 2> fields{{
         {"v", "int", 0, 4, 0},
         {"w", "ubyte", 4, 1, 0},
     }};
-    static constexpr std::string_view schema_file = "shapes.fbs";
-    static constexpr std::string_view schema = shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
+    static constexpr ::std::string_view schema_file = "shapes.fbs";
+    static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
 };
-static_assert(shmrec::Record<::codegen_test::geo::deep::Aligned>);
+static_assert(::shmrec::Record<::codegen_test::geo::deep::Aligned>);
 
 template <>
-struct shmrec::RecordTraits<::codegen_test::geo::deep::HoldsAligned> {
-    static constexpr std::string_view name = "codegen_test.geo.deep.HoldsAligned";
-    static constexpr std::size_t size = 64;
-    static constexpr std::size_t alignment = 16;
-    static constexpr std::uint64_t fingerprint = 0x90dd57486efc6eefULL;
+struct RecordTraits<::codegen_test::geo::deep::HoldsAligned> {
+    static constexpr ::std::string_view name = "codegen_test.geo.deep.HoldsAligned";
+    static constexpr ::std::size_t size = 64;
+    static constexpr ::std::size_t alignment = 16;
+    static constexpr ::std::uint64_t fingerprint = 0x90dd57486efc6eefULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 3> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 3> fields{{
         {"head", "byte", 0, 1, 0},
         {"inner", "codegen_test.geo.deep.Aligned", 16, 16, 0},
         {"tail", "[codegen_test.geo.deep.Aligned:2]", 32, 32, 2},
     }};
-    static constexpr std::string_view schema_file = "shapes.fbs";
-    static constexpr std::string_view schema = shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
+    static constexpr ::std::string_view schema_file = "shapes.fbs";
+    static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::codegen_test::geo::deep::Later>::schema;
 };
-static_assert(shmrec::Record<::codegen_test::geo::deep::HoldsAligned>);
+static_assert(::shmrec::Record<::codegen_test::geo::deep::HoldsAligned>);
+
+}  // namespace shmrec

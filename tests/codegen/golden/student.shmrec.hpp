@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "shmrec/fixed_string.hpp"
 #include "shmrec/record_traits.hpp"
 #include "shmrec/version.hpp"
 
@@ -16,35 +17,44 @@ namespace school {
 
 // school.Student: 32 bytes, aligned to 8.
 struct alignas(8) Student {
-    std::int64_t id{};
-    std::array<std::uint8_t, 20> name{};
-    std::array<std::uint8_t, 4> padding0_{};
+    ::std::int64_t id{};
+    ::shmrec::FixedString<20> name{};
+    ::std::array<::std::uint8_t, 4> padding0_{};
 };
 static_assert(sizeof(Student) == 32 && alignof(Student) == 8, "school.Student must have flatc's size and alignment");
 static_assert(offsetof(Student, id) == 0);
 static_assert(offsetof(Student, name) == 8);
+static_assert(sizeof(Student::name) == 20 && alignof(decltype(Student::name)) == 1, "school.Student.name: text with the bytes of [ubyte:20]");
 
 }  // namespace school
 
+namespace shmrec {
+
 template <>
-struct shmrec::RecordTraits<::school::Student> {
-    static constexpr std::string_view name = "school.Student";
-    static constexpr std::size_t size = 32;
-    static constexpr std::size_t alignment = 8;
-    static constexpr std::uint64_t fingerprint = 0xd69b7e078e1d4063ULL;
+struct RecordTraits<::school::Student> {
+    static constexpr ::std::string_view name = "school.Student";
+    static constexpr ::std::size_t size = 32;
+    static constexpr ::std::size_t alignment = 8;
+    static constexpr ::std::uint64_t fingerprint = 0xd69b7e078e1d4063ULL;
     // name, type, offset, size, array_length
-    static constexpr std::array<shmrec::FieldInfo, 2> fields{{
+    static constexpr ::std::array<::shmrec::FieldInfo, 2> fields{{
         {"id", "long", 0, 8, 0},
         {"name", "[ubyte:20]", 8, 20, 20},
     }};
-    static constexpr std::string_view schema_file = "student.fbs";
-    static constexpr std::string_view schema = R"shmrec(// The record of the seed programs MemWrite.cpp / MemRead.cpp: a 64-bit id and a 20-byte name.
+    static constexpr ::std::string_view schema_file = "student.fbs";
+    static constexpr ::std::string_view schema = R"shmrec(// The record of the seed programs MemWrite.cpp / MemRead.cpp: a 64-bit id and a 20-byte name.
 namespace school;
+
+// shmrec-gen types a byte array marked (shmrec_text) as shmrec::FixedString<N>: text with
+// the same bytes (docs/codegen.md, "Text fields"). flatc ignores the attribute.
+attribute "shmrec_text";
 
 struct Student {
   id: long;
-  name: [ubyte:20];
+  name: [ubyte:20] (shmrec_text);
 }
 )shmrec";
 };
-static_assert(shmrec::Record<::school::Student>);
+static_assert(::shmrec::Record<::school::Student>);
+
+}  // namespace shmrec
