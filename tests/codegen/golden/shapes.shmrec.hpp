@@ -11,8 +11,8 @@
 
 #include "common.shmrec.hpp"
 
-static_assert(SHMREC_FORMAT_MAJOR == 1,
-              "shapes.shmrec.hpp was generated for shmrec format 1: regenerate it with the shmrec-gen of the shmrec you build against");
+static_assert(SHMREC_FORMAT_MAJOR == 2,
+              "shapes.shmrec.hpp was generated for shmrec format 2: regenerate it with the shmrec-gen of the shmrec you build against");
 
 namespace codegen_test::geo::deep {
 

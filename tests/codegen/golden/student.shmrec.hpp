@@ -10,8 +10,8 @@
 #include "shmrec/record_traits.hpp"
 #include "shmrec/version.hpp"
 
-static_assert(SHMREC_FORMAT_MAJOR == 1,
-              "student.shmrec.hpp was generated for shmrec format 1: regenerate it with the shmrec-gen of the shmrec you build against");
+static_assert(SHMREC_FORMAT_MAJOR == 2,
+              "student.shmrec.hpp was generated for shmrec format 2: regenerate it with the shmrec-gen of the shmrec you build against");
 
 namespace school {
 
