@@ -17,7 +17,7 @@ inline constexpr const char* default_region = "TestMemShare";
 inline school::Student make_student(std::uint64_t k) {
     school::Student stu{};
     stu.id = 99041232 + static_cast<std::int64_t>(k);
-    shmrec::set_string(stu.name, k == 0 ? std::string("SecBug") : fmt::format("SecBug-{}", k));
+    stu.name = k == 0 ? std::string("SecBug") : fmt::format("SecBug-{}", k);
     return stu;
 }
 
@@ -26,17 +26,17 @@ inline school::Student make_student(std::uint64_t k) {
 inline school::Student stream_student(std::uint64_t i) {
     school::Student stu{};
     stu.id = static_cast<std::int64_t>(i);
-    shmrec::set_string(stu.name, fmt::format("student-{}", i));
+    stu.name = fmt::format("student-{}", i);
     return stu;
 }
 
 inline bool is_stream_student(const school::Student& stu) {
     return stu.id >= 0 &&
-           shmrec::get_string(stu.name) == fmt::format("student-{}", stu.id);
+           stu.name == fmt::format("student-{}", stu.id);
 }
 
 inline std::string describe(const school::Student& stu) {
-    return fmt::format("{} {}", stu.id, shmrec::get_string(stu.name));
+    return fmt::format("{} {}", stu.id, stu.name.view());
 }
 
 }  // namespace samples
