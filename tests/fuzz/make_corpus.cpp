@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,11 @@ void cells() {
     const std::string name = region_name("cell");
     {
         auto w = shmrec::Cell<Student>::writer(name);
-        for (int i = 1; i <= 3; ++i) w.publish(student(i));
+        for (int i = 1; i <= 3; ++i) {
+            if (w.try_write(student(i)) != shmrec::WriteStatus::ok) {
+                throw std::runtime_error("cell try_write refused");
+            }
+        }
         write_seed("cell-3-published", snapshot(name));
         // Edge cases derived from a real header.
         const auto real = snapshot(name);
@@ -92,7 +97,7 @@ void cells() {
         std::memset(initialising.data() + offsetof(RegionHeader, state), 0, 4);
         write_seed("edge-initialising", initialising);
     }  // closes the cell
-    shmrec::Region::remove(name);
+    shmrec::remove_region(name);
 }
 
 void rings() {
@@ -113,7 +118,7 @@ void rings() {
             write_seed(tag, snapshot(name));
             if (capacity == 8) write_seed(tag + "-mode3", with_mode(snapshot(name), 3));
         }
-        shmrec::Region::remove(name);
+        shmrec::remove_region(name);
     }
 }
 
@@ -124,14 +129,16 @@ void broadcasts() {
             auto w = shmrec::Broadcast<Student>::writer(name, capacity);
             // More records than slots: the ring has wrapped (versions of two laps).
             for (std::int64_t id = 1; id <= static_cast<std::int64_t>(capacity) * 2 + 3; ++id) {
-                w.publish(student(id));
+                if (w.try_write(student(id)) != shmrec::WriteStatus::ok) {
+                    throw std::runtime_error("broadcast try_write refused");
+                }
             }
             const std::string tag = "broadcast-capacity" + std::to_string(capacity);
             write_seed(tag, snapshot(name));
             if (capacity == 4) write_seed(tag + "-mode2", with_mode(snapshot(name), 2));
         }
         if (capacity == 8) write_seed("broadcast-capacity8-closed", snapshot(name));
-        shmrec::Region::remove(name);
+        shmrec::remove_region(name);
     }
 }
 

@@ -36,6 +36,7 @@
 #include "region_header_io.hpp"  // plan_geometry (runtime/src)
 #include "shmrec/broadcast.hpp"
 #include "shmrec/cell.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/error.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/ring.hpp"
@@ -61,9 +62,9 @@ std::string& region_name() {
     return name;
 }
 
-void remove_region() {
+void remove_fuzz_region() {
     try {
-        shmrec::Region::remove(shmrec::Location::memory(region_name()));
+        shmrec::remove_region(shmrec::Location::memory(region_name()));
     } catch (const shmrec::Error&) {
     }
 }
@@ -84,10 +85,11 @@ void put(std::vector<std::byte>& image, std::size_t offset, Field v) {
 
 // The school::Student spec of `kind` with `capacity` slots (ring and broadcast).
 shmrec::RegionSpec student_spec(std::uint32_t kind, std::uint64_t capacity) {
+    using namespace shmrec::detail;
     switch (kind) {
-        case 1: return shmrec::Cell<Student>::spec();
-        case 2: return shmrec::Ring<Student>::spec(capacity);
-        default: return shmrec::Broadcast<Student>::spec(capacity);
+        case 1: return channel_spec<CellDescriptor, Student>(CellDescriptor::slot_count);
+        case 2: return channel_spec<RingDescriptor, Student>(capacity);
+        default: return channel_spec<BroadcastDescriptor, Student>(capacity);
     }
 }
 
@@ -166,13 +168,14 @@ volatile std::uint64_t sink;
 void consume(const Student& s) { sink = sink + static_cast<std::uint64_t>(s.id) + s.name[19]; }
 
 void drain_cell(const shmrec::Location& where) {
-    auto reader = shmrec::Cell<Student>::reader(where, open_options);
+    auto reader = shmrec::Cell<Student>::reader(where, open_options, wait_options);
     Student s{};
     for (int i = 0; i < 3; ++i) {
-        if (reader.read(s) == shmrec::CellRead::ok) consume(s);
+        const auto r = reader.try_read(s);
+        if (r == shmrec::ReadStatus::ok || r == shmrec::ReadStatus::unchanged) consume(s);
         (void)reader.has_update();
     }
-    (void)reader.wait_for_change(std::chrono::nanoseconds(0), wait_options);
+    if (reader.read(s, std::chrono::nanoseconds(0)) == shmrec::ReadStatus::ok) consume(s);
     (void)reader.writer_alive();
     (void)reader.closed();
 }
@@ -181,9 +184,9 @@ void drain_ring(const shmrec::Location& where) {
     auto reader = shmrec::Ring<Student>::reader(where, open_options, wait_options);
     Student s{};
     std::size_t n = 0;
-    if (const Student* p = reader.try_peek()) {
-        consume(*p);
-        reader.release();
+    if (auto sample = reader.try_peek()) {
+        consume(*sample);
+        sample.release();
         ++n;
     }
     std::array<Student, 8> batch{};
@@ -214,20 +217,25 @@ void take_over(const shmrec::Location& where) {
     Student s{};
     s.id = 42;
     try {
-        auto w = shmrec::Cell<Student>::writer(where, shmrec::OpenMode::open_only, open_options);
-        w.publish(s);
+        auto w = shmrec::Cell<Student>::writer(where, shmrec::OpenMode::open_only, open_options,
+                                               wait_options);
+        (void)w.try_write(s);
     } catch (const shmrec::Error&) {
     }
     try {
         auto w = shmrec::Ring<Student>::writer(where, 0, shmrec::OpenMode::open_only, open_options,
                                                wait_options);
         for (int i = 0; i < 3; ++i) (void)w.try_write(s);
+        if (auto loan = w.try_loan()) {
+            *loan = s;
+            (void)loan.commit();
+        }
     } catch (const shmrec::Error&) {
     }
     try {
         auto w = shmrec::Broadcast<Student>::writer(where, 0, shmrec::OpenMode::open_only,
-                                                    open_options);
-        for (int i = 0; i < 3; ++i) w.publish(s);
+                                                    open_options, wait_options);
+        for (int i = 0; i < 3; ++i) (void)w.try_write(s);
     } catch (const shmrec::Error&) {
     }
 }
@@ -244,8 +252,8 @@ void expect_error_or_ok(F&& f) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    remove_region();
-    std::atexit(remove_region);
+    remove_fuzz_region();
+    std::atexit(remove_fuzz_region);
     return 0;
 }
 
@@ -253,7 +261,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const shmrec::Location where = shmrec::Location::memory(region_name());
     write_region(prepare(data, size));
     expect_error_or_ok([&] {
-        const shmrec::RegionInfo info = shmrec::Region::inspect(where, open_options);
+        const shmrec::RegionInfo info = shmrec::inspect_region(where, open_options);
         sink = sink + info.schema.size() + info.record_name.size() + info.geometry.capacity;
     });
     expect_error_or_ok([&] { drain_cell(where); });

@@ -1,5 +1,5 @@
 // Cell<T> between real processes (RELIABILITY B1-B3, L2, L3): no torn or out-of-order record
-// under a writer publishing flat out, cross-process futex wake-ups within a bound and without
+// under a writer writing flat out, cross-process futex wake-ups within a bound and without
 // lost wake-ups, and the three ends of a writer: killed (writer_gone), stopped (still alive:
 // timeout), closed (closed).
 #include <gtest/gtest.h>
@@ -25,8 +25,8 @@
 namespace {
 
 using namespace std::chrono_literals;
-using shmrec::CellRead;
-using shmrec::WaitStatus;
+using shmrec::ReadStatus;
+using shmrec::WriteStatus;
 using shmrec_test::Checked;
 using shmrec_test::ChildProcess;
 using shmrec_test::Clock;
@@ -72,7 +72,7 @@ TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) 
     auto reader = CheckedCell::reader(n);
 
     std::uint64_t last = 0, distinct = 0, reads = 0, torn = 0, backwards = 0, contended = 0;
-    std::uint64_t first_bad = 0;
+    std::uint64_t first_bad = 0, misreported = 0;
     bool writer_died = false;
     writer.send("go");
     const auto start = Clock::now();
@@ -81,20 +81,21 @@ TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) 
         // Closed is read before the record: once it is seen, this read is after the last publish.
         const bool closed = reader.closed();
         Checked rec{};
-        const auto r = reader.read(rec);
-        if (r == CellRead::ok) {
+        const auto r = reader.try_read(rec);
+        if (r == ReadStatus::ok || r == ReadStatus::unchanged) {
             ++reads;
             if (!shmrec_test::intact(rec)) {
                 if (torn++ == 0) first_bad = rec.seq;
             } else {
                 if (rec.seq < last) ++backwards;
+                if ((r == ReadStatus::ok) != (rec.seq != last)) ++misreported;
                 if (rec.seq > last) ++distinct;
                 last = std::max(last, rec.seq);
             }
-        } else if (r == CellRead::contended) {
+        } else if (r == ReadStatus::contended) {
             ++contended;
         } else {
-            ASSERT_EQ(r, CellRead::empty) << "read() said " << shmrec::to_string(r);
+            ASSERT_EQ(r, ReadStatus::empty) << "try_read() said " << shmrec::to_string(r);
         }
         if (closed) break;
         if (polls % 4096 == 0 && (!reader.writer_alive() || Clock::now() > give_up)) {
@@ -109,6 +110,7 @@ TEST_F(CellProcessTest, MillionRecordsFromAnotherProcessArriveIntactAndInOrder) 
     ASSERT_FALSE(writer_died) << "the writer died or the test gave up before the cell closed";
     EXPECT_EQ(torn, 0u) << "torn records; first with seq " << first_bad;
     EXPECT_EQ(backwards, 0u) << "seq went backwards";
+    EXPECT_EQ(misreported, 0u) << "ok for a repeated record, or unchanged for a new one";
     EXPECT_EQ(last, count) << "the read after the writer closed must see the last record";
     ASSERT_TRUE(done.has_value() && done->rfind("done ", 0) == 0) << done.value_or("(nothing)");
     const double writer_ms = std::stod(done->substr(5)) / 1e6;
@@ -126,7 +128,9 @@ TEST_F(CellProcessTest, ReaderInAnotherProcessSeesIntactRecordsEndingWithTheLast
     auto writer = CheckedCell::writer(n);
     ChildProcess reader(test_peer, {"cell-reader", "--name", n, "--expect", std::to_string(count)});
     ASSERT_EQ(reader.read_line(), "ready");
-    for (std::uint64_t seq = 1; seq <= count; ++seq) writer.publish(make_checked(seq));
+    for (std::uint64_t seq = 1; seq <= count; ++seq) {
+        ASSERT_EQ(writer.try_write(make_checked(seq)), WriteStatus::ok);
+    }
     writer.close();
     const auto seen = reader.read_line(30s);
     EXPECT_EQ(reader.wait_exit(), ExitStatus::code_of(0))
@@ -139,25 +143,24 @@ TEST_F(CellProcessTest, ReaderInAnotherProcessSeesIntactRecordsEndingWithTheLast
 TEST_F(CellProcessTest, BlockedReaderWakesPromptlyWhenAnotherProcessPublishes) {
     const auto n = name();
     auto writer = start_sleep_writer(n);
-    auto reader = CheckedCell::reader(n);
     constexpr int rounds = 5;
     shmrec::WaitOptions options;
     // The liveness check also ends each futex sleep (every 50 ms by default), which would hide
     // a missing wake-up behind a short delay: make it rare, so only the wake-up can end the wait.
     options.liveness_interval = 10s;
+    auto reader = CheckedCell::reader(n, shmrec::RegionOptions{}, options);
     std::vector<double> latencies;
     for (int round = 1; round <= rounds; ++round) {
         SCOPED_TRACE(round);
         // The peer sleeps 200 ms, then publishes a record stamped with CLOCK_MONOTONIC.
         writer->send("publish-stamped " + std::to_string(round) + " 200");
         const auto start = Clock::now();
-        const auto status = reader.wait_for_change(5s, options);
+        Checked rec{};
+        const auto status = reader.read(rec, 5s);
         const std::uint64_t woke = monotonic_ns();
         const auto waited = Clock::now() - start;
-        ASSERT_EQ(status, WaitStatus::changed);
+        ASSERT_EQ(status, ReadStatus::ok);
         EXPECT_GE(waited, 190ms) << "the reader did not actually block";
-        Checked rec{};
-        ASSERT_EQ(reader.read(rec), CellRead::ok);
         ASSERT_EQ(rec.seq, static_cast<std::uint64_t>(round));
         ASSERT_TRUE(shmrec_test::checksum_ok(rec));
         ASSERT_LE(rec.b, woke);
@@ -182,26 +185,25 @@ TEST_F(CellProcessTest, PingPongThroughTwoCellsNeverLosesAWakeUp) {
     ChildProcess peer(test_peer, {"pong", "--ping", ping_name, "--pong", pong_name, "--count",
                                   std::to_string(count)});
     ASSERT_EQ(peer.read_line(), "ready");
-    auto pong = CheckedCell::reader(pong_name);
-
     shmrec::WaitOptions options;
     // Liveness checks also bound each futex sleep; make them rare so that a lost wake-up
     // shows up as a 1 s timeout instead of a 50 ms hiccup.
     options.liveness_interval = 10s;
+    auto pong = CheckedCell::reader(pong_name, shmrec::RegionOptions{}, options);
+
     std::uint64_t timeouts = 0;
     std::vector<double> round_trips;
     round_trips.reserve(count);
     for (std::uint64_t i = 1; i <= count; ++i) {
         const auto start = Clock::now();
-        ping.publish(make_checked(i));
-        WaitStatus status;
-        while ((status = pong.wait_for_change(1s, options)) == WaitStatus::timeout) {
+        ASSERT_EQ(ping.try_write(make_checked(i)), WriteStatus::ok);
+        Checked rec{};
+        ReadStatus status;
+        while ((status = pong.read(rec, 1s)) == ReadStatus::timeout) {
             if (++timeouts > 5) break;
         }
-        ASSERT_EQ(status, WaitStatus::changed) << "round " << i;
+        ASSERT_EQ(status, ReadStatus::ok) << "round " << i;
         round_trips.push_back(ms(Clock::now() - start));
-        Checked rec{};
-        ASSERT_EQ(pong.read(rec), CellRead::ok);
         ASSERT_EQ(rec.seq, i);
         ASSERT_TRUE(shmrec_test::matches_seq(rec));
     }
@@ -233,29 +235,31 @@ TEST_F(CellProcessTest, KilledWriterIsReportedAsWriterGoneAndItsLastRecordStays)
             writer->signal(SIGKILL);
         },
         10s);
-    const auto status = reader.wait_for_change(5s);
+    Checked rec{};
+    const auto status = reader.read(rec, 5s);
     const auto returned = Clock::now();
     killer.join();
-    EXPECT_EQ(status, WaitStatus::writer_gone);
+    EXPECT_EQ(status, ReadStatus::writer_gone);
     const auto after_kill = returned - Clock::time_point(Clock::duration(killed_at.load()));
     EXPECT_LT(after_kill, 500ms) << "liveness_interval is 50 ms by default";
     EXPECT_EQ(writer->wait_exit(), ExitStatus::killed(SIGKILL));
     std::cout << "[          ] writer_gone " << ms(after_kill) << " ms after SIGKILL\n";
 
-    // What was published before the kill is still there, and the cell is not `closed`.
+    // What was written before the kill is still there, and the cell is not `closed`.
     EXPECT_FALSE(reader.writer_alive());
     EXPECT_FALSE(reader.closed());
-    Checked rec{};
-    ASSERT_EQ(reader.read(rec), CellRead::ok);
+    rec = Checked{};
+    ASSERT_EQ(reader.try_read(rec), ReadStatus::unchanged) << "record 1 was read already";
     EXPECT_EQ(rec.seq, 1u);
     EXPECT_TRUE(shmrec_test::matches_seq(rec));
 
     // A new writer takes over without any manual cleanup and continues the count.
     auto successor = CheckedCell::writer(n, shmrec::OpenMode::open_only);
-    EXPECT_EQ(successor.published(), 1u);
-    successor.publish(make_checked(2));
-    EXPECT_EQ(reader.wait_for_change(1s), WaitStatus::changed);
-    EXPECT_EQ(reader.try_read().value().seq, 2u);
+    EXPECT_EQ(successor.written(), 1u);
+    ASSERT_EQ(successor.try_write(make_checked(2)), WriteStatus::ok);
+    EXPECT_EQ(reader.read(rec, 1s), ReadStatus::ok);
+    EXPECT_EQ(rec.seq, 2u);
+    EXPECT_TRUE(shmrec_test::matches_seq(rec));
     EXPECT_TRUE(reader.writer_alive());
 }
 
@@ -271,10 +275,11 @@ TEST_F(CellProcessTest, WaitRightAfterWriterGoneStillReportsWriterGone) {
     writer->signal(SIGKILL);
     ASSERT_EQ(writer->wait_exit(), ExitStatus::killed(SIGKILL));  // reaped: its lock is released
     ASSERT_FALSE(reader.writer_alive());
-    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::writer_gone);
+    Checked rec{};
+    EXPECT_EQ(reader.read(rec, 5s), ReadStatus::writer_gone);
     for (const auto timeout : {0ms, 10ms, 10ms}) {
         SCOPED_TRACE(timeout.count());
-        EXPECT_EQ(reader.wait_for_change(timeout), WaitStatus::writer_gone);
+        EXPECT_EQ(reader.read(rec, timeout), ReadStatus::writer_gone);
     }
 }
 
@@ -289,16 +294,15 @@ TEST_F(CellProcessTest, StoppedWriterIsStillAliveAndRecordsFlowAfterItContinues)
     ASSERT_TRUE(writer->wait_stopped());
     EXPECT_TRUE(reader.writer_alive()) << "a stopped writer holds its liveness lock";
     const auto start = Clock::now();
-    EXPECT_EQ(reader.wait_for_change(300ms), WaitStatus::timeout) << "not writer_gone";
+    Checked rec{};
+    EXPECT_EQ(reader.read(rec, 300ms), ReadStatus::timeout) << "not writer_gone";
     EXPECT_GE(Clock::now() - start, 300ms);
     EXPECT_TRUE(reader.writer_alive());
 
     writer->signal(SIGCONT);
     ASSERT_TRUE(writer->wait_continued());
     command(*writer, "publish 2");
-    EXPECT_EQ(reader.wait_for_change(2s), WaitStatus::changed);
-    Checked rec{};
-    ASSERT_EQ(reader.read(rec), CellRead::ok);
+    ASSERT_EQ(reader.read(rec, 2s), ReadStatus::ok);
     EXPECT_EQ(rec.seq, 2u);
     EXPECT_TRUE(shmrec_test::matches_seq(rec));
     command(*writer, "exit");
@@ -313,17 +317,18 @@ TEST_F(CellProcessTest, WriterThatExitsCleanlyIsReportedAsClosed) {
     auto exiter = when_waiting(
         reader, [&] { writer->send("exit"); }, 10s);
     const auto start = Clock::now();
-    const auto status = reader.wait_for_change(5s);
+    Checked rec{};
+    const auto status = reader.read(rec, 5s);
     const auto waited = Clock::now() - start;
     exiter.join();
-    EXPECT_EQ(status, WaitStatus::closed);
+    EXPECT_EQ(status, ReadStatus::closed);
     EXPECT_LT(waited, 1s);
     EXPECT_EQ(writer->read_line(), "ok");
     EXPECT_EQ(writer->wait_exit(), ExitStatus::code_of(0));
     // Gone now, but cleanly: still closed, never writer_gone.
     EXPECT_FALSE(reader.writer_alive());
     EXPECT_TRUE(reader.closed());
-    EXPECT_EQ(reader.wait_for_change(100ms), WaitStatus::closed);
+    EXPECT_EQ(reader.read(rec, 100ms), ReadStatus::closed);
 }
 
 TEST_F(CellProcessTest, WriterClosingWhileAliveIsReportedAsClosed) {
@@ -334,7 +339,8 @@ TEST_F(CellProcessTest, WriterClosingWhileAliveIsReportedAsClosed) {
     ASSERT_EQ(reader.try_read().value().seq, 1u);
     auto closer = when_waiting(
         reader, [&] { writer->send("close"); }, 10s);
-    EXPECT_EQ(reader.wait_for_change(5s), WaitStatus::closed);
+    Checked rec{};
+    EXPECT_EQ(reader.read(rec, 5s), ReadStatus::closed);
     closer.join();
     EXPECT_EQ(writer->read_line(), "ok");
     EXPECT_TRUE(reader.writer_alive());

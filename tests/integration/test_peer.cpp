@@ -3,22 +3,22 @@
 // stderr. Exit status 0 means every check this side made passed.
 //
 //   cell-writer  --name N --count K    create a Checked cell, print "ready", wait for "go",
-//                                      publish seq 1..K as fast as possible, close,
+//                                      write seq 1..K as fast as possible, close,
 //                                      print "done <ns>"
 //   cell-reader  --name N --expect K   open the cell, print "ready", read continuously until the
 //                                      writer closed; every record must be intact and newer
 //                                      than the one before, the last one K;
 //                                      print "seen <distinct> last <seq>"
 //   sleep-writer --name N              create a Checked cell, print "ready", then obey commands:
-//                                        publish <seq>           publish make_checked(seq)
+//                                        publish <seq>           write make_checked(seq)
 //                                        publish-stamped <seq> <delay_ms>
-//                                                                sleep, then publish with
+//                                                                sleep, then write with
 //                                                                b = CLOCK_MONOTONIC ns
 //                                        close                   close the cell
 //                                        exit                    exit 0 (the handle closes)
 //                                      replying "ok" to each; exits 0 at end of input
 //   pong --ping A --pong B --count K   open reader of A, create writer of B, print "ready";
-//                                      K times: wait for a new record on A, publish it on B;
+//                                      K times: read(timeout) a new record on A, write it on B;
 //                                      print "timeouts <t>"; exit 0 only if t == 0
 #include <unistd.h>
 
@@ -75,7 +75,10 @@ int cell_writer(const std::map<std::string, std::string>& args) {
     std::string line;
     if (!std::getline(std::cin, line) || line != "go") fail("expected 'go'");
     const auto start = std::chrono::steady_clock::now();
-    for (std::uint64_t seq = 1; seq <= count; ++seq) writer.publish(shmrec_test::make_checked(seq));
+    for (std::uint64_t seq = 1; seq <= count; ++seq) {
+        const auto s = writer.try_write(shmrec_test::make_checked(seq));
+        if (s != shmrec::WriteStatus::ok) fail("try_write: " + std::string(shmrec::to_string(s)));
+    }
     writer.close();
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - start)
@@ -93,8 +96,8 @@ int cell_reader(const std::map<std::string, std::string>& args) {
     for (std::uint64_t polls = 0;; ++polls) {
         const bool closed = reader.closed();
         Checked rec{};
-        const auto r = reader.read(rec);
-        if (r == shmrec::CellRead::ok) {
+        const auto r = reader.try_read(rec);
+        if (r == shmrec::ReadStatus::ok || r == shmrec::ReadStatus::unchanged) {
             if (!shmrec_test::intact(rec)) {
                 fail("torn record, seq " + std::to_string(rec.seq));
             }
@@ -102,10 +105,17 @@ int cell_reader(const std::map<std::string, std::string>& args) {
                 fail("seq went backwards: " + std::to_string(rec.seq) + " after " +
                      std::to_string(last));
             }
+            if (r == shmrec::ReadStatus::ok && rec.seq == last) {
+                fail("ok for the record read last, seq " + std::to_string(rec.seq));
+            }
+            if (r == shmrec::ReadStatus::unchanged && rec.seq != last) {
+                fail("unchanged for a new record, seq " + std::to_string(rec.seq) + " after " +
+                     std::to_string(last));
+            }
             if (rec.seq > last) ++distinct;
             last = rec.seq;
-        } else if (r == shmrec::CellRead::corrupt) {
-            fail("read() returned corrupt");
+        } else if (r != shmrec::ReadStatus::empty && r != shmrec::ReadStatus::contended) {
+            fail("try_read() returned " + std::string(shmrec::to_string(r)));
         }
         if (closed) break;
         if (polls % 4096 == 0) {
@@ -119,6 +129,11 @@ int cell_reader(const std::map<std::string, std::string>& args) {
     return 0;
 }
 
+void publish(CheckedCell::Writer& writer, const Checked& rec) {
+    const auto s = writer.try_write(rec);
+    if (s != shmrec::WriteStatus::ok) fail("try_write: " + std::string(shmrec::to_string(s)));
+}
+
 int sleep_writer(const std::map<std::string, std::string>& args) {
     auto writer = CheckedCell::writer(need(args, "name"));
     reply("ready");
@@ -130,7 +145,7 @@ int sleep_writer(const std::map<std::string, std::string>& args) {
         if (cmd == "publish") {
             std::uint64_t seq = 0;
             in >> seq;
-            writer.publish(shmrec_test::make_checked(seq));
+            publish(writer, shmrec_test::make_checked(seq));
         } else if (cmd == "publish-stamped") {
             std::uint64_t seq = 0, delay_ms = 0;
             in >> seq >> delay_ms;
@@ -138,7 +153,7 @@ int sleep_writer(const std::map<std::string, std::string>& args) {
             Checked rec = shmrec_test::make_checked(seq);
             rec.b = monotonic_ns();
             rec.checksum = shmrec_test::compute_checksum(rec);
-            writer.publish(rec);
+            publish(writer, rec);
         } else if (cmd == "close") {
             writer.close();
         } else if (cmd == "exit") {
@@ -154,29 +169,27 @@ int sleep_writer(const std::map<std::string, std::string>& args) {
 
 int pong(const std::map<std::string, std::string>& args) {
     const std::uint64_t count = std::stoull(need(args, "count"));
-    auto ping = CheckedCell::reader(need(args, "ping"));
-    auto writer = CheckedCell::writer(need(args, "pong"));
-    reply("ready");
     shmrec::WaitOptions options;
     // Liveness checks also cap each futex sleep: make them rare, so a lost wake-up shows as a
     // timeout instead of being papered over by the next liveness slice.
     options.liveness_interval = 10s;
+    auto ping = CheckedCell::reader(need(args, "ping"), shmrec::RegionOptions{}, options);
+    auto writer = CheckedCell::writer(need(args, "pong"));
+    reply("ready");
     std::uint64_t timeouts = 0;
     for (std::uint64_t i = 1; i <= count; ++i) {
+        Checked rec{};
         for (;;) {
-            const auto status = ping.wait_for_change(1s, options);
-            if (status == shmrec::WaitStatus::changed) break;
-            if (status != shmrec::WaitStatus::timeout)
+            const auto status = ping.read(rec, 1s);
+            if (status == shmrec::ReadStatus::ok) break;
+            if (status != shmrec::ReadStatus::timeout)
                 fail("ping ended early: " + std::string(shmrec::to_string(status)));
             if (++timeouts > 5) fail("too many timeouts");
         }
-        Checked rec{};
-        if (ping.read(rec) != shmrec::CellRead::ok || !shmrec_test::checksum_ok(rec)) {
-            fail("bad ping record");
-        }
+        if (!shmrec_test::checksum_ok(rec)) fail("bad ping record");
         if (rec.seq != i)
             fail("ping " + std::to_string(rec.seq) + ", expected " + std::to_string(i));
-        writer.publish(rec);
+        publish(writer, rec);
     }
     reply("timeouts " + std::to_string(timeouts));
     return timeouts == 0 ? 0 : 2;

@@ -6,7 +6,8 @@
 // lasts at least 200 ms of the steady clock.
 //
 // The test binary interposes syscall(): the runtime reaches the kernel's futex through it
-// (runtime/src/futex.cpp), so every futex operation it makes passes through record() below.
+// (runtime/src/posix/event_word.cpp), so every futex operation it makes passes through
+// record() below.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
@@ -86,9 +87,10 @@ TEST(FutexClock, CellWaitIsRelativeMonotonicAndShared) {
     const std::string name = names.make("clock-cell");
     auto writer = shmrec::Cell<Checked>::writer(name);
     auto reader = shmrec::Cell<Checked>::reader(name);
+    Checked out;
     take_calls();
     const auto t0 = Clock::now();
-    EXPECT_EQ(reader.wait_for_change(200ms), shmrec::WaitStatus::timeout);
+    EXPECT_EQ(reader.read(out, 200ms), shmrec::ReadStatus::timeout);
     const double ms = ms_since(t0);
     EXPECT_GE(ms, 200.0);
     EXPECT_LT(ms, 300.0);
@@ -126,15 +128,19 @@ TEST(FutexClock, WakesAreSharedAndOnlyWhenSomeoneSleeps) {
     const std::string name = names.make("clock-wake");
     auto writer = shmrec::Cell<Checked>::writer(name);
     take_calls();
-    writer.publish(make_checked(0));
+    ASSERT_EQ(writer.try_write(make_checked(0)), shmrec::WriteStatus::ok);
     EXPECT_TRUE(take_calls().empty()) << "a wake system call with nobody waiting";
     auto reader = shmrec::Cell<Checked>::reader(name);
     Checked first;
-    ASSERT_EQ(reader.read(first), shmrec::CellRead::ok);  // nothing new until record 1
-    std::thread sleeper([&] { (void)reader.wait_for_change(2s); });
+    ASSERT_EQ(reader.try_read(first), shmrec::ReadStatus::ok);  // nothing new until record 1
+    Checked second;
+    shmrec::ReadStatus woke_with = shmrec::ReadStatus::empty;
+    std::thread sleeper([&] { woke_with = reader.read(second, 2s); });
     std::this_thread::sleep_for(100ms);
-    writer.publish(make_checked(1));
+    ASSERT_EQ(writer.try_write(make_checked(1)), shmrec::WriteStatus::ok);
     sleeper.join();
+    EXPECT_EQ(woke_with, shmrec::ReadStatus::ok);
+    EXPECT_EQ(second.seq, 1u);
     bool woke = false;
     for (const auto& c : take_calls()) {
         EXPECT_EQ(c.op & FUTEX_PRIVATE_FLAG, 0);

@@ -16,7 +16,6 @@
 namespace reltest {
 namespace {
 
-using shmrec::Region;
 
 constexpr int max_n = 50;  // no point is hit more often than this by the runs below
 
@@ -99,7 +98,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
             if (kind != "cell") {
                 EXPECT_EQ(log.seqs(), iota_seqs(0, static_cast<std::uint64_t>(p.records)));
             }
-            Region::remove(name);
+            shmrec::remove_region(name);
             break;
         }
         ASSERT_EQ(ws.signal, SIGKILL) << ws.describe();
@@ -160,7 +159,7 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
             EXPECT_EQ(log.seqs(), iota_seqs(0, total)) << join(reader.lines());
         }
         EXPECT_EQ(shm_entries_named(name), 1u);
-        Region::remove(name);
+        shmrec::remove_region(name);
         if (::testing::Test::HasFailure()) break;
     }
     EXPECT_LT(killed, max_n) << "the point was still reached at N=" << max_n;
@@ -219,7 +218,7 @@ TEST(CrashLoop, ConsumerKilledBeforeReleaseNewConsumerContinuesAtHead) {
             const ReaderLog log(first.read_all(1s));
             EXPECT_EQ(log.seqs(), iota_seqs(0, records)) << join(first.lines());
             ASSERT_TRUE(writer.wait_exit(10s).exited);
-            Region::remove(name);
+            shmrec::remove_region(name);
             break;
         }
         ASSERT_EQ(fs.signal, SIGKILL) << fs.describe();
@@ -240,7 +239,7 @@ TEST(CrashLoop, ConsumerKilledBeforeReleaseNewConsumerContinuesAtHead) {
         EXPECT_EQ(second_log.seqs(), iota_seqs(static_cast<std::uint64_t>(n - 1), records))
             << join(second.lines());
         EXPECT_TRUE(second_log.has_status("closed"));
-        Region::remove(name);
+        shmrec::remove_region(name);
         if (::testing::Test::HasFailure()) break;
     }
     EXPECT_LT(killed, max_n);
@@ -269,7 +268,7 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         if (!creator.wait_stopped(5s)) {
             const ExitStatus cs = creator.wait_exit(10s);
             ASSERT_TRUE(cs.exited && cs.code == 0) << cs.describe();
-            Region::remove(name);
+            shmrec::remove_region(name);
             break;
         }
         ++killed;
@@ -308,7 +307,7 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         ASSERT_FALSE(log.seqs().empty()) << join(reader.lines());
         EXPECT_EQ(log.seqs().back(), 2u);
         EXPECT_EQ(log.bad(), 0u);
-        Region::remove(name);
+        shmrec::remove_region(name);
         if (::testing::Test::HasFailure()) break;
     }
     EXPECT_LT(killed, max_n);

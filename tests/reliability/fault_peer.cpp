@@ -10,7 +10,8 @@
 //   open    --kind K --name N        a reader's open only (prints the outcome and its time)
 //   probe   --kind K --name N        opens a reader, prints writer_alive and health
 //   chaos   --kind K --name N --duration-ms D [--seed S]   random values into the counters
-//   waker   --kind K --name N --duration-ms D [--seed S]   FUTEX_WAKE on the futex words
+//   waker   --kind K --name N --duration-ms D [--seed S]   FUTEX_WAKE on the doorbells (and
+//                                                           the counters' low halves)
 //   scribble --kind K --name N       a reader writing through its read-only mapping
 //   timed-wait --kind K --name N --wait-ms W --repeat R [--sigusr1]
 //   fill-tmpfs --kind K --name N --capacity C --count C    (inside a private small tmpfs)
@@ -49,6 +50,10 @@
 #include <vector>
 
 #include "reliability_support.hpp"
+#include "shmrec/detail/broadcast_layout.hpp"
+#include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/region_access.hpp"
+#include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/shmrec.hpp"
 #include "test_records.shmrec.hpp"
 
@@ -57,6 +62,7 @@ using shmrec_test::Checked;
 using reltest::intact;
 using reltest::make_checked;
 using Clock = std::chrono::steady_clock;
+using shmrec::detail::RegionAccess;
 
 namespace {
 
@@ -249,7 +255,8 @@ int write_loop(const Args& a, Writer& w, bool created, Seq&& next_seq, Put&& put
     const auto& region = w.region();
     out("ready created=" + std::to_string(created ? 1 : 0) +
         " start=" + std::to_string(next_seq()) + " ino=" +
-        std::to_string(mapping_inode(region.base())) + " pid=" + std::to_string(::getpid()));
+        std::to_string(mapping_inode(RegionAccess::base(region))) +
+        " pid=" + std::to_string(::getpid()));
     if (a.flag("list-shm")) list_shm(a);
     if (a.flag("wait-go")) cmds.wait_for("go");
     const long long count = a.num("count", 0);  // 0: until "quit"
@@ -297,10 +304,9 @@ int cmd_write(const Args& a) {
                 return shmrec::Cell<Checked>::writer(where, m, opts);
             });
             return write_loop(
-                a, s.writer, s.created, [&] { return s.writer.published(); },
+                a, s.writer, s.created, [&] { return s.writer.written(); },
                 [&](const Checked& r, Commands&) {
-                    s.writer.publish(r);
-                    return true;
+                    return s.writer.try_write(r) == shmrec::WriteStatus::ok;
                 });
         }
         if (kind == "broadcast") {
@@ -310,8 +316,7 @@ int cmd_write(const Args& a) {
             return write_loop(
                 a, s.writer, s.created, [&] { return s.writer.written(); },
                 [&](const Checked& r, Commands&) {
-                    s.writer.publish(r);
-                    return true;
+                    return s.writer.try_write(r) == shmrec::WriteStatus::ok;
                 });
         }
         auto s = make_writer(mode, [&](shmrec::OpenMode m) {
@@ -322,7 +327,8 @@ int cmd_write(const Args& a) {
             a, s.writer, s.created, [&] { return s.writer.written(); },
             [&](const Checked& r, Commands&) {
                 // A full ring waits; a dead consumer (reader_gone) is waited out too, for the
-                // replacement consumer the test starts.
+                // replacement consumer the test starts, and so is a consumer that has not
+                // attached yet (no_reader).
                 const auto deadline = Clock::now() + give_up;
                 while (Clock::now() < deadline) {
                     const auto st = s.writer.write(r, 50ms);
@@ -391,7 +397,7 @@ int read_loop(const Args& a, Reader& r, std::uint64_t start, Step&& step,
               const std::function<std::string()>& extra = {}) {
     Commands cmds;
     Tally t;
-    out("ready ino=" + std::to_string(mapping_inode(r.region().base())) +
+    out("ready ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))) +
         " start=" + std::to_string(start) + " pid=" + std::to_string(::getpid()));
     const auto deadline = Clock::now() + std::chrono::milliseconds(a.num("deadline-ms", 20000));
     const auto timeout = std::chrono::milliseconds(a.num("timeout-ms", 100));
@@ -444,22 +450,18 @@ int cmd_read(const Args& a) {
     };
     try {
         if (kind == "cell") {
-            auto r = shmrec::Cell<Checked>::reader(where, opts);
+            auto r = shmrec::Cell<Checked>::reader(where, opts, wait);
             return read_loop(a, r, r.sequence(), [&](Tally& t, std::chrono::milliseconds to) {
-                const auto w = r.wait_for_change(to, wait);
-                if (w == shmrec::WaitStatus::changed) {
-                    Checked rec;
-                    const auto before = t.last;
-                    const auto cr = r.read(rec);
-                    if (cr != shmrec::CellRead::ok) {
-                        t.status("cellread_" + std::string(shmrec::to_string(cr)));
-                        return std::string("cellread");
-                    }
+                Checked rec;
+                const auto before = t.last;
+                const auto st = r.read(rec, to);
+                if (st == shmrec::ReadStatus::ok) {
+                    // ok promises a record newer than the last one read.
                     if (before && intact(rec) && rec.seq <= *before) ++t.false_changes;
                     t.see(rec, quiet);
                     return std::string("ok");
                 }
-                const std::string s(shmrec::to_string(w));
+                const std::string s(shmrec::to_string(st));
                 t.status(s);
                 return s == "closed" ? std::string("stop") : s;
             });
@@ -514,7 +516,7 @@ int cmd_race(const Args& a) {
     const auto& region = w ? w->region() : r->region();
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     out("race created=" + std::to_string(w ? 1 : 0) +
-        " ino=" + std::to_string(mapping_inode(region.base())) +
+        " ino=" + std::to_string(mapping_inode(RegionAccess::base(region))) +
         " state=" + std::to_string(static_cast<int>(region.state())) + " ms=" + std::to_string(ms));
     Commands().wait_for("quit");  // keep the region attached until every racer has reported
     return 0;
@@ -544,7 +546,8 @@ int cmd_open(const Args& a) {
     };
     try {
         return with_reader(a, [&](auto& r) {
-            out("opened ms=" + ms() + " ino=" + std::to_string(mapping_inode(r.region().base())) +
+            out("opened ms=" + ms() +
+                " ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))) +
                 " state=" + std::to_string(static_cast<int>(r.region().state())));
             return 0;
         });
@@ -560,7 +563,7 @@ int cmd_probe(const Args& a) {
         return with_reader(a, [&](auto& r) {
             out(std::string("probe alive=") + (r.writer_alive() ? "1" : "0") +
                 " health=" + health_name(r.region().health()) +
-                " ino=" + std::to_string(mapping_inode(r.region().base())));
+                " ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))));
             return 0;
         });
     } catch (const shmrec::Error& e) {
@@ -609,10 +612,12 @@ std::vector<std::uint64_t*> counters(const RawRegion& raw, const std::string& ki
     const std::uint64_t cap = raw.header->capacity;
     const std::uint64_t stride = raw.header->slot_stride;
     if (kind == "cell") {
-        w.push_back(raw.word(0));  // latest
-        for (std::uint64_t i = 0; i < 2; ++i) w.push_back(raw.word(64 + i * stride));
+        w.push_back(raw.word(offsetof(shmrec::detail::CellControl, latest)));
+        for (std::uint64_t i = 0; i < shmrec::detail::CellDescriptor::slot_count; ++i) {
+            w.push_back(raw.word(sizeof(shmrec::detail::CellControl) + i * stride));
+        }
     } else if (kind == "broadcast") {
-        w.push_back(raw.word(0));  // tail
+        w.push_back(raw.word(offsetof(shmrec::detail::BroadcastControl, tail)));
         for (std::uint64_t i = 0; i < cap; ++i) {
             w.push_back(raw.word(sizeof(shmrec::detail::BroadcastControl) + i * stride));
         }
@@ -624,6 +629,17 @@ std::vector<std::uint64_t*> counters(const RawRegion& raw, const std::string& ki
         }
     }
     return w;
+}
+
+// The doorbells of a channel: the only words its waiters sleep on.
+std::vector<std::uint32_t*> doorbells(const RawRegion& raw, const std::string& kind) {
+    auto at = [&](std::size_t offset) {
+        return reinterpret_cast<std::uint32_t*>(raw.data + offset);
+    };
+    if (kind == "cell") return {at(offsetof(shmrec::detail::CellControl, doorbell))};
+    if (kind == "broadcast") return {at(offsetof(shmrec::detail::BroadcastControl, doorbell))};
+    return {at(offsetof(shmrec::detail::RingControl, data_doorbell)),
+            at(offsetof(shmrec::detail::RingControl, room_doorbell))};
 }
 
 int cmd_chaos(const Args& a) {
@@ -655,15 +671,20 @@ int cmd_chaos(const Args& a) {
 
 int cmd_waker(const Args& a) {
     RawRegion raw(a);
-    const auto words = counters(raw, a.get("kind", "ring"));
+    const std::string kind = a.get("kind", "ring");
+    // Waiters sleep on the doorbells; the counters' low halves (little-endian here), which
+    // nobody should sleep on, are woken too, so a waiter sleeping on one would be noticed.
+    std::vector<std::uint32_t*> words = doorbells(raw, kind);
+    const std::size_t bells = words.size();
+    for (auto* w64 : counters(raw, kind)) words.push_back(reinterpret_cast<std::uint32_t*>(w64));
     std::mt19937_64 rng(static_cast<std::uint64_t>(a.num("seed", 7)));
     const auto until = Clock::now() + std::chrono::milliseconds(a.num("duration-ms", 1000));
     long wakes = 0, woke = 0;
-    out("waker started words=" + std::to_string(words.size()));
+    out("waker started words=" + std::to_string(words.size()) + " doorbells=" +
+        std::to_string(bells));
     while (Clock::now() < until) {
-        auto* w64 = words[rng() % words.size()];
-        // The futex word is the counter's low half (detail::low_half, little-endian here).
-        auto* w32 = reinterpret_cast<std::uint32_t*>(w64);
+        // Every other wake goes to a doorbell, however many counters the channel has.
+        auto* w32 = rng() % 2 == 0 ? words[rng() % bells] : words[rng() % words.size()];
         const long n = ::syscall(SYS_futex, w32, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
         ++wakes;
         if (n > 0) woke += n;
@@ -679,7 +700,7 @@ int cmd_scribble(const Args& a) {
             const auto& region = r.region();
             out("scribble about-to-write");
             // A reader bug: writing into a region it maps read-only.
-            auto* p = reinterpret_cast<volatile std::uint64_t*>(region.data());
+            auto* p = reinterpret_cast<volatile std::uint64_t*>(RegionAccess::data(region));
             *p = 0xdeadbeefdeadbeefULL;
             out("scribble survived");
             return 0;
@@ -702,13 +723,8 @@ int cmd_timed_wait(const Args& a) {
             for (long long i = 0; i < repeat; ++i) {
                 const auto t0 = Clock::now();
                 std::string status;
-                using R = std::decay_t<decltype(r)>;
-                if constexpr (std::is_same_v<R, shmrec::Cell<Checked>::Reader>) {
-                    status = std::string(shmrec::to_string(r.wait_for_change(wait)));
-                } else {
-                    Checked rec;
-                    status = std::string(shmrec::to_string(r.read(rec, wait)));
-                }
+                Checked rec;
+                status = std::string(shmrec::to_string(r.read(rec, wait)));
                 const double ms =
                     std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
                 out("waited ms=" + std::to_string(ms) + " status=" + status +
@@ -799,7 +815,10 @@ int cmd_fill_tmpfs(const Args& a) {
         for (std::uint64_t i = 0; i < count; ++i) {
             const auto rec = make_checked(i);
             if (bcast) {
-                bcast->publish(rec);
+                if (bcast->try_write(rec) != shmrec::WriteStatus::ok) {
+                    out("s write_failed written=" + std::to_string(i));
+                    break;
+                }
                 if (i % 64 == 63) std::this_thread::sleep_for(200us);
             } else {
                 while (ring->write(rec, 100ms) != shmrec::WriteStatus::ok) {

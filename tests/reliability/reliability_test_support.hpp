@@ -3,9 +3,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "reliability_support.hpp"
@@ -90,6 +93,25 @@ struct ReaderLog {
         return out;
     }
 };
+
+// Sends `line` to a peer that may have exited on its own meanwhile: the closed pipe is
+// ignored instead of killing the test with SIGPIPE (blocked for the call, and a pending one
+// consumed before it is unblocked).
+inline void send_if_alive(shmrec_test::ChildProcess& peer, const std::string& line) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    try {
+        peer.send(line);
+    } catch (const std::system_error&) {
+        // EPIPE: the peer is gone, which is what the caller allowed for.
+    }
+    const timespec no_wait{0, 0};
+    while (::sigtimedwait(&pipe_only, nullptr, &no_wait) == SIGPIPE) {
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
 
 inline std::vector<std::uint64_t> iota_seqs(std::uint64_t from, std::uint64_t to_exclusive) {
     std::vector<std::uint64_t> v;

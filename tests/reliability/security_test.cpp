@@ -189,7 +189,7 @@ TEST(Security, AnotherUserCannotOpenAnOwnerOnlyRegion) {
     Names names;
     const std::string name = names.make("other-user");
     auto writer = shmrec::Cell<Checked>::writer(name);
-    writer.publish(shmrec_test::make_checked(1));
+    ASSERT_EQ(writer.try_write(shmrec_test::make_checked(1)), shmrec::WriteStatus::ok);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -206,10 +206,10 @@ TEST(Security, AnotherUserCannotOpenAnOwnerOnlyRegion) {
     ASSERT_TRUE(WIFEXITED(status)) << "child died by a signal";
     EXPECT_NE(WEXITSTATUS(status), 90) << "could not drop to user nobody";
     EXPECT_EQ(WEXITSTATUS(status), 0) << "another user was not refused with permission_denied";
-    writer.publish(shmrec_test::make_checked(2));
+    ASSERT_EQ(writer.try_write(shmrec_test::make_checked(2)), shmrec::WriteStatus::ok);
     auto reader = shmrec::Cell<Checked>::reader(name);
     Checked got{};
-    ASSERT_EQ(reader.read(got), shmrec::CellRead::ok);
+    ASSERT_EQ(reader.try_read(got), shmrec::ReadStatus::ok);
     EXPECT_EQ(got.seq, 2u);
 }
 
@@ -268,7 +268,7 @@ TEST(Security, HostileNamesAreInvalidAndCreateNothing) {
                   ErrorCode::invalid_name);
         EXPECT_EQ(error_of([&] { auto r = shmrec::Cell<Checked>::reader(where); }),
                   ErrorCode::invalid_name);
-        EXPECT_EQ(error_of([&] { (void)shmrec::Region::remove(where); }), ErrorCode::invalid_name);
+        EXPECT_EQ(error_of([&] { (void)shmrec::remove_region(where); }), ErrorCode::invalid_name);
     }
     for (const auto& n : {std::string(), std::string("/tmp/a\0b", 8), std::string("/tmp/")}) {
         EXPECT_EQ(error_of([&] { auto w = shmrec::Cell<Checked>::writer(Location::file(n)); }),
@@ -359,7 +359,7 @@ TEST_P(ReusedName, RecreatedRegionShowsNoOldPayload) {
         EXPECT_TRUE(data_area_zero(name));
         auto r = shmrec::Cell<Other>::reader(name);
         Other o;
-        EXPECT_EQ(r.read(o), shmrec::CellRead::empty);
+        EXPECT_EQ(r.try_read(o), shmrec::ReadStatus::empty);
         EXPECT_EQ(error_of([&] { auto old = shmrec::Cell<Checked>::reader(name); }),
                   ErrorCode::type_mismatch);
     } else {

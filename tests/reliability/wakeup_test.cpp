@@ -1,8 +1,9 @@
 // Lost and spurious wake-ups (RELIABILITY B3, B4). B3: the reader is stopped exactly between
 // its last check and its futex sleep (fault point wait.before_sleep), the writer publishes in
 // that gap, and the reader, resumed, must not sleep through it. B4: a third process issues
-// FUTEX_WAKE on the channel's futex words at random while a reader sleeps on them; every
-// wake-up is re-checked against the shared counters, so none becomes a delivery.
+// FUTEX_WAKE on the channel's doorbells (the words readers sleep on) and on its counters at
+// random while a reader sleeps; every wake-up is re-checked against the shared counters, so
+// none becomes a delivery.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -24,7 +25,8 @@ protected:
 
 // B3, deterministic: publish between the reader's check and its sleep. The reader waits with
 // no spin and a 10 s liveness interval, so a missed wake-up would cost ~10 s; the futex's own
-// comparison of the word must send it back to look at once.
+// comparison of the doorbell word (rung because the reader registered before its check) must
+// send it back to look at once.
 TEST_P(LostWakeup, PublishBetweenCheckAndSleepIsNotSleptThrough) {
     const std::string kind = GetParam();
     const std::string name = names_.make("lost");
@@ -66,7 +68,7 @@ TEST_P(SpuriousWakeups, RandomFutexWakesNeverBecomeDeliveries) {
     const std::string name = names_.make("wake");
     const int records = 20;
     // A record every 50 ms and reads that time out after 30 ms: the reader spends most of
-    // its time asleep on a futex, where the waker's wake-ups find it.
+    // its time asleep on the doorbell futex, where the waker's wake-ups find it.
     Peer writer({"write", "--kind", kind, "--name", name, "--capacity", "8", "--count",
                  std::to_string(records), "--interval-us", "50000", "--wait-go"});
     ASSERT_FALSE(writer.expect_line("ready").empty());

@@ -319,7 +319,7 @@ int Driver::run() {
 
     shm_max_ = std::max(shm_max_, shm_entries(opt_.name));
     try {
-        shmrec::Region::remove(shmrec::Location::memory(opt_.name));
+        shmrec::remove_region(shmrec::Location::memory(opt_.name));
     } catch (const shmrec::Error& e) {
         fail(std::string("removing the region: ") + e.what());
     }
@@ -329,7 +329,7 @@ int Driver::run() {
     std::printf("soak: totals after %.0f s\n", opt_.seconds);
     std::printf("  writer:  %s\n",
                 total_line(writer_totals, {"published", "created", "took_over", "reclaimed",
-                                           "open_failures"})
+                                           "open_failures", "write_errors"})
                     .c_str());
     for (int i = 0; i < 2; ++i) {
         std::printf("  reader%d: %s\n", i,
@@ -370,6 +370,9 @@ int Driver::run() {
         }
     }
     if (writer_totals["published"] == 0) fail("nothing was written");
+    if (writer_totals["write_errors"] != 0) {
+        fail("writer: " + std::to_string(writer_totals["write_errors"]) + " write_errors");
+    }
     if (shm_max_ > 1) fail("/dev/shm held " + std::to_string(shm_max_) + " entries of the soak");
     if (shm_left != 0) fail("/dev/shm still holds the soak's region after cleanup");
     if (fds_at_end != fds_at_start) {

@@ -4,7 +4,7 @@
 //   shmrec_soak_peer reader --name N --stats FILE
 //
 // writer: opens the broadcast ring of shmrec_test::Checked with open_or_create (taking over a
-//   dead writer's region, or reclaiming a stale name) and publishes record p of the region as
+//   dead writer's region, or reclaiming a stale name) and writes record p of the region as
 //   make_checked(p): the sequence is the region's own position, so a takeover continues it and
 //   a reclaimed (new) region starts again at 0.
 // reader: reads everything, checks every record (checksum, all fields derived from seq,
@@ -140,7 +140,13 @@ int run_writer(const Args& a) {
     std::uint64_t published = 0;
     while (!stop_requested) {
         for (std::uint64_t i = 0; i < a.burst; ++i) {
-            writer->publish(shmrec_test::make_checked(writer->written()));
+            const auto s = writer->try_write(shmrec_test::make_checked(writer->written()));
+            if (s != shmrec::WriteStatus::ok) {
+                // A broadcast writer never waits and never refuses its own live handle.
+                rep.failure("write_errors",
+                            "try_write returned " + std::string(shmrec::to_string(s)));
+                break;
+            }
             ++published;
         }
         rep.stats["published"] = published;
@@ -267,7 +273,8 @@ int main(int argc, char** argv) {
                                             : (std::fprintf(stderr, "unknown role\n"), 2);
         if (rc != 0) return rc;
         const auto stats = shmrec_soak::read_stats(a.stats);
-        for (const char* key : {"checksum_errors", "order_errors", "corrupt_status"}) {
+        for (const char* key :
+             {"checksum_errors", "order_errors", "corrupt_status", "write_errors"}) {
             if (stats.count(key) != 0 && stats.at(key) != 0) return 3;
         }
         return 0;
