@@ -54,7 +54,7 @@ public:
     Floor floor() const override { return p_.floor; }
     bool has_latency() const override { return p_.latency; }
     std::size_t record_size() const override { return sizeof(T); }
-    SlotGeometry slot_geometry() const override { return {p_.capacity, Ring::stride}; }
+    SlotGeometry slot_geometry() const override { return {p_.capacity, Ring::slot_stride}; }
     std::string throughput_variant() const override {
         return p_.single_variant ? "1 record/call" : "";
     }

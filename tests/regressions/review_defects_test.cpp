@@ -213,9 +213,9 @@ TEST_P(ReviewClose, D05CloseWakesAReaderStoppedBetweenItsCheckAndItsSleep) {
 }
 INSTANTIATE_TEST_SUITE_P(Channels, ReviewClose,
                          ::testing::Values("cell-read", "broadcast-read", "ring-read"),
-                         [](const auto& info) {
-                             std::string s = info.param;
-                             return s.substr(0, s.find('-'));
+                         [](const auto& param_info) {
+                             const std::string mode = param_info.param;
+                             return mode.substr(0, mode.find('-'));
                          });
 
 // --- D06: a reader killed while registered does not cost the writer a wake per publish ----

@@ -18,6 +18,7 @@
 #include "expect_error.hpp"
 #include "printers.hpp"
 #include "shm_file.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/cell.hpp"
 #include "shmrec/detail/region_header.hpp"
 #include "shmrec/region.hpp"
@@ -36,6 +37,10 @@ using shmrec_test::shm_path;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 using StudentCell = shmrec::Cell<school::Student>;
+// What a cell of students writes into its header (and an opener expects).
+shmrec::RegionSpec cell_spec() {
+    return shmrec::detail::channel_spec<shmrec::detail::CellDescriptor, school::Student>(2);
+}
 
 constexpr std::uint64_t page = 4096;
 
@@ -149,7 +154,7 @@ TEST_F(HeaderValidation, HeaderSizeSmallerThanTheFormatsIsCorruptHeader) {
 }
 
 TEST_F(HeaderValidation, RingOpenedAsCellIsWrongKind) {
-    auto spec = StudentCell::spec();
+    auto spec = cell_spec();
     spec.kind = shmrec::ChannelKind::ring;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::wrong_kind);
@@ -169,7 +174,7 @@ TEST_F(HeaderValidation, OtherRecordTypeIsTypeMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameOtherSizeIsLayoutMismatch) {
-    auto spec = StudentCell::spec();
+    auto spec = cell_spec();
     spec.record_size = 40;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::layout_mismatch);
@@ -178,7 +183,7 @@ TEST_F(HeaderValidation, SameTypeNameOtherSizeIsLayoutMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameOtherAlignmentIsLayoutMismatch) {
-    auto spec = StudentCell::spec();
+    auto spec = cell_spec();
     spec.record_alignment = 4;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::layout_mismatch);
@@ -187,12 +192,12 @@ TEST_F(HeaderValidation, SameTypeNameOtherAlignmentIsLayoutMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameAndSizeOtherFingerprintIsFingerprintMismatch) {
-    auto spec = StudentCell::spec();
+    auto spec = cell_spec();
     spec.fingerprint ^= 0x0102030405060708ULL;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::fingerprint_mismatch);
     EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", spec.fingerprint)));
-    EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", StudentCell::spec().fingerprint)));
+    EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", cell_spec().fingerprint)));
 }
 
 TEST_F(HeaderValidation, FileTruncatedToZeroIsInitTimeoutAfterTheConfiguredWait) {
@@ -257,7 +262,7 @@ TEST_F(HeaderValidation, ImpossibleOffsetsAndSizesAreCorruptHeader) {
          [](RegionHeader& h) { h.data_offset = max - 63; }},
         {"data running into the schema", [](RegionHeader& h) { h.data_size = page; }},
         {"data size other than the cell's",
-         [](RegionHeader& h) { h.data_size = StudentCell::spec().data_size - 64; }},
+         [](RegionHeader& h) { h.data_size = cell_spec().data_size - 64; }},
         {"schema beyond the end", [](RegionHeader& h) { h.schema_length = h.mapped_size; }},
         {"schema offset overflowing", [](RegionHeader& h) { h.schema_offset = max; }},
         {"schema length overflowing", [](RegionHeader& h) { h.schema_length = max; }},

@@ -17,6 +17,7 @@
 #include "expect_error.hpp"
 #include "printers.hpp"
 #include "shm_file.hpp"
+#include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/region_access.hpp"
 #include "shmrec/cell.hpp"
 #include "shmrec/fixed_string.hpp"
@@ -33,6 +34,10 @@ using shmrec_test::fails_with;
 using shmrec_test::shm_path;
 using ::testing::HasSubstr;
 using StudentCell = shmrec::Cell<school::Student>;
+// What a cell of students writes into its header (and an opener expects).
+shmrec::RegionSpec cell_spec() {
+    return shmrec::detail::channel_spec<shmrec::detail::CellDescriptor, school::Student>(2);
+}
 
 school::Student student(std::int64_t id, std::string_view name) {
     school::Student s{};
@@ -69,7 +74,7 @@ class RegionTest : public shmrec_test::RegionFixture {};
 TEST_F(RegionTest, CreateOpenAndRemove) {
     const auto n = name();
     {
-        auto writer = shmrec::Region::create(n, StudentCell::spec());
+        auto writer = shmrec::Region::create(n, cell_spec());
         EXPECT_EQ(writer.name(), n);
         EXPECT_EQ(writer.role(), shmrec::Role::writer);
         EXPECT_EQ(writer.backing(), shmrec::Backing::memory);
@@ -77,7 +82,7 @@ TEST_F(RegionTest, CreateOpenAndRemove) {
         EXPECT_EQ(writer.creator().pid, ::getpid());
         EXPECT_TRUE(exists(shm_path(n)));
 
-        auto reader = shmrec::Region::open(n, shmrec::Role::reader, StudentCell::spec());
+        auto reader = shmrec::Region::open(n, shmrec::Role::reader, cell_spec());
         EXPECT_EQ(reader.role(), shmrec::Role::reader);
         EXPECT_EQ(reader.geometry().data_size, 192u);
         EXPECT_EQ(reader.geometry().mapped_size, shmrec_test::file_size_of(shm_path(n)));
@@ -97,7 +102,7 @@ TEST_F(RegionTest, CreateIsExclusiveWhileTheRegionIsInUse) {
     EXPECT_TRUE(
         fails_with([&] { (void)StudentCell::writer(n); }, ErrorCode::already_exists, &what));
     EXPECT_THAT(what, HasSubstr(n));
-    EXPECT_TRUE(fails_with([&] { (void)shmrec::Region::create(n, StudentCell::spec()); },
+    EXPECT_TRUE(fails_with([&] { (void)shmrec::Region::create(n, cell_spec()); },
                            ErrorCode::already_exists));
     // The first writer's region was not disturbed.
     ASSERT_EQ(first.try_write(student(1, "one")), shmrec::WriteStatus::ok);
@@ -389,7 +394,7 @@ TEST_F(RegionTest, HealthTellsUnlinkedAndReplaced) {
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::ok);
     ASSERT_TRUE(shmrec::remove_region(n));
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::unlinked);
-    auto other = shmrec::Region::create(n, StudentCell::spec());
+    auto other = shmrec::Region::create(n, cell_spec());
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::replaced);
     EXPECT_EQ(other.health(), shmrec::RegionHealth::ok);
 }
