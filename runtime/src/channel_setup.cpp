@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "region_names.hpp"
 #include "shmrec/detail/ring_layout.hpp"
 #include "shmrec/error.hpp"
 
@@ -10,9 +11,9 @@ namespace shmrec::detail {
 void check_capacity(const Location& where, std::string_view channel, std::uint64_t capacity) {
     if (!valid_ring_capacity(capacity)) {
         throw Error(ErrorCode::invalid_argument, where.name,
-                    fmt::format("region '{}': {} capacity {} is not a power of two between 1 "
+                    fmt::format("{}: {} capacity {} is not a power of two between 1 "
                                 "and 2^31",
-                                where.name, channel, capacity));
+                                display_name(where), channel, capacity));
     }
 }
 
@@ -21,7 +22,8 @@ void check_slot_geometry(const Region& region, std::uint64_t control_size,
     const auto& g = region.geometry();
     auto fail = [&](const std::string& what) {
         throw Error(ErrorCode::corrupt_header, region.name(),
-                    fmt::format("region '{}' has an impossible header: {}", region.name(), what));
+                    fmt::format("{} has an impossible header: {}",
+                                display_name(Location(region.backing(), region.name())), what));
     };
     if (!valid_ring_capacity(g.capacity)) {
         fail(fmt::format("capacity {} is not a power of two between 1 and {}", g.capacity,
