@@ -2,16 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "region_names.hpp"
 #include "shmrec/error.hpp"
 
 namespace shmrec::detail {
 
 namespace {
-
-std::string shown(const Location& where) {
-    return where.backing == Backing::file ? fmt::format("file '{}'", where.name)
-                                          : fmt::format("region '{}'", where.name);
-}
 
 bool valid_capacity(std::uint64_t c, std::uint64_t min, std::uint64_t max) {
     return c >= min && c <= max && (c & (c - 1)) == 0;
@@ -24,7 +20,7 @@ void check_capacity(const Location& where, std::string_view channel, std::uint64
     if (!valid_capacity(capacity, min_capacity, max_capacity)) {
         throw Error(ErrorCode::invalid_argument, where.name,
                     fmt::format("{}: {} capacity {} is not a power of two between {} and {}",
-                                shown(where), channel, capacity, min_capacity, max_capacity));
+                                display_name(where), channel, capacity, min_capacity, max_capacity));
     }
 }
 
@@ -32,7 +28,7 @@ void check_slot_geometry(const Region& region, std::uint64_t control_size,
                          std::uint64_t slot_stride, std::uint64_t min_capacity,
                          std::uint64_t max_capacity) {
     const auto& g = region.geometry();
-    const std::string name = shown(Location(region.backing(), region.name()));
+    const std::string name = display_name(Location(region.backing(), region.name()));
     auto fail = [&](const std::string& what) {
         throw Error(ErrorCode::corrupt_header, region.name(),
                     fmt::format("{} has an impossible header: {}", name, what));

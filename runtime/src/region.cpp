@@ -1,16 +1,15 @@
 // Region: creating, opening, validating and mapping a named region, and its role locks.
+//
+// No system call here: the OS is reached through the platform layer (platform/*.hpp,
+// implemented in posix/), the mapping through Boost.Interprocess.
 #include "shmrec/region.hpp"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
-#include <cerrno>
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -19,13 +18,18 @@
 
 #include <fmt/format.h>
 
-#include "region_files.hpp"
-#include "shmrec/detail/fork_guard.hpp"
+#include "platform/fork_guard.hpp"
+#include "platform/lock_slots.hpp"
+#include "platform/process.hpp"
+#include "platform/shared_object.hpp"
+#include "platform/system_error.hpp"
 #include "region_header_io.hpp"
-#include "role_locks.hpp"
+#include "region_names.hpp"
 #include "shmrec/detail/fault.hpp"
-#include "stale_region.hpp"
+#include "shmrec/detail/fork_guard.hpp"
+#include "shmrec/detail/region_access.hpp"
 #include "shmrec/error.hpp"
+#include "stale_region.hpp"
 
 namespace bip = boost::interprocess;
 
@@ -33,17 +37,65 @@ namespace shmrec {
 
 namespace {
 
-using detail::code_for_errno;
 using detail::display_name;
-using detail::os_page_size;
-using detail::throw_errno;
+using platform::NameLookup;
+
+std::uint64_t os_page_size() {
+    return static_cast<std::uint64_t>(bip::mapped_region::get_page_size());
+}
 
 [[noreturn]] void throw_boost(const bip::interprocess_exception& e, const Location& where,
                               std::string_view doing) {
     const int err = e.get_native_error();
-    if (err != 0) throw_errno(code_for_errno(err), where, doing, err);
+    if (err != 0) platform::throw_system_error(where, doing, err);
     throw Error(ErrorCode::system_error, where.name,
                 fmt::format("{}: {} failed: {}", display_name(where), doing, e.what()));
+}
+
+void throw_untrusted(const Location& where, std::string_view why) {
+    throw Error(ErrorCode::untrusted_region, where.name,
+                fmt::format("{} {}", display_name(where), why));
+}
+
+// Removes the name only while it still leads to `ours`: never someone else's region. (There
+// is no unlink-if-this-object call, so a replacement made in the instant between the look-up
+// and the removal would be removed; nothing in shmrec replaces a name that has a live user.)
+bool remove_if_ours(const Location& where, const std::optional<platform::ObjectId>& ours) noexcept {
+    if (!ours) return false;
+    if (platform::compare_with_name(where, *ours) != NameLookup::Result::same) return false;
+    return platform::remove_name(where);
+}
+
+// The name is taken and was not stale: say precisely by what. Returns when nothing is at the
+// name any more (a reclaim between our attempt and this look-up): the caller tries again.
+void throw_if_taken(const Location& where) {
+    int err = 0;
+    const platform::OwnedHandle h = platform::open_existing(where, false, err);
+    if (!h) {
+        if (platform::is_not_found(err)) return;
+        if (platform::error_code_for(err) == ErrorCode::untrusted_region) {
+            throw_untrusted(where, "is taken by a symbolic link; refusing to follow it");
+        }
+    } else if (const auto why = platform::untrusted_reason(h.get())) {
+        throw_untrusted(where, fmt::format("is taken by an object that is not ours: it {}", *why));
+    }
+    throw Error(ErrorCode::already_exists, where.name,
+                fmt::format("{} already exists and is in use (open it instead, or stop its "
+                            "users first)",
+                            display_name(where)));
+}
+
+// Takes a role's lock slot (writer, consumer). A publisher reaping the registration of a
+// waiter that died holds that waiter's slot for the span of two system calls
+// (detail/waiter_registry.hpp), so a refusal is retried briefly before it counts as a live
+// holder.
+bool take_role_lock(platform::Handle fd, platform::LockSlot slot) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    while (!platform::try_lock_exclusive(fd, slot)) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
 }
 
 }  // namespace
@@ -52,37 +104,46 @@ struct Region::Impl {
     Location where;
     Role role = Role::reader;
     std::variant<std::monostate, bip::shared_memory_object, bip::file_mapping> object;
-    int file_fd = -1;  // file backing: our own O_NOFOLLOW descriptor (locks, fstat)
+    platform::OwnedHandle file_handle;  // file backing: our own no-follow handle (locks, identity)
+    std::optional<platform::ObjectId> id;  // the object we opened, whatever the name leads to
+    bool remove_on_close = false;           // writer: RegionOptions::remove_on_close
     bip::mapped_region mapping;        // the whole region (read-only for a reader)
     bip::mapped_region board_mapping;  // a reader's writable board page
     Geometry geometry;
     CreatorInfo creator;
     detail::ReaderBoard* board = nullptr;
-    std::uint32_t reader_slot = detail::max_readers;  // Role::reader: the slot it holds
-    std::vector<int> tracked;  // descriptors registered with the fork guard
+    std::uint32_t reader_slot = detail::max_readers;  // Role::reader: the reader slot it holds
+    bool created = false;                             // made by Region::create, not opened
+    std::vector<platform::Handle> tracked;  // handles registered with the fork guard
     std::uint32_t fork_generation = detail::fork_generation();  // this process's, at open
 
     explicit Impl(Location w) : where(std::move(w)) {}
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
     ~Impl() {
-        for (const int fd : tracked) detail::untrack_descriptor(fd);
-        if (mapping.get_address() != nullptr) detail::untrack_mapping(mapping.get_address());
+        for (const auto h : tracked) platform::untrack_handle(h);
+        if (mapping.get_address() != nullptr) platform::untrack_mapping(mapping.get_address());
         if (board_mapping.get_address() != nullptr) {
-            detail::untrack_mapping(board_mapping.get_address());
+            platform::untrack_mapping(board_mapping.get_address());
         }
-        if (file_fd >= 0) ::close(file_fd);
     }
 
-    // Every descriptor of the region is blanked out in a forked child (fork_guard.hpp).
-    void track(int fd) {
-        detail::track_descriptor(fd);
-        tracked.push_back(fd);
+    // Every handle of the region is blanked out in a forked child (platform/fork_guard.hpp).
+    void track(platform::Handle h) {
+        platform::track_handle(h);
+        tracked.push_back(h);
     }
 
-    int fd() const {
-        if (file_fd >= 0) return file_fd;
+    platform::Handle fd() const {
+        if (file_handle) return file_handle.get();
         return std::get<bip::shared_memory_object>(object).get_mapping_handle().handle;
+    }
+
+    // Whether the name still leads to the object we opened (defect 1 of issue 8: an object
+    // reclaimed as stale and replaced between our open and our locks is not the region).
+    NameLookup::Result at_name() const noexcept {
+        if (!id) return NameLookup::Result::unknown;
+        return platform::compare_with_name(where, *id);
     }
 
     void map(bip::mode_t mode) {
@@ -95,7 +156,7 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "mmap");
         }
-        detail::track_mapping(mapping.get_address(), mapping.get_size());
+        platform::track_mapping(mapping.get_address(), mapping.get_size());
     }
 
     void map_board() {
@@ -111,7 +172,7 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "mmap of the reader board");
         }
-        detail::track_mapping(board_mapping.get_address(), board_mapping.get_size());
+        platform::track_mapping(board_mapping.get_address(), board_mapping.get_size());
         board = static_cast<detail::ReaderBoard*>(board_mapping.get_address());
     }
 
@@ -123,11 +184,10 @@ struct Region::Impl {
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "open");
         }
-        track(std::get<bip::file_mapping>(object).get_mapping_handle().handle);
-        struct stat ours {}, theirs {};
-        const int boost_fd = std::get<bip::file_mapping>(object).get_mapping_handle().handle;
-        if (::fstat(file_fd, &ours) != 0 || ::fstat(boost_fd, &theirs) != 0 ||
-            ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev) {
+        const auto boost_handle = std::get<bip::file_mapping>(object).get_mapping_handle().handle;
+        track(boost_handle);
+        const auto theirs = platform::identity(boost_handle);
+        if (!id || !theirs || *id != *theirs) {
             throw Error(ErrorCode::untrusted_region, where.name,
                         fmt::format("{} was replaced while it was being opened",
                                     display_name(where)));
@@ -145,31 +205,54 @@ Region Region::create(const Location& where, const RegionSpec& spec,
     validate_location(where);
     if (spec.record_name.empty() || spec.record_name.size() >= detail::max_record_name) {
         throw Error(ErrorCode::invalid_argument, where.name,
-                    fmt::format("record type name '{}' must be 1 to {} characters",
-                                spec.record_name, detail::max_record_name - 1));
+                    fmt::format("{}: record type name '{}' must be 1 to {} characters",
+                                display_name(where), spec.record_name,
+                                detail::max_record_name - 1));
     }
     if (spec.data_size == 0 || (options.permissions & ~0777u) != 0) {
         throw Error(ErrorCode::invalid_argument, where.name,
                     fmt::format("{}: impossible geometry or permissions {:o}",
                                 display_name(where), options.permissions));
     }
-    if (auto region = try_create(where, spec, options)) return std::move(*region);
-    // The name is taken. A region nobody is attached to any more (every participant died) is
-    // stale: remove it and create afresh, so a crash never needs a manual `rm /dev/shm/...`.
-    if (detail::remove_if_stale(where, options.init_timeout)) {
+    const auto deadline = std::chrono::steady_clock::now() + options.init_timeout;
+    for (;;) {
         if (auto region = try_create(where, spec, options)) return std::move(*region);
+        // The name is taken. A region nobody is attached to any more (every participant died)
+        // is stale: remove it and create afresh, so a crash never needs a manual
+        // `rm /dev/shm/...`. The removed one stays locked (`held`) until ours exists.
+        platform::OwnedHandle held;
+        switch (detail::remove_if_stale(where, options.init_timeout, held)) {
+            case detail::StaleCheck::removed:
+                SHMREC_FAULT_POINT("reclaim.after_remove");
+                if (auto region = try_create(where, spec, options)) return std::move(*region);
+                break;  // somebody else created it in between: look again
+            case detail::StaleCheck::absent:
+                break;  // removed by someone else in between: try again
+            case detail::StaleCheck::not_stale:
+                throw_if_taken(where);  // returns only when the name has gone meanwhile
+                break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw_if_taken(where);
+            throw Error(ErrorCode::init_timeout, where.name,
+                        fmt::format("{}: the name kept changing hands for {} ms (regions created "
+                                    "and removed concurrently)",
+                                    display_name(where), options.init_timeout.count()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    detail::throw_existing(where);
 }
 
 std::optional<Region> Region::try_create(const Location& where, const RegionSpec& spec,
                                          const RegionOptions& options) {
     auto impl = std::make_unique<Impl>(where);
     impl->role = Role::writer;
+    impl->created = true;
+    impl->remove_on_close = options.remove_on_close;
     impl->geometry = detail::plan_geometry(spec, os_page_size());
 
-    // Exclusive create: O_CREAT|O_EXCL, never following a symlink; mode fixed with fchmod
-    // afterwards so the umask cannot change it.
+    // Exclusive create, never following a symlink; the mode is set exactly, whatever the umask
+    // (Boost fchmods a new shared-memory object; platform::create_file_exclusive a file).
     if (where.backing == Backing::memory) {
         try {
             bip::permissions perm;
@@ -180,51 +263,55 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
             if (e.get_error_code() == bip::already_exists_error) return std::nullopt;
             throw_boost(e, where, "shm_open");
         }
-        impl->track(impl->fd());
     } else {
-        impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                               static_cast<mode_t>(options.permissions));
-        if (impl->file_fd < 0) {
-            const int err = errno;
-            if (err == EEXIST) return std::nullopt;
-            throw_errno(code_for_errno(err), where, "open", err);
-        }
-        impl->track(impl->file_fd);
-        if (::fchmod(impl->file_fd, static_cast<mode_t>(options.permissions)) != 0) {
-            const int err = errno;
-            remove_region(where);
-            throw_errno(code_for_errno(err), where, "fchmod", err);
-        }
+        auto handle = platform::create_file_exclusive(where, options.permissions);
+        if (!handle) return std::nullopt;
+        impl->file_handle = std::move(*handle);
     }
+    impl->track(impl->fd());
+    impl->id = platform::identity(impl->fd());
 
-    // From here on a failure removes the half-made region again.
+    // From here on a failure removes the half-made region again, if the name still leads to it.
     try {
+        SHMREC_FAULT_POINT("create.before_locks");
         // Attached and writer locks first, before the region is even sized: a process that
         // finds the name now sees a live participant and waits for `ready` instead of taking
         // the half-made region for a stale one. A stale-region probe may hold the attached
         // lock for a moment (it then finds us `initialising` and young, and lets go).
         const auto lock_deadline = std::chrono::steady_clock::now() + options.init_timeout;
-        while (!detail::try_lock_shared(impl->fd(), detail::attached_lock_byte)) {
+        while (!platform::try_lock_shared(impl->fd(), platform::attached_lock_byte)) {
             if (std::chrono::steady_clock::now() >= lock_deadline) {
-                throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
+                throw Error(ErrorCode::init_timeout, where.name,
+                            fmt::format("{}: another process held it for removal for {} ms "
+                                        "while it was being created",
+                                        display_name(where), options.init_timeout.count()));
             }
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
-        if (!detail::try_lock_exclusive(impl->fd(), detail::writer_lock_byte)) {
-            throw_errno(ErrorCode::system_error, where, "fcntl(F_OFD_SETLK)", errno);
+        // A creator stalled between its exclusive create and its locks for longer than
+        // init_timeout may have had its fresh object reclaimed as stale, and the name given to
+        // another region: then this object is nobody's region. Give it up and let create()
+        // look at the name again (defect 1 of issue 8).
+        if (const auto at_name = impl->at_name();
+            at_name == NameLookup::Result::absent || at_name == NameLookup::Result::other) {
+            return std::nullopt;  // our object is unlinked: nothing of ours to remove
+        }
+        if (!platform::try_lock_exclusive(impl->fd(), platform::writer_lock_byte)) {
+            platform::throw_system_error(ErrorCode::system_error, where,
+                                         "taking the writer lock", platform::last_error());
         }
         SHMREC_FAULT_POINT("create.after_open");
-        detail::preallocate(impl->fd(), impl->geometry.mapped_size, where);
+        platform::preallocate(impl->fd(), impl->geometry.mapped_size, where);
         SHMREC_FAULT_POINT("create.after_fallocate");
         if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
         impl->map(bip::read_write);
     } catch (...) {
-        remove_region(where);
+        remove_if_ours(where, impl->id);
         throw;
     }
 
     auto* base = static_cast<std::byte*>(impl->mapping.get_address());
-    const auto me = detail::current_process();
+    const auto me = platform::current_process();
     detail::write_header(base, spec, impl->geometry, me);
     SHMREC_FAULT_POINT("create.before_ready");
     impl->creator = {me.pid, me.start_time, reinterpret_cast<detail::RegionHeader*>(base)->creation_time_ns};
@@ -237,40 +324,30 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
     return Region(std::move(impl));
 }
 
-// Opens the region's file or shared-memory object by name. Readers open read-write too, for
-// the reader board and the lock queries; their view of the records is mapped read-only.
+// Opens the region's file or shared-memory object by name; null when the name does not exist.
+// Readers open read-write too, for the reader board and the lock queries; their view of the
+// records is mapped read-only.
 static std::unique_ptr<Region::Impl> open_object(const Location& where, Role role) {
     auto impl = std::make_unique<Region::Impl>(where);
     impl->role = role;
-    const std::string shown = display_name(where);
     if (where.backing == Backing::memory) {
         try {
             impl->object.emplace<bip::shared_memory_object>(bip::open_only, where.name.c_str(),
                                                             bip::read_write);
         } catch (const bip::interprocess_exception& e) {
-            if (e.get_native_error() == ENOENT || e.get_error_code() == bip::not_found_error) {
-                throw Error(ErrorCode::not_found, where.name,
-                            fmt::format("{} does not exist (is the writer running?)", shown));
+            if (platform::is_not_found(e.get_native_error()) ||
+                e.get_error_code() == bip::not_found_error) {
+                return nullptr;
             }
             throw_boost(e, where, "shm_open");
         }
-        impl->track(impl->fd());
-        return impl;
+    } else {
+        auto handle = platform::open_file(where);
+        if (!handle) return nullptr;
+        impl->file_handle = std::move(*handle);
     }
-    impl->file_fd = ::open(where.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (impl->file_fd < 0) {
-        const int err = errno;
-        if (err == ENOENT) {
-            throw Error(ErrorCode::not_found, where.name,
-                        fmt::format("{} does not exist (is the writer running?)", shown));
-        }
-        if (err == ELOOP) {
-            throw Error(ErrorCode::untrusted_region, where.name,
-                        fmt::format("{} is a symbolic link; refusing to follow it", shown));
-        }
-        throw_errno(code_for_errno(err), where, "open", err);
-    }
-    impl->track(impl->file_fd);
+    impl->track(impl->fd());
+    impl->id = platform::identity(impl->fd());
     return impl;
 }
 
@@ -282,28 +359,75 @@ static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role 
                                                    detail::HeaderSnapshot& snapshot) {
     validate_location(where);
     const std::string shown = display_name(where);
-    const auto deadline = std::chrono::steady_clock::now() + options.init_timeout;
+    const auto start = std::chrono::steady_clock::now();
+    auto deadline = start + options.init_timeout;
+    const auto creator_deadline = start + std::max(options.wait_for_creator,
+                                                   std::chrono::milliseconds(0));
+    bool found = false;
+    bool reclaim_seen = false;  // the name changed hands under us: a reclaim is in progress
     std::unique_ptr<Region::Impl> impl;
     for (;;) {
         impl = open_object(where, role);
+        const auto now = std::chrono::steady_clock::now();
+        if (!impl) {
+            // Nothing at the name. A reclaimer between its removal of a stale region and its
+            // creation of the new one looks the same as no region at all: retry until
+            // init_timeout once we have seen the name change hands, and for wait_for_creator
+            // in any case (a reader started before its writer).
+            if ((reclaim_seen && now < deadline) || now < creator_deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                continue;
+            }
+            if (reclaim_seen) {
+                throw Error(ErrorCode::not_found, where.name,
+                            fmt::format("{} was removed as stale and nobody created it again "
+                                        "within {} ms",
+                                        shown, options.init_timeout.count()));
+            }
+            if (options.wait_for_creator.count() > 0) {
+                throw Error(ErrorCode::not_found, where.name,
+                            fmt::format("{} does not exist (waited {} ms for its creator; is "
+                                        "the writer running?)",
+                                        shown, options.wait_for_creator.count()));
+            }
+            throw Error(ErrorCode::not_found, where.name,
+                        fmt::format("{} does not exist (is the writer running?)", shown));
+        }
+        if (!found) {
+            found = true;  // the initialisation wait starts when the creator has made the name
+            deadline = std::max(deadline, now + options.init_timeout);
+        }
+        SHMREC_FAULT_POINT("open.after_open");
         // Every participant holds the attached lock (shared). It fails only while another
-        // process holds it exclusively, to remove a stale region: open the name again.
-        if (detail::try_lock_shared(impl->fd(), detail::attached_lock_byte)) break;
+        // process holds it exclusively, to remove a stale region: open the name again. Taken,
+        // it keeps the object from being reclaimed from now on; but it may have been reclaimed
+        // (and the name given to a new region) between our open and our lock: then this object
+        // is nobody's region, and writing into it would be a split-brain (defect 1 of issue 8).
+        if (platform::try_lock_shared(impl->fd(), platform::attached_lock_byte)) {
+            const auto at_name = impl->at_name();
+            if (at_name == NameLookup::Result::same || at_name == NameLookup::Result::unknown) {
+                break;
+            }
+        }
+        reclaim_seen = true;
         if (std::chrono::steady_clock::now() >= deadline) {
             throw Error(ErrorCode::init_timeout, where.name,
-                        fmt::format("{} is being removed as stale by another process", shown));
+                        fmt::format("{} is being removed as stale by another process and was "
+                                    "not replaced within {} ms",
+                                    shown, options.init_timeout.count()));
         }
+        impl.reset();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    const int fd = impl->fd();
-    detail::check_trusted(fd, where);
+    const auto fd = impl->fd();
+    if (const auto why = platform::untrusted_reason(fd)) throw_untrusted(where, *why);
 
     // A creator first makes an empty file, then sizes it, then writes the header: wait a
     // bounded time for it to get that far, then tell "never finished" from "corrupt".
-    std::uint64_t size = detail::file_size(fd, where);
+    std::uint64_t size = platform::object_size(fd, where);
     while (size == 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        size = detail::file_size(fd, where);
+        size = platform::object_size(fd, where);
     }
     if (size == 0) {
         throw Error(ErrorCode::init_timeout, where.name,
@@ -353,21 +477,22 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
                     const RegionOptions& options) {
     detail::HeaderSnapshot snapshot{};
     auto impl = open_validated(where, role, &expected, options, snapshot);
-    const int fd = impl->fd();
+    const auto fd = impl->fd();
     const std::string shown = display_name(where);
 
     if (role == Role::writer) {
-        if (!detail::try_lock_exclusive(fd, detail::writer_lock_byte)) {
+        if (!take_role_lock(fd, platform::writer_lock_byte)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
+        impl->remove_on_close = options.remove_on_close;
         auto* base = static_cast<std::byte*>(impl->mapping.get_address());
         impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
         // A new writer re-opens a closed region for business.
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
     } else if (role == Role::consumer) {
-        if (!detail::try_lock_exclusive(fd, detail::consumer_lock_byte)) {
+        if (!take_role_lock(fd, platform::consumer_lock_byte)) {
             throw Error(ErrorCode::reader_active, where.name,
                         fmt::format("{} already has a live reader (a ring has exactly one)", shown));
         }
@@ -375,10 +500,10 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
     } else {
         impl->map_board();
-        // Every reader holds a slot of the board's table: its liveness and its waiter
-        // registration (detail/waiter_registry.hpp).
+        // Every reader holds a slot of the board: its liveness and its waiter registration
+        // (detail/waiter_registry.hpp).
         for (std::uint32_t i = 0; i < detail::max_readers; ++i) {
-            if (detail::try_lock_exclusive(fd, detail::lock_byte(detail::reader_lock_slot(i)))) {
+            if (platform::try_lock_exclusive(fd, detail::reader_lock_slot(i))) {
                 impl->reader_slot = i;
                 break;
             }
@@ -419,10 +544,7 @@ RegionInfo inspect_region(const Location& where, const RegionOptions& options) {
 
 bool remove_region(const Location& where) {
     validate_location(where);
-    if (where.backing == Backing::memory) {
-        return bip::shared_memory_object::remove(where.name.c_str());
-    }
-    return ::unlink(where.name.c_str()) == 0;
+    return platform::remove_name(where);
 }
 
 // A moved-from region (impl_ null) answers with neutral values; so does one inherited through
@@ -454,74 +576,71 @@ detail::ReaderBoard& detail::RegionAccess::board(const Region& region) noexcept 
     return *region.impl_->board;
 }
 
+bool detail::RegionAccess::created(const Region& region) noexcept {
+    return region.impl_->created;
+}
+
 std::uint32_t detail::RegionAccess::reader_slot(const Region& region) noexcept {
     return region.impl_->reader_slot;
 }
 
 bool detail::RegionAccess::held_elsewhere(const Region& region, std::uint32_t slot) noexcept {
-    return detail::lock_held_elsewhere(region.impl_->fd(), detail::lock_byte(slot));
+    return platform::lock_held_elsewhere(region.impl_->fd(), slot);
 }
 
 bool detail::RegionAccess::try_hold(const Region& region, std::uint32_t slot) noexcept {
-    // A lock of our own open file description never conflicts with itself: taking (and then
-    // releasing) a slot we hold would drop our own role. Never reap our own slot.
+    // A lock of our own open never conflicts with itself: taking (and then releasing) a slot we
+    // hold would drop our own role. Never reap our own slot.
     const auto& impl = *region.impl_;
-    if ((impl.role == Role::writer && slot == static_cast<std::uint32_t>(detail::LockSlot::writer)) ||
-        (impl.role == Role::consumer && slot == static_cast<std::uint32_t>(detail::LockSlot::consumer)) ||
-        (impl.reader_slot < detail::max_readers && slot == detail::reader_lock_slot(impl.reader_slot))) {
+    if ((impl.role == Role::writer && slot == static_cast<std::uint32_t>(LockSlot::writer)) ||
+        (impl.role == Role::consumer && slot == static_cast<std::uint32_t>(LockSlot::consumer)) ||
+        (impl.reader_slot < max_readers && slot == reader_lock_slot(impl.reader_slot))) {
         return false;
     }
-    return detail::try_lock_exclusive(impl.fd(), detail::lock_byte(slot));
+    return platform::try_lock_exclusive(impl.fd(), slot);
 }
 
 void detail::RegionAccess::release_hold(const Region& region, std::uint32_t slot) noexcept {
-    detail::unlock(region.impl_->fd(), detail::lock_byte(slot));
+    platform::unlock(region.impl_->fd(), slot);
 }
 
 std::string Region::schema() const {
     if (!impl_ || forked()) return {};
     const auto& g = impl_->geometry;
-    return std::string(reinterpret_cast<const char*>(detail::RegionAccess::base(*this) +
-                                                     g.schema_offset),
-                       g.schema_length);
+    return std::string(
+        reinterpret_cast<const char*>(detail::RegionAccess::base(*this) + g.schema_offset),
+        g.schema_length);
 }
 
 bool Region::writer_alive() const noexcept {
     if (!impl_ || forked()) return false;
     // The writer's own lock never conflicts with itself, so ask only from other opens.
     if (impl_->role == Role::writer) return true;
-    return detail::lock_held_elsewhere(impl_->fd(), detail::writer_lock_byte);
+    return platform::lock_held_elsewhere(impl_->fd(), platform::writer_lock_byte);
 }
 
 bool Region::consumer_alive() const noexcept {
     if (!impl_ || forked()) return false;
     if (impl_->role == Role::consumer) return true;
-    return detail::lock_held_elsewhere(impl_->fd(), detail::consumer_lock_byte);
+    return platform::lock_held_elsewhere(impl_->fd(), platform::consumer_lock_byte);
 }
 
 std::uint32_t Region::readers() const noexcept {
     if (!impl_ || forked()) return 0;
     const std::uint32_t mine = impl_->reader_slot < detail::max_readers ? 1 : 0;
-    return mine + detail::count_held_elsewhere(impl_->fd(),
-                                               detail::lock_byte(detail::reader_lock_slot(0)),
-                                               detail::max_readers);
+    return mine + platform::count_held_elsewhere(impl_->fd(), detail::reader_lock_slot(0),
+                                                 detail::max_readers);
 }
 
 RegionHealth Region::health() const noexcept {
-    if (!impl_) return RegionHealth::ok;
-    struct stat ours {}, named {};
-    if (::fstat(impl_->fd(), &ours) != 0) return RegionHealth::ok;  // cannot tell
-    int fd = -1;
-    if (impl_->where.backing == Backing::memory) {
-        fd = ::shm_open(("/" + impl_->where.name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-    } else {
-        fd = ::open(impl_->where.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (!impl_ || forked()) return RegionHealth::ok;  // cannot tell from here
+    switch (impl_->at_name()) {
+        case NameLookup::Result::absent: return RegionHealth::unlinked;
+        case NameLookup::Result::other: return RegionHealth::replaced;
+        case NameLookup::Result::same:
+        case NameLookup::Result::unknown: break;  // cannot tell: say ok
     }
-    if (fd < 0) return errno == ENOENT ? RegionHealth::unlinked : RegionHealth::ok;
-    const bool same = ::fstat(fd, &named) == 0 && named.st_dev == ours.st_dev &&
-                      named.st_ino == ours.st_ino;
-    ::close(fd);
-    return same ? RegionHealth::ok : RegionHealth::replaced;
+    return RegionHealth::ok;
 }
 
 RegionState Region::state() const noexcept {
@@ -538,10 +657,11 @@ bool Region::forked() const noexcept {
 }
 
 void Region::mark_closed() noexcept {
-    if (!impl_) return;
-    if (impl_->role != Role::writer || forked()) return;
+    if (!impl_ || impl_->role != Role::writer || forked()) return;
     detail::RegionAccess::header(*this).state.store(
         static_cast<std::uint32_t>(RegionState::closed), std::memory_order_release);
+    // Only if the name still leads to this very region: never someone else's.
+    if (impl_->remove_on_close) remove_if_ours(impl_->where, impl_->id);
 }
 
 }  // namespace shmrec

@@ -48,7 +48,7 @@ Geometry plan_geometry(const RegionSpec& spec, std::uint64_t page_size) {
 }
 
 void write_header(std::byte* base, const RegionSpec& spec, const Geometry& g,
-                  const ProcessIdentity& creator) {
+                  const platform::ProcessIdentity& creator) {
     auto* h = reinterpret_cast<RegionHeader*>(base);
     h->magic = region_magic;
     h->format_major = format_major;
@@ -72,7 +72,7 @@ void write_header(std::byte* base, const RegionSpec& spec, const Geometry& g,
     h->creator_pid = creator.pid;
     h->reserved0 = 0;
     h->creator_start_time = creator.start_time;
-    h->creation_time_ns = wall_clock_ns();
+    h->creation_time_ns = platform::wall_clock_ns();
     std::memset(h->record_name, 0, sizeof h->record_name);
     std::memcpy(h->record_name, spec.record_name.data(),
                 std::min(spec.record_name.size(), sizeof h->record_name - 1));

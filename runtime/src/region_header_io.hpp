@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "shmrec/detail/process_identity.hpp"
+#include "platform/process.hpp"
 #include "shmrec/region.hpp"
 
 namespace shmrec::detail {
@@ -17,7 +17,7 @@ Geometry plan_geometry(const RegionSpec& spec, std::uint64_t page_size);
 // Fills every header field except `state` and copies the schema text. The caller publishes
 // the header afterwards by storing RegionState::ready with release ordering.
 void write_header(std::byte* base, const RegionSpec& spec, const Geometry& geometry,
-                  const ProcessIdentity& creator);
+                  const platform::ProcessIdentity& creator);
 
 // Each field read exactly once from shared memory; validation works on this copy only, so a
 // peer changing the header meanwhile cannot make a checked value differ from a used one.

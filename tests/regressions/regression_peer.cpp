@@ -7,6 +7,7 @@
 //   regression_peer ring-batch NAME N     creates a ring of 16, "ready", waits for a line on
 //                                         stdin, writes records 0..N-1 as one batch, "wrote
 //                                         n=<count>", then waits for end of input
+//   regression_peer broadcast-batch NAME N  the same with a broadcast ring of 4
 //
 // Every reader sleeps on its doorbell only (no spin) with a 10 s liveness interval, so a lost
 // wake-up costs it seconds, which the test sees in "ms".
@@ -81,6 +82,21 @@ int main(int argc, char** argv) {
             }
             const auto r = writer.try_write(std::span<const Checked>(batch));
             say("wrote n=" + std::to_string(r.count) + " status=" + std::string(to_string(r.status)));
+            while (std::getline(std::cin, line)) {
+            }
+            return 0;
+        }
+        if (mode == "broadcast-batch" && args.size() == 3) {
+            auto writer = shmrec::Broadcast<Checked>::writer(where, 4);
+            say("ready");
+            std::string line;
+            std::getline(std::cin, line);
+            std::vector<Checked> batch;
+            for (std::uint64_t i = 0; i < std::stoull(args[2]); ++i) {
+                batch.push_back(shmrec_test::make_checked(i));
+            }
+            const auto r = writer.try_write(std::span<const Checked>(batch));
+            say("wrote n=" + std::to_string(r.count));
             while (std::getline(std::cin, line)) {
             }
             return 0;

@@ -122,6 +122,26 @@ TEST_F(Review, D02BroadcastTakeoverKeepsTheNumbersOfUnannouncedCompleteSlots) {
     }
 }
 
+// The same when the writer dies inside a batch longer than the capacity (tail is published
+// once per lap inside a batch, so the takeover scan, at most a lap long, still reaches the
+// last complete slot).
+TEST_F(Review, D02BroadcastTakeoverAfterADeathInsideABatchLongerThanTheCapacity) {
+    const std::string n = name();
+    // Killed as it claims record 10 of a batch of 16 in a ring of 4: 0..9 are complete.
+    auto w = peer({"broadcast-batch", n, "16"}, "broadcast.after_claim:11:kill");
+    ASSERT_EQ(w->expect_line("ready"), "ready");
+    w->send("go");
+    EXPECT_EQ(w->wait_exit().signal, SIGKILL);
+    auto second = CheckedBroadcast::writer(n, 0, shmrec::OpenMode::open_only);
+    EXPECT_EQ(second.written(), 10u) << "positions 0..9 are taken; the next record is 10";
+    ASSERT_EQ(second.try_write(make_checked(10)), WriteStatus::ok);
+    auto reader = CheckedBroadcast::reader(n, StartAt::oldest);
+    Checked out{};
+    std::uint64_t expect = reader.start_position();
+    while (reader.try_read(out) == ReadStatus::ok) EXPECT_EQ(out.seq, expect++);
+    EXPECT_EQ(expect, 11u);
+}
+
 // --- D03: a reader lapped inside a batch longer than the capacity is not `corrupt` --------
 TEST_F(Review, D03ReaderLappedInsideALongBatchSkipsToIntactRecords) {
     const std::string n = name();

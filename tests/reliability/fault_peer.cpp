@@ -17,7 +17,8 @@
 //   fill-tmpfs --kind K --name N --capacity C --count C    (inside a private small tmpfs)
 //
 // K is cell, ring or broadcast; --file makes N a file path instead of a shared-memory name;
-// --init-timeout-ms sets RegionOptions::init_timeout. Output: one line per event, "word
+// --init-timeout-ms sets RegionOptions::init_timeout, --wait-for-creator-ms
+// RegionOptions::wait_for_creator, --remove-on-close RegionOptions::remove_on_close. Output: one line per event, "word
 // key=value ...". Setup failures print "error code=<ErrorCode> what=<message>" and exit 3.
 // While writing or reading, lines on stdin are commands: go, health, alive, stats, quit.
 #include <fcntl.h>
@@ -117,6 +118,8 @@ shmrec::Location location(const Args& a) {
 shmrec::RegionOptions region_options(const Args& a) {
     shmrec::RegionOptions o;
     o.init_timeout = std::chrono::milliseconds(a.num("init-timeout-ms", 2000));
+    o.wait_for_creator = std::chrono::milliseconds(a.num("wait-for-creator-ms", 0));
+    o.remove_on_close = a.flag("remove-on-close");
     return o;
 }
 

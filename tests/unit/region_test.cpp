@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "shmrec/cell.hpp"
 #include "shmrec/fixed_string.hpp"
 #include "shmrec/region.hpp"
+#include "shmrec/ring.hpp"
 #include "student.shmrec.hpp"
 #include "test_names.hpp"
 
@@ -84,7 +87,7 @@ TEST_F(RegionTest, CreateOpenAndRemove) {
 
         auto reader = shmrec::Region::open(n, shmrec::Role::reader, cell_spec());
         EXPECT_EQ(reader.role(), shmrec::Role::reader);
-        EXPECT_EQ(reader.geometry().data_size, 192u);
+        EXPECT_EQ(reader.geometry().data_size, 256u);
         EXPECT_EQ(reader.geometry().mapped_size, shmrec_test::file_size_of(shm_path(n)));
         EXPECT_EQ(reader.schema(), shmrec::RecordTraits<school::Student>::schema);
         EXPECT_EQ(reader.creator().pid, ::getpid());
@@ -396,6 +399,126 @@ TEST_F(RegionTest, HealthTellsUnlinkedAndReplaced) {
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::unlinked);
     auto other = shmrec::Region::create(n, cell_spec());
     EXPECT_EQ(writer.region().health(), shmrec::RegionHealth::replaced);
+    EXPECT_EQ(other.health(), shmrec::RegionHealth::ok);
+}
+
+// Issue 8: a shared-memory name given the POSIX way, with its leading '/', is refused with a
+// message that says what to do.
+TEST_F(RegionTest, LeadingSlashIsRefusedWithAHint) {
+    std::string what;
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer("/Telemetry"); },
+                           ErrorCode::invalid_name, &what));
+    EXPECT_THAT(what, HasSubstr("drop the leading /"));
+    EXPECT_THAT(what, HasSubstr("'Telemetry'"));
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader("/Telemetry"); },
+                           ErrorCode::invalid_name, &what));
+    EXPECT_THAT(what, HasSubstr("drop the leading /"));
+    EXPECT_FALSE(exists("/dev/shm/Telemetry"));
+}
+
+// Issue 8: messages name a file-backed region by its path.
+TEST_F(RegionTest, MessagesNameFileBackedRegionsByTheirPath) {
+    const shmrec_test::TempDir dir;
+    const std::string path = dir.file("students.shmrec");
+    const auto where = Location::file(path);
+    std::string what;
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(where); }, ErrorCode::not_found, &what));
+    EXPECT_THAT(what, HasSubstr("region file '" + path + "'"));
+    EXPECT_TRUE(fails_with([&] { (void)shmrec::Ring<school::Student>::writer(where, 3); },
+                           ErrorCode::invalid_argument, &what));
+    EXPECT_THAT(what, HasSubstr("region file '" + path + "'"));
+    {
+        auto writer = StudentCell::writer(where);
+        EXPECT_TRUE(fails_with([&] { (void)StudentCell::writer(where); },
+                               ErrorCode::already_exists, &what));
+        EXPECT_THAT(what, HasSubstr("region file '" + path + "'"));
+        EXPECT_TRUE(fails_with([&] { (void)shmrec::Ring<school::Student>::reader(where); },
+                               ErrorCode::wrong_kind, &what));
+        EXPECT_THAT(what, HasSubstr("region file '" + path + "'"));
+    }
+    shmrec::remove_region(where);
+}
+
+// Issue 8: RegionOptions::wait_for_creator lets a reader started before its writer wait for
+// the name to appear.
+TEST_F(RegionTest, WaitForCreatorOpensARegionCreatedLater) {
+    const auto n = name();
+    shmrec::RegionOptions options;
+    options.wait_for_creator = 5s;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto opened = std::async(std::launch::async, [&] {
+        auto reader = StudentCell::reader(n, options);
+        return reader.try_read().value().id;
+    });
+    std::this_thread::sleep_for(200ms);
+    auto writer = StudentCell::writer(n);
+    ASSERT_EQ(writer.try_write(student(7, "seven")), shmrec::WriteStatus::ok);
+    EXPECT_EQ(opened.get(), 7);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+}
+
+TEST_F(RegionTest, WaitForCreatorEndsInNotFoundAfterItsTime) {
+    const auto n = name();
+    std::string what;
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(fails_with([&] { (void)StudentCell::reader(n); }, ErrorCode::not_found, &what));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms) << "the default must fail at once";
+    shmrec::RegionOptions options;
+    options.wait_for_creator = 150ms;
+    t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(
+        fails_with([&] { (void)StudentCell::reader(n, options); }, ErrorCode::not_found, &what));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms);
+    EXPECT_THAT(what, HasSubstr("waited 150 ms"));
+    EXPECT_FALSE(exists(shm_path(n)));
+}
+
+// Issue 8: RegionOptions::remove_on_close removes the name on the writer's clean close; the
+// readers still attached see `closed` and keep their mapping.
+TEST_F(RegionTest, RemoveOnCloseRemovesTheNameOnACleanClose) {
+    const auto n = name();
+    shmrec::RegionOptions options;
+    options.remove_on_close = true;
+    auto writer = StudentCell::writer(n, shmrec::OpenMode::create_only, options);
+    ASSERT_EQ(writer.try_write(student(1, "one")), shmrec::WriteStatus::ok);
+    auto reader = StudentCell::reader(n);
+    ASSERT_TRUE(exists(shm_path(n)));
+    writer.close();
+    EXPECT_FALSE(exists(shm_path(n)));
+    EXPECT_EQ(reader.region().state(), shmrec::RegionState::closed);
+    EXPECT_EQ(reader.try_read().value().id, 1);
+
+    // Without the option the name stays; a writer that took over with it removes it.
+    {
+        auto plain = StudentCell::writer(n);
+        plain.close();
+    }
+    EXPECT_TRUE(exists(shm_path(n)));
+    {
+        auto takeover = StudentCell::writer(n, shmrec::OpenMode::open_only, options);
+        takeover.close();
+    }
+    EXPECT_FALSE(exists(shm_path(n)));
+
+    // File-backed too.
+    const shmrec_test::TempDir dir;
+    const auto file = Location::file(dir.file("gone.shmrec"));
+    {
+        auto w = StudentCell::writer(file, shmrec::OpenMode::create_only, options);
+        ASSERT_TRUE(exists(file.name));
+    }  // the destructor closes cleanly
+    EXPECT_FALSE(exists(file.name));
+}
+
+TEST_F(RegionTest, RemoveOnCloseNeverRemovesAnotherRegionAtTheName) {
+    const auto n = name();
+    shmrec::RegionOptions options;
+    options.remove_on_close = true;
+    auto writer = StudentCell::writer(n, shmrec::OpenMode::create_only, options);
+    ASSERT_TRUE(shmrec::remove_region(n));
+    auto other = shmrec::Region::create(n, cell_spec());
+    writer.close();
+    EXPECT_TRUE(exists(shm_path(n))) << "remove_on_close removed a region that was not its own";
     EXPECT_EQ(other.health(), shmrec::RegionHealth::ok);
 }
 

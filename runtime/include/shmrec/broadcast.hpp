@@ -149,6 +149,12 @@ public:
         for (const T& r : records) {
             write_slot(tail_, r);
             ++tail_;
+            // Publish tail at least once per lap: a replacing writer scans at most a lap of
+            // complete slots past tail, so a batch longer than the capacity whose writer dies
+            // inside it must not leave tail more than a lap behind.
+            if ((tail_ & view_.mask) == 0) {
+                view_.control->tail.store(tail_, std::memory_order_release);
+            }
         }
         announce();
         return {records.size(), WriteStatus::ok};
@@ -260,10 +266,11 @@ public:
         return await_board_writer(timeout);
     }
 
-    std::uint64_t received() const noexcept { return received_; }
-    std::uint64_t lost() const noexcept { return lost_; }
-    std::uint64_t position() const noexcept { return position_; }  // next record to read
-    std::uint64_t start_position() const noexcept { return start_; }
+    // Counts and positions of this reader (0 if unusable).
+    std::uint64_t received() const noexcept { return usable() ? received_ : 0; }
+    std::uint64_t lost() const noexcept { return usable() ? lost_ : 0; }
+    std::uint64_t position() const noexcept { return usable() ? position_ : 0; }  // next to read
+    std::uint64_t start_position() const noexcept { return usable() ? start_ : 0; }
     std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
     bool writer_alive() const noexcept { return writer_is_alive(); }
     bool closed() const noexcept { return region_is_closed(); }

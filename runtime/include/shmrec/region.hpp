@@ -60,16 +60,14 @@ struct RegionOptions {
     // Mode bits of a new region, applied with fchmod so the umask cannot widen them.
     // 0600 by default; 0660 shares with the group.
     unsigned permissions = 0600;
-    // How long an opener waits for a creator that is still initialising the region (or for a
-    // concurrent reclaim of a stale region to finish re-creating the name).
+    // How long an opener waits for a creator that is still initialising the region, and for a
+    // region that is being reclaimed (removed as stale and created again) by another process.
     std::chrono::milliseconds init_timeout{2000};
-    // How long an opener waits for the name to appear at all before not_found: 0 fails at
-    // once, as a plain open does.
+    // How long an opener waits for the name to appear when it does not exist yet (a reader
+    // started before its writer). 0: not_found at once.
     std::chrono::milliseconds wait_for_creator{0};
-    // Writer only: remove the name when the writer closes cleanly (the handle's close() or
-    // destructor), as a Win32 object goes with its last handle. Readers still attached keep
-    // their mapping and see `closed`; a later opener gets not_found. Off by default, so a
-    // restarting writer's readers can wait for it.
+    // Writer: mark_closed() (a clean close of the channel) also removes the name, if it still
+    // leads to this very region (never someone else's that took the name meanwhile).
     bool remove_on_close = false;
 };
 
@@ -161,8 +159,9 @@ public:
     RegionHealth health() const noexcept;
 
     RegionState state() const noexcept;
-    // Writer only: marks the region closed (readers see a clean end of stream). Does nothing
-    // in a child that inherited the region through fork().
+    // Writer only: marks the region closed (readers see a clean end of stream) and, with
+    // RegionOptions::remove_on_close, removes the name if it still leads to this region.
+    // Does nothing in a child that inherited the region through fork().
     void mark_closed() noexcept;
 
     // True in a child that inherited this region through fork(): its descriptors were blanked

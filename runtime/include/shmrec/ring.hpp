@@ -159,21 +159,25 @@ public:
     // moved or detached from a writer that went away.
     WriteStatus status() const noexcept { return status_; }
 
-    T& operator*() const noexcept { return *slot_; }
-    T* operator->() const noexcept { return slot_; }
-    T* get() const noexcept { return writer_ != nullptr ? slot_ : nullptr; }
+    // The slot; nullptr once the loan ended, and in a child of fork() (the mapping is gone).
+    T* get() const noexcept { return writer_ != nullptr && writer_->usable() ? slot_ : nullptr; }
+    T& operator*() const noexcept { return *get(); }
+    T* operator->() const noexcept { return get(); }
 
-    // Publishes the slot: ok, or status() when the loan holds none (nothing is published).
+    // Publishes the slot: ok; or, publishing nothing, status() when the loan holds none, or the
+    // writer's refusal (handle_forked in a child of fork()).
     [[nodiscard]] WriteStatus commit() noexcept {
         if (writer_ == nullptr) return status_;
-        std::exchange(writer_, nullptr)->commit_loan();
+        const WriteStatus s = std::exchange(writer_, nullptr)->commit_loan();
+        slot_ = nullptr;
         status_ = WriteStatus::moved_from;
-        return WriteStatus::ok;
+        return s;
     }
     // Gives the slot back unpublished (the destructor does this too).
     void abandon() noexcept {
         if (writer_ == nullptr) return;
         std::exchange(writer_, nullptr)->loan_ = nullptr;
+        slot_ = nullptr;
         status_ = WriteStatus::moved_from;
     }
 
@@ -231,14 +235,18 @@ public:
     // corrupt, sample_pending, ...), or moved_from once released, moved or detached.
     ReadStatus status() const noexcept { return status_; }
 
-    const T& operator*() const noexcept { return *record_; }
-    const T* operator->() const noexcept { return record_; }
-    const T* get() const noexcept { return reader_ != nullptr ? record_ : nullptr; }
+    // The record; nullptr once released, and in a child of fork() (the mapping is gone).
+    const T* get() const noexcept {
+        return reader_ != nullptr && reader_->usable() ? record_ : nullptr;
+    }
+    const T& operator*() const noexcept { return *get(); }
+    const T* operator->() const noexcept { return get(); }
 
     // Consumes the record: its slot goes back to the writer. Idempotent.
     void release() noexcept {
         if (reader_ == nullptr) return;
         std::exchange(reader_, nullptr)->release_sample();
+        record_ = nullptr;
         status_ = ReadStatus::moved_from;
     }
 
@@ -278,7 +286,7 @@ public:
         }
         return *this;
     }
-    ~RingWriter() { detach_loan(); }
+    ~RingWriter() { close(); }
 
     // Writes one record if there is room: ok, full, reader_gone (full, and the consumer died;
     // checked at most once per liveness interval), no_reader (full, and no consumer ever
@@ -362,6 +370,13 @@ public:
         return WriteStatus::timeout;
     }
 
+    // Marks the ring closed (the consumer reads what is left, then gets `closed`). An open
+    // Loan is given back unpublished first: nothing may follow `closed`.
+    void close() noexcept {
+        detach_loan();
+        WriterEndpoint::close();
+    }
+
     // Records written by this ring's writers so far (0 if unusable).
     std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
     std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
@@ -378,13 +393,16 @@ private:
         : WriterEndpoint(std::move(region), wait), view_(region_),
           room_waiters_(view_.writer_waiters()), room_bell_(view_.control->room_doorbell) {
         notifier_ = view_.towards_consumer();
-        notify();  // a consumer waiting for a writer to attach wakes now
+        // A writer taking over wakes a consumer waiting for one (see BoardWriter).
+        if (!detail::RegionAccess::created(region_)) notifier_.ring_always();
         // A predecessor that died asleep left its registration: it is ours to clear.
         room_waiters_.leave(0);
         // A replacing writer continues after everything its predecessor committed: from the
         // published tail (or the head, if the tail is not within one lap of it), past every
         // slot whose seq already says "written" (a predecessor may die between steps 3 and 4).
-        // Relaxed: we hold the writer role; the head is re-read with acquire in room().
+        // Acquire on head pairs with the last consumer's release (c), so the slots below it are
+        // free; tail and the seqs only a writer stores, and the kernel's writer lock orders our
+        // predecessor's stores before our attach: relaxed.
         auto& ctl = *view_.control;
         const std::uint64_t head = ctl.head.load(std::memory_order_acquire);
         const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
@@ -405,17 +423,19 @@ private:
     void detach_loan() noexcept {
         if (loan_ != nullptr) {
             loan_->writer_ = nullptr;
+            loan_->slot_ = nullptr;
             loan_->status_ = WriteStatus::moved_from;
             loan_ = nullptr;
         }
     }
 
-    void commit_loan() noexcept {
+    WriteStatus commit_loan() noexcept {
         loan_ = nullptr;
-        if (!usable()) return;
+        if (!usable()) return refusal<WriteStatus>();
         commit_slot(tail_);
         ++tail_;
         publish();
+        return WriteStatus::ok;
     }
 
     // How many of `wanted` records fit, re-reading the consumer's head only when the cached
@@ -452,7 +472,8 @@ private:
     }
 
     bool never_consumed() const noexcept {
-        // Relaxed: only consumers write the epoch, and a stale 0 only delays reader_gone.
+        // Relaxed: only consumers write the epoch (once, when they attach); a stale 0 reports
+        // no_reader for a consumer that attached a moment ago, and the next call sees it.
         return view_.control->consumer_epoch.load(std::memory_order_relaxed) == 0;
     }
     bool consumer_gone() const noexcept { return !never_consumed() && !region_.consumer_alive(); }
@@ -614,6 +635,7 @@ private:
     void detach_sample() noexcept {
         if (sample_ != nullptr) {
             sample_->reader_ = nullptr;
+            sample_->record_ = nullptr;
             sample_->status_ = ReadStatus::moved_from;
             sample_ = nullptr;
         }
@@ -651,11 +673,15 @@ private:
     ReadStatus empty_status() noexcept {
         // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
         // written before closing is visible to the re-check.
-        if (closed()) return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::closed;
-        if (!peer_alive([&] { return region_.writer_alive(); })) {
-            return next_state() == ReadStatus::ok ? ReadStatus::ok : ReadStatus::writer_gone;
+        const bool closed_now = closed();
+        if (!closed_now && peer_alive([&] { return region_.writer_alive(); })) {
+            return ReadStatus::empty;
         }
-        return ReadStatus::empty;
+        // Closed or writer gone: what it committed before still counts (ok), and a slot that
+        // turned impossible meanwhile is still `corrupt`.
+        const ReadStatus again = next_state();
+        if (again != ReadStatus::empty) return again;
+        return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
     }
 
     ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {

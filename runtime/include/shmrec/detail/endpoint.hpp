@@ -58,7 +58,10 @@ public:
         : bell_(bell), waiters_(waiters), first_lock_slot_(first_lock_slot) {}
 
     // After a publish: the (b)-(c) half of park()'s handshake. No system call while nobody
-    // waits, including after a waiter died asleep (reaped within one reap interval).
+    // waits, including after a waiter died asleep (reaped within one reap interval). A waiter
+    // that is stopped (SIGSTOP) while registered is alive and keeps its registration: each
+    // publish wakes until it resumes. Any reader can set bits on the board it may write; that
+    // costs the writer wake calls, never correctness.
     void notify(const Region& region, std::chrono::milliseconds reap_interval) noexcept {
         full_fence();
         if (!waiters_.anyone()) return;
@@ -218,8 +221,10 @@ protected:
         : WriterEndpoint(std::move(region), wait) {
         notifier_ = Notifier(bell, WaiterRegistry(RegionAccess::board(region_).waiting, max_readers),
                              reader_lock_slot(0));
-        // Readers waiting for a writer to attach (await_writer) wake now.
-        notify();
+        // A writer taking over wakes the readers waiting for one (await_writer), whether or not
+        // they are registered yet: their wait reads nothing but the doorbell. (A new region has
+        // nobody attached to wake, and its zero-filled channel area stays so.)
+        if (!RegionAccess::created(region_)) notifier_.ring_always();
     }
     BoardWriter(BoardWriter&&) noexcept = default;
     BoardWriter& operator=(BoardWriter&&) noexcept = default;

@@ -29,11 +29,7 @@ struct ForkStamp {
     bool forked() const noexcept { return fork_generation() != generation; }
 };
 
-// Region descriptors and mappings to blank out in a forked child (installs the fork handlers
-// once).
-void track_descriptor(int fd);
-void untrack_descriptor(int fd) noexcept;
-void track_mapping(void* address, std::size_t size);
-void untrack_mapping(void* address) noexcept;
+// The registry of region handles and mappings to blank out in a child, and the fork handlers
+// that bump the counter, are internal: runtime/src/platform/fork_guard.hpp.
 
 }  // namespace shmrec::detail

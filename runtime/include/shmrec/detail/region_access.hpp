@@ -31,6 +31,8 @@ struct RegionAccess {
     static RegionHeader& header(const Region& region) noexcept;
     // The reader board, writable for every role.
     static ReaderBoard& board(const Region& region) noexcept;
+    // True when this handle's Region::create made the region (false: opened an existing one).
+    static bool created(const Region& region) noexcept;
     // The reader slot this region's reader holds (Role::reader only; others get max_readers).
     static std::uint32_t reader_slot(const Region& region) noexcept;
     // True while another process (another open of the region) holds lock slot `slot`.

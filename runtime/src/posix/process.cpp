@@ -1,4 +1,5 @@
-#include "shmrec/detail/process_identity.hpp"
+// POSIX process identity and wall clock (platform/process.hpp): /proc/<pid>/stat, clock_gettime.
+#include "platform/process.hpp"
 
 #include <time.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-namespace shmrec::detail {
+namespace shmrec::platform {
 
 namespace {
 
@@ -45,4 +46,4 @@ std::uint64_t wall_clock_ns() noexcept {
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-}  // namespace shmrec::detail
+}  // namespace shmrec::platform

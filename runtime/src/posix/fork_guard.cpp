@@ -1,3 +1,7 @@
+// POSIX fork guard (platform/fork_guard.hpp): pthread_atfork handlers that blank out every
+// region descriptor and mapping in the child.
+#include "platform/fork_guard.hpp"
+
 #include "shmrec/detail/fork_guard.hpp"
 
 #include <fcntl.h>
@@ -9,7 +13,7 @@
 #include <mutex>
 #include <vector>
 
-namespace shmrec::detail {
+namespace shmrec::platform {
 
 namespace {
 
@@ -45,7 +49,7 @@ void in_child() {
     for (const Mapping& m : mappings()) {
         ::mmap(m.address, m.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     }
-    fork_generation_counter.fetch_add(1, std::memory_order_relaxed);
+    detail::fork_generation_counter.fetch_add(1, std::memory_order_relaxed);
     registry_mutex.unlock();
 }
 
@@ -56,13 +60,13 @@ void install_handlers_once() {
 
 }  // namespace
 
-void track_descriptor(int fd) {
+void track_handle(Handle fd) {
     install_handlers_once();
     const std::lock_guard lock(registry_mutex);
     descriptors().push_back(fd);
 }
 
-void untrack_descriptor(int fd) noexcept {
+void untrack_handle(Handle fd) noexcept {
     const std::lock_guard lock(registry_mutex);
     auto& fds = descriptors();
     const auto it = std::find(fds.begin(), fds.end(), fd);
@@ -83,4 +87,4 @@ void untrack_mapping(void* address) noexcept {
     if (it != maps.end()) maps.erase(it);
 }
 
-}  // namespace shmrec::detail
+}  // namespace shmrec::platform
