@@ -10,7 +10,6 @@
 // type...) or a record was wrong; 2 when the writer died.
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -23,21 +22,11 @@ namespace {
 using namespace std::chrono_literals;
 using school::Student;
 
-// Calls open() until the region exists, for up to `wait`.
-template <class Open>
-auto open_when_present(Open&& open, std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    for (;;) {
-        try {
-            return open();
-        } catch (const shmrec::Error& e) {
-            if (e.code() != shmrec::ErrorCode::not_found ||
-                std::chrono::steady_clock::now() >= deadline) {
-                throw;
-            }
-        }
-        std::this_thread::sleep_for(10ms);
-    }
+// Options of every open: wait up to `wait` for memwrite to create the region.
+shmrec::RegionOptions waiting_for(std::chrono::milliseconds wait) {
+    shmrec::RegionOptions options;
+    options.wait_for_creator = wait;
+    return options;
 }
 
 int writer_died(const shmrec::Location& where) {
@@ -48,7 +37,7 @@ int writer_died(const shmrec::Location& where) {
 
 int run_cell(const shmrec::Location& where, std::chrono::milliseconds wait, std::uint64_t count,
              unsigned refresh_ms) {
-    auto reader = open_when_present([&] { return shmrec::Cell<Student>::reader(where); }, wait);
+    auto reader = shmrec::Cell<Student>::reader(where, waiting_for(wait));
     std::uint64_t received = 0;
     Student stu{};
     for (;;) {
@@ -82,7 +71,7 @@ int run_cell(const shmrec::Location& where, std::chrono::milliseconds wait, std:
 }
 
 int run_ring(const shmrec::Location& where, std::chrono::milliseconds wait, std::uint64_t n) {
-    auto reader = open_when_present([&] { return shmrec::Ring<Student>::reader(where); }, wait);
+    auto reader = shmrec::Ring<Student>::reader(where, waiting_for(wait));
     std::vector<Student> batch(256);
     std::uint64_t expected = 0;
     std::chrono::steady_clock::time_point start{};
@@ -114,8 +103,7 @@ int run_ring(const shmrec::Location& where, std::chrono::milliseconds wait, std:
 }
 
 int run_broadcast(const shmrec::Location& where, std::chrono::milliseconds wait) {
-    auto reader = open_when_present(
-        [&] { return shmrec::Broadcast<Student>::reader(where, shmrec::StartAt::oldest); }, wait);
+    auto reader = shmrec::Broadcast<Student>::reader(where, shmrec::StartAt::oldest, waiting_for(wait));
     Student stu{};
     std::int64_t last = -1;
     for (;;) {

@@ -73,12 +73,20 @@ Region writer_region(const Location& where, std::uint64_t capacity, OpenMode mod
                      const RegionOptions& options) {
     if (mode == OpenMode::open_only) return open_channel<D, T>(where, Role::writer, options);
     if (mode == OpenMode::create_only) return create_channel<D, T>(where, capacity, options);
-    try {
-        return create_channel<D, T>(where, capacity, options);
-    } catch (const Error& e) {
-        if (e.code() != ErrorCode::already_exists) throw;
+    // The name can change hands between the two steps (a stale region reclaimed, a region
+    // removed): already_exists then not_found means "try again", a few times.
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return create_channel<D, T>(where, capacity, options);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::already_exists) throw;
+        }
+        try {
+            return open_channel<D, T>(where, Role::writer, options);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::not_found || attempt == 3) throw;
+        }
     }
-    return open_channel<D, T>(where, Role::writer, options);
 }
 
 }  // namespace shmrec::detail
