@@ -2,7 +2,8 @@
 # regenerated when a schema, or a schema it includes, changes, and only then.
 #
 #   cmake -DMODE=subdirectory|package -DSHMREC_SOURCE_DIR=... -DSHMREC_BUILD_DIR=...
-#         -DCONSUMER_SOURCE=... -DWORK_DIR=... [-DCXX_COMPILER=...] -P consumer_test.cmake
+#         -DCONSUMER_SOURCE=... -DWORK_DIR=... [-DCXX_COMPILER=...] [-DSANITIZE=...]
+#         -P consumer_test.cmake
 #
 # MODE=package runs `cmake --install SHMREC_BUILD_DIR --prefix WORK_DIR/staging`, checks that
 # the installed package names no path of this machine's build and needs no Boost, fmt or
@@ -35,6 +36,12 @@ file(COPY "${SHMREC_SOURCE_DIR}/schema/student.fbs" DESTINATION "${src}/schemas"
 set(configure_args -S "${src}" -B "${build}" -G Ninja -DCONSUMER_MODE=${MODE})
 if(CXX_COMPILER)
     list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+# A sanitizer build of shmrec installs a sanitized libshmrec.a: its consumer links the same
+# sanitizer runtime, as any consumer of such a build would.
+if(SANITIZE)
+    list(APPEND configure_args "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE}"
+         "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE}")
 endif()
 
 if(MODE STREQUAL "package")

@@ -50,6 +50,22 @@ int read_once(Reader reader) {
     return 0;
 }
 
+// "ready", then on a line of input records 0..n-1 as one batch, "wrote n=<count>", then
+// nothing until the end of input.
+template <class Writer>
+int write_batch(Writer writer, std::uint64_t n) {
+    say("ready");
+    std::string line;
+    std::getline(std::cin, line);
+    std::vector<Checked> batch;
+    for (std::uint64_t i = 0; i < n; ++i) batch.push_back(shmrec_test::make_checked(i));
+    const auto r = writer.try_write(std::span<const Checked>(batch));
+    say("wrote n=" + std::to_string(r.count) + " status=" + std::string(to_string(r.status)));
+    while (std::getline(std::cin, line)) {
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,34 +88,10 @@ int main(int argc, char** argv) {
             return read_once(shmrec::Ring<Checked>::reader(where, {}, doorbell_only()));
         }
         if (mode == "ring-batch" && args.size() == 3) {
-            auto writer = shmrec::Ring<Checked>::writer(where, 16);
-            say("ready");
-            std::string line;
-            std::getline(std::cin, line);
-            std::vector<Checked> batch;
-            for (std::uint64_t i = 0; i < std::stoull(args[2]); ++i) {
-                batch.push_back(shmrec_test::make_checked(i));
-            }
-            const auto r = writer.try_write(std::span<const Checked>(batch));
-            say("wrote n=" + std::to_string(r.count) + " status=" + std::string(to_string(r.status)));
-            while (std::getline(std::cin, line)) {
-            }
-            return 0;
+            return write_batch(shmrec::Ring<Checked>::writer(where, 16), std::stoull(args[2]));
         }
         if (mode == "broadcast-batch" && args.size() == 3) {
-            auto writer = shmrec::Broadcast<Checked>::writer(where, 4);
-            say("ready");
-            std::string line;
-            std::getline(std::cin, line);
-            std::vector<Checked> batch;
-            for (std::uint64_t i = 0; i < std::stoull(args[2]); ++i) {
-                batch.push_back(shmrec_test::make_checked(i));
-            }
-            const auto r = writer.try_write(std::span<const Checked>(batch));
-            say("wrote n=" + std::to_string(r.count));
-            while (std::getline(std::cin, line)) {
-            }
-            return 0;
+            return write_batch(shmrec::Broadcast<Checked>::writer(where, 4), std::stoull(args[2]));
         }
     } catch (const shmrec::Error& e) {
         say(std::string("error ") + e.what());

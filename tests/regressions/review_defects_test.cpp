@@ -6,7 +6,6 @@
 //
 // The binary interposes syscall() to count the futex operations the runtime makes: the
 // publish path must make none while nobody waits, including after a waiter died asleep.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +25,7 @@
 
 #include "big_record.shmrec.hpp"
 #include "checked_record.hpp"
+#include "futex_spy.hpp"
 #include "child_process.hpp"
 #include "printers.hpp"
 #include "shmrec/detail/broadcast_layout.hpp"
@@ -41,20 +40,10 @@ std::atomic<int> g_futex_wakes{0};
 std::atomic<int> g_futex_waits{0};
 }  // namespace
 
-extern "C" long syscall(long number, ...) noexcept {
-    va_list ap;
-    va_start(ap, number);
-    long a[6];
-    for (long& x : a) x = va_arg(ap, long);
-    va_end(ap);
-    using Real = long (*)(long, ...);
-    static const Real real = reinterpret_cast<Real>(::dlsym(RTLD_NEXT, "syscall"));
-    if (number == SYS_futex) {
-        const long cmd = a[1] & FUTEX_CMD_MASK;
-        if (cmd == FUTEX_WAKE) g_futex_wakes.fetch_add(1);
-        if (cmd == FUTEX_WAIT) g_futex_waits.fetch_add(1);
-    }
-    return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+void on_futex(long op, const timespec* /*timeout*/) {
+    const long cmd = op & FUTEX_CMD_MASK;
+    if (cmd == FUTEX_WAKE) g_futex_wakes.fetch_add(1);
+    if (cmd == FUTEX_WAIT) g_futex_waits.fetch_add(1);
 }
 
 namespace {

@@ -8,17 +8,16 @@
 // The test binary interposes syscall(): the runtime reaches the kernel's futex through it
 // (runtime/src/posix/event_word.cpp), so every futex operation it makes passes through
 // record() below.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 
-#include <cstdarg>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "futex_spy.hpp"
 #include "reliability_support.hpp"
 #include "reliability_test_support.hpp"
 #include "shmrec/shmrec.hpp"
@@ -47,17 +46,7 @@ std::vector<FutexCall> take_calls() {
 
 }  // namespace
 
-extern "C" long syscall(long number, ...) noexcept {
-    va_list ap;
-    va_start(ap, number);
-    long a[6];
-    for (long& x : a) x = va_arg(ap, long);
-    va_end(ap);
-    using Real = long (*)(long, ...);
-    static const Real real = reinterpret_cast<Real>(::dlsym(RTLD_NEXT, "syscall"));
-    if (number == SYS_futex) record(a[1], reinterpret_cast<const timespec*>(a[3]));
-    return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
+void on_futex(long op, const timespec* timeout) { record(op, timeout); }
 
 namespace reltest {
 namespace {
