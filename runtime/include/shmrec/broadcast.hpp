@@ -243,21 +243,22 @@ public:
         return {0, s};
     }
 
-    // Waits up to `timeout` (nanoseconds::max(): for ever) for the next record.
+    // Waits up to `timeout` (nanoseconds::max(): for ever) for the next record. A reader the
+    // writer keeps lapping (contended) keeps trying until the deadline.
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
         if (!usable()) return refusal<ReadStatus>();
-        const ReadStatus s = try_read(out);
-        if (s != ReadStatus::empty) return s;
-        const ReadStatus w = wait_for_record(timeout);
-        return w == ReadStatus::ok ? try_read(out) : w;
+        return read_until(detail::deadline_after(timeout), [&] { return try_read(out); });
     }
     // Waits up to `timeout` for at least one record, then reads up to out.size().
     [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
         if (!usable()) return {0, refusal<ReadStatus>()};
-        const BatchRead r = try_read(out);
-        if (r.status != ReadStatus::empty) return r;
-        const ReadStatus w = wait_for_record(timeout);
-        return w == ReadStatus::ok ? try_read(out) : BatchRead{0, w};
+        std::size_t count = 0;
+        const ReadStatus s = read_until(detail::deadline_after(timeout), [&] {
+            const BatchRead r = try_read(out);
+            count = r.count;
+            return r.status;
+        });
+        return {count, s};
     }
 
     // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
@@ -358,6 +359,21 @@ private:
             return available() ? ReadStatus::ok : ReadStatus::writer_gone;
         }
         return ReadStatus::empty;
+    }
+
+    // Calls attempt() until it returns something other than empty or contended, waiting for a
+    // record while empty and retrying while contended, until `deadline`.
+    template <class Attempt>
+    ReadStatus read_until(detail::SteadyClock::time_point deadline, Attempt&& attempt) noexcept {
+        for (;;) {
+            const ReadStatus s = attempt();
+            if (s != ReadStatus::empty && s != ReadStatus::contended) return s;
+            const auto now = detail::SteadyClock::now();
+            if (now >= deadline) return s == ReadStatus::empty ? ReadStatus::timeout : s;
+            if (s == ReadStatus::contended) continue;  // lapped again: the next lap may do
+            const ReadStatus w = wait_for_record(deadline - now);
+            if (w != ReadStatus::ok) return w;
+        }
     }
 
     // ok once a record (or a lap) is there; else timeout, closed or writer_gone.

@@ -175,12 +175,20 @@ public:
     // liveness interval.
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
         if (!usable()) return refusal<ReadStatus>();
+        const auto deadline = detail::deadline_after(timeout);
         auto news_or_closed = [&] { return has_update() || closed(); };
         const auto outcome = wait_until(
             timeout, news_or_closed, [&] { return writer_alive(); },
             [&](std::chrono::nanoseconds slice) { park_for(slice, news_or_closed); });
-        // A record published before the writer closed or died is still news.
-        if (has_update()) return try_read(out);
+        // A record published before the writer closed or died is still news. A writer that
+        // overwrote it on every attempt (contended) is retried until the deadline.
+        if (has_update()) {
+            ReadStatus s;
+            while ((s = try_read(out)) == ReadStatus::contended &&
+                   detail::SteadyClock::now() < deadline) {
+            }
+            return s;
+        }
         if (closed()) return ReadStatus::closed;
         return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
                                                          : ReadStatus::timeout;
