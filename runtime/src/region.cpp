@@ -195,6 +195,12 @@ struct Region::Impl {
     }
 };
 
+// The implementation, named for this file's helpers (Region::Impl is private).
+struct detail::RegionInternals {
+    using Impl = Region::Impl;
+};
+using RegionImpl = detail::RegionInternals::Impl;
+
 Region::Region(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 Region::Region(Region&&) noexcept = default;
 Region& Region::operator=(Region&&) noexcept = default;
@@ -327,8 +333,8 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
 // Opens the region's file or shared-memory object by name; null when the name does not exist.
 // Readers open read-write too, for the reader board and the lock queries; their view of the
 // records is mapped read-only.
-static std::unique_ptr<Region::Impl> open_object(const Location& where, Role role) {
-    auto impl = std::make_unique<Region::Impl>(where);
+static std::unique_ptr<RegionImpl> open_object(const Location& where, Role role) {
+    auto impl = std::make_unique<RegionImpl>(where);
     impl->role = role;
     if (where.backing == Backing::memory) {
         try {
@@ -353,7 +359,7 @@ static std::unique_ptr<Region::Impl> open_object(const Location& where, Role rol
 
 // Opens, maps and validates an existing region; everything role-specific is left to the
 // caller. A null `expected` checks format and geometry only (inspection).
-static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role role,
+static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role role,
                                                    const RegionSpec* expected,
                                                    const RegionOptions& options,
                                                    detail::HeaderSnapshot& snapshot) {
@@ -365,7 +371,7 @@ static std::unique_ptr<Region::Impl> open_validated(const Location& where, Role 
                                                    std::chrono::milliseconds(0));
     bool found = false;
     bool reclaim_seen = false;  // the name changed hands under us: a reclaim is in progress
-    std::unique_ptr<Region::Impl> impl;
+    std::unique_ptr<RegionImpl> impl;
     for (;;) {
         impl = open_object(where, role);
         const auto now = std::chrono::steady_clock::now();

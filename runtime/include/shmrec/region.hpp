@@ -18,7 +18,8 @@ namespace shmrec {
 
 namespace detail {
 struct RegionAccess;
-}
+struct RegionInternals;
+}  // namespace detail
 
 using detail::ChannelKind;
 using detail::RegionState;
@@ -171,10 +172,10 @@ public:
     // False for a moved-from region: every other member requires a valid region.
     bool valid() const noexcept { return impl_ != nullptr; }
 
-    struct Impl;  // defined in region.cpp
-
 private:
+    struct Impl;  // defined in region.cpp
     friend struct detail::RegionAccess;
+    friend struct detail::RegionInternals;
     friend RegionInfo inspect_region(const Location& where, const RegionOptions& options);
     static std::optional<Region> try_create(const Location& where, const RegionSpec& spec,
                                             const RegionOptions& options);
