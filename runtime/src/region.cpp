@@ -590,10 +590,6 @@ std::uint32_t detail::RegionAccess::reader_slot(const Region& region) noexcept {
     return region.impl_->reader_slot;
 }
 
-bool detail::RegionAccess::held_elsewhere(const Region& region, std::uint32_t slot) noexcept {
-    return platform::lock_held_elsewhere(region.impl_->fd(), slot);
-}
-
 bool detail::RegionAccess::try_hold(const Region& region, std::uint32_t slot) noexcept {
     // A lock of our own open never conflicts with itself: taking (and then releasing) a slot we
     // hold would drop our own role. Never reap our own slot.

@@ -153,6 +153,7 @@ public:
             // complete slots past tail, so a batch longer than the capacity whose writer dies
             // inside it must not leave tail more than a lap behind.
             if ((tail_ & view_.mask) == 0) {
+                // Release: as in announce(), pairs with a lapped reader's acquire of tail.
                 view_.control->tail.store(tail_, std::memory_order_release);
             }
         }

@@ -622,8 +622,8 @@ private:
         data_waiters_.leave(0);
         // We hold the consumer role: nobody else writes head.
         head_ = view_.control->head.load(std::memory_order_relaxed);
-        // Relaxed: the writer only asks whether it is non-zero (consumer_gone), and a stale 0
-        // there just delays reader_gone to its next liveness check.
+        // Relaxed: the writer only asks whether it is non-zero (never_consumed); a stale 0
+        // there makes it say no_reader once more, and its next call sees the attach.
         view_.control->consumer_epoch.fetch_add(1, std::memory_order_relaxed);
     }
 

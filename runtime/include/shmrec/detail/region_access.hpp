@@ -35,8 +35,6 @@ struct RegionAccess {
     static bool created(const Region& region) noexcept;
     // The reader slot this region's reader holds (Role::reader only; others get max_readers).
     static std::uint32_t reader_slot(const Region& region) noexcept;
-    // True while another process (another open of the region) holds lock slot `slot`.
-    static bool held_elsewhere(const Region& region, std::uint32_t slot) noexcept;
     // Takes lock slot `slot` exclusively if nobody holds it (its owner is dead or never was),
     // for a moment: the waiter registry's reaper. release_hold() gives it back.
     static bool try_hold(const Region& region, std::uint32_t slot) noexcept;

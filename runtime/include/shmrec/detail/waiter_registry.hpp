@@ -24,8 +24,6 @@ public:
     WaiterRegistry(std::atomic<std::uint64_t>* words, std::uint32_t slots)
         : words_(words), slots_(slots) {}
 
-    std::uint32_t slots() const noexcept { return slots_; }
-
     // Waiter, before it sleeps. Seq_cst: the Dekker store of park() (detail/endpoint.hpp).
     void enter(std::uint32_t slot) const noexcept {
         word(slot).fetch_or(bit(slot), std::memory_order_seq_cst);
@@ -44,9 +42,6 @@ public:
             any |= words_[w].load(std::memory_order_relaxed);
         }
         return any != 0;
-    }
-    bool registered(std::uint32_t slot) const noexcept {
-        return (word(slot).load(std::memory_order_relaxed) & bit(slot)) != 0;
     }
 
     // Publisher: clears the bit of every registered waiter whose owner is dead. `hold(slot)`
