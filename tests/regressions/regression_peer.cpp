@@ -8,6 +8,10 @@
 //                                         stdin, writes records 0..N-1 as one batch, "wrote
 //                                         n=<count>", then waits for end of input
 //   regression_peer broadcast-batch NAME N  the same with a broadcast ring of 4
+//   regression_peer ring-block NAME N     creates a ring of 4, "ready", waits for a line on
+//                                         stdin, then writes records 0..N-1 one by one with
+//                                         write(record, 20 s) (blocking for room), "wrote
+//                                         n=<count> status=<status>"
 //
 // Every reader sleeps on its doorbell only (no spin) with a 10 s liveness interval, so a lost
 // wake-up costs it seconds, which the test sees in "ms".
@@ -66,6 +70,21 @@ int write_batch(Writer writer, std::uint64_t n) {
     return 0;
 }
 
+// "ready", then on a line of input records 0..n-1 one by one, each waiting up to 20 s for room.
+int write_blocking(shmrec::Ring<Checked>::Writer writer, std::uint64_t n) {
+    say("ready");
+    std::string line;
+    std::getline(std::cin, line);
+    std::uint64_t i = 0;
+    shmrec::WriteStatus s = shmrec::WriteStatus::ok;
+    for (; i < n; ++i) {
+        s = writer.write(shmrec_test::make_checked(i), std::chrono::seconds(20));
+        if (s != shmrec::WriteStatus::ok) break;
+    }
+    say("wrote n=" + std::to_string(i) + " status=" + std::string(to_string(s)));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +108,11 @@ int main(int argc, char** argv) {
         }
         if (mode == "ring-batch" && args.size() == 3) {
             return write_batch(shmrec::Ring<Checked>::writer(where, 16), std::stoull(args[2]));
+        }
+        if (mode == "ring-block" && args.size() == 3) {
+            return write_blocking(shmrec::Ring<Checked>::writer(where, 4, shmrec::OpenMode::create_only,
+                                                                {}, doorbell_only()),
+                                  std::stoull(args[2]));
         }
         if (mode == "broadcast-batch" && args.size() == 3) {
             return write_batch(shmrec::Broadcast<Checked>::writer(where, 4), std::stoull(args[2]));

@@ -145,14 +145,26 @@ public:
 
     // Copies the newest complete record into `out`: ok when it is newer than the last one this
     // reader read, unchanged when it is the same one. Otherwise empty (nothing published yet),
-    // contended (the writer overwrote it on every attempt), corrupt, or the handle's refusal.
+    // contended (the writer overwrote it on every attempt), corrupt (also a `latest` whose slot
+    // claims a later record while `latest` never moves), or the handle's refusal.
     // `out` is unspecified unless the status is ok or unchanged.
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
         if (!usable()) return refusal<ReadStatus>();
+        // A healthy writer stores latest = n + 1 before it begins record n + 2 in slot n % 2,
+        // so a slot found newer than `latest` means `latest` moves on. One that stays put on
+        // every attempt while its slot claims a later record is a lie (a forged or regressed
+        // latest): corrupt, not contended, or read() would retry it until its deadline.
+        std::uint64_t first = 0;
+        bool moving = false;  // latest changed, or a copy tore: a live writer is at work
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             // Acquire pairs with the writer's release store of `latest`.
             const std::uint64_t n = view_.control->latest.load(std::memory_order_acquire);
             if (n == 0) return ReadStatus::empty;
+            if (attempt == 0) {
+                first = n;
+            } else if (n != first) {
+                moving = true;
+            }
             switch (detail::Seqlock<T>::try_load(view_.version(n), view_.payload(n), n, out)) {
                 case detail::SeqlockLoad::ok: {
                     const bool same = n == seen_;
@@ -162,11 +174,14 @@ public:
                 // The writer completes slot n before it stores latest = n: a version behind
                 // n is impossible for a healthy writer.
                 case detail::SeqlockLoad::not_yet: return ReadStatus::corrupt;
-                case detail::SeqlockLoad::newer:
-                case detail::SeqlockLoad::torn: detail::cpu_relax(); break;
+                case detail::SeqlockLoad::newer: detail::cpu_relax(); break;
+                case detail::SeqlockLoad::torn:
+                    moving = true;
+                    detail::cpu_relax();
+                    break;
             }
         }
-        return ReadStatus::contended;
+        return moving ? ReadStatus::contended : ReadStatus::corrupt;
     }
 
     // Waits up to `timeout` (nanoseconds::max(): for ever) for a record newer than the last one
