@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "checked_record.hpp"
+#include "regression_support.hpp"
 #include "child_process.hpp"
 #include "futex_spy.hpp"
 #include "printers.hpp"
@@ -38,6 +39,8 @@ void on_futex(long op, const timespec* /*timeout*/) {
 namespace {
 
 using namespace std::chrono_literals;
+using shmrec_regress_test::doorbell_only;
+using shmrec_regress_test::peer;
 using shmrec::ReadStatus;
 using shmrec::WriteStatus;
 using shmrec_test::Checked;
@@ -48,22 +51,6 @@ using CheckedRing = shmrec::Ring<Checked>;
 using Clock = std::chrono::steady_clock;
 
 class Adversary : public shmrec_test::RegionFixture {};
-
-std::unique_ptr<ChildProcess> peer(const std::vector<std::string>& args,
-                                   const std::string& fault = {}) {
-    shmrec_test::SpawnOptions options;
-    if (!fault.empty()) options.env.push_back("SHMREC_FAULT=" + fault);
-    return std::make_unique<ChildProcess>(SHMREC_REGRESSION_PEER, args, options);
-}
-
-// Sleeps on the doorbell only, with a 10 s liveness interval: a lost wake-up costs seconds.
-shmrec::WaitOptions doorbell_only() {
-    shmrec::WaitOptions wait;
-    wait.strategy = shmrec::WaitStrategy::futex;
-    wait.spin_iterations = 0;
-    wait.liveness_interval = 10s;
-    return wait;
-}
 
 // Bit 0 of a ring's registries: its consumer (writer) is registered asleep.
 bool consumer_asleep(const shmrec::detail::RingView<Checked>& view) {

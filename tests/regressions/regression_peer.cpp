@@ -22,24 +22,18 @@
 #include <vector>
 
 #include "checked_record.hpp"
+#include "regression_support.hpp"
 #include "shmrec/shmrec.hpp"
 #include "test_records.shmrec.hpp"
 
 namespace {
 
+using shmrec_regress_test::doorbell_only;
 using shmrec_test::Checked;
 using Clock = std::chrono::steady_clock;
 
 void say(const std::string& line) {
     std::cout << line << std::endl;  // flushed: the test reads it line by line
-}
-
-shmrec::WaitOptions doorbell_only() {
-    shmrec::WaitOptions wait;
-    wait.strategy = shmrec::WaitStrategy::futex;
-    wait.spin_iterations = 0;
-    wait.liveness_interval = std::chrono::seconds(10);
-    return wait;
 }
 
 template <class Reader>

@@ -25,6 +25,7 @@
 
 #include "big_record.shmrec.hpp"
 #include "checked_record.hpp"
+#include "regression_support.hpp"
 #include "futex_spy.hpp"
 #include "child_process.hpp"
 #include "printers.hpp"
@@ -49,6 +50,7 @@ void on_futex(long op, const timespec* /*timeout*/) {
 namespace {
 
 using namespace std::chrono_literals;
+using shmrec_regress_test::peer;
 using shmrec::ReadStatus;
 using shmrec::StartAt;
 using shmrec::WriteStatus;
@@ -67,13 +69,6 @@ std::string field(const std::string& line, const std::string& key) {
     if (at == std::string::npos) return {};
     const auto from = at + key.size() + 1;
     return line.substr(from, line.find(' ', from) - from);
-}
-
-std::unique_ptr<ChildProcess> peer(const std::vector<std::string>& args,
-                                   const std::string& fault = {}) {
-    shmrec_test::SpawnOptions options;
-    if (!fault.empty()) options.env.push_back("SHMREC_FAULT=" + fault);
-    return std::make_unique<ChildProcess>(SHMREC_REGRESSION_PEER, args, options);
 }
 
 // --- D02: a replacing broadcast writer skips every complete slot past tail ---------------
