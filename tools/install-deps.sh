@@ -8,7 +8,7 @@ packages=(
     libflatbuffers-dev flatbuffers-compiler
     libboost-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    libcli11-dev libfmt-dev
+    libcli11-dev libfmt-dev nlohmann-json3-dev
     clang libclang-rt-14-dev
     "$@"
 )
