@@ -11,6 +11,7 @@
 
 #include "binary_schema.hpp"
 #include "every_type.shmrec.hpp"
+#include "shapes.shmrec.hpp"
 #include "expect_error.hpp"
 #include "shmrec/inspect/record_schema.hpp"
 #include "student.shmrec.hpp"
@@ -111,6 +112,22 @@ TEST(InspectJson, EveryTypeGolden) {
               "\"name\":\"h\xc3\xa9llo\","
               R"("signed_text":"abc","key":[1,2,3,4],"weights":[1e+300,-0.5],)"
               R"("colors":["Red","Blue",7],"path":[{"x":1.0,"y":2.0},{"x":3.0,"y":4.0}]})");
+}
+
+TEST(InspectJson, ForceAlignedStructsFromAnIncludingSchema) {
+    // codegen's layout schema: force_align (16) pads inside and between structs.
+    codegen_test::geo::deep::HoldsAligned r{};
+    r.head = -1;
+    r.inner.v = 7;
+    r.inner.w = 8;
+    r.tail[0].v = 1;
+    r.tail[0].w = 2;
+    r.tail[1].v = 3;
+    r.tail[1].w = 4;
+    const auto schema = RecordSchema::load(binary_schema_from_file(INSPECT_SHAPES_SCHEMA),
+                                           "codegen_test.geo.deep.HoldsAligned", sizeof r, "test");
+    EXPECT_EQ(schema.to_json(bytes_of(r)),
+              R"({"head":-1,"inner":{"v":7,"w":8},"tail":[{"v":1,"w":2},{"v":3,"w":4}]})");
 }
 
 TEST(InspectJson, TextFillingEveryByteIsAString) {

@@ -30,7 +30,8 @@ enum class JsonLayout {
     indented,  // two spaces per level, for people
 };
 
-// A record type described by an embedded binary schema. Immutable; copies share one plan.
+// A record type described by an embedded binary schema. Immutable; copies share one plan. A
+// moved-from RecordSchema may only be assigned to or destroyed.
 class RecordSchema {
 public:
     // The largest binary schema load() accepts; larger ones are refused before verifying.
