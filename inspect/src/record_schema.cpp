@@ -78,7 +78,7 @@ std::optional<Scalar> scalar_of(reflection::BaseType type) {
 
 bool is_integer(Scalar s) { return s != Scalar::boolean && s != Scalar::f32 && s != Scalar::f64; }
 
-// The schema spelling of a base type, for messages; also safe for values outside the enum.
+// The schema spelling of a base type, for messages.
 std::string type_name(reflection::BaseType type) {
     static constexpr const char* names[] = {"none",  "union type", "bool",   "byte",   "ubyte",
                                             "short", "ushort",     "int",    "uint",   "long",
@@ -87,6 +87,20 @@ std::string type_name(reflection::BaseType type) {
     const auto index = static_cast<std::size_t>(type);
     if (index < std::size(names)) return names[index];
     return fmt::format("unknown base type {}", index);
+}
+
+// reflection::BaseType has no fixed underlying type, so turning a byte outside its values
+// (a hostile buffer's) into one is undefined behaviour, which the generated accessors
+// base_type() and element() do. The byte is read and checked here instead.
+std::int8_t raw_base_type(const reflection::Type& type, flatbuffers::voffset_t slot) {
+    return reinterpret_cast<const flatbuffers::Table&>(type).GetField<std::int8_t>(slot, 0);
+}
+
+std::optional<reflection::BaseType> base_type_of(const reflection::Type& type,
+                                                 flatbuffers::voffset_t slot) {
+    const auto raw = raw_base_type(type, slot);
+    if (raw < 0 || raw >= reflection::MaxBaseType) return std::nullopt;
+    return static_cast<reflection::BaseType>(raw);
 }
 
 std::string_view str(const flatbuffers::String* s) {
@@ -203,14 +217,16 @@ private:
         if (plan.name.empty() || !detail::is_utf8(plan.name)) fail(object, plan.name, "the name is empty or not UTF-8");
         plan.offset = field.offset();
         const auto& type = *field.type();
+        const auto base = known_base_type(object, plan.name, type, reflection::Type::VT_BASE_TYPE);
         std::uint64_t extent = 0;
-        if (type.base_type() == reflection::Array) {
+        if (base == reflection::Array) {
             if (type.fixed_length() == 0) fail(object, plan.name, "a fixed array of length 0");
-            plan_value(plan, object, type.element(), type.index(), depth);
+            const auto element = known_base_type(object, plan.name, type, reflection::Type::VT_ELEMENT);
+            plan_value(plan, object, element, type.index(), depth);
             plan.length = type.fixed_length();
             extent = std::uint64_t{plan.element_size} * plan.length;
         } else {
-            plan_value(plan, object, type.base_type(), type.index(), depth);
+            plan_value(plan, object, base, type.index(), depth);
             extent = plan.element_size;
         }
         if (plan.offset + extent > static_cast<std::uint64_t>(object.bytesize())) {
@@ -226,6 +242,13 @@ private:
             plan.text = true;
         }
         return plan;
+    }
+
+    reflection::BaseType known_base_type(const reflection::Object& object, std::string_view field,
+                                         const reflection::Type& type, flatbuffers::voffset_t slot) const {
+        const auto base = base_type_of(type, slot);
+        if (!base) fail(object, field, fmt::format("unknown base type {}", raw_base_type(type, slot)));
+        return *base;
     }
 
     // One value of type (base, index): the field itself, or one element of a fixed array.
@@ -257,13 +280,13 @@ private:
             fail(object, plan.name, fmt::format("enum index {} is not among the {} enums", index, enums_.size()));
         }
         const auto& enumeration = *enums_.Get(static_cast<flatbuffers::uoffset_t>(index));
-        if (enumeration.is_union() || !is_integer(*scalar) ||
-            enumeration.underlying_type()->base_type() != base) {
+        const auto underlying = base_type_of(*enumeration.underlying_type(), reflection::Type::VT_BASE_TYPE);
+        if (enumeration.is_union() || !is_integer(*scalar) || underlying != base) {
             fail(object, plan.name,
                  fmt::format("{} '{}' has underlying type {}, the field is {}",
                              enumeration.is_union() ? "union" : "enum",
                              printable(str(enumeration.name())),
-                             type_name(enumeration.underlying_type()->base_type()), type_name(base)));
+                             underlying ? type_name(*underlying) : "unknown", type_name(base)));
         }
         plan.shape = Shape::enumeration;
         plan.ref = add_enum(object, plan.name, static_cast<flatbuffers::uoffset_t>(index));

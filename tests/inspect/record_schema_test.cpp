@@ -289,6 +289,19 @@ TEST(InspectSchema, UnsupportedTypeIsRefused) {
                 AllOf(HasSubstr("struct 'bad.E', field 'b'"), HasSubstr("type 'string'")));
 }
 
+TEST(InspectSchema, BaseTypeOutsideTheEnumIsRefused) {
+    // Found by the schema fuzzer: reflection::BaseType cannot hold 100 (undefined behaviour
+    // under UBSan if the generated accessor converted it), so the byte is checked raw.
+    auto bfbs = binary_schema_from_text(edits);
+    overwrite<std::int8_t>(*field_named(bfbs, "bad.E", "b").type(), reflection::Type::VT_BASE_TYPE, 100);
+    EXPECT_THAT(load_error(bfbs, "bad.E", 12),
+                AllOf(HasSubstr("field 'b'"), HasSubstr("unknown base type 100")));
+    auto element = binary_schema_from_text(edits);
+    overwrite<std::int8_t>(*field_named(element, "bad.E", "arr").type(), reflection::Type::VT_ELEMENT, -3);
+    EXPECT_THAT(load_error(element, "bad.E", 12),
+                AllOf(HasSubstr("field 'arr'"), HasSubstr("unknown base type -3")));
+}
+
 TEST(InspectSchema, FieldNameThatIsNotUtf8IsRefused) {
     auto bfbs = binary_schema_from_text(edits);
     const auto* name = field_named(bfbs, "bad.E", "b").name();
