@@ -26,6 +26,7 @@ std::string_view to_string(ErrorCode code) noexcept {
         case ErrorCode::reader_active: return "reader_active";
         case ErrorCode::reader_limit: return "reader_limit";
         case ErrorCode::system_error: return "system_error";
+        case ErrorCode::corrupt_schema: return "corrupt_schema";
     }
     return "unknown";
 }
