@@ -172,6 +172,7 @@ class Emitter {
             "#include <array>\n"
             "#include <cstddef>\n"
             "#include <cstdint>\n"
+            "#include <span>\n"
             "#include <string_view>\n\n"
             "{1}"
             "#include \"shmrec/record_traits.hpp\"\n"
@@ -323,14 +324,34 @@ class Emitter {
             out_ +=
                 fmt::format("    static constexpr ::std::string_view schema = R\"{0}({1}){0}\";\n",
                             delim, text);
+            emit_binary_schema(source);
         } else {
             out_ += fmt::format(
                 "    static constexpr ::std::string_view schema = "
-                "::shmrec::RecordTraits<{}>::schema;\n",
+                "::shmrec::RecordTraits<{0}>::schema;\n"
+                "    static constexpr ::std::span<const ::std::uint8_t> binary_schema = "
+                "::shmrec::RecordTraits<{0}>::binary_schema;\n",
                 first_traits_);
         }
         out_ += "};\n";
         out_ += fmt::format("static_assert(::shmrec::Record<{}>);\n", type);
+    }
+
+    // The .bfbs bytes, once per header (in the first record's traits), 16 to a line.
+    void emit_binary_schema(const std::string& source) {
+        const auto& bytes = schema_.binary_schema;
+        out_ += fmt::format(
+            "    // FlatBuffers' binary schema of {} (Parser::Serialize()): embedded in regions so\n"
+            "    // tools decode records without this header.\n"
+            "    static constexpr ::std::array<::std::uint8_t, {}> binary_schema_bytes{{{{",
+            source, bytes.size());
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            out_ += i % 16 == 0 ? "\n        " : " ";
+            out_ += fmt::format("0x{:02x},", bytes[i]);
+        }
+        out_ += "\n    }};\n";
+        out_ += "    static constexpr ::std::span<const ::std::uint8_t> binary_schema = "
+                "binary_schema_bytes;\n";
     }
 
     const Schema& schema_;

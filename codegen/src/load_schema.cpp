@@ -385,7 +385,13 @@ std::optional<Schema> load_schema(const std::string& schema_path,
         add_parser_errors(parser.error_, errors);
         return std::nullopt;
     }
-    return Loader(parser, path, errors).run(std::move(*text));
+    auto schema = Loader(parser, path, errors).run(std::move(*text));
+    if (schema) {
+        parser.Serialize();
+        const std::uint8_t* bytes = parser.builder_.GetBufferPointer();
+        schema->binary_schema.assign(bytes, bytes + parser.builder_.GetSize());
+    }
+    return schema;
 }
 
 }  // namespace shmrec::codegen

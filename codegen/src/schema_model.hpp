@@ -83,6 +83,10 @@ struct Struct {
 struct Schema {
     std::vector<SourceFile> files;                  // files[0] is the root schema
     std::string root_text;                          // the root schema's text, as read
+    // FlatBuffers' own serialisation of the parsed schema (Parser::Serialize(), a .bfbs): the
+    // root schema and what it includes. Regions embed it so tools decode records without
+    // generated code.
+    std::vector<std::uint8_t> binary_schema;
     std::vector<std::size_t> root_direct_includes;  // indices into files, sorted by stem
     std::vector<Enum> enums;
     std::vector<Struct> structs;

@@ -464,6 +464,13 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
         const auto magic = __atomic_load_n(&header->magic, __ATOMIC_RELAXED);
         if (magic != 0 && magic != detail::region_magic) break;
         if (std::chrono::steady_clock::now() >= deadline) {
+            // A zero magic: no creator has written anything (a zero-filled file is no region).
+            if (magic == 0) {
+                throw Error(ErrorCode::init_timeout, where.name,
+                            fmt::format("{} is zero-filled after {} ms: not a shmrec region, or "
+                                        "its creator never wrote the header",
+                                        shown, options.init_timeout.count()));
+            }
             throw Error(ErrorCode::init_timeout, where.name,
                         fmt::format("{}: its creator never finished initialising it (state still "
                                     "'initialising' after {} ms; creator pid {})",
@@ -494,6 +501,8 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         impl->remove_on_close = options.remove_on_close;
         auto* base = static_cast<std::byte*>(impl->mapping.get_address());
         impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
+        detail::record_writer(*reinterpret_cast<detail::RegionHeader*>(base),
+                              platform::current_process());
         // A new writer re-opens a closed region for business.
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
@@ -541,10 +550,12 @@ RegionInfo inspect_region(const Location& where, const RegionOptions& options) {
     info.geometry = impl->geometry;
     info.creator = impl->creator;
     Region region(std::move(impl));
+    info.writer = region.writer_info();
     info.writer_alive = region.writer_alive();
     info.consumer_alive = region.consumer_alive();
     info.readers = region.readers();
     info.schema = region.schema();
+    info.binary_schema = region.binary_schema();
     return info;
 }
 
@@ -582,6 +593,16 @@ detail::ReaderBoard& detail::RegionAccess::board(const Region& region) noexcept 
     return *region.impl_->board;
 }
 
+detail::ReaderCursor* detail::RegionAccess::reader_cursor(const Region& region,
+                                                          std::uint32_t reader) noexcept {
+    const auto& impl = *region.impl_;
+    if (reader >= max_readers || impl.geometry.board_size < board_bytes_with_cursors) return nullptr;
+    // Through the writable board where this handle has one, else the read-only mapping.
+    std::byte* board = impl.board != nullptr ? reinterpret_cast<std::byte*>(impl.board)
+                                             : base(region) + impl.geometry.board_offset;
+    return reinterpret_cast<ReaderCursor*>(board + sizeof(ReaderBoard)) + reader;
+}
+
 bool detail::RegionAccess::created(const Region& region) noexcept {
     return region.impl_->created;
 }
@@ -612,6 +633,19 @@ std::string Region::schema() const {
     return std::string(
         reinterpret_cast<const char*>(detail::RegionAccess::base(*this) + g.schema_offset),
         g.schema_length);
+}
+
+std::vector<std::uint8_t> Region::binary_schema() const {
+    if (!impl_ || forked()) return {};
+    const auto& g = impl_->geometry;
+    const auto* first =
+        reinterpret_cast<const std::uint8_t*>(detail::RegionAccess::base(*this) + g.binary_schema_offset);
+    return {first, first + g.binary_schema_length};
+}
+
+WriterInfo Region::writer_info() const noexcept {
+    if (!impl_ || forked()) return {};
+    return detail::read_writer(detail::RegionAccess::header(*this));
 }
 
 bool Region::writer_alive() const noexcept {

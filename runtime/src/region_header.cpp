@@ -36,12 +36,15 @@ std::string_view kind_name(std::uint32_t kind) noexcept {
 Geometry plan_geometry(const RegionSpec& spec, std::uint64_t page_size) {
     Geometry g;
     g.board_offset = round_up(sizeof(RegionHeader), page_size);
-    g.board_size = page_size;
+    g.board_size = round_up(board_bytes_with_cursors, page_size);
     g.data_offset = g.board_offset + g.board_size;
     g.data_size = spec.data_size;
     g.schema_offset = round_up(g.data_offset + g.data_size, cache_line);
     g.schema_length = spec.schema.size();
-    g.mapped_size = round_up(g.schema_offset + g.schema_length, page_size);
+    // 8-aligned, so a reader may hand the bytes to FlatBuffers' verifier in place.
+    g.binary_schema_offset = round_up(g.schema_offset + g.schema_length, 8);
+    g.binary_schema_length = spec.binary_schema.size();
+    g.mapped_size = round_up(g.binary_schema_offset + g.binary_schema_length, page_size);
     g.capacity = spec.capacity;
     g.slot_stride = spec.slot_stride;
     return g;
@@ -77,6 +80,31 @@ void write_header(std::byte* base, const RegionSpec& spec, const Geometry& g,
     std::memcpy(h->record_name, spec.record_name.data(),
                 std::min(spec.record_name.size(), sizeof h->record_name - 1));
     std::memcpy(base + g.schema_offset, spec.schema.data(), spec.schema.size());
+    h->binary_schema_offset = g.binary_schema_offset;
+    h->binary_schema_length = g.binary_schema_length;
+    if (!spec.binary_schema.empty()) {
+        std::memcpy(base + g.binary_schema_offset, spec.binary_schema.data(),
+                    spec.binary_schema.size());
+    }
+    h->writer_generation.store(0, std::memory_order_relaxed);
+    record_writer(*h, creator);
+}
+
+void record_writer(RegionHeader& h, const platform::ProcessIdentity& writer) noexcept {
+    if (h.header_size < header_size_2_1) return;
+    // Relaxed: display only (WriterInfo); a reader may see a mix of two writers' fields.
+    h.writer_pid.store(writer.pid, std::memory_order_relaxed);
+    h.writer_start_time.store(writer.start_time, std::memory_order_relaxed);
+    h.writer_since_ns.store(platform::wall_clock_ns(), std::memory_order_relaxed);
+    h.writer_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+WriterInfo read_writer(const RegionHeader& h) noexcept {
+    if (h.header_size < header_size_2_1) return {};
+    return {h.writer_pid.load(std::memory_order_relaxed),
+            h.writer_start_time.load(std::memory_order_relaxed),
+            h.writer_since_ns.load(std::memory_order_relaxed),
+            h.writer_generation.load(std::memory_order_relaxed)};
 }
 
 HeaderSnapshot take_snapshot(const RegionHeader& h) noexcept {
@@ -107,6 +135,10 @@ HeaderSnapshot take_snapshot(const RegionHeader& h) noexcept {
     s.creator_start_time = h.creator_start_time;
     s.creation_time_ns = h.creation_time_ns;
     std::memcpy(s.record_name, h.record_name, sizeof s.record_name);
+    if (s.header_size >= header_size_2_1) {
+        s.binary_schema_offset = h.binary_schema_offset;
+        s.binary_schema_length = h.binary_schema_length;
+    }
     return s;
 }
 
@@ -140,10 +172,10 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
                          "0x{:08x} (cache line, pointer width or atomics differ)",
                          region, h.abi_signature, abi_signature()));
     }
-    if (h.header_size < sizeof(RegionHeader)) {
+    if (h.header_size < header_size_2_0) {
         fail(ErrorCode::corrupt_header, region,
-             fmt::format("{} declares a {}-byte header, smaller than the {} bytes of format {}",
-                         region, h.header_size, sizeof(RegionHeader), format_major));
+             fmt::format("{} declares a {}-byte header, smaller than the {} bytes of format {}.0",
+                         region, h.header_size, header_size_2_0, format_major));
     }
     // 3. State.
     if (h.state != static_cast<std::uint32_t>(RegionState::ready) &&
@@ -216,6 +248,17 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
         corrupt(fmt::format("schema of {} bytes at offset {} in {} bytes", h.schema_length,
                             h.schema_offset, actual_size));
     }
+    std::uint64_t binary_schema_end = 0;
+    if (h.binary_schema_length != 0 &&
+        (h.binary_schema_offset % 8 != 0 || h.binary_schema_offset < schema_end ||
+         h.binary_schema_length > max_binary_schema ||
+         !checked_add(h.binary_schema_offset, h.binary_schema_length, binary_schema_end) ||
+         binary_schema_end > actual_size)) {
+        corrupt(fmt::format("binary schema of {} bytes at offset {} (schema text ends at {}, "
+                            "region of {} bytes, at most {} bytes)",
+                            h.binary_schema_length, h.binary_schema_offset, schema_end,
+                            actual_size, max_binary_schema));
+    }
     if (expected.capacity != 0 && h.capacity != expected.capacity) {
         corrupt(fmt::format("capacity {}, expected {}", h.capacity, expected.capacity));
     }
@@ -233,6 +276,10 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
     g.data_size = h.data_size;
     g.schema_offset = h.schema_offset;
     g.schema_length = h.schema_length;
+    if (h.binary_schema_length != 0) {
+        g.binary_schema_offset = h.binary_schema_offset;
+        g.binary_schema_length = h.binary_schema_length;
+    }
     g.capacity = h.capacity;
     g.slot_stride = h.slot_stride;
     return g;

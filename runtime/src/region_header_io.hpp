@@ -14,7 +14,7 @@ namespace shmrec::detail {
 // Offsets and sizes of a new region for `spec` with the given OS page size.
 Geometry plan_geometry(const RegionSpec& spec, std::uint64_t page_size);
 
-// Fills every header field except `state` and copies the schema text. The caller publishes
+// Fills every header field except `state` and copies the schema text and binary schema. The caller publishes
 // the header afterwards by storing RegionState::ready with release ordering.
 void write_header(std::byte* base, const RegionSpec& spec, const Geometry& geometry,
                   const platform::ProcessIdentity& creator);
@@ -31,9 +31,16 @@ struct HeaderSnapshot {
     std::int32_t creator_pid;
     std::uint64_t creator_start_time, creation_time_ns;
     char record_name[max_record_name];
+    // Format 2.1 (zero when header_size says 2.0).
+    std::uint64_t binary_schema_offset, binary_schema_length;
 };
 
 HeaderSnapshot take_snapshot(const RegionHeader& header) noexcept;
+
+// Records `writer` as the process holding the writer role (a creator, or a writer taking a
+// region over). Nothing on a format 2.0 region, whose header has no room for it.
+void record_writer(RegionHeader& header, const platform::ProcessIdentity& writer) noexcept;
+WriterInfo read_writer(const RegionHeader& header) noexcept;
 
 // Checks the snapshot in layers: magic, format version, ABI, state, kind, record name, size
 // and alignment, fingerprint, then every offset and size against the real mapped size.

@@ -35,6 +35,7 @@ using shmrec_test::fails_with;
 using shmrec_test::poke_header;
 using shmrec_test::shm_path;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 using StudentCell = shmrec::Cell<school::Student>;
 // What a cell of students writes into its header (and an opener expects).
@@ -225,8 +226,10 @@ TEST_F(HeaderValidation, FileSmallerThanTheHeaderIsTruncated) {
 TEST_F(HeaderValidation, FileSmallerThanTheHeaderDeclaresIsTruncated) {
     make_student_cell();
     const std::uint64_t mapped = shmrec_test::file_size_of(path_);
-    ASSERT_EQ(mapped, 3 * page);
-    for (const std::uint64_t size : {sizeof(RegionHeader) + 64, 2 * page + 64, mapped - 1}) {
+    // Header page, board (waiter bits and reader cursors), data and schemas.
+    const std::uint64_t board = (64 + 256 * 64 + page - 1) / page * page;
+    ASSERT_EQ(mapped, page + board + page);
+    for (const std::uint64_t size : {sizeof(RegionHeader) + 64, page + board + 64, mapped - 1}) {
         SCOPED_TRACE(size);
         shmrec_test::resize_file(path_, size);
         const auto what = open_fails_with(ErrorCode::truncated);
@@ -254,7 +257,8 @@ TEST_F(HeaderValidation, ImpossibleOffsetsAndSizesAreCorruptHeader) {
         {"reader board not page aligned", [](RegionHeader& h) { h.board_offset += 8; }},
         {"reader board inside the header", [](RegionHeader& h) { h.board_offset = 0; }},
         {"reader board smaller than a ReaderBoard", [](RegionHeader& h) { h.board_size = 0; }},
-        {"reader board overlapping the data", [](RegionHeader& h) { h.board_size = 2 * page; }},
+        {"reader board overlapping the data",
+         [](RegionHeader& h) { h.board_size += page; }},
         {"reader board size overflowing", [](RegionHeader& h) { h.board_size = max - page + 1; }},
         {"data not cache-line aligned", [](RegionHeader& h) { h.data_offset += 8; }},
         {"data_offset + data_size overflowing", [](RegionHeader& h) { h.data_size = max; }},
@@ -270,6 +274,15 @@ TEST_F(HeaderValidation, ImpossibleOffsetsAndSizesAreCorruptHeader) {
         {"capacity huge", [](RegionHeader& h) { h.capacity = max; }},
         {"slot stride other than the record's", [](RegionHeader& h) { h.slot_stride = 128; }},
         {"slot stride zero", [](RegionHeader& h) { h.slot_stride = 0; }},
+        {"binary schema beyond the end",
+         [](RegionHeader& h) { h.binary_schema_length = h.mapped_size; }},
+        {"binary schema offset overflowing",
+         [](RegionHeader& h) { h.binary_schema_offset = max - 7; }},
+        {"binary schema not 8-aligned", [](RegionHeader& h) { h.binary_schema_offset += 4; }},
+        {"binary schema overlapping the schema text",
+         [](RegionHeader& h) { h.binary_schema_offset = h.schema_offset; }},
+        {"binary schema over 1 MiB",
+         [](RegionHeader& h) { h.binary_schema_length = (1u << 20) + 8; }},
         {"record name unterminated",
          [](RegionHeader& h) { std::memset(h.record_name, 'x', sizeof h.record_name); }},
     };
@@ -367,7 +380,7 @@ TEST_F(HeaderValidation, GarbageBehindAValidMagicGivesASpecificErrorNotACrash) {
 
 TEST_F(HeaderValidation, CreatorThatNeverFinishedIsInitTimeoutWithinTheConfiguredTimeout) {
     // A zero-filled region of the right size: what a creator leaves after sizing the file and
-    // before writing the header.
+    // before writing the header (and what a zero-filled foreign file looks like).
     shmrec_test::create_file(path_, {}, 3 * page);
     shmrec::RegionOptions options;
     options.init_timeout = 150ms;
@@ -376,7 +389,19 @@ TEST_F(HeaderValidation, CreatorThatNeverFinishedIsInitTimeoutWithinTheConfigure
     const auto elapsed = Clock::now() - start;
     EXPECT_GE(elapsed, options.init_timeout);
     EXPECT_LT(elapsed, options.init_timeout + 1s);
-    EXPECT_THAT(what, HasSubstr("initialising"));
+    EXPECT_THAT(what, HasSubstr("zero-filled"));
+    EXPECT_THAT(what, Not(HasSubstr("pid 0")));
+}
+
+TEST_F(HeaderValidation, CreatorStalledAfterTheMagicIsInitTimeoutNamingItsPid) {
+    // A creator that wrote part of the header, not yet `ready`.
+    make_student_cell();
+    poke([](RegionHeader& h) { h.state.store(0); h.creator_pid = 4242; });
+    shmrec::RegionOptions options;
+    options.init_timeout = 150ms;
+    const auto what = open_fails_with(ErrorCode::init_timeout, options);
+    EXPECT_THAT(what, HasSubstr("'initialising'"));
+    EXPECT_THAT(what, HasSubstr("creator pid 4242"));
 }
 
 TEST_F(HeaderValidation, InspectRefusesADamagedHeaderWithTheSameCode) {

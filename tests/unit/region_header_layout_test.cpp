@@ -1,4 +1,5 @@
 // If this fails you changed the shared layout: bump SHMREC_FORMAT_MAJOR (version.hpp) and update docs/region-header.md
+// (or SHMREC_FORMAT_MINOR for an addition in bytes that were zero, as format 2.1 did).
 //
 // Pins every byte of the structures two processes share (detail/region_header.hpp,
 // detail/{cell,ring,broadcast}_layout.hpp, the lock slots) and the values folded into the header, so that a change which an
@@ -34,10 +35,14 @@ TEST(RegionHeaderLayout, FormatVersionIsTheOneThisLayoutWasPinnedFor) {
     // When you bump the format, re-pin the layout below and update this number with it.
     EXPECT_EQ(SHMREC_FORMAT_MAJOR, 2) << bump;
     EXPECT_EQ(shmrec::format_major, 2) << bump;
+    EXPECT_EQ(SHMREC_FORMAT_MINOR, 1) << bump;
 }
 
 TEST(RegionHeaderLayout, HeaderSizeAndAlignmentArePinned) {
-    EXPECT_EQ(sizeof(RegionHeader), 256u) << bump;
+    EXPECT_EQ(sizeof(RegionHeader), 384u) << bump;
+    // Format 2.0 headers stop at 256 bytes; 2.1 adds 128 bytes that 2.0 creators left zero.
+    EXPECT_EQ(shmrec::detail::header_size_2_0, 256u) << bump;
+    EXPECT_EQ(shmrec::detail::header_size_2_1, 384u) << bump;
     EXPECT_EQ(alignof(RegionHeader), 8u) << bump;
     EXPECT_TRUE(std::is_standard_layout_v<RegionHeader>) << bump;
     EXPECT_TRUE(std::atomic<std::uint32_t>::is_always_lock_free) << bump;
@@ -72,6 +77,15 @@ TEST(RegionHeaderLayout, EveryHeaderFieldIsAtItsDocumentedOffset) {
     EXPECT_EQ(offsetof(RegionHeader, record_name), 144u) << bump;
     EXPECT_EQ(sizeof(RegionHeader::record_name), 112u) << bump;
     EXPECT_EQ(shmrec::detail::max_record_name, 112u) << bump;
+    // Format 2.1.
+    EXPECT_EQ(offsetof(RegionHeader, binary_schema_offset), 256u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, binary_schema_length), 264u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, writer_start_time), 272u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, writer_pid), 280u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, writer_generation), 284u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, writer_since_ns), 288u) << bump;
+    EXPECT_EQ(offsetof(RegionHeader, reserved1), 296u) << bump;
+    EXPECT_EQ(sizeof(RegionHeader::reserved1), 88u) << bump;
 }
 
 TEST(RegionHeaderLayout, FieldWidthsArePinned) {
@@ -118,12 +132,19 @@ TEST(RegionHeaderLayout, EnumValuesArePinned) {
     EXPECT_EQ(static_cast<std::uint32_t>(shmrec::ChannelKind::broadcast), 3u) << bump;
 }
 
-TEST(RegionHeaderLayout, ReaderBoardIsOneCacheLineOfWaiterBits) {
+TEST(RegionHeaderLayout, ReaderBoardIsOneCacheLineOfWaiterBitsThenACursorLinePerReader) {
     static_assert(std::is_standard_layout_v<ReaderBoard>);
     EXPECT_EQ(sizeof(ReaderBoard), 64u) << bump;
     EXPECT_EQ(alignof(ReaderBoard), 8u) << bump;
     EXPECT_EQ(offsetof(ReaderBoard, waiting), 0u) << bump;
     EXPECT_EQ(sizeof(ReaderBoard::waiting), 32u) << bump;
+    // Format 2.1: one cache line per reader slot after it.
+    using shmrec::detail::ReaderCursor;
+    EXPECT_EQ(sizeof(ReaderCursor), 64u) << bump;
+    EXPECT_EQ(offsetof(ReaderCursor, position), 0u) << bump;
+    EXPECT_EQ(offsetof(ReaderCursor, received), 8u) << bump;
+    EXPECT_EQ(offsetof(ReaderCursor, lost), 16u) << bump;
+    EXPECT_EQ(shmrec::detail::board_bytes_with_cursors, 64u + 256u * 64u) << bump;
     EXPECT_EQ(shmrec::detail::max_readers, 256u) << bump;
 }
 

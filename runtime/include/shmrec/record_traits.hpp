@@ -34,6 +34,7 @@ concept Record = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>
     { RecordTraits<T>::alignment } -> std::convertible_to<std::size_t>;
     { RecordTraits<T>::fingerprint } -> std::convertible_to<std::uint64_t>;
     { RecordTraits<T>::schema } -> std::convertible_to<std::string_view>;
+    { RecordTraits<T>::binary_schema } -> std::convertible_to<std::span<const std::uint8_t>>;
 } && RecordTraits<T>::size == sizeof(T) && RecordTraits<T>::alignment == alignof(T);
 
 }  // namespace shmrec

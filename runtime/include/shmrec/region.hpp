@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmrec/detail/region_header.hpp"
 
@@ -80,6 +82,9 @@ struct RegionSpec {
     std::uint32_t record_alignment = 0;
     std::uint64_t fingerprint = 0;
     std::string_view schema;     // embedded for inspectors; not interpreted by openers
+    // The record's binary schema (RecordTraits<T>::binary_schema, a FlatBuffers .bfbs):
+    // embedded so tools decode records without generated code. Not interpreted by openers.
+    std::span<const std::uint8_t> binary_schema;
     std::uint64_t capacity = 0;  // opener: 0 accepts any capacity the channel validates
     std::uint64_t slot_stride = 0;
     std::uint64_t data_size = 0;
@@ -95,6 +100,8 @@ struct Geometry {
     std::uint64_t data_size = 0;
     std::uint64_t schema_offset = 0;
     std::uint64_t schema_length = 0;
+    std::uint64_t binary_schema_offset = 0;  // 0 and 0: none embedded (a format 2.0 region)
+    std::uint64_t binary_schema_length = 0;
     std::uint64_t capacity = 0;
     std::uint64_t slot_stride = 0;
 };
@@ -104,6 +111,15 @@ struct CreatorInfo {
     std::int32_t pid = 0;
     std::uint64_t start_time = 0;  // clock ticks since boot
     std::uint64_t creation_time_ns = 0;
+};
+
+// The process holding the writer role now, as the header records it (format 2.1). For
+// people: liveness is Region::writer_alive(), never these figures.
+struct WriterInfo {
+    std::int32_t pid = 0;
+    std::uint64_t start_time = 0;   // clock ticks since boot
+    std::uint64_t since_ns = 0;     // when it took the role, ns since the epoch
+    std::uint32_t generation = 0;   // writers that have held the role (1: the creator); 0: unknown
 };
 
 struct RegionInfo;
@@ -143,6 +159,11 @@ public:
     CreatorInfo creator() const noexcept;
 
     std::string schema() const;  // a copy of the embedded schema text
+    // A copy of the embedded binary schema; empty when none is embedded (format 2.0). Not
+    // validated here: it was written by another process (shmrec::inspect validates it).
+    std::vector<std::uint8_t> binary_schema() const;
+    // The process holding the writer role now, or last (see WriterInfo).
+    WriterInfo writer_info() const noexcept;
 
     // True while some process holds the writer role. Backed by a lock the kernel releases
     // when its holder dies (kill -9 included), so it is not fooled by pid reuse and does not
@@ -198,10 +219,12 @@ struct RegionInfo {
     std::uint64_t fingerprint = 0;
     Geometry geometry;
     CreatorInfo creator;
+    WriterInfo writer;            // the current (or last) writer
     bool writer_alive = false;
     bool consumer_alive = false;  // a ring's consumer
     std::uint32_t readers = 0;    // attached readers of a cell or broadcast
     std::string schema;
+    std::vector<std::uint8_t> binary_schema;  // empty: none embedded
 };
 
 // Removes the name (the memory lives on until every mapping is gone). Returns false when there

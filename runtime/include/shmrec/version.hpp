@@ -7,7 +7,7 @@
 // (see docs/region-header.md, "Versioning rules"); bump the minor version for additions an
 // older opener may safely ignore. Generated headers pin the major version they were made for.
 #define SHMREC_FORMAT_MAJOR 2
-#define SHMREC_FORMAT_MINOR 0
+#define SHMREC_FORMAT_MINOR 1
 
 #define SHMREC_VERSION_MAJOR 0
 #define SHMREC_VERSION_MINOR 1

@@ -32,6 +32,7 @@ RegionSpec channel_spec(std::uint64_t capacity) noexcept {
     s.record_alignment = static_cast<std::uint32_t>(alignof(T));
     s.fingerprint = Traits::fingerprint;
     s.schema = Traits::schema;
+    s.binary_schema = Traits::binary_schema;
     s.capacity = capacity;
     s.slot_stride = SlotGeometry<D, T>::stride;
     s.data_size = capacity == 0 ? 0 : data_size<D>(capacity, SlotGeometry<D, T>::stride);

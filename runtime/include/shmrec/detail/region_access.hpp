@@ -31,6 +31,9 @@ struct RegionAccess {
     static RegionHeader& header(const Region& region) noexcept;
     // The reader board, writable for every role.
     static ReaderBoard& board(const Region& region) noexcept;
+    // Reader i's cursor on the board (format 2.1): writable through a reader's or writer's board,
+    // read-only through an inspector's mapping. Null when the board has no cursors (2.0).
+    static ReaderCursor* reader_cursor(const Region& region, std::uint32_t reader) noexcept;
     // True when this handle's Region::create made the region (false: opened an existing one).
     static bool created(const Region& region) noexcept;
     // The reader slot this region's reader holds (Role::reader only; others get max_readers).

@@ -92,12 +92,25 @@ struct RegionHeader {
     std::uint64_t creator_start_time;     // creator's start, clock ticks since boot
     std::uint64_t creation_time_ns;       // CLOCK_REALTIME, ns since the epoch
     char record_name[max_record_name];    // qualified name, NUL-terminated and NUL-padded
+
+    // Format 2.1: present when header_size >= header_size_2_1 (a 2.0 creator wrote 256 and
+    // left these bytes zero; a 2.0 opener ignores them).
+    std::uint64_t binary_schema_offset;   // the record's binary schema (.bfbs), 8-aligned
+    std::uint64_t binary_schema_length;   // 0: none embedded
+    // The process holding the writer role now (the creator, or the writer that took the region
+    // over). For people only: written relaxed by each new writer, read relaxed by inspectors;
+    // liveness never relies on it (the writer lock does).
+    std::atomic<std::uint64_t> writer_start_time;  // clock ticks since boot
+    std::atomic<std::int32_t> writer_pid;
+    std::atomic<std::uint32_t> writer_generation;  // writers that have held the role: 1 = creator
+    std::atomic<std::uint64_t> writer_since_ns;    // when it took the role, CLOCK_REALTIME
+    std::uint8_t reserved1[88];
 };
 
 static_assert(std::is_standard_layout_v<RegionHeader>);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<std::uint32_t>) == 4);
-static_assert(sizeof(RegionHeader) == 256);
+static_assert(sizeof(RegionHeader) == 384);
 static_assert(alignof(RegionHeader) == 8);
 static_assert(offsetof(RegionHeader, magic) == 0);
 static_assert(offsetof(RegionHeader, format_major) == 8);
@@ -124,6 +137,21 @@ static_assert(offsetof(RegionHeader, reserved0) == 124);
 static_assert(offsetof(RegionHeader, creator_start_time) == 128);
 static_assert(offsetof(RegionHeader, creation_time_ns) == 136);
 static_assert(offsetof(RegionHeader, record_name) == 144);
+static_assert(offsetof(RegionHeader, binary_schema_offset) == 256);
+static_assert(offsetof(RegionHeader, binary_schema_length) == 264);
+static_assert(offsetof(RegionHeader, writer_start_time) == 272);
+static_assert(offsetof(RegionHeader, writer_pid) == 280);
+static_assert(offsetof(RegionHeader, writer_generation) == 284);
+static_assert(offsetof(RegionHeader, writer_since_ns) == 288);
+static_assert(offsetof(RegionHeader, reserved1) == 296);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
+              sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::int32_t>) == 4);
+
+// The header sizes a creator may have written: format 2.0 stopped at record_name.
+inline constexpr std::uint32_t header_size_2_0 = 256;
+inline constexpr std::uint32_t header_size_2_1 = sizeof(RegionHeader);
+// An embedded binary schema larger than this is refused as corrupt (a real one is a few KiB).
+inline constexpr std::uint64_t max_binary_schema = std::uint64_t{1} << 20;
 
 // True once the writer marked the region closed. Acquire pairs with the writer's release
 // store in Region::mark_closed: a reader that sees `closed` sees every record committed
@@ -149,5 +177,26 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(offsetof(ReaderBoard, waiting) == 0);
 static_assert(sizeof(ReaderBoard) == cache_line);
 static_assert(alignof(ReaderBoard) == 8);
+
+// Format 2.1: after the board's first cache line, one cache line per reader slot where reader i
+// publishes how far it has read, for inspectors (`shmrec info` / `stat`: lag and loss of each
+// reader). Each on its own line, so a reader's relaxed stores never contend with another's.
+// Written only by the reader holding slot i; a lying reader can falsify only its own figures
+// (and those of others, since the board is writable by every reader: display only).
+struct ReaderCursor {
+    std::atomic<std::uint64_t> position;  // next record the reader will read
+    std::atomic<std::uint64_t> received;  // records it has read
+    std::atomic<std::uint64_t> lost;      // records it lost to laps (broadcast)
+    std::uint8_t reserved[cache_line - 24];
+};
+static_assert(std::is_standard_layout_v<ReaderCursor>);
+static_assert(sizeof(ReaderCursor) == cache_line);
+static_assert(offsetof(ReaderCursor, position) == 0);
+static_assert(offsetof(ReaderCursor, received) == 8);
+static_assert(offsetof(ReaderCursor, lost) == 16);
+
+// Bytes of the board that carry the cursors; a board smaller than this (format 2.0) has none.
+inline constexpr std::uint64_t board_bytes_with_cursors =
+    sizeof(ReaderBoard) + max_readers * sizeof(ReaderCursor);
 
 }  // namespace shmrec::detail
