@@ -97,14 +97,13 @@ bool is_integer(Scalar s) {
 }
 
 // The schema spelling of a base type, for messages.
-std::string type_name(reflection::BaseType type) {
+std::string_view type_name(reflection::BaseType type) {
     static constexpr const char* names[] = {
         "none",  "union type", "bool",  "byte",  "ubyte",  "short",  "ushort", "int",
         "uint",  "long",       "ulong", "float", "double", "string", "vector", "table or struct",
         "union", "array"};
     const auto index = static_cast<std::size_t>(type);
-    if (index < std::size(names)) return names[index];
-    return fmt::format("unknown base type {}", index);
+    return index < std::size(names) ? names[index] : "unknown";
 }
 
 // reflection::BaseType has no fixed underlying type, so turning a byte outside its values
@@ -158,7 +157,7 @@ class PlanBuilder {
             fail(fmt::format("struct '{}' is {} bytes in the schema, the record is {} bytes",
                              printable(record_name), record.bytesize(), record_size));
         }
-        add_struct(static_cast<flatbuffers::uoffset_t>(found - objects_.begin()), 0);
+        add_struct(static_cast<flatbuffers::uoffset_t>(found - objects_.begin()), 0, nullptr, {});
         return std::move(plan_);
     }
 
@@ -176,20 +175,33 @@ class PlanBuilder {
                          printable(field), what));
     }
 
-    // The plan index of objects()[index], a struct reached `depth` levels below the record.
-    std::uint32_t add_struct(flatbuffers::uoffset_t index, int depth) {
+    // Names the field of `parent` being planned, or only the origin for the record itself.
+    [[noreturn]] void fail(const reflection::Object* parent, std::string_view field,
+                           const std::string& what) const {
+        if (parent == nullptr) fail(what);
+        fail(*parent, field, what);
+    }
+
+    // The plan index of objects()[index], a struct reached `depth` levels below the record
+    // through `via` field of `parent` (nullptr for the record).
+    std::uint32_t add_struct(flatbuffers::uoffset_t index, int depth,
+                             const reflection::Object* parent, std::string_view via) {
         const auto& object = *objects_.Get(index);
         const auto name = str(object.name());
         if (struct_slots_[index] == in_progress) {
-            fail(fmt::format("struct '{}' contains itself", printable(name)));
+            fail(parent, via, fmt::format("struct '{}' contains itself", printable(name)));
         }
-        if (struct_slots_[index] >= 0) {
-            const auto slot = static_cast<std::uint32_t>(struct_slots_[index]);
-            check_nesting(name, depth + heights_[slot]);
-            return slot;
+        // Bounds this recursion too (a chain of distinct structs is not a cycle), and a struct
+        // planned before counts with everything nested below it.
+        const auto below = struct_slots_[index] >= 0
+                               ? heights_[static_cast<std::size_t>(struct_slots_[index])]
+                               : 0;
+        if (depth + below > RecordSchema::max_nesting) {
+            fail(parent, via,
+                 fmt::format("struct '{}' is nested more than {} structs deep", printable(name),
+                             RecordSchema::max_nesting));
         }
-        // Bounds this recursion too: a chain of distinct structs is not a cycle.
-        check_nesting(name, depth);
+        if (struct_slots_[index] >= 0) return static_cast<std::uint32_t>(struct_slots_[index]);
         if (!detail::is_utf8(name))
             fail(fmt::format("struct name '{}' is not UTF-8", printable(name)));
         if (object.bytesize() <= 0) {
@@ -222,13 +234,6 @@ class PlanBuilder {
         heights_[slot] = height;
         struct_slots_[index] = slot;
         return slot;
-    }
-
-    void check_nesting(std::string_view name, int depth) const {
-        if (depth > RecordSchema::max_nesting) {
-            fail(fmt::format("struct '{}' is nested more than {} structs deep", printable(name),
-                             RecordSchema::max_nesting));
-        }
     }
 
     FieldPlan plan_field(const reflection::Object& object, const reflection::Field& field,
@@ -292,7 +297,8 @@ class PlanBuilder {
                                  printable(str(nested.name()))));
             }
             plan.shape = Shape::structure;
-            plan.ref = add_struct(static_cast<flatbuffers::uoffset_t>(index), depth + 1);
+            plan.ref = add_struct(static_cast<flatbuffers::uoffset_t>(index), depth + 1, &object,
+                                  plan.name);
             plan.element_size = plan_.structs[plan.ref].size;
             return;
         }

@@ -182,7 +182,8 @@ TEST(InspectSchema, StructContainingItselfIsRefused) {
     ASSERT_NO_THROW((void)RecordSchema::load(bfbs, "bad.Loop", 4, origin));
     overwrite<std::int32_t>(*field_named(bfbs, "bad.Loop", "a").type(), reflection::Type::VT_INDEX,
                             object_index(bfbs, "bad.Loop"));
-    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4), HasSubstr("struct 'bad.Loop' contains itself"));
+    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4),
+                HasSubstr("struct 'bad.Loop', field 'a': struct 'bad.Loop' contains itself"));
 }
 
 TEST(InspectSchema, StructsContainingEachOtherAreRefused) {
@@ -193,7 +194,8 @@ TEST(InspectSchema, StructsContainingEachOtherAreRefused) {
         struct A { b: B; })");
     overwrite<std::int32_t>(*field_named(bfbs, "bad.B", "c").type(), reflection::Type::VT_INDEX,
                             object_index(bfbs, "bad.A"));
-    EXPECT_THAT(load_error(bfbs, "bad.A", 4), HasSubstr("struct 'bad.A' contains itself"));
+    EXPECT_THAT(load_error(bfbs, "bad.A", 4),
+                HasSubstr("struct 'bad.B', field 'c': struct 'bad.A' contains itself"));
 }
 
 TEST(InspectSchema, NestedTableIsRefused) {
@@ -226,14 +228,16 @@ TEST(InspectSchema, NestingIsBounded) {
     const auto limit = "deep.S" + std::to_string(RecordSchema::max_nesting);
     EXPECT_NO_THROW((void)RecordSchema::load(bfbs, limit, 4, origin));
     const auto beyond = "deep.S" + std::to_string(RecordSchema::max_nesting + 1);
-    EXPECT_THAT(load_error(bfbs, beyond, 4), HasSubstr("nested more than 32 structs deep"));
+    EXPECT_THAT(load_error(bfbs, beyond, 4),
+                HasSubstr("struct 'deep.S1', field 's': struct 'deep.S0' is nested more than 32"));
 }
 
 TEST(InspectSchema, NestingIsBoundedThroughAStructAlreadyPlanned) {
     // R plans S31 first (31 deep), then meets it again below W: 33 levels in all.
     const auto bfbs = chain_of(32, "struct W { s: S31; } struct R { first: S31; w: W; }");
     EXPECT_NO_THROW((void)RecordSchema::load(bfbs, "deep.W", 4, origin));
-    EXPECT_THAT(load_error(bfbs, "deep.R", 8), HasSubstr("nested more than 32 structs deep"));
+    EXPECT_THAT(load_error(bfbs, "deep.R", 8),
+                HasSubstr("struct 'deep.W', field 's': struct 'deep.S31' is nested more than 32"));
 }
 
 // Edits of bad.E's fields: `a` a Color, `b` an int at offset 4, `arr` an array at offset 8.
