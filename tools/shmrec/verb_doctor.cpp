@@ -107,10 +107,11 @@ void check_shm_space(std::vector<Finding>& out, const std::vector<Examined>& reg
     facts["regions_bytes"] = used_by_regions;
     if (need) facts["need"] = *need;
 
-    const std::string summary =
-        fmt::format("{} is {} with {} free; the {} shmrec region{} here use {}", dir,
-                    human_size(total), human_size(free), regions.size(),
-                    regions.size() == 1 ? "" : "s", human_size(used_by_regions));
+    const std::string in_regions = fmt::format("the {} shmrec region{} there use {}",
+                                               regions.size(), regions.size() == 1 ? "" : "s",
+                                               human_size(used_by_regions));
+    const std::string summary = fmt::format("{} is {} with {} free; {}", dir, human_size(total),
+                                            human_size(free), in_regions);
     const std::string enlarge = fmt::format(
         "make room: remove stale regions (shmrec rm NAME), or enlarge {0}: `mount -o "
         "remount,size=1G {0}`; in a container: docker run --shm-size=1g (its default is "
@@ -123,7 +124,7 @@ void check_shm_space(std::vector<Finding>& out, const std::vector<Examined>& reg
                                    total < *need ? fmt::format(": it is only {} in all",
                                                                human_size(total))
                                                  : "",
-                                   summary),
+                                   in_regions),
                        enlarge});
         return;
     }

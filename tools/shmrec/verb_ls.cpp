@@ -37,10 +37,9 @@ int run_ls(const LsOptions& options) {
     }
     bool problems = false;
     for (const auto& e : regions) problems = problems || !e.problem.empty();
-    std::vector<Table::Column> columns{{"NAME"},     {"KIND"},
-                                       {"RECORD"},   {"CAPACITY", Align::right},
-                                       {"SIZE", Align::right}, {"STATE"},
-                                       {"WRITER"},   {"READERS"},
+    std::vector<Table::Column> columns{{"NAME"},   {"KIND"},   {"RECORD"},
+                                       {"CAPACITY"}, {"SIZE", Align::right},
+                                       {"STATE"},  {"WRITER"}, {"READERS"},
                                        {"OWNER"}};
     if (problems) columns.push_back({"PROBLEM"});
     Table table(std::move(columns));
