@@ -1,5 +1,11 @@
 // shmrec rm NAME | --file PATH [--force] [--json]: removes a region's name. Refuses a region
 // with a live writer, and anything that is not a shmrec region, unless --force.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -13,6 +19,50 @@
 namespace shmrec::tool {
 
 namespace {
+
+// Holds the writer role's lock (byte 0 of the region object) while the name is removed, so no
+// writer can take the region over between the check and the removal: a writer taking over must
+// take this very lock (docs/region-header.md, "Liveness and the writer role").
+class WriterRoleHold {
+public:
+    enum class Outcome { held, writer_alive, replaced, open_failed };
+
+    explicit WriterRoleHold(const std::string& path) {
+        fd_ = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd_ < 0) {
+            error_ = errno;
+            outcome_ = Outcome::open_failed;
+            return;
+        }
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = 0;  // detail::LockSlot::writer
+        fl.l_len = 1;
+        if (::fcntl(fd_, F_OFD_SETLK, &fl) != 0) {
+            outcome_ = Outcome::writer_alive;  // EAGAIN / EACCES: another open holds it
+            return;
+        }
+        // The name must still lead to the object we locked (not one made since).
+        struct stat ours {};
+        struct stat named {};
+        const bool same = ::fstat(fd_, &ours) == 0 && ::lstat(path.c_str(), &named) == 0 &&
+                          ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
+        outcome_ = same ? Outcome::held : Outcome::replaced;
+    }
+    WriterRoleHold(const WriterRoleHold&) = delete;
+    WriterRoleHold& operator=(const WriterRoleHold&) = delete;
+    ~WriterRoleHold() {
+        if (fd_ >= 0) ::close(fd_);  // drops the lock
+    }
+    Outcome outcome() const noexcept { return outcome_; }
+    int error() const noexcept { return error_; }  // errno of a failed open
+
+private:
+    int fd_ = -1;
+    int error_ = 0;
+    Outcome outcome_ = Outcome::open_failed;
+};
 
 struct RmOptions {
     Target target;
@@ -50,6 +100,33 @@ int run_rm(const RmOptions& options) {
                         "find)",
                         shown(where)),
             exit_failure, options.json, "writer_active");
+    }
+
+    // A region: remove it only while holding the writer role ourselves (unless --force).
+    std::unique_ptr<WriterRoleHold> hold;
+    if (e.is_region() && !options.force) {
+        hold = std::make_unique<WriterRoleHold>(e.probe.path);
+        switch (hold->outcome()) {
+            case WriterRoleHold::Outcome::held: break;
+            case WriterRoleHold::Outcome::writer_alive:
+                return report_failure(where,
+                                      fmt::format("{} has a live writer (it started while rm was "
+                                                  "looking); stop the writer first",
+                                                  shown(where)),
+                                      exit_failure, options.json, "writer_active");
+            case WriterRoleHold::Outcome::replaced:
+                return report_failure(
+                    where, fmt::format("{} was replaced while rm was looking; run rm again",
+                                       shown(where)),
+                    exit_failure, options.json, "replaced");
+            case WriterRoleHold::Outcome::open_failed:
+                return report_failure(
+                    where,
+                    fmt::format("{} cannot be opened to take its writer role: {} ({})",
+                                shown(where), std::strerror(hold->error()),
+                                ownership_text(e.probe)),
+                    exit_failure, options.json, "permission_denied");
+        }
     }
 
     bool removed = false;
