@@ -468,4 +468,55 @@ TEST_F(ToolTest, DoctorOnATinyShmInAContainerNamesTheShortage) {
     EXPECT_EQ(r.code(), 0) << r.describe();
 }
 
+// RemoveIPC as logind would see it, for a regular user while logind runs: the tool runs in its
+// own mount namespace with its own /etc/systemd (the main file says no, a drop-in says yes:
+// the drop-in wins) and /run (logind's /run/systemd/users present), as user nobody.
+TEST_F(ToolTest, DoctorWarnsARegularUserOfLogindRemoveIPCFromTheWinningDropIn) {
+    if (::geteuid() != 0 || !fs::is_directory("/etc/systemd")) {
+        GTEST_SKIP() << "needs root and an /etc/systemd to mount over";
+    }
+    const std::string script =
+        "mount -t tmpfs tmpfs /etc/systemd && mkdir /etc/systemd/logind.conf.d && "
+        "printf '[Login]\\nRemoveIPC=no\\n' > /etc/systemd/logind.conf && "
+        "printf '[Login]\\n# a comment\\nRemoveIPC=yes\\n' > "
+        "/etc/systemd/logind.conf.d/zz-shmrec-test.conf && "
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/users && "
+        "exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$0\" doctor --json";
+    const RunResult r = shmrec_tool_test::run(
+        "unshare", {"--mount", "--propagation", "private", "sh", "-c", script, SHMREC_TOOL});
+    if (r.code() != 0 && r.code() != 1) {
+        GTEST_SKIP() << "cannot run the tool in a private mount namespace as nobody here:\n"
+                     << r.describe();
+    }
+    const json j = parse(r);
+    EXPECT_EQ(j.at("system").at("remove_ipc"), true) << r.describe();
+    EXPECT_EQ(j.at("system").at("remove_ipc_source"),
+              "/etc/systemd/logind.conf.d/zz-shmrec-test.conf");
+    EXPECT_EQ(j.at("system").at("logind_running"), true);
+    bool warned = false;
+    for (const auto& f : j.at("findings")) {
+        if (f.at("check") == "remove_ipc") {
+            warned = f.at("severity") == "warning";
+            EXPECT_TRUE(contains(f.at("message"), "uid 65534")) << f.dump();
+            EXPECT_TRUE(contains(f.at("action"), "RemoveIPC=no")) << f.dump();
+        }
+    }
+    EXPECT_TRUE(warned) << r.describe();
+}
+
+TEST_F(ToolTest, DoctorSparesRootFromLogindRemoveIPC) {
+    if (::geteuid() != 0) GTEST_SKIP() << "runs as root";
+    const json j = parse(shmrec({"doctor", "--json"}));
+    bool spared = false;
+    for (const auto& f : j.at("findings")) {
+        if (f.at("check") == "remove_ipc") {
+            spared = f.at("severity") == "ok";
+            if (j.at("system").at("remove_ipc") == true) {
+                EXPECT_TRUE(contains(f.at("message"), "spares root")) << f.dump();
+            }
+        }
+    }
+    EXPECT_TRUE(spared) << j.dump(2);
+}
+
 }  // namespace

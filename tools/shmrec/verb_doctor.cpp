@@ -107,9 +107,10 @@ void check_shm_space(std::vector<Finding>& out, const std::vector<Examined>& reg
     facts["regions_bytes"] = used_by_regions;
     if (need) facts["need"] = *need;
 
-    const std::string in_regions = fmt::format("the {} shmrec region{} there use {}",
-                                               regions.size(), regions.size() == 1 ? "" : "s",
-                                               human_size(used_by_regions));
+    const std::string in_regions =
+        fmt::format("the {} shmrec region{} there use{} {}", regions.size(),
+                    regions.size() == 1 ? "" : "s", regions.size() == 1 ? "s" : "",
+                    human_size(used_by_regions));
     const std::string summary = fmt::format("{} is {} with {} free; {}", dir, human_size(total),
                                             human_size(free), in_regions);
     const std::string enlarge = fmt::format(
@@ -316,9 +317,10 @@ void check_regions(std::vector<Finding>& out, const std::vector<Examined>& regio
                            fmt::format("region '{}' is owned by user {}, not by you ({}): shmrec "
                                        "refuses to open it for you (untrusted_region)",
                                        n, user_name(e.probe.uid), user_name(me)),
-                           fmt::format("run its users as {}, or have {} (or root) remove it "
-                                       "(shmrec rm {}) so yours can create it",
-                                       user_name(e.probe.uid), user_name(e.probe.uid), n)});
+                           fmt::format("run its users as {0}, or have {0}{1} remove it "
+                                       "(shmrec rm {2}) so yours can create it",
+                                       user_name(e.probe.uid),
+                                       e.probe.uid == 0 ? "" : " (or root)", n)});
             continue;
         }
         if ((e.probe.mode & 0002u) != 0) {
