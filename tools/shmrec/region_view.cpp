@@ -99,10 +99,6 @@ Json summary_json(const Examined& e) {
     return j;
 }
 
-}  // namespace shmrec::tool
-
-namespace shmrec::tool {
-
 int report_failure(const Location& where, const std::string& message, int status, bool json,
                    std::string_view code, const std::vector<std::string>& nearest) {
     fmt::print(stderr, "shmrec: {}\n", message);

@@ -36,10 +36,6 @@ std::string readers_text(const Examined& e);
 // The JSON object ls prints for one region (info prints more).
 Json summary_json(const Examined& e);
 
-}  // namespace shmrec::tool
-
-namespace shmrec::tool {
-
 // Reports a failure of a verb about one region: "shmrec: MESSAGE" on stderr, then the nearest
 // existing names if any were given; with `json`, also {"error": ...} on stdout so a script
 // parsing stdout always gets JSON. Returns `status`.
