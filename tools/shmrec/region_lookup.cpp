@@ -256,6 +256,7 @@ std::vector<Examined> scan(const std::string& dir, Backing backing) {
             continue;  // not a name shmrec could have made
         }
         Examined e = examine(where);
+        if (e.error == ErrorCode::not_found) continue;  // removed while we looked
         if (e.is_region() || e.probe.content == Content::unreadable) {
             if (e.probe.content == Content::unreadable) {
                 e.problem = fmt::format("unreadable: {}", ownership_text(e.probe));
