@@ -54,20 +54,28 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	@cd build-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900 -L tsan
 
-# The region-image fuzzer (RELIABILITY C8) for $(FUZZ_SECONDS) s: a clang build of its own, run
-# on a scratch copy of the seed corpus (tests/fuzz/corpus stays clean). Crashes, sanitizer
-# reports and hangs (> 10 s) end it with a non-zero status and an input in build-fuzz/findings.
+# The fuzzers (RELIABILITY C8) for $(FUZZ_SECONDS) s each: the region-image fuzzer (any bytes as
+# a region) and the schema fuzzer (any bytes as a region's embedded binary schema). A clang build
+# of their own, each run on a scratch copy of its seed corpus (tests/fuzz/ stays clean). Crashes,
+# sanitizer reports and hangs (> 10 s) end it with a non-zero status and an input in
+# build-fuzz/findings.
+FUZZERS = region_image:corpus schema:schema_corpus
 fuzz: deps
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DSHMREC_BUILD_FUZZERS=ON -DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target shmrec_region_image_fuzzer
-	@mkdir -p build-fuzz/fuzz-corpus build-fuzz/findings
-	@cp tests/fuzz/corpus/* build-fuzz/fuzz-corpus/
-	@cd build-fuzz && status=0; tests/fuzz/shmrec_region_image_fuzzer -max_total_time=$(FUZZ_SECONDS) \
-		-timeout=10 -print_final_stats=1 -artifact_prefix=findings/ fuzz-corpus \
-		> fuzz.log 2>&1 || status=$$?; \
-	if [ $$status -ne 0 ]; then tail -60 fuzz.log; else grep -E '^(INFO: seed corpus|Done|stat::)' fuzz.log; fi; \
-	echo "fuzz: exit status $$status (full log: build-fuzz/fuzz.log)"; exit $$status
+	@cmake --build build-fuzz -j $(JOBS) --target shmrec_region_image_fuzzer shmrec_schema_fuzzer
+	@mkdir -p build-fuzz/findings
+	@cd build-fuzz && for pair in $(FUZZERS); do \
+		fuzzer=$${pair%%:*}; corpus=$${pair#*:}; \
+		rm -rf fuzz-$$fuzzer && mkdir -p fuzz-$$fuzzer && cp ../tests/fuzz/$$corpus/* fuzz-$$fuzzer/; \
+		status=0; tests/fuzz/shmrec_$${fuzzer}_fuzzer -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -print_final_stats=1 -artifact_prefix=findings/ fuzz-$$fuzzer \
+			> fuzz-$$fuzzer.log 2>&1 || status=$$?; \
+		if [ $$status -ne 0 ]; then tail -60 fuzz-$$fuzzer.log; \
+		else grep -E '^(INFO: seed corpus|Done|stat::)' fuzz-$$fuzzer.log; fi; \
+		echo "fuzz $$fuzzer: exit status $$status (full log: build-fuzz/fuzz-$$fuzzer.log)"; \
+		[ $$status -eq 0 ] || exit $$status; \
+	done
 
 # The chaos soak (RELIABILITY R8) for $(SOAK_SECONDS) s: a broadcast writer and two readers
 # restarted at random by kill -9, SIGTERM and SIGSTOP/SIGCONT, checked record by record.
