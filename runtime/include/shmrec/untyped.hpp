@@ -58,7 +58,8 @@ struct ReaderState {
     std::uint32_t slot = 0;      // reader slot (0..255)
     std::uint64_t position = 0;  // next record it will read (cell: records published when it last read)
     std::uint64_t received = 0;  // records it has read
-    std::uint64_t lost = 0;      // records it lost to laps (broadcast)
+    std::uint64_t lost = 0;      // broadcast: records it lost to laps; cell: records published
+                                 // between two of its reads that it never saw
     bool waiting = false;        // asleep on the doorbell now
 };
 
@@ -71,7 +72,7 @@ struct ChannelState {
                                 // position (head); cell: the latest record's number
     bool writer_waiting = false;    // ring: the writer sleeps for room
     bool consumer_waiting = false;  // ring: the consumer sleeps for records
-    bool cursors = false;           // false for a format 2.0 region: `readers` has no figures
+    bool cursors = false;  // false for a ring, and for a format 2.0 region: `readers` has no figures
     std::vector<ReaderState> readers;  // cell and broadcast: every live reader, by slot
 };
 
