@@ -174,7 +174,7 @@ public:
     }
     // A batch: records.size() must be a multiple of type().size (records back to back).
     [[nodiscard]] BatchWrite try_write_batch(std::span<const std::byte> records) noexcept {
-        if (records.size() % type_.size != 0) return {0, WriteStatus::wrong_size};
+        if (type_.size == 0 || records.size() % type_.size != 0) return {0, WriteStatus::wrong_size};
         return write_records(records.data(), records.size() / type_.size, type_.size);
     }
     [[nodiscard]] WriteStatus write(std::span<const std::byte> record,
@@ -214,7 +214,7 @@ public:
     }
     // Up to out.size() / type().size records that are ready now, back to back.
     [[nodiscard]] BatchRead try_read_batch(std::span<std::byte> out) noexcept {
-        if (out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
         return read_records(out.data(), out.size() / type_.size, type_.size);
     }
     const RecordType& type() const noexcept { return type_; }
