@@ -86,26 +86,28 @@ struct Ring {
 
 namespace detail {
 
-// Addresses inside a ring's data area, from the validated private geometry.
-template <class T>
+// Addresses inside a ring's data area, from the validated private geometry. R is the record
+// type, or DynamicRecord for a record size known only at run time (untyped::RingObserver).
+template <class R>
 struct RingView {
-    using Slots = SlotGeometry<RingDescriptor, T>;
+    using Slots = SlotsFor<RingDescriptor, R>;
 
     RingControl* control = nullptr;
     std::byte* slots = nullptr;
     std::uint64_t mask = 0;
+    [[no_unique_address]] Slots shape{};
 
     RingView() = default;
-    explicit RingView(const Region& region)
+    explicit RingView(const Region& region, Slots s = {})
         : control(reinterpret_cast<RingControl*>(RegionAccess::data(region))),
           slots(RegionAccess::data(region) + sizeof(RingControl)),
-          mask(region.geometry().capacity - 1) {}
+          mask(region.geometry().capacity - 1), shape(s) {}
 
     RingSlotHeader& slot(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Slots::stride);
+        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * shape.stride);
     }
     std::byte* payload(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::byte*>(&slot(position)) + Slots::payload_offset;
+        return reinterpret_cast<std::byte*>(&slot(position)) + shape.payload_offset;
     }
     std::uint64_t capacity() const noexcept { return mask + 1; }
 
@@ -294,6 +296,7 @@ public:
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (room(1) == 0) return full_status();
+        claim(1);
         std::memcpy(view_.payload(tail_), &record, sizeof(T));
         commit_slot(tail_);
         ++tail_;
@@ -316,6 +319,7 @@ public:
         if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
         const std::size_t n = room(records.size());
         if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
+        claim(n);
         for (std::size_t i = 0; i < n; ++i) {
             std::memcpy(view_.payload(tail_), &records[i], sizeof(T));
             commit_slot(tail_);
@@ -346,6 +350,7 @@ public:
     [[nodiscard]] RingLoan<T> try_loan() noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return RingLoan<T>(s);
         if (room(1) == 0) return RingLoan<T>(full_status());
+        claim(1);
         return RingLoan<T>(this, std::launder(reinterpret_cast<T*>(view_.payload(tail_))));
     }
 
@@ -455,6 +460,16 @@ private:
             free = cap - (tail_ - head);
         }
         return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
+    }
+
+    // For observers only (RingControl::claimed): the next n positions are about to change.
+    // Relaxed store + release fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an
+    // observer whose copy saw any payload byte we store after this, and which then fences
+    // (acquire) and loads `claimed`, sees this value or a later one and discards its copy.
+    // The line is the writer's own (tail's); on x86 the fence emits no instruction.
+    void claim(std::size_t n) noexcept {
+        view_.control->claimed.store(tail_ + n, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
     }
 
     void commit_slot(std::uint64_t position) noexcept {

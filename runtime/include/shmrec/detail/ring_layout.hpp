@@ -27,7 +27,12 @@ struct RingControl {
     // Writer only. Published once per write or batch; the consumer never needs it (it reads
     // slot seqs), observers and a replacing writer do.
     std::atomic<std::uint64_t> tail;  // positions < tail are published
-    std::uint8_t writer_pad[block - 8];
+    // Writer only, for observers (untyped::RingObserver): before it changes the payload of
+    // positions [t, t + n) (a copy, a batch, a Loan) the writer stores claimed = t + n. Slots
+    // of positions below claimed - capacity may be being overwritten. In the writer's own
+    // line, which the consumer never reads: it costs the data path no cache-line transfer.
+    std::atomic<std::uint64_t> claimed;
+    std::uint8_t writer_pad[block - 16];
     // Consumer only.
     std::atomic<std::uint64_t> head;            // positions < head are consumed: slots free
     std::atomic<std::uint32_t> consumer_epoch;  // consumers that ever attached
@@ -51,6 +56,7 @@ static_assert(std::is_standard_layout_v<RingControl>);
 static_assert(sizeof(RingControl) == 6 * block);
 static_assert(alignof(RingControl) == 8);
 static_assert(offsetof(RingControl, tail) == 0);
+static_assert(offsetof(RingControl, claimed) == 8);
 static_assert(offsetof(RingControl, head) == block);
 static_assert(offsetof(RingControl, consumer_epoch) == block + 8);
 static_assert(offsetof(RingControl, consumer_waiting) == 2 * block);
