@@ -127,6 +127,14 @@ RingObserver ring_observer(const Location& where, const RegionOptions& options,
                            const WaitOptions& wait) {
     const RegionInfo info = inspect_region(where, options);
     expect_kind(where, info.kind, ChannelKind::ring);
+    // A format 2.0 ring writer never stores RingControl::claimed, and without it a copy of a
+    // slot being overwritten cannot be told from a good one: refuse rather than guess.
+    if (info.format_minor < 1) {
+        throw Error(ErrorCode::version_mismatch, where.name,
+                    fmt::format("{} is a format {}.{} ring: observing a ring needs format {}.1 "
+                                "(its writer publishes the slot it is writing)",
+                                info.name, info.format_major, info.format_minor, format_major));
+    }
     Region region = detail::RegionAccess::open_inspector(where, options);
     // The name may have changed hands since inspect_region: validate the opened region's own
     // geometry against the record we will copy (its stride bounds every payload copy).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "channel_test_support.hpp"
+#include "shm_file.hpp"
 #include "shmrec/broadcast.hpp"
 #include "shmrec/cell.hpp"
 #include "shmrec/ring.hpp"
@@ -387,6 +388,22 @@ TEST_F(Untyped, RingObserverOfACellIsWrongKind) {
         ADD_FAILURE() << "a cell observed as a ring";
     } catch (const shmrec::Error& e) {
         EXPECT_EQ(e.code(), shmrec::ErrorCode::wrong_kind) << e.what();
+    }
+}
+
+TEST_F(Untyped, RingObserverRefusesAFormat20RingWhoseWriterPublishesNoClaim) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    shmrec_test::poke_header(shmrec_test::shm_path(region),
+                             [](shmrec::detail::RegionHeader& h, std::byte*, std::uint64_t) {
+                                 h.format_minor = 0;
+                             });
+    try {
+        (void)shmrec::untyped::ring_observer(region);
+        ADD_FAILURE() << "a 2.0 ring observed";
+    } catch (const shmrec::Error& e) {
+        EXPECT_EQ(e.code(), shmrec::ErrorCode::version_mismatch) << e.what();
+        EXPECT_NE(std::string(e.what()).find("format 2.0"), std::string::npos) << e.what();
     }
 }
 
