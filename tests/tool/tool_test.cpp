@@ -271,6 +271,40 @@ TEST_F(ToolTest, InfoJsonCarriesTheDecodedHeaderAndTheSchema) {
     EXPECT_EQ(j.begin().key(), "name");
 }
 
+TEST_F(ToolTest, InfoShowsLivePositionsLagAndLossOfEachReader) {
+    const auto bc_name = name("live-bc");
+    auto bc = shmrec::Broadcast<shmrec_test::Checked>::writer(bc_name, 8);
+    auto reader = shmrec::Broadcast<shmrec_test::Checked>::reader(bc_name);
+    shmrec_test::Checked rec{};
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(bc.try_write(rec), shmrec::WriteStatus::ok);
+    ASSERT_EQ(reader.try_read(rec), shmrec::ReadStatus::ok);  // at 1 of 3
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(bc.try_write(rec), shmrec::WriteStatus::ok);
+    ASSERT_EQ(reader.try_read(rec), shmrec::ReadStatus::ok);  // lapped: 13 written, 8 kept
+    const RunResult r = shmrec({"info", bc_name, "--json"});
+    ASSERT_EQ(r.code(), 0) << r.describe();
+    const json live = parse(r).at("live");
+    EXPECT_EQ(live.at("written"), 13);
+    EXPECT_EQ(live.at("oldest"), 13 - 8);
+    ASSERT_EQ(live.at("readers").size(), 1u) << r.out;
+    // What the reader itself counts, as the tool sees it from another process.
+    const json& mine = live.at("readers").at(0);
+    ASSERT_GT(reader.lost(), 0u);
+    EXPECT_EQ(mine.at("position"), reader.position());
+    EXPECT_EQ(mine.at("lag"), 13 - reader.position());
+    EXPECT_EQ(mine.at("received"), 2);
+    EXPECT_EQ(mine.at("lost"), reader.lost());
+    EXPECT_EQ(mine.at("waiting"), false);
+
+    const auto ring_name = name("live-ring");
+    auto ring = shmrec::Ring<shmrec_test::Checked>::writer(ring_name, 8);
+    auto consumer = shmrec::Ring<shmrec_test::Checked>::reader(ring_name);
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(ring.try_write(rec), shmrec::WriteStatus::ok);
+    ASSERT_EQ(consumer.try_read(rec), shmrec::ReadStatus::ok);
+    const RunResult t = shmrec({"info", ring_name});
+    ASSERT_EQ(t.code(), 0) << t.describe();
+    EXPECT_TRUE(contains(t.out, "written 5, consumed 1 (4 waiting to be read)")) << t.out;
+}
+
 TEST_F(ToolTest, InfoNamesTheWriterThatTookOverNotTheCreator) {
     const auto cell_name = name("takeover");
     pid_t creator = 0;

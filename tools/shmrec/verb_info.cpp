@@ -1,9 +1,13 @@
 // shmrec info NAME | --file PATH [--schema] [--json]: a region's decoded header, state,
-// geometry, liveness and (with --schema, or always in JSON) its embedded schema.
+// geometry, liveness, live channel state (positions, each reader's lag and loss, sleepers) and
+// (with --schema, or always in JSON) its embedded schema.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
+
+#include <shmrec/untyped.hpp>
 
 #include "output.hpp"
 #include "region_lookup.hpp"
@@ -29,7 +33,75 @@ std::string channel_text(ChannelKind kind) {
     return "unknown";
 }
 
-Json info_json(const Examined& e) {
+// The channel's positions now; none when the region went away or changed meanwhile (the
+// header part is still worth printing).
+std::optional<ChannelState> live_state(const Location& where) {
+    RegionOptions quick;
+    quick.init_timeout = std::chrono::milliseconds(0);
+    try {
+        return ChannelMonitor::open(where, quick).state();
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+// Records published but not yet read by this reader (a cell: updates it has not seen).
+std::uint64_t lag_of(const ChannelState& s, const ReaderState& r) {
+    return s.written > r.position ? s.written - r.position : 0;
+}
+
+Json live_json(const ChannelState& s) {
+    Json j;
+    j["written"] = s.written;
+    if (s.kind == ChannelKind::ring) {
+        j["consumed"] = s.oldest;
+        j["lag"] = s.written > s.oldest ? s.written - s.oldest : 0;
+        j["writer_waiting"] = s.writer_waiting;
+        j["consumer_waiting"] = s.consumer_waiting;
+        return j;
+    }
+    if (s.kind == ChannelKind::broadcast) j["oldest"] = s.oldest;
+    j["cursors"] = s.cursors;
+    Json readers = Json::array();
+    for (const ReaderState& r : s.readers) {
+        readers.push_back({{"slot", r.slot},
+                           {"position", r.position},
+                           {"lag", lag_of(s, r)},
+                           {"received", r.received},
+                           {"lost", r.lost},
+                           {"waiting", r.waiting}});
+    }
+    j["readers"] = std::move(readers);
+    return j;
+}
+
+void print_live(const ChannelState& s) {
+    auto line = [](std::string_view label, const std::string& value) {
+        fmt::print("{:<13} {}\n", label, value);
+    };
+    if (s.kind == ChannelKind::ring) {
+        const std::uint64_t lag = s.written > s.oldest ? s.written - s.oldest : 0;
+        line("positions", fmt::format("written {}, consumed {} ({} waiting to be read)", s.written,
+                                      s.oldest, lag));
+        line("sleeping", fmt::format("writer {}, consumer {}", s.writer_waiting ? "yes" : "no",
+                                     s.consumer_waiting ? "yes" : "no"));
+        return;
+    }
+    line("positions", s.kind == ChannelKind::broadcast
+                          ? fmt::format("written {}, oldest retained {}", s.written, s.oldest)
+                          : fmt::format("{} records published", s.written));
+    if (!s.cursors) {
+        line("readers", "positions not recorded (a format 2.0 region)");
+        return;
+    }
+    for (const ReaderState& r : s.readers) {
+        line(fmt::format("reader {}", r.slot),
+             fmt::format("at {} (lag {}), received {}, lost {}{}", r.position, lag_of(s, r),
+                         r.received, r.lost, r.waiting ? ", asleep" : ""));
+    }
+}
+
+Json info_json(const Examined& e, const std::optional<ChannelState>& live) {
     const RegionInfo& info = *e.info;
     const Geometry& g = info.geometry;
     Json j;
@@ -71,6 +143,7 @@ Json info_json(const Examined& e) {
     } else {
         j["readers"] = info.readers;
     }
+    if (live) j["live"] = live_json(*live);
     j["schema"] = info.schema;
     return j;
 }
@@ -90,7 +163,7 @@ std::string writer_text(const RegionInfo& info) {
                              : fmt::format("none (the last was {}, {})", who, nth);
 }
 
-void print_info(const Examined& e, bool with_schema) {
+void print_info(const Examined& e, const std::optional<ChannelState>& live, bool with_schema) {
     const RegionInfo& info = *e.info;
     const Geometry& g = info.geometry;
     auto line = [](std::string_view label, const std::string& value) {
@@ -126,6 +199,7 @@ void print_info(const Examined& e, bool with_schema) {
     } else {
         line("readers", fmt::format("{} attached", info.readers));
     }
+    if (live) print_live(*live);
     if (with_schema) {
         fmt::print("schema:\n{}{}", info.schema,
                    !info.schema.empty() && info.schema.back() == '\n' ? "" : "\n");
@@ -157,10 +231,11 @@ int run_info(const InfoOptions& options) {
                               exit_failure, options.json,
                               e.error ? shmrec::to_string(*e.error) : "invalid");
     }
+    const auto live = live_state(where);
     if (options.json) {
-        print_json(info_json(e));
+        print_json(info_json(e, live));
     } else {
-        print_info(e, options.schema);
+        print_info(e, live, options.schema);
     }
     return exit_ok;
 }
