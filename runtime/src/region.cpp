@@ -597,10 +597,10 @@ detail::ReaderCursor* detail::RegionAccess::reader_cursor(const Region& region,
                                                           std::uint32_t reader) noexcept {
     const auto& impl = *region.impl_;
     if (reader >= max_readers || impl.geometry.board_size < board_bytes_with_cursors) return nullptr;
-    // Through the writable board where this handle has one, else the read-only mapping.
+    // Through this handle's board (a reader's writable second mapping, or the main mapping).
     std::byte* board = impl.board != nullptr ? reinterpret_cast<std::byte*>(impl.board)
                                              : base(region) + impl.geometry.board_offset;
-    return reinterpret_cast<ReaderCursor*>(board + sizeof(ReaderBoard)) + reader;
+    return reinterpret_cast<ReaderCursor*>(board + reader_cursors_offset) + reader;
 }
 
 bool detail::RegionAccess::created(const Region& region) noexcept {

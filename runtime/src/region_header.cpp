@@ -208,6 +208,16 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
                          region, name, h.record_size, h.record_alignment, expected.record_size,
                          expected.record_alignment));
     }
+    // Any opener (an inspector too, which then copies records of this size) needs a record
+    // that some slot can hold: typed openers compared both fields exactly above.
+    if (h.record_size == 0 || h.record_alignment == 0 || h.record_alignment > cache_line ||
+        (h.record_alignment & (h.record_alignment - 1)) != 0 ||
+        h.record_size % h.record_alignment != 0 || h.record_size > h.slot_stride) {
+        fail(ErrorCode::corrupt_header, region,
+             fmt::format("{} has an impossible record: {} bytes aligned to {} in slots of {} "
+                         "bytes",
+                         region, h.record_size, h.record_alignment, h.slot_stride));
+    }
     if (check_record && h.fingerprint != expected.fingerprint) {
         fail(ErrorCode::fingerprint_mismatch, region,
              fmt::format("{} holds {} with layout fingerprint 0x{:016x}, this program was built "

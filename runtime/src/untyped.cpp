@@ -53,6 +53,25 @@ std::pair<Region, RecordType> open_any(const Location& where, Role role,
     return {std::move(region), std::move(type)};
 }
 
+// Describes a region and maps it without a role, making sure both are the same region: should
+// the name change hands between inspect_region and the mapping, look again (a few tries).
+std::pair<Region, RegionInfo> open_described(const Location& where, const RegionOptions& options) {
+    for (int attempt = 0;; ++attempt) {
+        RegionInfo info = inspect_region(where, options);
+        Region region = detail::RegionAccess::open_inspector(where, options);
+        const CreatorInfo c = region.creator();
+        if (c.pid == info.creator.pid && c.start_time == info.creator.start_time &&
+            c.creation_time_ns == info.creator.creation_time_ns) {
+            return {std::move(region), std::move(info)};
+        }
+        if (attempt == 3) {
+            throw Error(ErrorCode::init_timeout, where.name,
+                        fmt::format("{} was replaced {} times while it was being opened",
+                                    detail::display_name(where), attempt + 1));
+        }
+    }
+}
+
 void expect_kind(const Location& where, ChannelKind found, ChannelKind wanted) {
     if (found == wanted) return;
     throw Error(ErrorCode::wrong_kind, where.name,
@@ -118,26 +137,24 @@ BroadcastReader broadcast_reader(const Location& where, StartAt start,
 namespace {
 
 constexpr int observer_attempts = 64;
-// As the broadcast reader: no healthy writer is 2^48 records ahead of anyone.
-constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
 
 }  // namespace
 
 RingObserver ring_observer(const Location& where, const RegionOptions& options,
                            const WaitOptions& wait) {
-    const RegionInfo info = inspect_region(where, options);
+    auto [region, info] = open_described(where, options);
     expect_kind(where, info.kind, ChannelKind::ring);
     // A format 2.0 ring writer never stores RingControl::claimed, and without it a copy of a
-    // slot being overwritten cannot be told from a good one: refuse rather than guess.
+    // slot being overwritten cannot be told from a good one: refuse rather than guess. (A 2.0
+    // writer that takes a 2.1 ring over cannot be detected: docs/ring-protocol.md.)
     if (info.format_minor < 1) {
         throw Error(ErrorCode::version_mismatch, where.name,
                     fmt::format("{} is a format {}.{} ring: observing a ring needs format {}.1 "
                                 "(its writer publishes the slot it is writing)",
                                 info.name, info.format_major, info.format_minor, format_major));
     }
-    Region region = detail::RegionAccess::open_inspector(where, options);
-    // The name may have changed hands since inspect_region: validate the opened region's own
-    // geometry against the record we will copy (its stride bounds every payload copy).
+    // The stride bounds every payload copy: the mapped region must have the geometry its
+    // record implies.
     RecordType type = RecordType::of(info);
     detail::check_slot_geometry(region, detail::RingDescriptor::control_size,
                                 detail::RingDescriptor::slot_stride(type.size, type.alignment),
@@ -205,7 +222,7 @@ ReadStatus RingObserver::next(std::byte* out) noexcept {
 // is implausible (2^48 records ahead: a hostile or damaged region), never an absurd count.
 bool RingObserver::skip_to(std::uint64_t p, std::uint64_t front) noexcept {
     const std::int64_t lead = detail::ahead(front, p);
-    if (lead <= 0 || lead > max_plausible_lead) return false;
+    if (lead <= 0 || lead > detail::max_plausible_lead) return false;
     const std::uint64_t oldest_intact = front + 1 - view_.capacity();
     const std::uint64_t next = detail::ahead(oldest_intact, p + 1) > 0 ? oldest_intact : p + 1;
     missed_ += next - p;
@@ -265,45 +282,32 @@ ChannelMonitor& ChannelMonitor::operator=(ChannelMonitor&&) noexcept = default;
 ChannelMonitor::~ChannelMonitor() = default;
 
 ChannelMonitor ChannelMonitor::open(const Location& where, const RegionOptions& options) {
-    // inspect_region describes the region; open_inspector keeps it mapped. Should the name
-    // change hands in between, describe the region actually mapped (a few tries).
-    for (int attempt = 0;; ++attempt) {
-        RegionInfo info = inspect_region(where, options);
-        Region region = detail::RegionAccess::open_inspector(where, options);
-        const CreatorInfo c = region.creator();
-        if (c.pid != info.creator.pid || c.start_time != info.creator.start_time ||
-            c.creation_time_ns != info.creator.creation_time_ns) {
-            if (attempt < 3) continue;
-            throw Error(ErrorCode::init_timeout, where.name,
-                        fmt::format("{} keeps being replaced while it is opened",
-                                    detail::display_name(where)));
-        }
-        // Only the control block is read: the data area must hold it (and the geometry be the
-        // one the header's record implies).
-        const std::uint32_t size = info.record_size;
-        const std::uint32_t alignment = info.record_alignment;
-        switch (info.kind) {
-            case ChannelKind::cell:
-                detail::check_slot_geometry(
-                    region, detail::CellDescriptor::control_size,
-                    detail::CellDescriptor::slot_stride(size, alignment),
-                    detail::CellDescriptor::min_capacity, detail::CellDescriptor::max_capacity);
-                break;
-            case ChannelKind::ring:
-                detail::check_slot_geometry(
-                    region, detail::RingDescriptor::control_size,
-                    detail::RingDescriptor::slot_stride(size, alignment),
-                    detail::RingDescriptor::min_capacity, detail::RingDescriptor::max_capacity);
-                break;
-            case ChannelKind::broadcast:
-                detail::check_slot_geometry(region, detail::BroadcastDescriptor::control_size,
-                                            detail::BroadcastDescriptor::slot_stride(size, alignment),
-                                            detail::BroadcastDescriptor::min_capacity,
-                                            detail::BroadcastDescriptor::max_capacity);
-                break;
-        }
-        return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));
+    auto [region, info] = open_described(where, options);
+    // Only the control block is read: the data area must hold it (and the geometry be the one
+    // the header's record implies).
+    const std::uint32_t size = info.record_size;
+    const std::uint32_t alignment = info.record_alignment;
+    switch (info.kind) {
+        case ChannelKind::cell:
+            detail::check_slot_geometry(region, detail::CellDescriptor::control_size,
+                                        detail::CellDescriptor::slot_stride(size, alignment),
+                                        detail::CellDescriptor::min_capacity,
+                                        detail::CellDescriptor::max_capacity);
+            break;
+        case ChannelKind::ring:
+            detail::check_slot_geometry(region, detail::RingDescriptor::control_size,
+                                        detail::RingDescriptor::slot_stride(size, alignment),
+                                        detail::RingDescriptor::min_capacity,
+                                        detail::RingDescriptor::max_capacity);
+            break;
+        case ChannelKind::broadcast:
+            detail::check_slot_geometry(region, detail::BroadcastDescriptor::control_size,
+                                        detail::BroadcastDescriptor::slot_stride(size, alignment),
+                                        detail::BroadcastDescriptor::min_capacity,
+                                        detail::BroadcastDescriptor::max_capacity);
+            break;
     }
+    return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));
 }
 
 const RegionInfo& ChannelMonitor::info() const noexcept { return impl_->info; }

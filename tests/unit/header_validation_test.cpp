@@ -11,8 +11,10 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "expect_error.hpp"
@@ -227,7 +229,7 @@ TEST_F(HeaderValidation, FileSmallerThanTheHeaderDeclaresIsTruncated) {
     make_student_cell();
     const std::uint64_t mapped = shmrec_test::file_size_of(path_);
     // Header page, board (waiter bits and reader cursors), data and schemas.
-    const std::uint64_t board = (64 + 256 * 64 + page - 1) / page * page;
+    const std::uint64_t board = (128 + 256 * 128 + page - 1) / page * page;
     ASSERT_EQ(mapped, page + board + page);
     for (const std::uint64_t size : {sizeof(RegionHeader) + 64, page + board + 64, mapped - 1}) {
         SCOPED_TRACE(size);
@@ -409,6 +411,29 @@ TEST_F(HeaderValidation, InspectRefusesADamagedHeaderWithTheSameCode) {
     poke([](RegionHeader& h) { h.data_size = std::numeric_limits<std::uint64_t>::max(); });
     EXPECT_TRUE(fails_with([&] { (void)shmrec::inspect_region(region_, quick()); },
                            ErrorCode::corrupt_header));
+}
+
+TEST_F(HeaderValidation, InspectRefusesARecordNoSlotCanHold) {
+    // An inspector (shmrec tail, the untyped readers) copies records of the header's size at
+    // its alignment: an impossible one is refused before anything is copied.
+    const std::vector<std::pair<const char*, std::function<void(RegionHeader&)>>> cases = {
+        {"size 0", [](RegionHeader& h) { h.record_size = 0; }},
+        {"alignment 0", [](RegionHeader& h) { h.record_alignment = 0; }},
+        {"alignment 12", [](RegionHeader& h) { h.record_alignment = 12; }},
+        {"alignment 128", [](RegionHeader& h) { h.record_alignment = 128; }},
+        {"size not a multiple of the alignment", [](RegionHeader& h) { h.record_size = 33; }},
+        {"size beyond the slot", [](RegionHeader& h) { h.record_size = 0xFFFFFFF8u; }},
+    };
+    for (const auto& [what, change] : cases) {
+        SCOPED_TRACE(what);
+        make_student_cell();
+        poke(change);
+        std::string message;
+        EXPECT_TRUE(fails_with([&] { (void)shmrec::inspect_region(region_, quick()); },
+                               ErrorCode::corrupt_header, &message));
+        EXPECT_THAT(message, HasSubstr("impossible record"));
+        shmrec::remove_region(region_);
+    }
 }
 
 }  // namespace

@@ -138,13 +138,14 @@ TEST(RegionHeaderLayout, ReaderBoardIsOneCacheLineOfWaiterBitsThenACursorLinePer
     EXPECT_EQ(alignof(ReaderBoard), 8u) << bump;
     EXPECT_EQ(offsetof(ReaderBoard, waiting), 0u) << bump;
     EXPECT_EQ(sizeof(ReaderBoard::waiting), 32u) << bump;
-    // Format 2.1: one cache line per reader slot after it.
+    // Format 2.1: two cache lines per reader slot, from the board's third line on.
     using shmrec::detail::ReaderCursor;
-    EXPECT_EQ(sizeof(ReaderCursor), 64u) << bump;
+    EXPECT_EQ(sizeof(ReaderCursor), 128u) << bump;
+    EXPECT_EQ(shmrec::detail::reader_cursors_offset, 128u) << bump;
     EXPECT_EQ(offsetof(ReaderCursor, position), 0u) << bump;
     EXPECT_EQ(offsetof(ReaderCursor, received), 8u) << bump;
     EXPECT_EQ(offsetof(ReaderCursor, lost), 16u) << bump;
-    EXPECT_EQ(shmrec::detail::board_bytes_with_cursors, 64u + 256u * 64u) << bump;
+    EXPECT_EQ(shmrec::detail::board_bytes_with_cursors, 128u + 256u * 128u) << bump;
     EXPECT_EQ(shmrec::detail::max_readers, 256u) << bump;
 }
 

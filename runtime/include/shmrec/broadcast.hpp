@@ -222,7 +222,6 @@ public:
 
 protected:
     static constexpr int max_attempts = 64;
-    static constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
 
     BroadcastReaderCore(Region region, StartAt start, const WaitOptions& wait,
                         SlotsFor<BroadcastDescriptor, R> shape = {})
@@ -326,7 +325,7 @@ private:
         const std::int64_t by_version = d > 0 ? d / 2 + (d & 1) : 0;
         const std::uint64_t begun = r + static_cast<std::uint64_t>(by_version);
         // A healthy writer rewrote this slot with a position a whole number of laps ahead of
-        // r, and is not 2^48 records (days at 10^9 records/s) ahead of any reader: anything
+        // r, and is not max_plausible_lead (detail/sequence.hpp) ahead of any reader: anything
         // else is reported as corrupt instead of becoming an absurd lost() count.
         if (by_version <= 0 || by_version > max_plausible_lead ||
             (static_cast<std::uint64_t>(by_version) & view_.mask) != 0) {

@@ -24,6 +24,7 @@
 #include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/endpoint.hpp"
 #include "shmrec/detail/seqlock.hpp"
+#include "shmrec/detail/sequence.hpp"
 #include "shmrec/record_traits.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/status.hpp"
@@ -225,7 +226,11 @@ private:
         if (n == seen_) return ReadStatus::unchanged;
         // Records published between two reads were never seen by this reader: its `lost` on the
         // cursor (a cell keeps only the latest). Not counted before the first read.
-        if (seen_ != 0 && ahead(n, seen_) > 1) lost_ += n - seen_ - 1;
+        // A lead no healthy writer reaches is not counted: shared memory is untrusted.
+        if (const std::int64_t lead = ahead(n, seen_);
+            seen_ != 0 && lead > 1 && lead <= max_plausible_lead) {
+            lost_ += static_cast<std::uint64_t>(lead) - 1;
+        }
         seen_ = n;
         ++received_;
         publish_cursor(n, received_, lost_);

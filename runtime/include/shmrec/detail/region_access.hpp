@@ -30,10 +30,11 @@ struct RegionAccess {
     static std::byte* base(const Region& region) noexcept;
     static std::byte* data(const Region& region) noexcept;
     static RegionHeader& header(const Region& region) noexcept;
-    // The reader board, writable for every role.
+    // The reader board: writable for every role, read-only for an inspector (open_inspector),
+    // whose Endpoint must only read it (a store through it would fault).
     static ReaderBoard& board(const Region& region) noexcept;
-    // Reader i's cursor on the board (format 2.1): writable through a reader's or writer's board,
-    // read-only through an inspector's mapping. Null when the board has no cursors (2.0).
+    // Reader i's cursor on the board (format 2.1), writable or not as board() is. Null when the
+    // board has no cursors (2.0).
     static ReaderCursor* reader_cursor(const Region& region, std::uint32_t reader) noexcept;
     // True when this handle's Region::create made the region (false: opened an existing one).
     static bool created(const Region& region) noexcept;

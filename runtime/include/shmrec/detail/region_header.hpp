@@ -178,25 +178,33 @@ static_assert(offsetof(ReaderBoard, waiting) == 0);
 static_assert(sizeof(ReaderBoard) == cache_line);
 static_assert(alignof(ReaderBoard) == 8);
 
-// Format 2.1: after the board's first cache line, one cache line per reader slot where reader i
-// publishes how far it has read, for inspectors (`shmrec info` / `stat`: lag and loss of each
-// reader). Each on its own line, so a reader's relaxed stores never contend with another's.
-// Written only by the reader holding slot i; a lying reader can falsify only its own figures
-// (and those of others, since the board is writable by every reader: display only).
+// Format 2.1: after the board's waiter bits, one cursor per reader slot where reader i publishes
+// how far it has read, for inspectors (`shmrec info` / `stat`: lag and loss of each reader).
+// Written only by the reader holding slot i, with relaxed stores nobody synchronises on; a
+// lying reader can falsify its own figures (and others': the board is writable by every
+// reader), which are for people only. Each cursor takes two cache lines and the first starts
+// two lines after the waiter bits, as every hot word here is placed (adjacent-line prefetch
+// pulls lines in pairs): a reader's stores never disturb the writer's reads of the waiter bits
+// or another reader's cursor.
 struct ReaderCursor {
-    std::atomic<std::uint64_t> position;  // next record the reader will read
+    // Broadcast: the next record the reader will read. Cell: the number of the record it read
+    // last (a cell has no "next").
+    std::atomic<std::uint64_t> position;
     std::atomic<std::uint64_t> received;  // records it has read
-    std::atomic<std::uint64_t> lost;      // records it lost to laps (broadcast)
-    std::uint8_t reserved[cache_line - 24];
+    // Broadcast: records it lost to laps. Cell: records published between two of its reads.
+    std::atomic<std::uint64_t> lost;
+    std::uint8_t reserved[2 * cache_line - 24];
 };
 static_assert(std::is_standard_layout_v<ReaderCursor>);
-static_assert(sizeof(ReaderCursor) == cache_line);
+static_assert(sizeof(ReaderCursor) == 2 * cache_line);
 static_assert(offsetof(ReaderCursor, position) == 0);
 static_assert(offsetof(ReaderCursor, received) == 8);
 static_assert(offsetof(ReaderCursor, lost) == 16);
 
-// Bytes of the board that carry the cursors; a board smaller than this (format 2.0) has none.
+// Where the cursors start on the board, and the bytes of a board that carries them; a board
+// smaller than this (format 2.0) has none.
+inline constexpr std::uint64_t reader_cursors_offset = 2 * cache_line;
 inline constexpr std::uint64_t board_bytes_with_cursors =
-    sizeof(ReaderBoard) + max_readers * sizeof(ReaderCursor);
+    reader_cursors_offset + max_readers * sizeof(ReaderCursor);
 
 }  // namespace shmrec::detail

@@ -11,4 +11,9 @@ constexpr std::int64_t ahead(std::uint64_t a, std::uint64_t b) {
     return static_cast<std::int64_t>(a - b);
 }
 
+// No healthy writer is this far (2^48 records: days at 10^9 records/s) ahead of any reader or
+// observer: a larger lead read from shared memory is reported as corrupt, never turned into an
+// absurd loss count.
+inline constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
+
 }  // namespace shmrec::detail
