@@ -1,0 +1,159 @@
+// shmrec info NAME | --file PATH [--schema] [--json]: a region's decoded header, state,
+// geometry, liveness and (with --schema, or always in JSON) its embedded schema.
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "output.hpp"
+#include "region_lookup.hpp"
+#include "region_view.hpp"
+#include "verb.hpp"
+
+namespace shmrec::tool {
+
+namespace {
+
+struct InfoOptions {
+    Target target;
+    bool schema = false;
+    bool json = false;
+};
+
+std::string channel_text(ChannelKind kind) {
+    switch (kind) {
+        case ChannelKind::cell: return "cell (latest value: readers see the newest record)";
+        case ChannelKind::ring: return "ring (queue: one consumer sees every record once)";
+        case ChannelKind::broadcast: return "broadcast (every reader sees every record)";
+    }
+    return "unknown";
+}
+
+Json info_json(const Examined& e) {
+    const RegionInfo& info = *e.info;
+    const Geometry& g = info.geometry;
+    Json j;
+    j["name"] = info.name;
+    j["backing"] = std::string(shmrec::to_string(info.backing));
+    j["path"] = e.probe.path;
+    j["format"] = {{"major", info.format_major}, {"minor", info.format_minor}};
+    j["kind"] = info.kind_name;
+    j["state"] = std::string(shmrec::to_string(info.state));
+    j["record"] = {{"name", info.record_name},
+                   {"size", info.record_size},
+                   {"alignment", info.record_alignment},
+                   {"fingerprint", hex64(info.fingerprint)}};
+    j["capacity"] = *capacity_of(e);
+    j["geometry"] = {{"mapped_size", g.mapped_size},   {"board_offset", g.board_offset},
+                     {"board_size", g.board_size},     {"data_offset", g.data_offset},
+                     {"data_size", g.data_size},       {"schema_offset", g.schema_offset},
+                     {"schema_length", g.schema_length}, {"slots", g.capacity},
+                     {"slot_stride", g.slot_stride}};
+    j["owner"] = {{"user", user_name(e.probe.uid)},
+                  {"uid", e.probe.uid},
+                  {"mode", mode_string(e.probe.mode)}};
+    j["creator"] = {{"pid", info.creator.pid},
+                    {"start_time_ticks", info.creator.start_time},
+                    {"created", format_time_utc(info.creator.creation_time_ns)},
+                    {"created_ns", info.creator.creation_time_ns}};
+    // The current writer. RegionInfo has only its liveness today; when the header records the
+    // current writer's identity (issue 10, on main), add its pid and start time here.
+    j["writer"] = {{"alive", info.writer_alive}};
+    if (info.kind == ChannelKind::ring) {
+        j["consumer"] = {{"alive", info.consumer_alive}};
+    } else {
+        j["readers"] = info.readers;
+    }
+    j["schema"] = info.schema;
+    return j;
+}
+
+void print_info(const Examined& e, bool with_schema) {
+    const RegionInfo& info = *e.info;
+    const Geometry& g = info.geometry;
+    auto line = [](std::string_view label, const std::string& value) {
+        fmt::print("{:<13} {}\n", label, value);
+    };
+    line("region", info.backing == Backing::file ? fmt::format("{} (file)", info.name)
+                                                 : fmt::format("{} ({})", info.name, e.probe.path));
+    line("format", fmt::format("{}.{}", info.format_major, info.format_minor));
+    line("channel", channel_text(info.kind));
+    line("state", std::string(shmrec::to_string(info.state)));
+    line("record", fmt::format("{} ({} bytes, aligned to {})", info.record_name, info.record_size,
+                               info.record_alignment));
+    line("fingerprint", hex64(info.fingerprint));
+    if (info.kind == ChannelKind::cell) {
+        line("capacity", fmt::format("1 (latest value; {} slots of {} bytes inside)", g.capacity,
+                                     g.slot_stride));
+    } else {
+        line("capacity", fmt::format("{} records (slots of {} bytes)", g.capacity, g.slot_stride));
+    }
+    line("size", fmt::format("{} ({} bytes)", human_size(g.mapped_size), g.mapped_size));
+    line("layout", fmt::format("header @0, reader board @{} ({} bytes), data @{} ({} bytes), "
+                               "schema @{} ({} bytes)",
+                               g.board_offset, g.board_size, g.data_offset, g.data_size,
+                               g.schema_offset, g.schema_length));
+    line("owner", fmt::format("{}, mode {}", user_name(e.probe.uid), mode_string(e.probe.mode)));
+    line("created", fmt::format("{} by pid {} (start time {} ticks); a later writer may have "
+                                "taken over since",
+                                format_time_utc(info.creator.creation_time_ns), info.creator.pid,
+                                info.creator.start_time));
+    // The current writer: only its liveness is recorded today. When RegionInfo gains the
+    // current writer's identity (issue 10, on main), print its pid and start time here.
+    line("writer", info.writer_alive ? "alive" : "none");
+    if (info.kind == ChannelKind::ring) {
+        line("consumer", info.consumer_alive ? "alive" : "none");
+    } else {
+        line("readers", fmt::format("{} attached", info.readers));
+    }
+    if (with_schema) {
+        fmt::print("schema:\n{}{}", info.schema,
+                   !info.schema.empty() && info.schema.back() == '\n' ? "" : "\n");
+    } else {
+        line("schema", fmt::format("{} bytes embedded (--schema prints it)", info.schema.size()));
+    }
+}
+
+int run_info(const InfoOptions& options) {
+    const Location where = options.target.location();
+    try {
+        validate_location(where);
+    } catch (const Error& e) {
+        return report_failure(where, e.what(), exit_usage, options.json, "invalid_name");
+    }
+    const Examined e = examine(where);
+    if (e.probe.content == Content::missing) return report_missing(where, options.json);
+    if (!e.is_region()) {
+        return report_failure(where, fmt::format("{}: {}", shown(where), not_a_region_text(e.probe)),
+                              exit_failure, options.json,
+                              e.probe.content == Content::unreadable ? "permission_denied"
+                                                                     : "not_a_region");
+    }
+    if (!e.info) {
+        // What can be seen without the runtime's consent, then why it refused.
+        std::string seen;
+        if (kind_of(e) != "?") seen = fmt::format(" (a {} of {})", kind_of(e), record_of(e));
+        return report_failure(where, fmt::format("{}{}: {}", shown(where), seen, e.problem),
+                              exit_failure, options.json,
+                              e.error ? shmrec::to_string(*e.error) : "invalid");
+    }
+    if (options.json) {
+        print_json(info_json(e));
+    } else {
+        print_info(e, options.schema);
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+Verb add_info_verb(CLI::App& app) {
+    auto options = std::make_shared<InfoOptions>();
+    auto* command = app.add_subcommand("info", "Print a region's header, state, geometry and schema");
+    options->target.add_options(*command, "to describe");
+    command->add_flag("--schema", options->schema, "Also print the embedded schema text");
+    command->add_flag("--json", options->json, "Print JSON (always with the schema)");
+    return {command, [options] { return run_info(*options); }};
+}
+
+}  // namespace shmrec::tool
