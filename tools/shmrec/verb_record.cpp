@@ -5,7 +5,7 @@
 //   broadcast  an ordinary reader (from the newest record unless --start oldest); a reader
 //              the writer laps loses records: counted on stderr and in the summary
 //   cell       each change the recorder sees (a cell keeps only its latest value: changes
-//              faster than the recorder copies them are not seen, and cannot be counted)
+//              faster than the recorder copies them are not seen; the positions show the gap)
 //   ring       a non-consuming observer, which can miss records (see tail)
 #include <chrono>
 #include <cstdint>
@@ -143,8 +143,8 @@ int run_record(const RecordOptions& options) {
         }
         case ChannelKind::cell: {
             auto reader = untyped::cell_reader(where);
-            std::uint64_t changes = 0;
-            return record_with(reader, [&] { return changes++; },
+            // The writer's number of the record read: a gap is changes the recorder missed.
+            return record_with(reader, [&] { return reader.sequence(); },
                                [] { return std::uint64_t{0}; });
         }
         case ChannelKind::ring: {

@@ -4,9 +4,9 @@
 //   cell       its latest value; with -f, each change after it
 //   broadcast  an ordinary reader: the last N records retained, then with -f every new one
 //   ring       a non-consuming observer (untyped::RingObserver): the consumer keeps every
-//              record; the observer sees those written after it started, and misses those the
-//              consumer freed and the writer overwrote before it could copy them (counted on
-//              stderr)
+//              record; the observer starts at the oldest record the consumer has not taken,
+//              and misses those the consumer freed and the writer overwrote before it could
+//              copy them (counted on stderr)
 //   recording  (--file of a recording) its entries in order, the last N with -n
 #include <chrono>
 #include <cstdint>
@@ -167,13 +167,13 @@ int tail_region(const TailOptions& options, const Location& where) {
             auto reader = untyped::cell_reader(where);
             const ReadStatus first = reader.try_read(buffer);
             if (first == ReadStatus::ok || first == ReadStatus::unchanged) {
-                if (!printer.print(record, std::nullopt)) return exit_ok;
+                if (!printer.print(record, reader.sequence())) return exit_ok;
             } else if (first == ReadStatus::empty && !options.follow) {
                 fmt::print(stderr, "shmrec: {} holds no record yet\n", origin);
             }
             if (!options.follow) return exit_ok;
-            return follow(reader, record, printer, [] { return std::optional<std::uint64_t>(); },
-                          origin);
+            return follow(reader, record, printer,
+                          [&] { return std::optional<std::uint64_t>(reader.sequence()); }, origin);
         }
         case ChannelKind::broadcast: {
             const StartAt start = options.start == "newest" ? StartAt::newest : StartAt::oldest;
@@ -209,8 +209,8 @@ int tail_region(const TailOptions& options, const Location& where) {
         case ChannelKind::ring: {
             auto observer = untyped::ring_observer(where);
             int status = exit_ok;
-            // What the observer can take now (records written after it started), then, with -f,
-            // each as it passes.
+            // What is in the ring now (the records the consumer has not taken yet), then, with
+            // -f, each as it passes.
             for (std::uint64_t n = 0; n < info.geometry.capacity && !printer.done();) {
                 const ReadStatus s = observer.try_read(buffer);
                 if (s == ReadStatus::contended) continue;
@@ -222,10 +222,6 @@ int tail_region(const TailOptions& options, const Location& where) {
                 status = follow(observer, record, printer,
                                 [&] { return std::optional<std::uint64_t>(observer.position() - 1); },
                                 origin);
-            } else if (!options.follow) {
-                fmt::print(stderr,
-                           "shmrec: a ring observer sees only records written after it started; "
-                           "use -f to watch them pass\n");
             }
             std::fflush(stdout);
             if (observer.missed() != 0) {
@@ -262,9 +258,10 @@ Verb add_tail_verb(CLI::App& app) {
         "embeds.\n"
         "  cell: its latest value (-f: and each change).\n"
         "  broadcast: an ordinary reader: the last N records retained (-f: then every new one).\n"
-        "  ring: a non-consuming observer that never takes a record from the consumer. It sees\n"
-        "    only records written after it started, and misses those the consumer took and the\n"
-        "    writer overwrote before it could copy them (counted on stderr).\n"
+        "  ring: a non-consuming observer that never takes a record from the consumer. It starts\n"
+        "    at the oldest record the consumer has not taken yet (-f: then each as it passes),\n"
+        "    and misses records the consumer took and the writer overwrote before it could\n"
+        "    copy them (counted on stderr). It polls: a record shows up to ~1 ms late.\n"
         "  --file PATH of a recording (shmrec record): its entries in order.\n"
         "Ctrl-C (SIGINT, SIGTERM) ends -f cleanly with exit status 0.");
     options->target.add_options(*command, "to read, or a recording's path (--file)");
