@@ -159,6 +159,24 @@ TEST_F(ToolRecords, TailNPrintsTheLastNRecordsOfABroadcast) {
     const auto lines = lines_of(r.out);
     ASSERT_EQ(lines.size(), 5u) << r.describe();
     for (int i = 0; i < 5; ++i) EXPECT_EQ(lines[static_cast<std::size_t>(i)], student_json(first_id + 15 + i));
+
+    // --positions: each record's position in the channel (0-based), around the record.
+    const RunResult p = shmrec({"tail", "-n", "2", "--positions", n});
+    ASSERT_EQ(p.code(), 0) << p.describe();
+    EXPECT_EQ(p.out, "{\"position\":18,\"record\":" + student_json(first_id + 18) + "}\n" +
+                         "{\"position\":19,\"record\":" + student_json(first_id + 19) + "}\n");
+}
+
+TEST_F(ToolRecords, TailHexPrintsARecordsBytes) {
+    const std::string n = name();
+    auto writer = shmrec::Cell<school::Student>::writer(n);
+    ASSERT_EQ(writer.try_write(student(first_id)), shmrec::WriteStatus::ok);
+    const RunResult r = shmrec({"tail", "--hex", n});
+    ASSERT_EQ(r.code(), 0) << r.describe();
+    // id 99041232 = 0x05e73bd0, little endian; then "SecBug" and NULs to 20 bytes; padding.
+    std::string expected = "{\"hex\":\"d03be70500000000" "536563427567";
+    expected += std::string(2 * (sizeof(school::Student) - 8 - 6), '0') + "\"}\n";
+    EXPECT_EQ(r.out, expected) << r.describe();
 }
 
 TEST_F(ToolRecords, TailFollowsABroadcastAsAnOrdinaryReader) {
