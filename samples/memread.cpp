@@ -63,6 +63,7 @@ int run_cell(const shmrec::Location& where, std::chrono::milliseconds wait, std:
             case shmrec::ReadStatus::sample_pending:
             case shmrec::ReadStatus::handle_forked:
             case shmrec::ReadStatus::moved_from:
+            case shmrec::ReadStatus::wrong_size:
                 // read(timeout) never returns these for a usable cell reader.
                 std::fprintf(stderr, "memread: %s\n", std::string(to_string(s)).c_str());
                 return 1;

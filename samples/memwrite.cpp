@@ -77,6 +77,7 @@ int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64
             case shmrec::WriteStatus::loan_pending:
             case shmrec::WriteStatus::handle_forked:
             case shmrec::WriteStatus::moved_from:
+            case shmrec::WriteStatus::wrong_size:
                 std::fprintf(stderr, "memwrite: %s\n", std::string(to_string(r.status)).c_str());
                 return 1;
         }

@@ -48,4 +48,25 @@ void check_slot_geometry(const Region& region, std::uint64_t control_size,
     }
 }
 
+void check_record(const Location& where, const RecordIdentity& record) {
+    auto fail = [&](const std::string& what) {
+        throw Error(ErrorCode::invalid_argument, where.name,
+                    fmt::format("{}: record type '{}' {}", display_name(where), record.name, what));
+    };
+    if (record.name.empty() || record.name.size() >= max_record_name) {
+        fail(fmt::format("has a name of {} bytes (1 to {} allowed)", record.name.size(),
+                         max_record_name - 1));
+    }
+    if (record.size == 0) fail("has a size of 0 bytes");
+    if (record.alignment == 0 || record.alignment > cache_line ||
+        (record.alignment & (record.alignment - 1)) != 0) {
+        fail(fmt::format("has an alignment of {} (a power of two up to {} allowed)",
+                         record.alignment, cache_line));
+    }
+    if (record.size % record.alignment != 0) {
+        fail(fmt::format("has a size of {} bytes, not a multiple of its alignment {}",
+                         record.size, record.alignment));
+    }
+}
+
 }  // namespace shmrec::detail

@@ -627,6 +627,25 @@ void detail::RegionAccess::release_hold(const Region& region, std::uint32_t slot
     platform::unlock(region.impl_->fd(), slot);
 }
 
+Region detail::RegionAccess::open_inspector(const Location& where, const RegionOptions& options) {
+    detail::HeaderSnapshot snapshot{};
+    auto impl = open_validated(where, Role::reader, nullptr, options, snapshot);
+    // Read-only, like the rest of an inspector's mapping: board() is for reading here.
+    auto* base = static_cast<std::byte*>(impl->mapping.get_address());
+    impl->board = reinterpret_cast<detail::ReaderBoard*>(base + impl->geometry.board_offset);
+    return Region(std::move(impl));
+}
+
+std::vector<std::uint32_t> detail::RegionAccess::live_reader_slots(const Region& region) {
+    std::vector<std::uint32_t> slots;
+    if (!region.impl_ || region.forked()) return slots;
+    const auto& impl = *region.impl_;
+    if (impl.reader_slot < max_readers) slots.push_back(impl.reader_slot);  // our own
+    platform::list_held_elsewhere(impl.fd(), reader_lock_slot(0), max_readers, slots);
+    std::sort(slots.begin(), slots.end());
+    return slots;
+}
+
 std::string Region::schema() const {
     if (!impl_ || forked()) return {};
     const auto& g = impl_->geometry;

@@ -15,6 +15,13 @@
 //       attach to a broadcast (StartAt::oldest); print "ready"; read until closed, sleeping
 //       slow_us after every slow_every records (0: never); print "done received=... lost=...
 //       position=... start=... bad=... nonincreasing=... posmismatch=... status=...".
+//   ring-observe <name>
+//       observe a ring (untyped::ring_observer); print "ready start=..."; copy records until
+//       the ring is closed; print "done received=... missed=... position=... start=... bad=...
+//       posmismatch=... status=..." (posmismatch: a record whose seq is not its position).
+//   broadcast-cursor <name> <count>
+//       attach an untyped broadcast reader; print "ready"; read `count` records; print
+//       "read n=... position=..."; then pause until killed (a reader that dies holding a slot).
 //   echo <in_ring> <out_ring>
 //       create out_ring (futex, no spin); print "ready"; open in_ring as consumer; echo every
 //       record from in to out with 1 s timeouts until in is closed; print "done echoed=...
@@ -24,6 +31,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -32,6 +40,7 @@
 #include "channel_test_support.hpp"
 #include "shmrec/broadcast.hpp"
 #include "shmrec/ring.hpp"
+#include "shmrec/untyped.hpp"
 #include "test_records.shmrec.hpp"
 
 namespace {
@@ -199,6 +208,46 @@ int echo(const std::vector<std::string>& a) {
 
 }  // namespace
 
+int ring_observe(const std::vector<std::string>& a) {
+    if (a.size() != 1) return 2;
+    auto observer = shmrec::untyped::ring_observer(a[0]);
+    say("ready start=" + std::to_string(observer.start_position()));
+    std::vector<std::byte> out(observer.type().size);
+    std::uint64_t bad = 0;
+    std::uint64_t posmismatch = 0;
+    shmrec::ReadStatus s;
+    while ((s = observer.read(out, 10s)) == shmrec::ReadStatus::ok) {
+        Checked r{};
+        std::memcpy(&r, out.data(), sizeof(r));
+        if (!chantest::intact(r)) ++bad;
+        if (r.seq + 1 != observer.position()) ++posmismatch;
+    }
+    say("done received=" + std::to_string(observer.received()) +
+        " missed=" + std::to_string(observer.missed()) +
+        " position=" + std::to_string(observer.position()) +
+        " start=" + std::to_string(observer.start_position()) + " bad=" + std::to_string(bad) +
+        " posmismatch=" + std::to_string(posmismatch) + " status=" + std::string(to_string(s)));
+    return s == shmrec::ReadStatus::closed ? 0 : 1;
+}
+
+int broadcast_cursor(const std::vector<std::string>& a) {
+    if (a.size() != 2) return 2;
+    auto reader = shmrec::untyped::broadcast_reader(a[0]);
+    const std::uint64_t count = std::stoull(a[1]);
+    say("ready");
+    std::vector<std::byte> out(reader.type().size);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const auto s = reader.read(out, 10s);
+        if (s != shmrec::ReadStatus::ok) {
+            say("error status=" + std::string(to_string(s)));
+            return 1;
+        }
+    }
+    say("read n=" + std::to_string(reader.received()) +
+        " position=" + std::to_string(reader.position()));
+    pause_forever();
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) return 2;
     const std::string mode = argv[1];
@@ -208,6 +257,8 @@ int main(int argc, char** argv) {
         if (mode == "ring-hold") return ring_hold(args);
         if (mode == "broadcast-read") return broadcast_read(args);
         if (mode == "echo") return echo(args);
+        if (mode == "ring-observe") return ring_observe(args);
+        if (mode == "broadcast-cursor") return broadcast_cursor(args);
     } catch (const std::exception& e) {
         say(std::string("exception what=") + e.what());
         return 3;

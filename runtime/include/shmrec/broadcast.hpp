@@ -97,88 +97,47 @@ namespace detail {
 inline constexpr SeqlockFaultPoints broadcast_fault_points{
     "broadcast.after_claim", "broadcast.mid_payload", "broadcast.before_commit"};
 
-template <class T>
+// R is the record type, or DynamicRecord for a record size known only at run time.
+template <class R>
 struct BroadcastView {
-    using Slots = SlotGeometry<BroadcastDescriptor, T>;
+    using Slots = SlotsFor<BroadcastDescriptor, R>;
 
     BroadcastControl* control = nullptr;
     std::byte* slots = nullptr;
     std::uint64_t mask = 0;
+    [[no_unique_address]] Slots shape{};
 
     BroadcastView() = default;
-    explicit BroadcastView(const Region& region)
+    explicit BroadcastView(const Region& region, Slots s = {})
         : control(reinterpret_cast<BroadcastControl*>(RegionAccess::data(region))),
           slots(RegionAccess::data(region) + sizeof(BroadcastControl)),
-          mask(region.geometry().capacity - 1) {}
+          mask(region.geometry().capacity - 1), shape(s) {}
 
     std::atomic<std::uint64_t>& version(std::uint64_t position) const noexcept {
         return *reinterpret_cast<std::atomic<std::uint64_t>*>(slots +
-                                                              (position & mask) * Slots::stride);
+                                                              (position & mask) * shape.stride);
     }
     std::uint64_t* payload(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::uint64_t*>(slots + (position & mask) * Slots::stride +
-                                                Slots::payload_offset);
+        return reinterpret_cast<std::uint64_t*>(slots + (position & mask) * shape.stride +
+                                                shape.payload_offset);
     }
     std::uint64_t capacity() const noexcept { return mask + 1; }
     Doorbell doorbell() const noexcept { return Doorbell(control->doorbell); }
 };
 
-}  // namespace detail
-
-// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
-template <Record T>
-class BroadcastWriter : public detail::BoardWriter {
+// The broadcast writer's protocol, once for BroadcastWriter<T> and untyped::BroadcastWriter.
+template <class R>
+class BroadcastWriterCore : public BoardWriter {
 public:
-    BroadcastWriter(BroadcastWriter&&) noexcept = default;
-    BroadcastWriter& operator=(BroadcastWriter&&) noexcept = default;
-    ~BroadcastWriter() = default;  // BoardWriter closes
-
-    // Publishes one record, overwriting the oldest. Wait-free; no system call unless a reader
-    // sleeps.
-    [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
-        if (!usable()) return refusal<WriteStatus>();
-        write_slot(tail_, record);
-        ++tail_;
-        announce();
-        return WriteStatus::ok;
-    }
-    // Publishes a batch; the tail and the wake-up check are published once for all of it.
-    [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
-        if (!usable()) return {0, refusal<WriteStatus>()};
-        if (records.empty()) return {0, WriteStatus::ok};
-        for (const T& r : records) {
-            write_slot(tail_, r);
-            ++tail_;
-            // Publish tail at least once per lap: a replacing writer scans at most a lap of
-            // complete slots past tail, so a batch longer than the capacity whose writer dies
-            // inside it must not leave tail more than a lap behind.
-            if ((tail_ & view_.mask) == 0) {
-                // Release: as in announce(), pairs with a lapped reader's acquire of tail.
-                view_.control->tail.store(tail_, std::memory_order_release);
-            }
-        }
-        announce();
-        return {records.size(), WriteStatus::ok};
-    }
-    // The same: a broadcast never waits for room. For code written against every channel alike.
-    [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds /*timeout*/) noexcept {
-        return try_write(record);
-    }
-    [[nodiscard]] BatchWrite write(std::span<const T> records,
-                                   std::chrono::nanoseconds /*timeout*/) noexcept {
-        return try_write(records);
-    }
-
     // Records written into this ring so far (by any of its writers); 0 if unusable.
     std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
     std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
 
-private:
-    friend struct Broadcast<T>;
-
-    BroadcastWriter(Region region, const WaitOptions& wait)
-        : BoardWriter(std::move(region), wait, detail::BroadcastView<T>(region).doorbell()),
-          view_(region_) {
+protected:
+    BroadcastWriterCore(Region region, const WaitOptions& wait,
+                        SlotsFor<BroadcastDescriptor, R> shape = {})
+        : BoardWriter(std::move(region), wait, BroadcastView<R>(region, shape).doorbell()),
+          view_(region_, shape) {
         // A replacing writer continues after every record its predecessor completed: from the
         // published tail, past every complete slot (a predecessor killed mid-batch completed
         // slots it never announced, and readers may have read them: re-using their positions
@@ -191,10 +150,47 @@ private:
         }
         tail_ = t;
     }
+    BroadcastWriterCore(BroadcastWriterCore&&) noexcept = default;
+    BroadcastWriterCore& operator=(BroadcastWriterCore&&) noexcept = default;
+    ~BroadcastWriterCore() = default;
 
-    void write_slot(std::uint64_t p, const T& record) noexcept {
-        detail::Seqlock<T>::store(view_.version(p), view_.payload(p), p + 1, record,
-                                  detail::broadcast_fault_points);
+    // One record at `record`.
+    WriteStatus write_record(const void* record) noexcept {
+        if (!usable()) return refusal<WriteStatus>();
+        write_slot(tail_, record);
+        ++tail_;
+        announce();
+        return WriteStatus::ok;
+    }
+
+    // `count` records, `stride` bytes apart from `first`; the tail and the wake-up check are
+    // published once for all of them.
+    BatchWrite write_records(const std::byte* first, std::size_t count,
+                             std::size_t stride) noexcept {
+        if (!usable()) return {0, refusal<WriteStatus>()};
+        if (count == 0) return {0, WriteStatus::ok};
+        for (std::size_t i = 0; i < count; ++i) {
+            write_slot(tail_, first + i * stride);
+            ++tail_;
+            // Publish tail at least once per lap: a replacing writer scans at most a lap of
+            // complete slots past tail, so a batch longer than the capacity whose writer dies
+            // inside it must not leave tail more than a lap behind.
+            if ((tail_ & view_.mask) == 0) {
+                // Release: as in announce(), pairs with a lapped reader's acquire of tail.
+                view_.control->tail.store(tail_, std::memory_order_release);
+            }
+        }
+        announce();
+        return {count, WriteStatus::ok};
+    }
+
+    BroadcastView<R> view_;
+    std::uint64_t tail_ = 0;
+
+private:
+    void write_slot(std::uint64_t p, const void* record) noexcept {
+        seqlock_store(view_.version(p), view_.payload(p), p + 1, record, view_.shape.record_size,
+                      broadcast_fault_points);
     }
 
     void announce() noexcept {
@@ -202,66 +198,13 @@ private:
         view_.control->tail.store(tail_, std::memory_order_release);
         notify();
     }
-
-    detail::BroadcastView<T> view_;
-    std::uint64_t tail_ = 0;
 };
 
-// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
-template <Record T>
-class BroadcastReader : public detail::BoardReader {
+// The broadcast reader's protocol (position, laps, waiting), once for BroadcastReader<T> and
+// untyped::BroadcastReader.
+template <class R>
+class BroadcastReaderCore : public BoardReader {
 public:
-    BroadcastReader(BroadcastReader&&) noexcept = default;
-    BroadcastReader& operator=(BroadcastReader&&) noexcept = default;
-    ~BroadcastReader() = default;
-
-    // Copies the next record into `out`. After a lap it continues from the oldest intact
-    // record and adds the skipped ones to lost(). `out` is unspecified unless the status is ok.
-    [[nodiscard]] ReadStatus try_read(T& out) noexcept {
-        if (!usable()) return refusal<ReadStatus>();
-        ReadStatus s = next(out);
-        if (s == ReadStatus::empty) {
-            s = empty_status();
-            if (s == ReadStatus::ok) s = next(out);  // it arrived meanwhile
-        }
-        return s;
-    }
-
-    // Copies up to out.size() records that are ready now: {count, ok} when at least one was
-    // read, else {0, why}.
-    [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
-        if (!usable()) return {0, refusal<ReadStatus>()};
-        if (out.empty()) return {0, ReadStatus::ok};
-        std::size_t n = 0;
-        ReadStatus s = ReadStatus::ok;
-        while (n < out.size() && (s = next(out[n])) == ReadStatus::ok) ++n;
-        if (n > 0) return {n, ReadStatus::ok};
-        if (s == ReadStatus::empty) {
-            s = empty_status();
-            if (s == ReadStatus::ok) s = next(out[0]);
-            if (s == ReadStatus::ok) return {1, s};
-        }
-        return {0, s};
-    }
-
-    // Waits up to `timeout` (nanoseconds::max(): for ever) for the next record. A reader the
-    // writer keeps lapping (contended) keeps trying until the deadline.
-    [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
-        if (!usable()) return refusal<ReadStatus>();
-        return read_until(detail::deadline_after(timeout), [&] { return try_read(out); });
-    }
-    // Waits up to `timeout` for at least one record, then reads up to out.size().
-    [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
-        if (!usable()) return {0, refusal<ReadStatus>()};
-        std::size_t count = 0;
-        const ReadStatus s = read_until(detail::deadline_after(timeout), [&] {
-            const BatchRead r = try_read(out);
-            count = r.count;
-            return r.status;
-        });
-        return {count, s};
-    }
-
     // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
     // (ok), without polling the channel; then read() resumes with its records.
     [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
@@ -277,14 +220,14 @@ public:
     bool writer_alive() const noexcept { return writer_is_alive(); }
     bool closed() const noexcept { return region_is_closed(); }
 
-private:
-    friend struct Broadcast<T>;
+protected:
     static constexpr int max_attempts = 64;
     static constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
 
-    BroadcastReader(Region region, StartAt start, const WaitOptions& wait)
-        : BoardReader(std::move(region), wait, detail::BroadcastView<T>(region).doorbell()),
-          view_(region_) {
+    BroadcastReaderCore(Region region, StartAt start, const WaitOptions& wait,
+                        SlotsFor<BroadcastDescriptor, R> shape = {})
+        : BoardReader(std::move(region), wait, BroadcastView<R>(region, shape).doorbell()),
+          view_(region_, shape) {
         // Acquire pairs with the writer's release of tail.
         const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
         const std::uint64_t cap = view_.capacity();
@@ -294,23 +237,79 @@ private:
             start_ = t > cap ? t - cap : 0;  // a lap during the first read is caught as usual
         }
         position_ = start_;
+        publish_cursor(position_, 0, 0);
+    }
+    BroadcastReaderCore(BroadcastReaderCore&&) noexcept = default;
+    BroadcastReaderCore& operator=(BroadcastReaderCore&&) noexcept = default;
+    ~BroadcastReaderCore() = default;
+
+    // BroadcastReader<T>::try_read on record_size() bytes at `out`.
+    ReadStatus read_record(void* out) noexcept {
+        if (!usable()) return refusal<ReadStatus>();
+        ReadStatus s = next(out);
+        if (s == ReadStatus::empty) {
+            s = empty_status();
+            if (s == ReadStatus::ok) s = next(out);  // it arrived meanwhile
+        }
+        if (s == ReadStatus::ok) publish_cursor(position_, received_, lost_);
+        return s;
     }
 
+    // Up to `count` records into `count` buffers `stride` bytes apart from `first`.
+    BatchRead read_records(std::byte* first, std::size_t count, std::size_t stride) noexcept {
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        if (count == 0) return {0, ReadStatus::ok};
+        std::size_t n = 0;
+        ReadStatus s = ReadStatus::ok;
+        while (n < count && (s = next(first + n * stride)) == ReadStatus::ok) ++n;
+        if (n == 0 && s == ReadStatus::empty) {
+            s = empty_status();
+            if (s == ReadStatus::ok) s = next(first);
+            if (s == ReadStatus::ok) n = 1;
+        }
+        if (n == 0) return {0, s};
+        publish_cursor(position_, received_, lost_);
+        return {n, ReadStatus::ok};
+    }
+
+    // Calls attempt() until it returns something other than empty or contended, waiting for a
+    // record while empty and retrying while contended, until `deadline`.
+    template <class Attempt>
+    ReadStatus read_until(SteadyClock::time_point deadline, Attempt&& attempt) noexcept {
+        for (;;) {
+            const ReadStatus s = attempt();
+            if (s != ReadStatus::empty && s != ReadStatus::contended) return s;
+            const auto now = SteadyClock::now();
+            if (now >= deadline) return s == ReadStatus::empty ? ReadStatus::timeout : s;
+            if (s == ReadStatus::contended) continue;  // lapped again: the next lap may do
+            const ReadStatus w = wait_for_record(deadline - now);
+            if (w != ReadStatus::ok) return w;
+        }
+    }
+
+    BroadcastView<R> view_;
+    std::uint64_t start_ = 0;
+    std::uint64_t position_ = 0;
+    std::uint64_t received_ = 0;
+    std::uint64_t lost_ = 0;
+
+private:
     // The record at our position, moving past laps: ok, empty (not there yet), corrupt, or
     // contended (lapped on every attempt: the writer outruns the copy).
-    ReadStatus next(T& out) noexcept {
+    ReadStatus next(void* out) noexcept {
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             const std::uint64_t r = position_;
-            switch (detail::Seqlock<T>::try_load(view_.version(r), view_.payload(r), r + 1, out)) {
-                case detail::SeqlockLoad::ok:
+            switch (seqlock_try_load(view_.version(r), view_.payload(r), r + 1, out,
+                                     view_.shape.record_size)) {
+                case SeqlockLoad::ok:
                     ++position_;
                     ++received_;
                     return ReadStatus::ok;
-                case detail::SeqlockLoad::not_yet: return ReadStatus::empty;
-                case detail::SeqlockLoad::newer:
+                case SeqlockLoad::not_yet: return ReadStatus::empty;
+                case SeqlockLoad::newer:
                     if (!skip_lapped(r)) return ReadStatus::corrupt;
                     break;
-                case detail::SeqlockLoad::torn: break;  // look again: likely lapped now
+                case SeqlockLoad::torn: break;  // look again: likely lapped now
             }
         }
         return ReadStatus::contended;
@@ -323,7 +322,7 @@ private:
         const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
         // Version 2p+1 or 2p+2: the writer has begun position p, p - r = ceil(d / 2) for
         // d = v - (2r+2) (wrap-aware: positions themselves may wrap).
-        const std::int64_t d = detail::ahead(v, 2 * r + 2);
+        const std::int64_t d = ahead(v, 2 * r + 2);
         const std::int64_t by_version = d > 0 ? d / 2 + (d & 1) : 0;
         const std::uint64_t begun = r + static_cast<std::uint64_t>(by_version);
         // A healthy writer rewrote this slot with a position a whole number of laps ahead of
@@ -333,11 +332,11 @@ private:
             (static_cast<std::uint64_t>(by_version) & view_.mask) != 0) {
             return false;
         }
-        const std::int64_t by_tail = detail::ahead(t, r);
+        const std::int64_t by_tail = ahead(t, r);
         const std::uint64_t front =
             by_tail > by_version && by_tail <= max_plausible_lead ? t : begun;
         const std::uint64_t oldest_intact = front + 1 - view_.capacity();
-        const std::uint64_t next = detail::ahead(oldest_intact, r + 1) > 0 ? oldest_intact : r + 1;
+        const std::uint64_t next = ahead(oldest_intact, r + 1) > 0 ? oldest_intact : r + 1;
         lost_ += next - r;
         position_ = next;
         return true;
@@ -346,8 +345,8 @@ private:
     // True when the slot at our position holds our record or a later one.
     bool available() const noexcept {
         // Relaxed: a hint for the wait loop; next() does the synchronising load.
-        return detail::ahead(view_.version(position_).load(std::memory_order_relaxed),
-                             2 * position_ + 2) >= 0;
+        return ahead(view_.version(position_).load(std::memory_order_relaxed),
+                     2 * position_ + 2) >= 0;
     }
 
     // The slot was empty: tell "not yet" from "never again". Returns ok when a record
@@ -362,21 +361,6 @@ private:
         return ReadStatus::empty;
     }
 
-    // Calls attempt() until it returns something other than empty or contended, waiting for a
-    // record while empty and retrying while contended, until `deadline`.
-    template <class Attempt>
-    ReadStatus read_until(detail::SteadyClock::time_point deadline, Attempt&& attempt) noexcept {
-        for (;;) {
-            const ReadStatus s = attempt();
-            if (s != ReadStatus::empty && s != ReadStatus::contended) return s;
-            const auto now = detail::SteadyClock::now();
-            if (now >= deadline) return s == ReadStatus::empty ? ReadStatus::timeout : s;
-            if (s == ReadStatus::contended) continue;  // lapped again: the next lap may do
-            const ReadStatus w = wait_for_record(deadline - now);
-            if (w != ReadStatus::ok) return w;
-        }
-    }
-
     // ok once a record (or a lap) is there; else timeout, closed or writer_gone.
     ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
         auto ready = [&] { return available() || closed(); };
@@ -385,15 +369,85 @@ private:
             [&](std::chrono::nanoseconds slice) { park_for(slice, ready); });
         if (available()) return ReadStatus::ok;
         if (closed()) return ReadStatus::closed;
-        return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
-                                                         : ReadStatus::timeout;
+        return outcome == WaitOutcome::peer_gone ? ReadStatus::writer_gone : ReadStatus::timeout;
+    }
+};
+
+}  // namespace detail
+
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
+template <Record T>
+class BroadcastWriter : public detail::BroadcastWriterCore<T> {
+public:
+    BroadcastWriter(BroadcastWriter&&) noexcept = default;
+    BroadcastWriter& operator=(BroadcastWriter&&) noexcept = default;
+    ~BroadcastWriter() = default;  // BoardWriter closes
+
+    // Publishes one record, overwriting the oldest. Wait-free; no system call unless a reader
+    // sleeps.
+    [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
+        return this->write_record(&record);
+    }
+    // Publishes a batch; the tail and the wake-up check are published once for all of it.
+    [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
+        return this->write_records(reinterpret_cast<const std::byte*>(records.data()),
+                                   records.size(), sizeof(T));
+    }
+    // The same: a broadcast never waits for room. For code written against every channel alike.
+    [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(record);
+    }
+    [[nodiscard]] BatchWrite write(std::span<const T> records,
+                                   std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(records);
     }
 
-    detail::BroadcastView<T> view_;
-    std::uint64_t start_ = 0;
-    std::uint64_t position_ = 0;
-    std::uint64_t received_ = 0;
-    std::uint64_t lost_ = 0;
+private:
+    friend struct Broadcast<T>;
+    BroadcastWriter(Region region, const WaitOptions& wait)
+        : detail::BroadcastWriterCore<T>(std::move(region), wait) {}
+};
+
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
+template <Record T>
+class BroadcastReader : public detail::BroadcastReaderCore<T> {
+public:
+    BroadcastReader(BroadcastReader&&) noexcept = default;
+    BroadcastReader& operator=(BroadcastReader&&) noexcept = default;
+    ~BroadcastReader() = default;
+
+    // Copies the next record into `out`. After a lap it continues from the oldest intact
+    // record and adds the skipped ones to lost(). `out` is unspecified unless the status is ok.
+    [[nodiscard]] ReadStatus try_read(T& out) noexcept { return this->read_record(&out); }
+
+    // Copies up to out.size() records that are ready now: {count, ok} when at least one was
+    // read, else {0, why}.
+    [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
+        return this->read_records(reinterpret_cast<std::byte*>(out.data()), out.size(), sizeof(T));
+    }
+
+    // Waits up to `timeout` (nanoseconds::max(): for ever) for the next record. A reader the
+    // writer keeps lapping (contended) keeps trying until the deadline.
+    [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
+        if (!this->usable()) return this->template refusal<ReadStatus>();
+        return this->read_until(detail::deadline_after(timeout), [&] { return try_read(out); });
+    }
+    // Waits up to `timeout` for at least one record, then reads up to out.size().
+    [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
+        if (!this->usable()) return {0, this->template refusal<ReadStatus>()};
+        std::size_t count = 0;
+        const ReadStatus s = this->read_until(detail::deadline_after(timeout), [&] {
+            const BatchRead r = try_read(out);
+            count = r.count;
+            return r.status;
+        });
+        return {count, s};
+    }
+
+private:
+    friend struct Broadcast<T>;
+    BroadcastReader(Region region, StartAt start, const WaitOptions& wait)
+        : detail::BroadcastReaderCore<T>(std::move(region), start, wait) {}
 };
 
 }  // namespace shmrec

@@ -86,26 +86,28 @@ struct Ring {
 
 namespace detail {
 
-// Addresses inside a ring's data area, from the validated private geometry.
-template <class T>
+// Addresses inside a ring's data area, from the validated private geometry. R is the record
+// type, or DynamicRecord for a record size known only at run time (untyped::RingObserver).
+template <class R>
 struct RingView {
-    using Slots = SlotGeometry<RingDescriptor, T>;
+    using Slots = SlotsFor<RingDescriptor, R>;
 
     RingControl* control = nullptr;
     std::byte* slots = nullptr;
     std::uint64_t mask = 0;
+    [[no_unique_address]] Slots shape{};
 
     RingView() = default;
-    explicit RingView(const Region& region)
+    explicit RingView(const Region& region, Slots s = {})
         : control(reinterpret_cast<RingControl*>(RegionAccess::data(region))),
           slots(RegionAccess::data(region) + sizeof(RingControl)),
-          mask(region.geometry().capacity - 1) {}
+          mask(region.geometry().capacity - 1), shape(s) {}
 
     RingSlotHeader& slot(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * Slots::stride);
+        return *reinterpret_cast<RingSlotHeader*>(slots + (position & mask) * shape.stride);
     }
     std::byte* payload(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::byte*>(&slot(position)) + Slots::payload_offset;
+        return reinterpret_cast<std::byte*>(&slot(position)) + shape.payload_offset;
     }
     std::uint64_t capacity() const noexcept { return mask + 1; }
 
@@ -294,6 +296,7 @@ public:
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (room(1) == 0) return full_status();
+        claim_slot(tail_);
         std::memcpy(view_.payload(tail_), &record, sizeof(T));
         commit_slot(tail_);
         ++tail_;
@@ -317,6 +320,7 @@ public:
         const std::size_t n = room(records.size());
         if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
         for (std::size_t i = 0; i < n; ++i) {
+            claim_slot(tail_);
             std::memcpy(view_.payload(tail_), &records[i], sizeof(T));
             commit_slot(tail_);
             ++tail_;
@@ -346,6 +350,7 @@ public:
     [[nodiscard]] RingLoan<T> try_loan() noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return RingLoan<T>(s);
         if (room(1) == 0) return RingLoan<T>(full_status());
+        claim_slot(tail_);
         return RingLoan<T>(this, std::launder(reinterpret_cast<T*>(view_.payload(tail_))));
     }
 
@@ -455,6 +460,16 @@ private:
             free = cap - (tail_ - head);
         }
         return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
+    }
+
+    // The claim (ring_layout.hpp, claimed_seq): for observers only. Relaxed store + release
+    // fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an observer whose copy saw any
+    // payload byte we store after this, and which then fences (acquire) and re-reads seq, sees
+    // the claim or a later value and discards its copy. On x86 the fence costs nothing; the
+    // store goes to the line the payload is about to be written into.
+    void claim_slot(std::uint64_t position) noexcept {
+        view_.slot(position).seq.store(detail::claimed_seq(position), std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
     }
 
     void commit_slot(std::uint64_t position) noexcept {
@@ -651,6 +666,7 @@ private:
     ReadStatus state_of(std::uint64_t position) const noexcept {
         // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (3).
         const std::uint64_t seq = view_.slot(position).seq.load(std::memory_order_acquire);
+        // A slot the writer has claimed for `position` reads as 2^63 behind: empty.
         const std::int64_t d = detail::ahead(seq, position + 1);
         if (d == 0) return ReadStatus::ok;
         // A healthy writer never fills a slot further than one lap ahead of the head.

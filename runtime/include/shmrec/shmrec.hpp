@@ -9,5 +9,6 @@
 #include "shmrec/region.hpp"
 #include "shmrec/ring.hpp"
 #include "shmrec/status.hpp"
+#include "shmrec/untyped.hpp"
 #include "shmrec/version.hpp"
 #include "shmrec/wait.hpp"

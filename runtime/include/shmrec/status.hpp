@@ -17,6 +17,7 @@ enum class WriteStatus : std::uint8_t {
     loan_pending,   // ring: a Loan of this writer is still open; commit or drop it first
     handle_forked,  // this handle was inherited through fork(): only its creator may use it
     moved_from,     // this handle was moved from: use the one it was moved to
+    wrong_size,     // untyped handles: the record span is not type().size bytes; nothing written
 };
 
 enum class ReadStatus : std::uint8_t {
@@ -31,6 +32,7 @@ enum class ReadStatus : std::uint8_t {
     sample_pending,  // ring: a Sample of this reader is still open; drop it first
     handle_forked,   // this handle was inherited through fork(): only its creator may use it
     moved_from,      // this handle was moved from: use the one it was moved to
+    wrong_size,      // untyped handles: the record span is not type().size bytes; nothing read
 };
 
 constexpr std::string_view to_string(WriteStatus s) noexcept {
@@ -43,6 +45,7 @@ constexpr std::string_view to_string(WriteStatus s) noexcept {
         case WriteStatus::loan_pending: return "loan_pending";
         case WriteStatus::handle_forked: return "handle_forked";
         case WriteStatus::moved_from: return "moved_from";
+        case WriteStatus::wrong_size: return "wrong_size";
     }
     return "unknown";
 }
@@ -60,6 +63,7 @@ constexpr std::string_view to_string(ReadStatus s) noexcept {
         case ReadStatus::sample_pending: return "sample_pending";
         case ReadStatus::handle_forked: return "handle_forked";
         case ReadStatus::moved_from: return "moved_from";
+        case ReadStatus::wrong_size: return "wrong_size";
     }
     return "unknown";
 }

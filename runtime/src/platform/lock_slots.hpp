@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "platform/handle.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -35,5 +36,9 @@ bool lock_held_elsewhere(Handle h, LockSlot slot) noexcept;
 // How many of the `count` slots from `first` other opens hold locks on: one query per held
 // slot, plus one (reader slots: Region::readers()).
 std::uint32_t count_held_elsewhere(Handle h, LockSlot first, std::uint32_t count) noexcept;
+// The same, listing them: appends the index (from `first`) of every held slot to `out`, in no
+// particular order.
+void list_held_elsewhere(Handle h, LockSlot first, std::uint32_t count,
+                         std::vector<std::uint32_t>& out);
 
 }  // namespace shmrec::platform

@@ -54,4 +54,33 @@ std::uint32_t count_held_elsewhere(Handle fd, LockSlot first, std::uint32_t coun
            count_held_elsewhere(fd, to, static_cast<std::uint32_t>(end - to));
 }
 
+namespace {
+
+void list_held(Handle fd, LockSlot base, LockSlot first, std::uint32_t count,
+               std::vector<std::uint32_t>& out) {
+    if (count == 0) return;
+    const off_t begin = static_cast<off_t>(first);
+    const off_t end = begin + static_cast<off_t>(count);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = begin;
+    lock.l_len = static_cast<off_t>(count);
+    // As count_held_elsewhere: the conflicting lock GETLK reports, then both sides of it.
+    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return;
+    const off_t from = std::max(begin, lock.l_start);
+    const off_t to = lock.l_len == 0 ? end : std::min(end, lock.l_start + lock.l_len);
+    if (to <= from) return;
+    for (off_t i = from; i < to; ++i) out.push_back(static_cast<std::uint32_t>(i - base));
+    list_held(fd, base, first, static_cast<std::uint32_t>(from - begin), out);
+    list_held(fd, base, to, static_cast<std::uint32_t>(end - to), out);
+}
+
+}  // namespace
+
+void list_held_elsewhere(Handle fd, LockSlot first, std::uint32_t count,
+                         std::vector<std::uint32_t>& out) {
+    list_held(fd, first, first, count, out);
+}
+
 }  // namespace shmrec::platform

@@ -238,9 +238,12 @@ protected:
     BoardReader(Region&& region, const WaitOptions& wait, Doorbell bell)
         : Endpoint(std::move(region), wait), bell_(bell),
           waiters_(RegionAccess::board(region_).waiting, max_readers),
-          slot_(RegionAccess::reader_slot(region_)) {
-        // A predecessor in this slot may have died asleep: its registration is ours to clear.
+          slot_(RegionAccess::reader_slot(region_)),
+          cursor_(RegionAccess::reader_cursor(region_, slot_)) {
+        // A predecessor in this slot may have died asleep: its registration is ours to clear,
+        // and its cursor figures are not ours.
         waiters_.leave(slot_);
+        publish_cursor(0, 0, 0);
     }
     BoardReader(BoardReader&&) noexcept = default;
     BoardReader& operator=(BoardReader&&) noexcept = default;
@@ -256,9 +259,24 @@ protected:
         });
     }
 
+    // Publishes how far this reader has read into its slot's cursor on the board (format 2.1;
+    // a 2.0 board has none): once per successful read or batch, never on an empty poll.
+    // Relaxed is enough: the figures are for inspectors (ChannelMonitor), nobody synchronises
+    // on them or reads anything else because of them; each is one atomic word, so never torn,
+    // and an inspector may see the three from different moments (one read apart). Only the
+    // holder of slot i writes cursor i (a hostile reader can falsify figures, not the protocol).
+    void publish_cursor(std::uint64_t position, std::uint64_t received,
+                        std::uint64_t lost) noexcept {
+        if (cursor_ == nullptr) return;
+        cursor_->position.store(position, std::memory_order_relaxed);
+        cursor_->received.store(received, std::memory_order_relaxed);
+        cursor_->lost.store(lost, std::memory_order_relaxed);
+    }
+
     Doorbell bell_;
     WaiterRegistry waiters_;
     std::uint32_t slot_ = 0;
+    ReaderCursor* cursor_ = nullptr;  // null on a format 2.0 board
 };
 
 }  // namespace shmrec::detail

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "shmrec/detail/region_header.hpp"
 #include "shmrec/region.hpp"
@@ -42,6 +43,15 @@ struct RegionAccess {
     // for a moment: the waiter registry's reaper. release_hold() gives it back.
     static bool try_hold(const Region& region, std::uint32_t slot) noexcept;
     static void release_hold(const Region& region, std::uint32_t slot) noexcept;
+
+    // Opens a region with no role, for inspection (ChannelMonitor, untyped::RingObserver):
+    // format and geometry validated as inspect_region() does, everything mapped read-only
+    // (board() and reader_cursor() included: reading only), no reader slot, no lock but the
+    // shared "attached" one every participant holds. role() says reader.
+    static Region open_inspector(const Location& where, const RegionOptions& options);
+    // The reader slots (0..max_readers-1) some live process holds now, ascending: a system
+    // call per slot in use, plus one (as Region::readers()).
+    static std::vector<std::uint32_t> live_reader_slots(const Region& region);
 };
 
 }  // namespace shmrec::detail

@@ -63,6 +63,17 @@ struct RingSlotHeader {
 };
 static_assert(sizeof(RingSlotHeader) == 8);
 
+// Before it changes slot p's payload (a copy, or a Loan handed out), the writer stores the
+// claim marker claimed_seq(p) into seq; committing stores p + 1. The consumer never needs it
+// (it only reads slot p while waiting for p, and ahead(claimed_seq(p), p + 1) is -2^63:
+// "not yet"); it tells an observer (untyped::RingObserver), which copies slots the consumer
+// may already have freed, that the record it is copying is being overwritten. Flipping the top
+// bit keeps the claimed position readable and is 2^63 away from any plausible sequence.
+inline constexpr std::uint64_t claimed_bit = std::uint64_t{1} << 63;
+constexpr std::uint64_t claimed_seq(std::uint64_t position) noexcept {
+    return (position + 1) ^ claimed_bit;
+}
+
 struct RingDescriptor : SlottedDescriptor {
     static constexpr ChannelKind kind = ChannelKind::ring;
     static constexpr std::string_view name = "ring";

@@ -1,0 +1,306 @@
+// Records whose type a program knows only at run time: the `shmrec` tool (tail, stat, record,
+// replay), bridges, recorders. The same channels and the same protocol as the typed handles of
+// cell.hpp / broadcast.hpp / ring.hpp, with the record's size, alignment and identity taken from
+// a RecordType instead of RecordTraits<T>; records are copied as bytes (record_size() of them).
+// A region made by an untyped writer is indistinguishable from one made by a typed writer of
+// the same record, and the other way round.
+//
+//   auto reader = shmrec::untyped::broadcast_reader("Prices");        // any record type
+//   std::vector<std::byte> record(reader.type().size);
+//   while (reader.read(record, 1s) == shmrec::ReadStatus::ok) ...
+//
+// Inspection without a role: ChannelMonitor reads a region's live positions (for `shmrec info`
+// and `stat`), RingObserver copies a ring's records without consuming them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shmrec/broadcast.hpp"
+#include "shmrec/cell.hpp"
+#include "shmrec/ring.hpp"
+#include "shmrec/record_traits.hpp"
+#include "shmrec/region.hpp"
+#include "shmrec/status.hpp"
+#include "shmrec/wait.hpp"
+
+namespace shmrec {
+
+// What RecordTraits<T> says at compile time, at run time.
+struct RecordType {
+    std::string name;  // qualified: "school.Student"
+    std::uint32_t size = 0;
+    std::uint32_t alignment = 0;
+    std::uint64_t fingerprint = 0;
+    std::string schema;                       // schema text
+    std::vector<std::uint8_t> binary_schema;  // .bfbs; may be empty
+
+    // What a region holds (from inspect_region).
+    static RecordType of(const RegionInfo& info);
+    template <Record T>
+    static RecordType of() {
+        using Traits = RecordTraits<T>;
+        return {std::string(Traits::name), static_cast<std::uint32_t>(Traits::size),
+                static_cast<std::uint32_t>(Traits::alignment), Traits::fingerprint,
+                std::string(Traits::schema),
+                std::vector<std::uint8_t>(Traits::binary_schema.begin(), Traits::binary_schema.end())};
+    }
+};
+
+// One live reader of a cell or broadcast, from its cursor on the board (format 2.1). Figures are
+// published relaxed by the reader itself: for people, not for the protocol.
+struct ReaderState {
+    std::uint32_t slot = 0;      // reader slot (0..255)
+    std::uint64_t position = 0;  // next record it will read (cell: records published when it last read)
+    std::uint64_t received = 0;  // records it has read
+    std::uint64_t lost = 0;      // broadcast: records it lost to laps; cell: records published
+                                 // between two of its reads that it never saw
+    bool waiting = false;        // asleep on the doorbell now
+};
+
+// A channel's live positions, read without taking any role.
+struct ChannelState {
+    ChannelKind kind = ChannelKind::cell;
+    std::uint64_t capacity = 0;
+    std::uint64_t written = 0;  // records published so far (cell: its latest record's number)
+    std::uint64_t oldest = 0;   // broadcast: oldest position retained; ring: the consumer's
+                                // position (head); cell: the latest record's number
+    bool writer_waiting = false;    // ring: the writer sleeps for room
+    bool consumer_waiting = false;  // ring: the consumer sleeps for records
+    bool cursors = false;  // false for a ring, and for a format 2.0 region: `readers` has no figures
+    std::vector<ReaderState> readers;  // cell and broadcast: every live reader, by slot
+};
+
+namespace untyped {
+
+class CellWriter;
+class CellReader;
+class BroadcastWriter;
+class BroadcastReader;
+class RingObserver;
+
+// Writers create (or take over, as the typed factories do) a region of `type`; readers accept
+// any record type and say which (type()). Errors as the typed factories (shmrec::Error); a
+// `type` no channel can carry (size 0, alignment not a power of two up to 64, a name of more
+// than 111 bytes) is invalid_argument.
+CellWriter cell_writer(const Location& where, const RecordType& type,
+                       OpenMode mode = OpenMode::create_only, const RegionOptions& options = {},
+                       const WaitOptions& wait = {});
+CellReader cell_reader(const Location& where, const RegionOptions& options = {},
+                       const WaitOptions& wait = {});
+BroadcastWriter broadcast_writer(const Location& where, const RecordType& type,
+                                 std::uint64_t capacity, OpenMode mode = OpenMode::create_only,
+                                 const RegionOptions& options = {}, const WaitOptions& wait = {});
+BroadcastReader broadcast_reader(const Location& where, StartAt start = StartAt::oldest,
+                                 const RegionOptions& options = {}, const WaitOptions& wait = {});
+// Copies a ring's records as they pass, never taking one from its consumer and holding no role
+// (the consumer and the writer do not know it is there). It can miss records: those the
+// consumer freed and the writer overwrote before the observer copied them (missed() counts
+// them), and those written before it started.
+RingObserver ring_observer(const Location& where, const RegionOptions& options = {},
+                           const WaitOptions& wait = {});
+
+// Record spans must be exactly type().size bytes: anything else is refused with
+// WriteStatus::wrong_size / ReadStatus::wrong_size, nothing copied and no position moved.
+// Every other status means what it means for the typed handle of the same channel.
+
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over). Inherits
+// written(), close(), readers(), wait_for_readers(), region(), usable() (CellWriter<T>'s).
+class CellWriter : public detail::CellWriterCore<detail::DynamicRecord> {
+public:
+    CellWriter(CellWriter&&) noexcept = default;
+    CellWriter& operator=(CellWriter&&) noexcept = default;
+    ~CellWriter() = default;
+
+    [[nodiscard]] WriteStatus try_write(std::span<const std::byte> record) noexcept {
+        if (record.size() != type_.size) return WriteStatus::wrong_size;
+        return write_record(record.data());
+    }
+    [[nodiscard]] WriteStatus write(std::span<const std::byte> record,
+                                    std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(record);
+    }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend CellWriter cell_writer(const Location&, const RecordType&, OpenMode,
+                                  const RegionOptions&, const WaitOptions&);
+    CellWriter(Region region, RecordType type, const WaitOptions& wait);
+    RecordType type_;
+};
+
+// Not thread-safe. Inherits has_update(), sequence(), wait_for_writer(), writer_alive(),
+// closed(), region(), usable() (CellReader<T>'s).
+class CellReader : public detail::CellReaderCore<detail::DynamicRecord> {
+public:
+    CellReader(CellReader&&) noexcept = default;
+    CellReader& operator=(CellReader&&) noexcept = default;
+    ~CellReader() = default;
+
+    // As CellReader<T>::try_read: ok, unchanged, empty, contended, corrupt, or a refusal.
+    [[nodiscard]] ReadStatus try_read(std::span<std::byte> out) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        return read_record(out.data());
+    }
+    // As CellReader<T>::read: waits for a record newer than the last one read.
+    [[nodiscard]] ReadStatus read(std::span<std::byte> out,
+                                  std::chrono::nanoseconds timeout) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        return read_record(out.data(), timeout);
+    }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend CellReader cell_reader(const Location&, const RegionOptions&, const WaitOptions&);
+    CellReader(Region region, RecordType type, const WaitOptions& wait);
+    RecordType type_;
+};
+
+// Not thread-safe. Inherits written(), capacity(), close(), readers(), wait_for_readers().
+class BroadcastWriter : public detail::BroadcastWriterCore<detail::DynamicRecord> {
+public:
+    BroadcastWriter(BroadcastWriter&&) noexcept = default;
+    BroadcastWriter& operator=(BroadcastWriter&&) noexcept = default;
+    ~BroadcastWriter() = default;
+
+    [[nodiscard]] WriteStatus try_write(std::span<const std::byte> record) noexcept {
+        if (record.size() != type_.size) return WriteStatus::wrong_size;
+        return write_record(record.data());
+    }
+    // A batch: records.size() must be a multiple of type().size (records back to back).
+    [[nodiscard]] BatchWrite try_write_batch(std::span<const std::byte> records) noexcept {
+        if (records.size() % type_.size != 0) return {0, WriteStatus::wrong_size};
+        return write_records(records.data(), records.size() / type_.size, type_.size);
+    }
+    [[nodiscard]] WriteStatus write(std::span<const std::byte> record,
+                                    std::chrono::nanoseconds /*timeout*/) noexcept {
+        return try_write(record);
+    }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend BroadcastWriter broadcast_writer(const Location&, const RecordType&, std::uint64_t,
+                                            OpenMode, const RegionOptions&, const WaitOptions&);
+    BroadcastWriter(Region region, RecordType type, const WaitOptions& wait);
+    RecordType type_;
+};
+
+// Not thread-safe. An ordinary reader: takes a reader slot, publishes its cursor, sleeps on
+// the doorbell. Inherits received(), lost(), position(), start_position(), capacity(),
+// wait_for_writer(), writer_alive(), closed().
+class BroadcastReader : public detail::BroadcastReaderCore<detail::DynamicRecord> {
+public:
+    BroadcastReader(BroadcastReader&&) noexcept = default;
+    BroadcastReader& operator=(BroadcastReader&&) noexcept = default;
+    ~BroadcastReader() = default;
+
+    // As BroadcastReader<T>::try_read.
+    [[nodiscard]] ReadStatus try_read(std::span<std::byte> out) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        return read_record(out.data());
+    }
+    // As BroadcastReader<T>::read.
+    [[nodiscard]] ReadStatus read(std::span<std::byte> out,
+                                  std::chrono::nanoseconds timeout) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        if (!usable()) return refusal<ReadStatus>();
+        return read_until(detail::deadline_after(timeout),
+                          [&] { return read_record(out.data()); });
+    }
+    // Up to out.size() / type().size records that are ready now, back to back.
+    [[nodiscard]] BatchRead try_read_batch(std::span<std::byte> out) noexcept {
+        if (out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        return read_records(out.data(), out.size() / type_.size, type_.size);
+    }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend BroadcastReader broadcast_reader(const Location&, StartAt, const RegionOptions&,
+                                            const WaitOptions&);
+    BroadcastReader(Region region, StartAt start, RecordType type, const WaitOptions& wait);
+    RecordType type_;
+};
+
+// Copies a ring's records without consuming them (see ring_observer()). It maps the ring
+// read-only, holds no role, writes no shared byte, and neither the writer nor the consumer
+// ever waits for it. It starts at the consumer's position (the oldest unconsumed record) and
+// copies slot p seqlock-style: seq == p + 1 (acquire), payload words (relaxed), fence
+// (acquire), seq still p + 1. The writer marks a slot claimed before it changes the payload
+// (detail/ring_layout.hpp, claimed_seq), so a copy that overlapped an overwrite is discarded.
+// A slot already holding (or claimed for) a later lap means record p is gone: it moves on to
+// the oldest position that may still be intact and adds every position it skipped to
+// missed(), so received + missed == position() - start, always.
+//
+// Waiting: the ring's waiter bits and doorbells belong to its two roles, so read() polls,
+// sleeping about 1 ms between looks (detail::sleep_a_little): a record is seen up to ~1 ms
+// late. A dead writer is noticed within the liveness interval (writer_gone), a closed ring
+// at once (closed), once everything still in the ring was copied.
+//
+// The writer's payload stores are plain (memcpy, or a Loan filled in place) while the
+// observer's loads are atomic words: formally a data race in the C++ memory model, caught in
+// practice by the claim/seq check around the copy. ThreadSanitizer would report it in a
+// single process; the observer is meant for another process (shmrec tail), and is tested so.
+class RingObserver : public detail::Endpoint {
+public:
+    RingObserver(RingObserver&&) noexcept = default;
+    RingObserver& operator=(RingObserver&&) noexcept = default;
+    ~RingObserver() = default;
+
+    // The next record: ok, empty, closed, writer_gone, corrupt (a slot claims a position no
+    // healthy writer could have reached), contended (overwritten on every attempt), wrong_size,
+    // or the handle's refusal.
+    [[nodiscard]] ReadStatus try_read(std::span<std::byte> out) noexcept;
+    // Waits up to `timeout` (polling, see above): ok, timeout, closed, writer_gone, corrupt.
+    [[nodiscard]] ReadStatus read(std::span<std::byte> out,
+                                  std::chrono::nanoseconds timeout) noexcept;
+
+    std::uint64_t received() const noexcept { return usable() ? received_ : 0; }
+    std::uint64_t missed() const noexcept { return usable() ? missed_ : 0; }
+    std::uint64_t position() const noexcept { return usable() ? position_ : 0; }  // next
+    std::uint64_t start_position() const noexcept { return usable() ? start_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    bool writer_alive() const noexcept { return writer_is_alive(); }
+    bool closed() const noexcept { return region_is_closed(); }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend RingObserver ring_observer(const Location&, const RegionOptions&, const WaitOptions&);
+    RingObserver(Region region, RecordType type, const WaitOptions& wait);
+
+    ReadStatus next(std::byte* out) noexcept;
+    ReadStatus empty_status(std::byte* out) noexcept;
+
+    detail::RingView<detail::DynamicRecord> view_;
+    RecordType type_;
+    std::uint64_t start_ = 0;
+    std::uint64_t position_ = 0;
+    std::uint64_t received_ = 0;
+    std::uint64_t missed_ = 0;
+};
+
+}  // namespace untyped
+
+// Live state of any region, by name, without a role: for `shmrec info` and `shmrec stat`.
+class ChannelMonitor {
+public:
+    static ChannelMonitor open(const Location& where, const RegionOptions& options = {});
+    ChannelMonitor(ChannelMonitor&&) noexcept;
+    ChannelMonitor& operator=(ChannelMonitor&&) noexcept;
+    ~ChannelMonitor();
+
+    const RegionInfo& info() const noexcept;  // as at open()
+    ChannelState state() const;               // now
+    bool writer_alive() const noexcept;
+
+private:
+    struct Impl;
+    explicit ChannelMonitor(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmrec

@@ -1,0 +1,357 @@
+// Run-time-typed channel handles, the ring observer and the channel monitor (untyped.hpp).
+// The protocols themselves are the typed channels' cores (cell.hpp, broadcast.hpp), here
+// instantiated with detail::DynamicRecord; what is new is only the observer's position rule.
+#include "shmrec/untyped.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <utility>
+
+#include "region_names.hpp"
+#include "shmrec/detail/broadcast_layout.hpp"
+#include "shmrec/detail/cell_layout.hpp"
+#include "shmrec/detail/event_word.hpp"
+#include "shmrec/detail/region_access.hpp"
+#include "shmrec/detail/ring_layout.hpp"
+#include "shmrec/detail/sequence.hpp"
+#include "shmrec/detail/word_copy.hpp"
+#include "shmrec/error.hpp"
+
+namespace shmrec {
+
+RecordType RecordType::of(const RegionInfo& info) {
+    return {info.record_name, info.record_size,   info.record_alignment,
+            info.fingerprint, info.schema,        info.binary_schema};
+}
+
+namespace {
+
+detail::RecordIdentity identity(const RecordType& type) noexcept {
+    return {type.name, type.size, type.alignment, type.fingerprint, type.schema,
+            std::span<const std::uint8_t>(type.binary_schema)};
+}
+
+template <detail::ChannelDescriptor D>
+detail::RuntimeSlots slots_of(const RecordType& type) noexcept {
+    return detail::runtime_slots<D>(type.size, type.alignment);
+}
+
+// A reader opens whatever record type the region holds: the header says which, and
+// open_channel then validates the region against it like any typed opener. The schemas are
+// taken from the region actually opened (the name may have changed hands in between; if the
+// record differs, open_channel has refused it).
+template <detail::ChannelDescriptor D>
+std::pair<Region, RecordType> open_any(const Location& where, Role role,
+                                       const RegionOptions& options) {
+    RecordType type = RecordType::of(inspect_region(where, options));
+    Region region = detail::open_channel<D>(where, role, identity(type), options);
+    type.schema = region.schema();
+    type.binary_schema = region.binary_schema();
+    return {std::move(region), std::move(type)};
+}
+
+void expect_kind(const Location& where, ChannelKind found, ChannelKind wanted) {
+    if (found == wanted) return;
+    throw Error(ErrorCode::wrong_kind, where.name,
+                fmt::format("{} is a {}, not a {}", detail::display_name(where), to_string(found),
+                            to_string(wanted)));
+}
+
+}  // namespace
+
+namespace untyped {
+
+CellWriter::CellWriter(Region region, RecordType type, const WaitOptions& wait)
+    : CellWriterCore(std::move(region), wait, slots_of<detail::CellDescriptor>(type)),
+      type_(std::move(type)) {}
+
+CellReader::CellReader(Region region, RecordType type, const WaitOptions& wait)
+    : CellReaderCore(std::move(region), wait, slots_of<detail::CellDescriptor>(type)),
+      type_(std::move(type)) {}
+
+BroadcastWriter::BroadcastWriter(Region region, RecordType type, const WaitOptions& wait)
+    : BroadcastWriterCore(std::move(region), wait, slots_of<detail::BroadcastDescriptor>(type)),
+      type_(std::move(type)) {}
+
+BroadcastReader::BroadcastReader(Region region, StartAt start, RecordType type,
+                                 const WaitOptions& wait)
+    : BroadcastReaderCore(std::move(region), start, wait,
+                          slots_of<detail::BroadcastDescriptor>(type)),
+      type_(std::move(type)) {}
+
+CellWriter cell_writer(const Location& where, const RecordType& type, OpenMode mode,
+                       const RegionOptions& options, const WaitOptions& wait) {
+    const auto id = identity(type);
+    detail::check_record(where, id);
+    return CellWriter(detail::writer_region<detail::CellDescriptor>(
+                          where, id, detail::CellDescriptor::slot_count, mode, options),
+                      type, wait);
+}
+
+CellReader cell_reader(const Location& where, const RegionOptions& options,
+                       const WaitOptions& wait) {
+    auto [region, type] = open_any<detail::CellDescriptor>(where, Role::reader, options);
+    return CellReader(std::move(region), std::move(type), wait);
+}
+
+BroadcastWriter broadcast_writer(const Location& where, const RecordType& type,
+                                 std::uint64_t capacity, OpenMode mode,
+                                 const RegionOptions& options, const WaitOptions& wait) {
+    const auto id = identity(type);
+    detail::check_record(where, id);
+    return BroadcastWriter(
+        detail::writer_region<detail::BroadcastDescriptor>(where, id, capacity, mode, options),
+        type, wait);
+}
+
+BroadcastReader broadcast_reader(const Location& where, StartAt start,
+                                 const RegionOptions& options, const WaitOptions& wait) {
+    auto [region, type] = open_any<detail::BroadcastDescriptor>(where, Role::reader, options);
+    return BroadcastReader(std::move(region), start, std::move(type), wait);
+}
+
+// ---- ring observer ----------------------------------------------------------------------
+
+namespace {
+
+constexpr int observer_attempts = 64;
+// As the broadcast reader: no healthy writer is 2^48 records ahead of anyone.
+constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
+// A seq further than this from p + 1 either way is a claim marker (2^63 away), not a position.
+constexpr std::int64_t claim_band = std::int64_t{1} << 62;
+
+}  // namespace
+
+RingObserver ring_observer(const Location& where, const RegionOptions& options,
+                           const WaitOptions& wait) {
+    const RegionInfo info = inspect_region(where, options);
+    expect_kind(where, info.kind, ChannelKind::ring);
+    Region region = detail::RegionAccess::open_inspector(where, options);
+    // The name may have changed hands since inspect_region: validate the opened region's own
+    // geometry against the record we will copy (its stride bounds every payload copy).
+    RecordType type = RecordType::of(info);
+    detail::check_slot_geometry(region, detail::RingDescriptor::control_size,
+                                detail::RingDescriptor::slot_stride(type.size, type.alignment),
+                                detail::RingDescriptor::min_capacity,
+                                detail::RingDescriptor::max_capacity);
+    return RingObserver(std::move(region), std::move(type), wait);
+}
+
+RingObserver::RingObserver(Region region, RecordType type, const WaitOptions& wait)
+    : Endpoint(std::move(region), wait),
+      view_(region_, slots_of<detail::RingDescriptor>(type)), type_(std::move(type)) {
+    // Start at the consumer's position: the oldest record not yet consumed. Relaxed: which
+    // position we start at is a matter of taste; every copy is validated by its slot's seq.
+    start_ = view_.control->head.load(std::memory_order_relaxed);
+    position_ = start_;
+}
+
+// The record at our position, moving past records overwritten before we copied them.
+ReadStatus RingObserver::next(std::byte* out) noexcept {
+    const std::uint64_t cap = view_.capacity();
+    for (int attempt = 0; attempt < observer_attempts; ++attempt) {
+        const std::uint64_t p = position_;
+        const auto& seq = view_.slot(p).seq;
+        // SYNC POINT READ: payload. Acquire pairs with the writer's release commit of seq (3
+        // in ring.hpp): the payload of record p is visible.
+        const std::uint64_t v = seq.load(std::memory_order_acquire);
+        if (v == p + 1) {
+            detail::load_words(out, reinterpret_cast<const std::uint64_t*>(view_.payload(p)),
+                               view_.shape.record_size);
+            // As the seqlock's reader (c-d): if any word we copied came from a later record,
+            // the writer's claim (relaxed store + release fence, before its payload stores) is
+            // ordered before this re-load, which then differs.
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (seq.load(std::memory_order_relaxed) == v) {
+                ++position_;
+                ++received_;
+                return ReadStatus::ok;
+            }
+            continue;  // overwritten while we copied: look at what the slot says now
+        }
+        // The position the slot holds, or is claimed for, relative to p.
+        const std::int64_t plain = detail::ahead(v, p + 1);
+        const std::int64_t d = plain > claim_band || plain < -claim_band
+                                   ? detail::ahead(v ^ detail::claimed_bit, p + 1)
+                                   : plain;
+        // An older record, or record p being written: not there yet.
+        if (d <= 0) return ReadStatus::empty;
+        // A later lap. A healthy writer reuses a slot a whole number of laps on, and is not
+        // 2^48 records ahead of anyone: anything else is corrupt, never an absurd count.
+        if (d > max_plausible_lead || (static_cast<std::uint64_t>(d) & view_.mask) != 0) {
+            return ReadStatus::corrupt;
+        }
+        // The writer has begun position p + d, so it has begun every position before it (it
+        // writes in order): positions below front + 1 - cap are overwritten or being so. Its
+        // published tail may say it is further on. Acquire pairs with the writer's release of
+        // tail (publish() in ring.hpp).
+        const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
+        const std::int64_t by_tail = detail::ahead(t, p);
+        const std::uint64_t front = by_tail > d && by_tail <= max_plausible_lead
+                                        ? t - 1
+                                        : p + static_cast<std::uint64_t>(d);
+        const std::uint64_t oldest_intact = front + 1 - cap;
+        const std::uint64_t next = detail::ahead(oldest_intact, p + 1) > 0 ? oldest_intact : p + 1;
+        missed_ += next - p;
+        position_ = next;
+    }
+    return ReadStatus::contended;
+}
+
+// Nothing at our position: tell "not yet" from "never again". What the writer committed
+// before it closed or died still counts.
+ReadStatus RingObserver::empty_status(std::byte* out) noexcept {
+    // Acquire (region_closed) pairs with the writer's release in mark_closed.
+    const bool closed_now = closed();
+    if (!closed_now && peer_alive([&] { return region_.writer_alive(); })) {
+        return ReadStatus::empty;
+    }
+    const ReadStatus again = next(out);
+    if (again != ReadStatus::empty) return again;
+    return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
+}
+
+ReadStatus RingObserver::try_read(std::span<std::byte> out) noexcept {
+    if (!usable()) return refusal<ReadStatus>();
+    if (out.size() != type_.size) return ReadStatus::wrong_size;
+    ReadStatus s = next(out.data());
+    if (s == ReadStatus::empty) s = empty_status(out.data());
+    return s;
+}
+
+ReadStatus RingObserver::read(std::span<std::byte> out, std::chrono::nanoseconds timeout) noexcept {
+    if (!usable()) return refusal<ReadStatus>();
+    if (out.size() != type_.size) return ReadStatus::wrong_size;
+    const auto deadline = detail::deadline_after(timeout);
+    for (;;) {
+        const ReadStatus s = try_read(out);
+        if (s != ReadStatus::empty && s != ReadStatus::contended) return s;
+        if (detail::SteadyClock::now() >= deadline) {
+            return s == ReadStatus::empty ? ReadStatus::timeout : s;
+        }
+        // The ring's doorbells and waiter bits belong to its writer and consumer: poll. A
+        // sleep is ~1 ms, so the deadline may be overrun by up to that.
+        if (s == ReadStatus::empty) detail::sleep_a_little();
+    }
+}
+
+}  // namespace untyped
+
+// ---- channel monitor --------------------------------------------------------------------
+
+struct ChannelMonitor::Impl {
+    Region region;
+    RegionInfo info;
+};
+
+ChannelMonitor::ChannelMonitor(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+ChannelMonitor::ChannelMonitor(ChannelMonitor&&) noexcept = default;
+ChannelMonitor& ChannelMonitor::operator=(ChannelMonitor&&) noexcept = default;
+ChannelMonitor::~ChannelMonitor() = default;
+
+ChannelMonitor ChannelMonitor::open(const Location& where, const RegionOptions& options) {
+    // inspect_region describes the region; open_inspector keeps it mapped. Should the name
+    // change hands in between, describe the region actually mapped (a few tries).
+    for (int attempt = 0;; ++attempt) {
+        RegionInfo info = inspect_region(where, options);
+        Region region = detail::RegionAccess::open_inspector(where, options);
+        const CreatorInfo c = region.creator();
+        if (c.pid != info.creator.pid || c.start_time != info.creator.start_time ||
+            c.creation_time_ns != info.creator.creation_time_ns) {
+            if (attempt < 3) continue;
+            throw Error(ErrorCode::init_timeout, where.name,
+                        fmt::format("{} keeps being replaced while it is opened",
+                                    detail::display_name(where)));
+        }
+        // Only the control block is read: the data area must hold it (and the geometry be the
+        // one the header's record implies).
+        const std::uint32_t size = info.record_size;
+        const std::uint32_t alignment = info.record_alignment;
+        switch (info.kind) {
+            case ChannelKind::cell:
+                detail::check_slot_geometry(
+                    region, detail::CellDescriptor::control_size,
+                    detail::CellDescriptor::slot_stride(size, alignment),
+                    detail::CellDescriptor::min_capacity, detail::CellDescriptor::max_capacity);
+                break;
+            case ChannelKind::ring:
+                detail::check_slot_geometry(
+                    region, detail::RingDescriptor::control_size,
+                    detail::RingDescriptor::slot_stride(size, alignment),
+                    detail::RingDescriptor::min_capacity, detail::RingDescriptor::max_capacity);
+                break;
+            case ChannelKind::broadcast:
+                detail::check_slot_geometry(region, detail::BroadcastDescriptor::control_size,
+                                            detail::BroadcastDescriptor::slot_stride(size, alignment),
+                                            detail::BroadcastDescriptor::min_capacity,
+                                            detail::BroadcastDescriptor::max_capacity);
+                break;
+        }
+        return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));
+    }
+}
+
+const RegionInfo& ChannelMonitor::info() const noexcept { return impl_->info; }
+
+bool ChannelMonitor::writer_alive() const noexcept { return impl_->region.writer_alive(); }
+
+// Every figure comes from shared memory other processes write: loaded relaxed (for display,
+// nothing is read because of them), impossible ones clamped, every loop bounded by the
+// private geometry (256 reader slots at most).
+ChannelState ChannelMonitor::state() const {
+    const Region& region = impl_->region;
+    ChannelState s;
+    s.kind = impl_->info.kind;
+    s.capacity = region.geometry().capacity;
+    std::byte* data = detail::RegionAccess::data(region);
+    constexpr auto relaxed = std::memory_order_relaxed;
+    switch (s.kind) {
+        case ChannelKind::cell: {
+            const auto* control = reinterpret_cast<const detail::CellControl*>(data);
+            s.written = control->latest.load(relaxed);
+            s.oldest = s.written;
+            break;
+        }
+        case ChannelKind::broadcast: {
+            const auto* control = reinterpret_cast<const detail::BroadcastControl*>(data);
+            s.written = control->tail.load(relaxed);
+            s.oldest = s.written > s.capacity ? s.written - s.capacity : 0;
+            break;
+        }
+        case ChannelKind::ring: {
+            const auto* control = reinterpret_cast<const detail::RingControl*>(data);
+            // Head first: the consumer's head never passes the tail it has seen, so loading
+            // head before tail keeps a healthy pair in order even when both move meanwhile.
+            const std::uint64_t head = control->head.load(relaxed);
+            s.written = control->tail.load(relaxed);
+            const std::int64_t behind = detail::ahead(s.written, head);
+            // A head past the tail, or more than a lap behind it, is impossible: clamp.
+            s.oldest = behind < 0 ? s.written
+                       : static_cast<std::uint64_t>(behind) > s.capacity ? s.written - s.capacity
+                                                                          : head;
+            s.writer_waiting = (control->writer_waiting.load(relaxed) & 1) != 0;
+            s.consumer_waiting = (control->consumer_waiting.load(relaxed) & 1) != 0;
+            return s;  // a ring has no reader slots
+        }
+    }
+    s.cursors = detail::RegionAccess::reader_cursor(region, 0) != nullptr;
+    const detail::ReaderBoard& board = detail::RegionAccess::board(region);
+    for (const std::uint32_t slot : detail::RegionAccess::live_reader_slots(region)) {
+        if (slot >= detail::max_readers) continue;
+        ReaderState r;
+        r.slot = slot;
+        r.waiting = ((board.waiting[slot / 64].load(relaxed) >> (slot % 64)) & 1) != 0;
+        if (const detail::ReaderCursor* c = detail::RegionAccess::reader_cursor(region, slot)) {
+            r.position = c->position.load(relaxed);
+            r.received = c->received.load(relaxed);
+            r.lost = c->lost.load(relaxed);
+        }
+        s.readers.push_back(r);
+    }
+    return s;
+}
+
+}  // namespace shmrec

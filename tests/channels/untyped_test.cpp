@@ -1,0 +1,523 @@
+// Run-time-typed channels (untyped.hpp) in one process: a typed and an untyped end of the same
+// cell or broadcast agree byte for byte, wrong span sizes are refused, a lapped untyped reader
+// counts exactly what it lost, the ring observer's position rule (driven step by step: one
+// thread, so every overwrite is forced, and ThreadSanitizer has nothing to object to), reader
+// cursors and the ChannelMonitor's figures.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstring>
+#include <atomic>
+#include <thread>
+#include <span>
+#include <vector>
+
+#include "channel_test_support.hpp"
+#include "shmrec/broadcast.hpp"
+#include "shmrec/cell.hpp"
+#include "shmrec/ring.hpp"
+#include "shmrec/untyped.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec::ReadStatus;
+using shmrec::WriteStatus;
+using shmrec_test::Checked;
+using shmrec_test::make_checked;
+
+class Untyped : public shmrec_test::RegionFixture {};
+
+std::span<const std::byte> bytes_of(const Checked& r) { return std::as_bytes(std::span(&r, 1)); }
+
+Checked from_bytes(const std::vector<std::byte>& b) {
+    Checked r{};
+    EXPECT_EQ(b.size(), sizeof(Checked));
+    std::memcpy(&r, b.data(), sizeof(Checked));
+    return r;
+}
+
+bool same_bytes(const std::vector<std::byte>& b, const Checked& r) {
+    return b.size() == sizeof(Checked) && std::memcmp(b.data(), &r, sizeof(Checked)) == 0;
+}
+
+// ---- record type -------------------------------------------------------------------------
+
+TEST_F(Untyped, RecordTypeOfARegionIsTheTypedRecordsType) {
+    const std::string region = name();
+    auto writer = shmrec::Cell<Checked>::writer(region);
+    const auto of_region = shmrec::RecordType::of(shmrec::inspect_region(region));
+    const auto of_type = shmrec::RecordType::of<Checked>();
+    EXPECT_EQ(of_region.name, of_type.name);
+    EXPECT_EQ(of_region.size, sizeof(Checked));
+    EXPECT_EQ(of_region.alignment, alignof(Checked));
+    EXPECT_EQ(of_region.fingerprint, of_type.fingerprint);
+    EXPECT_EQ(of_region.schema, of_type.schema);
+    EXPECT_EQ(of_region.binary_schema, of_type.binary_schema);
+}
+
+TEST_F(Untyped, ImpossibleRecordTypeIsRefusedBeforeAnyRegionIsMade) {
+    auto type = shmrec::RecordType::of<Checked>();
+    type.alignment = 3;
+    try {
+        (void)shmrec::untyped::cell_writer(name(), type);
+        ADD_FAILURE() << "an alignment of 3 was accepted";
+    } catch (const shmrec::Error& e) {
+        EXPECT_EQ(e.code(), shmrec::ErrorCode::invalid_argument) << e.what();
+    }
+}
+
+TEST_F(Untyped, UntypedReaderOfARingIsWrongKind) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    try {
+        (void)shmrec::untyped::broadcast_reader(region);
+        ADD_FAILURE() << "a ring opened as a broadcast";
+    } catch (const shmrec::Error& e) {
+        EXPECT_EQ(e.code(), shmrec::ErrorCode::wrong_kind) << e.what();
+    }
+}
+
+// ---- cell ---------------------------------------------------------------------------------
+
+TEST_F(Untyped, TypedCellWriterUntypedReaderByteForByte) {
+    const std::string region = name();
+    auto writer = shmrec::Cell<Checked>::writer(region);
+    auto reader = shmrec::untyped::cell_reader(region);
+    ASSERT_EQ(reader.type().size, sizeof(Checked));
+    ASSERT_EQ(reader.type().fingerprint, shmrec::RecordTraits<Checked>::fingerprint);
+    std::vector<std::byte> out(reader.type().size);
+    EXPECT_EQ(reader.try_read(out), ReadStatus::empty);
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        const Checked r = make_checked(i * 7);
+        ASSERT_EQ(writer.try_write(r), WriteStatus::ok);
+        ASSERT_EQ(reader.try_read(out), ReadStatus::ok);
+        EXPECT_TRUE(same_bytes(out, r)) << i;
+        EXPECT_EQ(reader.try_read(out), ReadStatus::unchanged);
+        EXPECT_EQ(reader.sequence(), i);
+    }
+    ASSERT_EQ(writer.try_write(make_checked(99)), WriteStatus::ok);
+    ASSERT_EQ(reader.read(out, 1s), ReadStatus::ok);
+    EXPECT_TRUE(same_bytes(out, make_checked(99)));
+    EXPECT_EQ(reader.read(out, 10ms), ReadStatus::timeout);  // waits for a change
+    writer.close();
+    EXPECT_EQ(reader.read(out, 1s), ReadStatus::closed);
+    EXPECT_TRUE(reader.closed());
+}
+
+TEST_F(Untyped, UntypedCellWriterTypedReaderByteForByte) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::cell_writer(region, shmrec::RecordType::of<Checked>());
+    auto reader = shmrec::Cell<Checked>::reader(region);  // validates name, size, fingerprint
+    Checked out{};
+    EXPECT_EQ(reader.try_read(out), ReadStatus::empty);
+    for (std::uint64_t i = 0; i < 5; ++i) {
+        const Checked r = make_checked(1000 + i);
+        ASSERT_EQ(writer.try_write(bytes_of(r)), WriteStatus::ok);
+        ASSERT_EQ(reader.try_read(out), ReadStatus::ok);
+        EXPECT_EQ(std::memcmp(&out, &r, sizeof(Checked)), 0) << i;
+    }
+    EXPECT_EQ(writer.written(), 5u);
+    EXPECT_EQ(writer.type().name, shmrec::RecordTraits<Checked>::name);
+}
+
+TEST_F(Untyped, CellRefusesWrongSpanSizes) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::cell_writer(region, shmrec::RecordType::of<Checked>());
+    auto reader = shmrec::untyped::cell_reader(region);
+    std::vector<std::byte> small(sizeof(Checked) - 1), big(sizeof(Checked) + 8),
+        right(sizeof(Checked));
+    EXPECT_EQ(writer.try_write(small), WriteStatus::wrong_size);
+    EXPECT_EQ(writer.try_write(big), WriteStatus::wrong_size);
+    EXPECT_EQ(writer.written(), 0u);  // nothing published
+    const Checked r = make_checked(3);
+    ASSERT_EQ(writer.try_write(bytes_of(r)), WriteStatus::ok);
+    EXPECT_EQ(reader.try_read(small), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.read(big, 10ms), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.sequence(), 0u);  // nothing consumed by the refusals
+    ASSERT_EQ(reader.try_read(right), ReadStatus::ok);
+    EXPECT_TRUE(same_bytes(right, r));
+}
+
+// ---- broadcast ----------------------------------------------------------------------------
+
+TEST_F(Untyped, TypedBroadcastWriterUntypedReaderByteForByte) {
+    const std::string region = name();
+    auto writer = shmrec::Broadcast<Checked>::writer(region, 64);
+    auto reader = shmrec::untyped::broadcast_reader(region);
+    EXPECT_EQ(reader.capacity(), 64u);
+    std::vector<Checked> sent;
+    for (std::uint64_t i = 0; i < 40; ++i) sent.push_back(make_checked(i));
+    ASSERT_EQ(writer.try_write(std::span<const Checked>(sent)).count, sent.size());
+    std::vector<std::byte> out(reader.type().size);
+    for (const Checked& r : sent) {
+        ASSERT_EQ(reader.read(out, 1s), ReadStatus::ok);
+        EXPECT_TRUE(same_bytes(out, r)) << r.seq;
+    }
+    EXPECT_EQ(reader.try_read(out), ReadStatus::empty);
+    EXPECT_EQ(reader.received(), 40u);
+    EXPECT_EQ(reader.lost(), 0u);
+    EXPECT_EQ(reader.position(), 40u);
+}
+
+TEST_F(Untyped, UntypedBroadcastWriterTypedReaderByteForByte) {
+    const std::string region = name();
+    auto writer =
+        shmrec::untyped::broadcast_writer(region, shmrec::RecordType::of<Checked>(), 32);
+    auto reader = shmrec::Broadcast<Checked>::reader(region);
+    std::vector<std::byte> batch;
+    for (std::uint64_t i = 0; i < 10; ++i) {
+        const Checked r = make_checked(i);
+        ASSERT_EQ(writer.try_write(bytes_of(r)), WriteStatus::ok);
+    }
+    for (std::uint64_t i = 10; i < 20; ++i) {
+        const Checked r = make_checked(i);
+        const auto b = bytes_of(r);
+        batch.insert(batch.end(), b.begin(), b.end());
+    }
+    const auto w = writer.try_write_batch(batch);
+    EXPECT_EQ(w.count, 10u);
+    EXPECT_EQ(w.status, WriteStatus::ok);
+    EXPECT_EQ(writer.written(), 20u);
+    Checked out{};
+    for (std::uint64_t i = 0; i < 20; ++i) {
+        ASSERT_EQ(reader.try_read(out), ReadStatus::ok);
+        const Checked expected = make_checked(i);
+        EXPECT_EQ(std::memcmp(&out, &expected, sizeof(Checked)), 0) << i;
+    }
+    writer.close();
+    EXPECT_EQ(reader.read(out, 1s), ReadStatus::closed);
+}
+
+TEST_F(Untyped, BroadcastRefusesWrongSpanSizes) {
+    const std::string region = name();
+    auto writer =
+        shmrec::untyped::broadcast_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::broadcast_reader(region);
+    std::vector<std::byte> odd(sizeof(Checked) + 1);
+    EXPECT_EQ(writer.try_write(odd), WriteStatus::wrong_size);
+    EXPECT_EQ(writer.try_write_batch(odd).status, WriteStatus::wrong_size);
+    EXPECT_EQ(writer.written(), 0u);
+    ASSERT_EQ(writer.try_write(bytes_of(make_checked(0))), WriteStatus::ok);
+    EXPECT_EQ(reader.try_read(odd), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.read(odd, 10ms), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.try_read_batch(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.position(), 0u);  // nothing skipped by the refusals
+    std::vector<std::byte> out(sizeof(Checked));
+    EXPECT_EQ(reader.try_read(out), ReadStatus::ok);
+}
+
+TEST_F(Untyped, LappedUntypedBroadcastReaderCountsExactlyWhatItLost) {
+    const std::string region = name();
+    auto writer = shmrec::Broadcast<Checked>::writer(region, 8);
+    auto reader = shmrec::untyped::broadcast_reader(region, shmrec::StartAt::oldest);
+    ASSERT_EQ(reader.start_position(), 0u);
+    for (std::uint64_t i = 0; i < 21; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    // Positions 0..12 are overwritten, and the slot of 13 is where the writer's next record
+    // (21, at the published tail) goes: a reader cannot tell it intact, so 14..20 are read.
+    std::vector<std::byte> out(sizeof(Checked));
+    std::uint64_t expected = 14;
+    while (reader.try_read(out) == ReadStatus::ok) {
+        const Checked r = from_bytes(out);
+        EXPECT_TRUE(shmrec_test::intact(r));
+        EXPECT_EQ(r.seq, expected++);
+    }
+    EXPECT_EQ(expected, 21u);
+    EXPECT_EQ(reader.lost(), 14u);
+    EXPECT_EQ(reader.received(), 7u);
+    EXPECT_EQ(reader.received() + reader.lost(), reader.position() - reader.start_position());
+}
+
+// ---- ring observer ------------------------------------------------------------------------
+
+struct RingTrio {
+    shmrec::Ring<Checked>::Writer writer;
+    shmrec::Ring<Checked>::Reader consumer;
+    shmrec::untyped::RingObserver observer;
+    std::uint64_t next_write = 0;
+    std::uint64_t next_consume = 0;
+
+    RingTrio(const std::string& region, std::uint64_t capacity)
+        : writer(shmrec::Ring<Checked>::writer(region, capacity)),
+          consumer(shmrec::Ring<Checked>::reader(region)),
+          observer(shmrec::untyped::ring_observer(region)) {}
+
+    void write(std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            ASSERT_EQ(writer.try_write(make_checked(next_write++)), WriteStatus::ok);
+        }
+    }
+    // The consumer always gets every record, in order, observer or not.
+    void consume(std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            Checked r{};
+            ASSERT_EQ(consumer.try_read(r), ReadStatus::ok);
+            ASSERT_TRUE(shmrec_test::intact(r));
+            ASSERT_EQ(r.seq, next_consume++);
+        }
+    }
+    // Observes until empty; returns the seqs seen (each checked intact and at its position).
+    std::vector<std::uint64_t> observe() {
+        std::vector<std::uint64_t> seen;
+        std::vector<std::byte> out(observer.type().size);
+        for (;;) {
+            const std::uint64_t before = observer.position();
+            const std::uint64_t missed_before = observer.missed();
+            const ReadStatus s = observer.try_read(out);
+            if (s != ReadStatus::ok) {
+                EXPECT_EQ(s, ReadStatus::empty);
+                break;
+            }
+            const Checked r = from_bytes(out);
+            EXPECT_TRUE(shmrec_test::intact(r));
+            // The record at position p carries seq p (the writer started at 0).
+            EXPECT_EQ(r.seq, before + (observer.missed() - missed_before));
+            EXPECT_EQ(r.seq + 1, observer.position());
+            seen.push_back(r.seq);
+        }
+        return seen;
+    }
+};
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
+    std::vector<std::uint64_t> v;
+    for (std::uint64_t i = first; i < last; ++i) v.push_back(i);
+    return v;
+}
+
+TEST_F(Untyped, RingObserverSeesEveryRecordWhileItKeepsUpAndTakesNone) {
+    RingTrio t(name(), 8);
+    EXPECT_EQ(t.observer.type().size, sizeof(Checked));
+    EXPECT_EQ(t.observer.start_position(), 0u);
+    std::vector<std::uint64_t> seen;
+    for (int round = 0; round < 10; ++round) {
+        t.write(5);
+        const auto got = t.observe();
+        seen.insert(seen.end(), got.begin(), got.end());
+        t.consume(5);  // never short: the observer took nothing
+    }
+    EXPECT_EQ(seen, range(0, 50));
+    EXPECT_EQ(t.observer.missed(), 0u);
+    EXPECT_EQ(t.observer.received(), 50u);
+    EXPECT_EQ(t.consumer.consumed(), 50u);
+}
+
+TEST_F(Untyped, RingObserverReadsRecordsTheConsumerFreedUntilTheyAreOverwritten) {
+    RingTrio t(name(), 8);
+    t.write(8);
+    t.consume(8);  // all consumed; slots still hold 0..7
+    t.write(3);    // 8..10 overwrite slots of 0..2
+    t.consume(3);
+    // The observer (at 0) lost 0..2 and finds 3..10 intact.
+    EXPECT_EQ(t.observe(), range(3, 11));
+    EXPECT_EQ(t.observer.missed(), 3u);
+    EXPECT_EQ(t.observer.received() + t.observer.missed(), t.observer.position());
+}
+
+TEST_F(Untyped, StoppedRingObserverCountsMissedExactly) {
+    RingTrio t(name(), 8);
+    t.write(8);
+    std::vector<std::byte> out(sizeof(Checked));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(t.observer.try_read(out), ReadStatus::ok);  // 0..2
+    // The observer stops; the writer laps it twice through the consumer.
+    t.consume(8);
+    t.write(8);
+    t.consume(8);
+    t.write(6);  // 16..21; slots now hold 16..21, 14, 15
+    EXPECT_EQ(t.observe(), range(14, 22));
+    // Positions 3..13 were overwritten before it copied them: exactly 11.
+    EXPECT_EQ(t.observer.missed(), 11u);
+    EXPECT_EQ(t.observer.received(), 11u);  // 0..2 and 14..21
+    EXPECT_EQ(t.observer.position(), 22u);
+    t.consume(6);
+}
+
+TEST_F(Untyped, RingObserverSkipsASlotClaimedByALoanAndWaitsForItsOwnPosition) {
+    RingTrio t(name(), 8);
+    t.write(8);
+    t.consume(8);
+    {
+        auto loan = t.writer.try_loan();  // claims position 8: the slot of 0
+        ASSERT_TRUE(loan);
+        *loan = make_checked(8);
+        // Record 0 is being overwritten: missed; 1..7 are intact; 8 is not committed yet.
+        EXPECT_EQ(t.observe(), range(1, 8));
+        EXPECT_EQ(t.observer.missed(), 1u);
+        EXPECT_EQ(t.observer.position(), 8u);
+        std::vector<std::byte> out(sizeof(Checked));
+        EXPECT_EQ(t.observer.try_read(out), ReadStatus::empty);
+        EXPECT_EQ(t.observer.position(), 8u);
+        ASSERT_EQ(loan.commit(), WriteStatus::ok);
+        ASSERT_EQ(t.observer.try_read(out), ReadStatus::ok);
+        EXPECT_EQ(from_bytes(out).seq, 8u);
+    }
+    ++t.next_write;
+    t.consume(1);
+}
+
+TEST_F(Untyped, RingObserverStartsAtTheConsumersPositionAndSeesTheClose) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 16);
+    auto consumer = shmrec::Ring<Checked>::reader(region);
+    for (std::uint64_t i = 0; i < 6; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    Checked r{};
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(consumer.try_read(r), ReadStatus::ok);
+    auto observer = shmrec::untyped::ring_observer(region);
+    EXPECT_EQ(observer.start_position(), 4u);
+    std::vector<std::byte> out(sizeof(Checked));
+    ASSERT_EQ(observer.read(out, 1s), ReadStatus::ok);
+    EXPECT_EQ(from_bytes(out).seq, 4u);
+    EXPECT_EQ(observer.try_read(std::span<std::byte>(out).first(8)), ReadStatus::wrong_size);
+    ASSERT_EQ(observer.read(out, 1s), ReadStatus::ok);
+    EXPECT_EQ(from_bytes(out).seq, 5u);
+    EXPECT_EQ(observer.read(out, 20ms), ReadStatus::timeout);
+    writer.close();
+    EXPECT_EQ(observer.read(out, 1s), ReadStatus::closed);
+    // The consumer still has its two records.
+    ASSERT_EQ(consumer.try_read(r), ReadStatus::ok);
+    EXPECT_EQ(r.seq, 4u);
+}
+
+TEST_F(Untyped, RingObserverOfACellIsWrongKind) {
+    const std::string region = name();
+    auto writer = shmrec::Cell<Checked>::writer(region);
+    try {
+        (void)shmrec::untyped::ring_observer(region);
+        ADD_FAILURE() << "a cell observed as a ring";
+    } catch (const shmrec::Error& e) {
+        EXPECT_EQ(e.code(), shmrec::ErrorCode::wrong_kind) << e.what();
+    }
+}
+
+// ---- monitor and cursors ------------------------------------------------------------------
+
+const shmrec::ReaderState* find_slot(const shmrec::ChannelState& s, std::uint32_t slot) {
+    for (const auto& r : s.readers) {
+        if (r.slot == slot) return &r;
+    }
+    return nullptr;
+}
+
+TEST_F(Untyped, MonitorReportsRingPositions) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 16);
+    auto consumer = shmrec::Ring<Checked>::reader(region);
+    for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    Checked r{};
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(consumer.try_read(r), ReadStatus::ok);
+    auto monitor = shmrec::ChannelMonitor::open(region);
+    EXPECT_EQ(monitor.info().kind, shmrec::ChannelKind::ring);
+    EXPECT_TRUE(monitor.writer_alive());
+    auto s = monitor.state();
+    EXPECT_EQ(s.kind, shmrec::ChannelKind::ring);
+    EXPECT_EQ(s.capacity, 16u);
+    EXPECT_EQ(s.written, 10u);
+    EXPECT_EQ(s.oldest, 4u);
+    EXPECT_FALSE(s.writer_waiting);
+    EXPECT_FALSE(s.consumer_waiting);
+    EXPECT_TRUE(s.readers.empty());
+    for (int i = 0; i < 6; ++i) ASSERT_EQ(consumer.try_read(r), ReadStatus::ok);
+    s = monitor.state();
+    EXPECT_EQ(s.oldest, 10u);
+    { auto gone = std::move(writer); }
+    EXPECT_FALSE(monitor.writer_alive());
+}
+
+TEST_F(Untyped, BroadcastReaderCursorsShowOnTheMonitorAndGoWithTheReader) {
+    const std::string region = name();
+    auto writer = shmrec::Broadcast<Checked>::writer(region, 16);
+    auto typed = shmrec::Broadcast<Checked>::reader(region);
+    auto untyped = shmrec::untyped::broadcast_reader(region);
+    auto monitor = shmrec::ChannelMonitor::open(region);
+    auto s = monitor.state();
+    EXPECT_EQ(s.kind, shmrec::ChannelKind::broadcast);
+    EXPECT_TRUE(s.cursors);
+    ASSERT_EQ(s.readers.size(), 2u);
+    const std::uint32_t typed_slot = s.readers[0].slot;
+    const std::uint32_t untyped_slot = s.readers[1].slot;
+    EXPECT_EQ(s.readers[0].received, 0u);
+
+    for (std::uint64_t i = 0; i < 24; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    Checked r{};
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(typed.try_read(r), ReadStatus::ok);  // lapped first
+    std::vector<std::byte> out(sizeof(Checked));
+    std::vector<std::byte> batch(3 * sizeof(Checked));
+    EXPECT_EQ(untyped.try_read_batch(batch).count, 3u);
+    s = monitor.state();
+    EXPECT_EQ(s.written, 24u);
+    EXPECT_EQ(s.oldest, 8u);
+    const auto* t = find_slot(s, typed_slot);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->position, typed.position());
+    EXPECT_EQ(t->received, 5u);
+    EXPECT_EQ(t->lost, typed.lost());
+    EXPECT_EQ(t->lost, 9u);  // 0..8: position 8's slot may be under the writer (tail 24)
+    EXPECT_EQ(t->position, 14u);
+    EXPECT_FALSE(t->waiting);
+    const auto* u = find_slot(s, untyped_slot);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->received, 3u);
+    EXPECT_EQ(u->position, untyped.position());
+
+    // An empty poll publishes nothing new, and changes nothing.
+    while (typed.try_read(r) == ReadStatus::ok) {
+    }
+    EXPECT_EQ(typed.try_read(r), ReadStatus::empty);
+    s = monitor.state();
+    EXPECT_EQ(find_slot(s, typed_slot)->position, 24u);
+    EXPECT_EQ(find_slot(s, typed_slot)->received, 15u);
+
+    {
+        auto gone = std::move(untyped);  // the handle that holds the slot ends here
+    }
+    s = monitor.state();
+    ASSERT_EQ(s.readers.size(), 1u);
+    EXPECT_EQ(s.readers[0].slot, typed_slot);
+    EXPECT_EQ(find_slot(s, untyped_slot), nullptr);
+}
+
+TEST_F(Untyped, CellReaderCursorsShowTheLatestRecordRead) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::cell_writer(region, shmrec::RecordType::of<Checked>());
+    auto reader = shmrec::Cell<Checked>::reader(region);
+    auto monitor = shmrec::ChannelMonitor::open(region);
+    for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(writer.try_write(bytes_of(make_checked(i))), WriteStatus::ok);
+    Checked r{};
+    ASSERT_EQ(reader.try_read(r), ReadStatus::ok);  // record 4
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(bytes_of(make_checked(i))), WriteStatus::ok);
+    ASSERT_EQ(reader.try_read(r), ReadStatus::ok);  // record 7: 5 and 6 never seen
+    EXPECT_EQ(reader.try_read(r), ReadStatus::unchanged);
+    const auto s = monitor.state();
+    EXPECT_EQ(s.kind, shmrec::ChannelKind::cell);
+    EXPECT_EQ(s.written, 7u);
+    ASSERT_EQ(s.readers.size(), 1u);
+    EXPECT_EQ(s.readers[0].position, 7u);
+    EXPECT_EQ(s.readers[0].received, 2u);
+    EXPECT_EQ(s.readers[0].lost, 2u);
+}
+
+TEST_F(Untyped, MonitorShowsAReaderAsleepOnTheDoorbell) {
+    const std::string region = name();
+    auto writer = shmrec::Broadcast<Checked>::writer(region, 16);
+    auto monitor = shmrec::ChannelMonitor::open(region);
+    std::atomic<bool> done{false};
+    std::thread sleeper([&] {
+        shmrec::WaitOptions wait;
+        wait.spin_iterations = 0;
+        auto reader = shmrec::untyped::broadcast_reader(region, shmrec::StartAt::oldest, {}, wait);
+        std::vector<std::byte> out(sizeof(Checked));
+        while (!done.load()) (void)reader.read(out, 50ms);
+    });
+    bool seen_waiting = false;
+    for (int i = 0; i < 500 && !seen_waiting; ++i) {
+        const auto s = monitor.state();
+        seen_waiting = s.readers.size() == 1 && s.readers[0].waiting;
+        std::this_thread::sleep_for(2ms);
+    }
+    done = true;
+    sleeper.join();
+    EXPECT_TRUE(seen_waiting);
+}
+
+}  // namespace
