@@ -12,18 +12,15 @@
 
 #include "verb.hpp"
 
-#if defined(SHMREC_TOOL_RECORD_VERBS)  // TODO(tool-records): unconditional once untyped.hpp lands
-#define SHMREC_TOOL_RECORD_VERB_LIST(VERB) VERB(tail) VERB(stat) VERB(record) VERB(replay)
-#else
-#define SHMREC_TOOL_RECORD_VERB_LIST(VERB)
-#endif
-
 #define SHMREC_TOOL_VERBS(VERB) \
     VERB(ls)                    \
     VERB(info)                  \
     VERB(rm)                    \
     VERB(doctor)                \
-    SHMREC_TOOL_RECORD_VERB_LIST(VERB)
+    VERB(tail)                  \
+    VERB(stat)                  \
+    VERB(record)                \
+    VERB(replay)
 
 namespace shmrec::tool {
 #define SHMREC_DECLARE_VERB(name) Verb add_##name##_verb(CLI::App& app);
