@@ -67,16 +67,26 @@ Json scalar_json(Scalar scalar, const std::byte* at) {
             const auto byte = load<std::uint8_t>(at);
             return byte <= 1 ? Json(byte == 1) : Json(byte);
         }
-        case Scalar::i8: return load<std::int8_t>(at);
-        case Scalar::u8: return load<std::uint8_t>(at);
-        case Scalar::i16: return load<std::int16_t>(at);
-        case Scalar::u16: return load<std::uint16_t>(at);
-        case Scalar::i32: return load<std::int32_t>(at);
-        case Scalar::u32: return load<std::uint32_t>(at);
-        case Scalar::i64: return load<std::int64_t>(at);
-        case Scalar::u64: return load<std::uint64_t>(at);
-        case Scalar::f32: return float_json(load<float>(at));
-        case Scalar::f64: return double_json(load<double>(at));
+        case Scalar::i8:
+            return load<std::int8_t>(at);
+        case Scalar::u8:
+            return load<std::uint8_t>(at);
+        case Scalar::i16:
+            return load<std::int16_t>(at);
+        case Scalar::u16:
+            return load<std::uint16_t>(at);
+        case Scalar::i32:
+            return load<std::int32_t>(at);
+        case Scalar::u32:
+            return load<std::uint32_t>(at);
+        case Scalar::i64:
+            return load<std::int64_t>(at);
+        case Scalar::u64:
+            return load<std::uint64_t>(at);
+        case Scalar::f32:
+            return float_json(load<float>(at));
+        case Scalar::f64:
+            return double_json(load<double>(at));
     }
     return nullptr;
 }
@@ -84,15 +94,24 @@ Json scalar_json(Scalar scalar, const std::byte* at) {
 // The 64-bit pattern a binary schema stores for an enum value of this underlying type.
 std::int64_t enum_pattern(Scalar scalar, const std::byte* at) {
     switch (scalar) {
-        case Scalar::i8: return load<std::int8_t>(at);
-        case Scalar::u8: return load<std::uint8_t>(at);
-        case Scalar::i16: return load<std::int16_t>(at);
-        case Scalar::u16: return load<std::uint16_t>(at);
-        case Scalar::i32: return load<std::int32_t>(at);
-        case Scalar::u32: return load<std::uint32_t>(at);
-        case Scalar::i64: return load<std::int64_t>(at);
-        case Scalar::u64: return static_cast<std::int64_t>(load<std::uint64_t>(at));
-        default: return 0;  // load() admits enums over integers only
+        case Scalar::i8:
+            return load<std::int8_t>(at);
+        case Scalar::u8:
+            return load<std::uint8_t>(at);
+        case Scalar::i16:
+            return load<std::int16_t>(at);
+        case Scalar::u16:
+            return load<std::uint16_t>(at);
+        case Scalar::i32:
+            return load<std::int32_t>(at);
+        case Scalar::u32:
+            return load<std::uint32_t>(at);
+        case Scalar::i64:
+            return load<std::int64_t>(at);
+        case Scalar::u64:
+            return static_cast<std::int64_t>(load<std::uint64_t>(at));
+        default:
+            return 0;  // load() admits enums over integers only
     }
 }
 
@@ -100,9 +119,9 @@ std::int64_t enum_pattern(Scalar scalar, const std::byte* at) {
 // intersects, when together they make exactly the value); else the number.
 Json enum_json(const EnumPlan& enumeration, Scalar scalar, const std::byte* at) {
     const auto pattern = enum_pattern(scalar, at);
-    const auto named = std::lower_bound(
-        enumeration.values.begin(), enumeration.values.end(), pattern,
-        [](const auto& entry, std::int64_t v) { return entry.first < v; });
+    const auto named =
+        std::lower_bound(enumeration.values.begin(), enumeration.values.end(), pattern,
+                         [](const auto& entry, std::int64_t v) { return entry.first < v; });
     if (named != enumeration.values.end() && named->first == pattern) return named->second;
     if (enumeration.bit_flags) {
         const auto bits = static_cast<std::uint64_t>(pattern);
@@ -127,7 +146,8 @@ std::optional<Json> text_json(const std::byte* at, std::uint32_t length) {
     const std::string_view bytes(reinterpret_cast<const char*>(at), length);
     const auto text = bytes.substr(0, bytes.find('\0'));
     const auto rest = bytes.substr(text.size());
-    if (std::any_of(rest.begin(), rest.end(), [](char c) { return c != '\0'; })) return std::nullopt;
+    if (std::any_of(rest.begin(), rest.end(), [](char c) { return c != '\0'; }))
+        return std::nullopt;
     if (!detail::is_utf8(text)) return std::nullopt;
     return Json(std::string(text));
 }
@@ -136,9 +156,12 @@ Json struct_json(const DecodePlan& plan, const StructPlan& layout, const std::by
 
 Json value_json(const DecodePlan& plan, const FieldPlan& field, const std::byte* at) {
     switch (field.shape) {
-        case Shape::scalar: return scalar_json(field.scalar, at);
-        case Shape::enumeration: return enum_json(plan.enums[field.ref], field.scalar, at);
-        case Shape::structure: return struct_json(plan, plan.structs[field.ref], at);
+        case Shape::scalar:
+            return scalar_json(field.scalar, at);
+        case Shape::enumeration:
+            return enum_json(plan.enums[field.ref], field.scalar, at);
+        case Shape::structure:
+            return struct_json(plan, plan.structs[field.ref], at);
     }
     return nullptr;
 }
@@ -169,8 +192,8 @@ std::string RecordSchema::to_json(std::span<const std::byte> record, JsonLayout 
     const auto& root = plan_->structs.front();
     if (record.size() != root.size) {
         throw Error(ErrorCode::invalid_argument, "",
-                    "to_json: a '" + detail::printable(root.name) + "' record is " + std::to_string(root.size) +
-                        " bytes, got " + std::to_string(record.size()));
+                    "to_json: a '" + detail::printable(root.name) + "' record is " +
+                        std::to_string(root.size) + " bytes, got " + std::to_string(record.size()));
     }
     // Strict UTF-8 cannot fail: load() checked every name and text_json() every text.
     return struct_json(*plan_, root, record.data()).dump(layout == JsonLayout::indented ? 2 : -1);

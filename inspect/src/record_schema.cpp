@@ -29,15 +29,19 @@ std::uint32_t scalar_size(Scalar s) noexcept {
     switch (s) {
         case Scalar::boolean:
         case Scalar::i8:
-        case Scalar::u8: return 1;
+        case Scalar::u8:
+            return 1;
         case Scalar::i16:
-        case Scalar::u16: return 2;
+        case Scalar::u16:
+            return 2;
         case Scalar::i32:
         case Scalar::u32:
-        case Scalar::f32: return 4;
+        case Scalar::f32:
+            return 4;
         case Scalar::i64:
         case Scalar::u64:
-        case Scalar::f64: return 8;
+        case Scalar::f64:
+            return 8;
     }
     return 0;
 }
@@ -61,32 +65,59 @@ constexpr flatbuffers::uoffset_t verifier_max_tables = 200'000;
 
 std::optional<Scalar> scalar_of(reflection::BaseType type) {
     switch (type) {
-        case reflection::Bool: return Scalar::boolean;
-        case reflection::Byte: return Scalar::i8;
-        case reflection::UByte: return Scalar::u8;
-        case reflection::Short: return Scalar::i16;
-        case reflection::UShort: return Scalar::u16;
-        case reflection::Int: return Scalar::i32;
-        case reflection::UInt: return Scalar::u32;
-        case reflection::Long: return Scalar::i64;
-        case reflection::ULong: return Scalar::u64;
-        case reflection::Float: return Scalar::f32;
-        case reflection::Double: return Scalar::f64;
-        default: return std::nullopt;
+        case reflection::Bool:
+            return Scalar::boolean;
+        case reflection::Byte:
+            return Scalar::i8;
+        case reflection::UByte:
+            return Scalar::u8;
+        case reflection::Short:
+            return Scalar::i16;
+        case reflection::UShort:
+            return Scalar::u16;
+        case reflection::Int:
+            return Scalar::i32;
+        case reflection::UInt:
+            return Scalar::u32;
+        case reflection::Long:
+            return Scalar::i64;
+        case reflection::ULong:
+            return Scalar::u64;
+        case reflection::Float:
+            return Scalar::f32;
+        case reflection::Double:
+            return Scalar::f64;
+        default:
+            return std::nullopt;
     }
 }
 
-bool is_integer(Scalar s) { return s != Scalar::boolean && s != Scalar::f32 && s != Scalar::f64; }
+bool is_integer(Scalar s) {
+    return s != Scalar::boolean && s != Scalar::f32 && s != Scalar::f64;
+}
 
-// The schema spelling of a base type, for messages; also safe for values outside the enum.
-std::string type_name(reflection::BaseType type) {
-    static constexpr const char* names[] = {"none",  "union type", "bool",   "byte",   "ubyte",
-                                            "short", "ushort",     "int",    "uint",   "long",
-                                            "ulong", "float",      "double", "string", "vector",
-                                            "table or struct", "union", "array"};
+// The schema spelling of a base type, for messages.
+std::string_view type_name(reflection::BaseType type) {
+    static constexpr const char* names[] = {
+        "none",  "union type", "bool",  "byte",  "ubyte",  "short",  "ushort", "int",
+        "uint",  "long",       "ulong", "float", "double", "string", "vector", "table or struct",
+        "union", "array"};
     const auto index = static_cast<std::size_t>(type);
-    if (index < std::size(names)) return names[index];
-    return fmt::format("unknown base type {}", index);
+    return index < std::size(names) ? names[index] : "unknown";
+}
+
+// reflection::BaseType has no fixed underlying type, so turning a byte outside its values
+// (a hostile buffer's) into one is undefined behaviour, which the generated accessors
+// base_type() and element() do. The byte is read and checked here instead.
+std::int8_t raw_base_type(const reflection::Type& type, flatbuffers::voffset_t slot) {
+    return reinterpret_cast<const flatbuffers::Table&>(type).GetField<std::int8_t>(slot, 0);
+}
+
+std::optional<reflection::BaseType> base_type_of(const reflection::Type& type,
+                                                 flatbuffers::voffset_t slot) {
+    const auto raw = raw_base_type(type, slot);
+    if (raw < 0 || raw >= reflection::MaxBaseType) return std::nullopt;
+    return static_cast<reflection::BaseType>(raw);
 }
 
 std::string_view str(const flatbuffers::String* s) {
@@ -101,7 +132,7 @@ bool has_attribute(const flatbuffers::Vector<flatbuffers::Offset<reflection::Key
 }
 
 class PlanBuilder {
-public:
+  public:
     PlanBuilder(const reflection::Schema& schema, std::string_view origin)
         : origin_(origin),
           objects_(*schema.objects()),
@@ -126,11 +157,11 @@ public:
             fail(fmt::format("struct '{}' is {} bytes in the schema, the record is {} bytes",
                              printable(record_name), record.bytesize(), record_size));
         }
-        add_struct(static_cast<flatbuffers::uoffset_t>(found - objects_.begin()), 0);
+        add_struct(static_cast<flatbuffers::uoffset_t>(found - objects_.begin()), 0, nullptr, {});
         return std::move(plan_);
     }
 
-private:
+  private:
     static constexpr std::int64_t unvisited = -1;
     static constexpr std::int64_t in_progress = -2;
 
@@ -144,27 +175,42 @@ private:
                          printable(field), what));
     }
 
-    // The plan index of objects()[index], a struct reached `depth` levels below the record.
-    std::uint32_t add_struct(flatbuffers::uoffset_t index, int depth) {
+    // Names the field of `parent` being planned, or only the origin for the record itself.
+    [[noreturn]] void fail(const reflection::Object* parent, std::string_view field,
+                           const std::string& what) const {
+        if (parent == nullptr) fail(what);
+        fail(*parent, field, what);
+    }
+
+    // The plan index of objects()[index], a struct reached `depth` levels below the record
+    // through `via` field of `parent` (nullptr for the record).
+    std::uint32_t add_struct(flatbuffers::uoffset_t index, int depth,
+                             const reflection::Object* parent, std::string_view via) {
         const auto& object = *objects_.Get(index);
         const auto name = str(object.name());
         if (struct_slots_[index] == in_progress) {
-            fail(fmt::format("struct '{}' contains itself", printable(name)));
+            fail(parent, via, fmt::format("struct '{}' contains itself", printable(name)));
         }
-        if (struct_slots_[index] >= 0) {
-            const auto slot = static_cast<std::uint32_t>(struct_slots_[index]);
-            check_nesting(name, depth + heights_[slot]);
-            return slot;
+        // Bounds this recursion too (a chain of distinct structs is not a cycle), and a struct
+        // planned before counts with everything nested below it.
+        const auto below = struct_slots_[index] >= 0
+                               ? heights_[static_cast<std::size_t>(struct_slots_[index])]
+                               : 0;
+        if (depth + below > RecordSchema::max_nesting) {
+            fail(parent, via,
+                 fmt::format("struct '{}' is nested more than {} structs deep", printable(name),
+                             RecordSchema::max_nesting));
         }
-        // Bounds this recursion too: a chain of distinct structs is not a cycle.
-        check_nesting(name, depth);
-        if (!detail::is_utf8(name)) fail(fmt::format("struct name '{}' is not UTF-8", printable(name)));
+        if (struct_slots_[index] >= 0) return static_cast<std::uint32_t>(struct_slots_[index]);
+        if (!detail::is_utf8(name))
+            fail(fmt::format("struct name '{}' is not UTF-8", printable(name)));
         if (object.bytesize() <= 0) {
             fail(fmt::format("struct '{}' has size {}", printable(name), object.bytesize()));
         }
         // The slot is taken before the fields are planned, so the record is structs[0].
         const auto slot = static_cast<std::uint32_t>(plan_.structs.size());
-        plan_.structs.push_back({std::string(name), static_cast<std::uint32_t>(object.bytesize()), {}});
+        plan_.structs.push_back(
+            {std::string(name), static_cast<std::uint32_t>(object.bytesize()), {}});
         heights_.push_back(0);
         struct_slots_[index] = in_progress;
 
@@ -177,7 +223,8 @@ private:
         std::set<std::string_view> names;
         int height = 0;
         for (const auto* field : fields) {
-            if (!names.insert(str(field->name())).second) fail(object, str(field->name()), "declared twice");
+            if (!names.insert(str(field->name())).second)
+                fail(object, str(field->name()), "declared twice");
             planned.push_back(plan_field(object, *field, depth));
             if (planned.back().shape == Shape::structure) {
                 height = std::max(height, 1 + heights_[planned.back().ref]);
@@ -189,28 +236,25 @@ private:
         return slot;
     }
 
-    void check_nesting(std::string_view name, int depth) const {
-        if (depth > RecordSchema::max_nesting) {
-            fail(fmt::format("struct '{}' is nested more than {} structs deep", printable(name),
-                             RecordSchema::max_nesting));
-        }
-    }
-
     FieldPlan plan_field(const reflection::Object& object, const reflection::Field& field,
                          int depth) {
         FieldPlan plan;
         plan.name = std::string(str(field.name()));
-        if (plan.name.empty() || !detail::is_utf8(plan.name)) fail(object, plan.name, "the name is empty or not UTF-8");
+        if (plan.name.empty() || !detail::is_utf8(plan.name))
+            fail(object, plan.name, "the name is empty or not UTF-8");
         plan.offset = field.offset();
         const auto& type = *field.type();
+        const auto base = known_base_type(object, plan.name, type, reflection::Type::VT_BASE_TYPE);
         std::uint64_t extent = 0;
-        if (type.base_type() == reflection::Array) {
+        if (base == reflection::Array) {
             if (type.fixed_length() == 0) fail(object, plan.name, "a fixed array of length 0");
-            plan_value(plan, object, type.element(), type.index(), depth);
+            const auto element =
+                known_base_type(object, plan.name, type, reflection::Type::VT_ELEMENT);
+            plan_value(plan, object, element, type.index(), depth);
             plan.length = type.fixed_length();
             extent = std::uint64_t{plan.element_size} * plan.length;
         } else {
-            plan_value(plan, object, type.base_type(), type.index(), depth);
+            plan_value(plan, object, base, type.index(), depth);
             extent = plan.element_size;
         }
         if (plan.offset + extent > static_cast<std::uint64_t>(object.bytesize())) {
@@ -228,42 +272,59 @@ private:
         return plan;
     }
 
+    reflection::BaseType known_base_type(const reflection::Object& object, std::string_view field,
+                                         const reflection::Type& type,
+                                         flatbuffers::voffset_t slot) const {
+        const auto base = base_type_of(type, slot);
+        if (!base)
+            fail(object, field, fmt::format("unknown base type {}", raw_base_type(type, slot)));
+        return *base;
+    }
+
     // One value of type (base, index): the field itself, or one element of a fixed array.
     void plan_value(FieldPlan& plan, const reflection::Object& object, reflection::BaseType base,
                     std::int32_t index, int depth) {
         if (base == reflection::Obj) {
             if (index < 0 || static_cast<flatbuffers::uoffset_t>(index) >= objects_.size()) {
-                fail(object, plan.name, fmt::format("struct index {} is not among the {} types", index, objects_.size()));
+                fail(object, plan.name,
+                     fmt::format("struct index {} is not among the {} types", index,
+                                 objects_.size()));
             }
             const auto& nested = *objects_.Get(static_cast<flatbuffers::uoffset_t>(index));
             if (!nested.is_struct()) {
-                fail(object, plan.name, fmt::format("'{}' is a table: records nest only structs",
-                                                    printable(str(nested.name()))));
+                fail(object, plan.name,
+                     fmt::format("'{}' is a table: records nest only structs",
+                                 printable(str(nested.name()))));
             }
             plan.shape = Shape::structure;
-            plan.ref = add_struct(static_cast<flatbuffers::uoffset_t>(index), depth + 1);
+            plan.ref = add_struct(static_cast<flatbuffers::uoffset_t>(index), depth + 1, &object,
+                                  plan.name);
             plan.element_size = plan_.structs[plan.ref].size;
             return;
         }
         const auto scalar = scalar_of(base);
         if (!scalar) {
-            fail(object, plan.name, fmt::format("type '{}': records hold only scalars, enums, "
-                                                "structs and fixed arrays of them", type_name(base)));
+            fail(object, plan.name,
+                 fmt::format("type '{}': records hold only scalars, enums, "
+                             "structs and fixed arrays of them",
+                             type_name(base)));
         }
         plan.scalar = *scalar;
         plan.element_size = detail::scalar_size(*scalar);
         if (index < 0) return;  // a plain scalar
         if (static_cast<flatbuffers::uoffset_t>(index) >= enums_.size()) {
-            fail(object, plan.name, fmt::format("enum index {} is not among the {} enums", index, enums_.size()));
+            fail(object, plan.name,
+                 fmt::format("enum index {} is not among the {} enums", index, enums_.size()));
         }
         const auto& enumeration = *enums_.Get(static_cast<flatbuffers::uoffset_t>(index));
-        if (enumeration.is_union() || !is_integer(*scalar) ||
-            enumeration.underlying_type()->base_type() != base) {
+        const auto underlying =
+            base_type_of(*enumeration.underlying_type(), reflection::Type::VT_BASE_TYPE);
+        if (enumeration.is_union() || !is_integer(*scalar) || underlying != base) {
             fail(object, plan.name,
                  fmt::format("{} '{}' has underlying type {}, the field is {}",
                              enumeration.is_union() ? "union" : "enum",
                              printable(str(enumeration.name())),
-                             type_name(enumeration.underlying_type()->base_type()), type_name(base)));
+                             underlying ? type_name(*underlying) : "unknown", type_name(base)));
         }
         plan.shape = Shape::enumeration;
         plan.ref = add_enum(object, plan.name, static_cast<flatbuffers::uoffset_t>(index));
@@ -278,8 +339,9 @@ private:
         for (const auto* value : *enumeration.values()) {
             const auto name = str(value->name());
             if (name.empty() || !detail::is_utf8(name)) {
-                fail(object, field, fmt::format("enum '{}' has a value name that is empty or not UTF-8",
-                                                printable(str(enumeration.name()))));
+                fail(object, field,
+                     fmt::format("enum '{}' has a value name that is empty or not UTF-8",
+                                 printable(str(enumeration.name()))));
             }
             plan.values.emplace_back(value->value(), std::string(name));
         }
@@ -330,11 +392,16 @@ RecordSchema RecordSchema::load(std::span<const std::uint8_t> binary_schema,
                          bytes.size()));
     }
     PlanBuilder builder(*reflection::GetSchema(bytes.data()), origin);
-    return RecordSchema(std::make_shared<const DecodePlan>(builder.build(record_name, record_size)));
+    return RecordSchema(
+        std::make_shared<const DecodePlan>(builder.build(record_name, record_size)));
 }
 
-std::string_view RecordSchema::record_name() const noexcept { return plan_->structs.front().name; }
+std::string_view RecordSchema::record_name() const noexcept {
+    return plan_->structs.front().name;
+}
 
-std::uint32_t RecordSchema::record_size() const noexcept { return plan_->structs.front().size; }
+std::uint32_t RecordSchema::record_size() const noexcept {
+    return plan_->structs.front().size;
+}
 
 }  // namespace shmrec::inspect

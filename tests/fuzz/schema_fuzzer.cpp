@@ -53,7 +53,8 @@ void try_load(std::span<const std::uint8_t> input, const std::string& name, std:
 }
 
 // The (name, size) of every object of the input, when it verifies on its own.
-std::vector<std::pair<std::string, std::uint32_t>> declared_types(std::span<const std::uint8_t> input) {
+std::vector<std::pair<std::string, std::uint32_t>> declared_types(
+    std::span<const std::uint8_t> input) {
     std::vector<std::pair<std::string, std::uint32_t>> types;
     if (input.size() > RecordSchema::max_schema_bytes) return types;
     const std::vector<std::uint8_t> aligned(input.begin(), input.end());
@@ -73,6 +74,7 @@ std::vector<std::pair<std::string, std::uint32_t>> declared_types(std::span<cons
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::uint8_t> input(data, size);
     try_load(input, "school.Student", 32);
-    for (const auto& [name, record_size] : declared_types(input)) try_load(input, name, record_size);
+    for (const auto& [name, record_size] : declared_types(input))
+        try_load(input, name, record_size);
     return 0;
 }

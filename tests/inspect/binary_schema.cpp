@@ -52,8 +52,10 @@ int object_index(const std::vector<std::uint8_t>& bfbs, std::string_view name) {
     throw std::runtime_error("no object " + std::string(name));
 }
 
-const reflection::Object& object_named(const std::vector<std::uint8_t>& bfbs, std::string_view name) {
-    return *schema_of(bfbs).objects()->Get(static_cast<flatbuffers::uoffset_t>(object_index(bfbs, name)));
+const reflection::Object& object_named(const std::vector<std::uint8_t>& bfbs,
+                                       std::string_view name) {
+    return *schema_of(bfbs).objects()->Get(
+        static_cast<flatbuffers::uoffset_t>(object_index(bfbs, name)));
 }
 
 int enum_index(const std::vector<std::uint8_t>& bfbs, std::string_view name) {

@@ -25,7 +25,8 @@ std::vector<std::uint8_t> binary_schema_from_file(const std::string& fbs_path,
 
 // Lookups into a binary schema by qualified struct name and field name, for editing it in
 // place; throw std::runtime_error when missing.
-const reflection::Object& object_named(const std::vector<std::uint8_t>& bfbs, std::string_view name);
+const reflection::Object& object_named(const std::vector<std::uint8_t>& bfbs,
+                                       std::string_view name);
 int object_index(const std::vector<std::uint8_t>& bfbs, std::string_view name);
 int enum_index(const std::vector<std::uint8_t>& bfbs, std::string_view name);
 const reflection::Field& field_named(const std::vector<std::uint8_t>& bfbs,

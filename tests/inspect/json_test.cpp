@@ -12,6 +12,7 @@
 #include "binary_schema.hpp"
 #include "every_type.shmrec.hpp"
 #include "expect_error.hpp"
+#include "shapes.shmrec.hpp"
 #include "shmrec/inspect/record_schema.hpp"
 #include "student.shmrec.hpp"
 
@@ -41,7 +42,9 @@ RecordSchema every_type_schema(Builtins builtins = Builtins::kept) {
                               "inspect_test.EveryType", sizeof(EveryType), "test");
 }
 
-std::string json_of(const EveryType& record) { return every_type_schema().to_json(bytes_of(record)); }
+std::string json_of(const EveryType& record) {
+    return every_type_schema().to_json(bytes_of(record));
+}
 
 // One field of an otherwise zero EveryType, as its JSON text ("key":value).
 template <class Set>
@@ -113,11 +116,26 @@ TEST(InspectJson, EveryTypeGolden) {
               R"("colors":["Red","Blue",7],"path":[{"x":1.0,"y":2.0},{"x":3.0,"y":4.0}]})");
 }
 
+TEST(InspectJson, ForceAlignedStructsFromAnIncludingSchema) {
+    // codegen's layout schema: force_align (16) pads inside and between structs.
+    codegen_test::geo::deep::HoldsAligned r{};
+    r.head = -1;
+    r.inner.v = 7;
+    r.inner.w = 8;
+    r.tail[0].v = 1;
+    r.tail[0].w = 2;
+    r.tail[1].v = 3;
+    r.tail[1].w = 4;
+    const auto schema = RecordSchema::load(binary_schema_from_file(INSPECT_SHAPES_SCHEMA),
+                                           "codegen_test.geo.deep.HoldsAligned", sizeof r, "test");
+    EXPECT_EQ(schema.to_json(bytes_of(r)),
+              R"({"head":-1,"inner":{"v":7,"w":8},"tail":[{"v":1,"w":2},{"v":3,"w":4}]})");
+}
+
 TEST(InspectJson, TextFillingEveryByteIsAString) {
     school::Student stu{};
     std::memcpy(stu.name.data(), "ABCDEFGHIJKLMNOPQRST", 20);  // no NUL at all
-    EXPECT_EQ(student_schema().to_json(bytes_of(stu)),
-              R"({"id":0,"name":"ABCDEFGHIJKLMNOPQRST"})");
+    EXPECT_EQ(student_schema().to_json(bytes_of(stu)), R"({"id":0,"name":"ABCDEFGHIJKLMNOPQRST"})");
 }
 
 TEST(InspectJson, TextWithBytesAfterTheNulIsAnArrayOfNumbers) {
@@ -143,7 +161,8 @@ TEST(InspectJson, SignedTextFallsBackToSignedNumbers) {
 }
 
 TEST(InspectJson, ControlCharactersInTextAreEscaped) {
-    EXPECT_EQ(field_json("name", [](EveryType& r) { r.name = "a\n\x01"; }), R"("name":"a\n\u0001")");
+    EXPECT_EQ(field_json("name", [](EveryType& r) { r.name = "a\n\x01"; }),
+              R"("name":"a\n\u0001")");
 }
 
 TEST(InspectJson, FloatsPrintTheShortestTextOfTheFloat) {
@@ -151,9 +170,11 @@ TEST(InspectJson, FloatsPrintTheShortestTextOfTheFloat) {
     EXPECT_EQ(field_json("f32", [](EveryType& r) { r.f32 = -0.0f; }), R"("f32":-0.0)");
     EXPECT_EQ(field_json("f32", [](EveryType& r) { r.f32 = std::numeric_limits<float>::max(); }),
               R"("f32":3.4028235e+38)");
-    EXPECT_EQ(field_json("f32", [](EveryType& r) { r.f32 = std::numeric_limits<float>::denorm_min(); }),
-              R"("f32":1e-45)");
-    EXPECT_EQ(field_json("f64", [](EveryType& r) { r.f64 = 1.0 / 3; }), R"("f64":0.3333333333333333)");
+    EXPECT_EQ(
+        field_json("f32", [](EveryType& r) { r.f32 = std::numeric_limits<float>::denorm_min(); }),
+        R"("f32":1e-45)");
+    EXPECT_EQ(field_json("f64", [](EveryType& r) { r.f64 = 1.0 / 3; }),
+              R"("f64":0.3333333333333333)");
 }
 
 TEST(InspectJson, NanAndInfinityAreStrings) {
@@ -163,7 +184,8 @@ TEST(InspectJson, NanAndInfinityAreStrings) {
     EXPECT_EQ(field_json("f32", [](EveryType& r) { r.f32 = inf; }), R"("f32":"Infinity")");
     EXPECT_EQ(field_json("f32", [](EveryType& r) { r.f32 = -inf; }), R"("f32":"-Infinity")");
     EXPECT_EQ(field_json("f64", [](EveryType& r) { r.f64 = std::nan(""); }), R"("f64":"NaN")");
-    EXPECT_EQ(field_json("f64", [](EveryType& r) { r.f64 = -double(inf); }), R"("f64":"-Infinity")");
+    EXPECT_EQ(field_json("f64", [](EveryType& r) { r.f64 = -double(inf); }),
+              R"("f64":"-Infinity")");
 }
 
 TEST(InspectJson, BoolBytesOtherThanZeroOrOneAreNumbers) {
@@ -176,7 +198,8 @@ TEST(InspectJson, EnumValuesWithoutNameAreNumbers) {
               R"("color":"Green")");
     EXPECT_EQ(field_json("color", [](EveryType& r) { r.color = static_cast<Color>(250); }),
               R"("color":250)");
-    EXPECT_EQ(field_json("level", [](EveryType& r) { r.level = Level::High; }), R"("level":"High")");
+    EXPECT_EQ(field_json("level", [](EveryType& r) { r.level = Level::High; }),
+              R"("level":"High")");
     EXPECT_EQ(field_json("level", [](EveryType& r) { r.level = static_cast<Level>(-1); }),
               R"("level":-1)");
     EXPECT_EQ(field_json("big", [](EveryType& r) { r.big = static_cast<Big>(~0ull - 1); }),

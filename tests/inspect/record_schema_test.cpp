@@ -30,7 +30,9 @@ using ::testing::HasSubstr;
 
 constexpr const char* origin = "region 'InspectTest'";
 
-std::vector<std::uint8_t> student_bfbs() { return binary_schema_from_file(INSPECT_STUDENT_SCHEMA); }
+std::vector<std::uint8_t> student_bfbs() {
+    return binary_schema_from_file(INSPECT_STUDENT_SCHEMA);
+}
 
 // load() must fail with corrupt_schema; returns what() (empty, and a test failure, otherwise).
 std::string load_error(const std::vector<std::uint8_t>& bfbs, std::string_view name,
@@ -52,7 +54,8 @@ void decode_anything(const RecordSchema& schema) {
 }
 
 // Loads or throws corrupt_schema; anything else (another exception, a crash) fails the test.
-void load_or_refuse(const std::vector<std::uint8_t>& bfbs, std::string_view name, std::uint32_t size) {
+void load_or_refuse(const std::vector<std::uint8_t>& bfbs, std::string_view name,
+                    std::uint32_t size) {
     try {
         decode_anything(RecordSchema::load(bfbs, name, size, origin));
     } catch (const shmrec::Error& e) {
@@ -78,12 +81,14 @@ TEST(InspectSchema, TruncatedAtEveryLengthIsRefused) {
     const auto expected = RecordSchema::load(whole, "school.Student", 32, origin).to_json(record);
     for (std::size_t length = 1; length < whole.size(); ++length) {
         SCOPED_TRACE("length " + std::to_string(length));
-        const std::vector<std::uint8_t> part(whole.begin(), whole.begin() + static_cast<long>(length));
+        const std::vector<std::uint8_t> part(whole.begin(),
+                                             whole.begin() + static_cast<long>(length));
         if (length + 3 < whole.size()) {
             load_error(part, "school.Student", 32);
         } else {
             try {
-                EXPECT_EQ(RecordSchema::load(part, "school.Student", 32, origin).to_json(record), expected);
+                EXPECT_EQ(RecordSchema::load(part, "school.Student", 32, origin).to_json(record),
+                          expected);
             } catch (const shmrec::Error& e) {
                 EXPECT_EQ(e.code(), ErrorCode::corrupt_schema);
             }
@@ -127,7 +132,8 @@ TEST(InspectSchema, BitFlippedAtEveryPositionLoadsOrIsRefused) {
     for (const auto* schema : {INSPECT_STUDENT_SCHEMA, INSPECT_EVERY_TYPE_SCHEMA}) {
         const auto real = binary_schema_from_file(schema);
         const std::string name = schema == std::string(INSPECT_STUDENT_SCHEMA)
-                                     ? "school.Student" : "inspect_test.EveryType";
+                                     ? "school.Student"
+                                     : "inspect_test.EveryType";
         const auto size = static_cast<std::uint32_t>(object_named(real, name).bytesize());
         for (std::size_t i = 0; i < real.size(); ++i) {
             for (int bit = 0; bit < 8; ++bit) {
@@ -176,7 +182,8 @@ TEST(InspectSchema, StructContainingItselfIsRefused) {
     ASSERT_NO_THROW((void)RecordSchema::load(bfbs, "bad.Loop", 4, origin));
     overwrite<std::int32_t>(*field_named(bfbs, "bad.Loop", "a").type(), reflection::Type::VT_INDEX,
                             object_index(bfbs, "bad.Loop"));
-    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4), HasSubstr("struct 'bad.Loop' contains itself"));
+    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4),
+                HasSubstr("struct 'bad.Loop', field 'a': struct 'bad.Loop' contains itself"));
 }
 
 TEST(InspectSchema, StructsContainingEachOtherAreRefused) {
@@ -187,20 +194,22 @@ TEST(InspectSchema, StructsContainingEachOtherAreRefused) {
         struct A { b: B; })");
     overwrite<std::int32_t>(*field_named(bfbs, "bad.B", "c").type(), reflection::Type::VT_INDEX,
                             object_index(bfbs, "bad.A"));
-    EXPECT_THAT(load_error(bfbs, "bad.A", 4), HasSubstr("struct 'bad.A' contains itself"));
+    EXPECT_THAT(load_error(bfbs, "bad.A", 4),
+                HasSubstr("struct 'bad.B', field 'c': struct 'bad.A' contains itself"));
 }
 
 TEST(InspectSchema, NestedTableIsRefused) {
     auto bfbs = binary_schema_from_text(nesting);
     overwrite<std::int32_t>(*field_named(bfbs, "bad.Loop", "a").type(), reflection::Type::VT_INDEX,
                             object_index(bfbs, "bad.Holder"));
-    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4),
-                AllOf(HasSubstr("struct 'bad.Loop', field 'a'"), HasSubstr("'bad.Holder' is a table")));
+    EXPECT_THAT(load_error(bfbs, "bad.Loop", 4), AllOf(HasSubstr("struct 'bad.Loop', field 'a'"),
+                                                       HasSubstr("'bad.Holder' is a table")));
 }
 
 TEST(InspectSchema, StructIndexOutOfRangeIsRefused) {
     auto bfbs = binary_schema_from_text(nesting);
-    overwrite<std::int32_t>(*field_named(bfbs, "bad.Loop", "a").type(), reflection::Type::VT_INDEX, 3);
+    overwrite<std::int32_t>(*field_named(bfbs, "bad.Loop", "a").type(), reflection::Type::VT_INDEX,
+                            3);
     EXPECT_THAT(load_error(bfbs, "bad.Loop", 4),
                 AllOf(HasSubstr("struct 'bad.Loop', field 'a'"), HasSubstr("struct index 3")));
 }
@@ -219,14 +228,16 @@ TEST(InspectSchema, NestingIsBounded) {
     const auto limit = "deep.S" + std::to_string(RecordSchema::max_nesting);
     EXPECT_NO_THROW((void)RecordSchema::load(bfbs, limit, 4, origin));
     const auto beyond = "deep.S" + std::to_string(RecordSchema::max_nesting + 1);
-    EXPECT_THAT(load_error(bfbs, beyond, 4), HasSubstr("nested more than 32 structs deep"));
+    EXPECT_THAT(load_error(bfbs, beyond, 4),
+                HasSubstr("struct 'deep.S1', field 's': struct 'deep.S0' is nested more than 32"));
 }
 
 TEST(InspectSchema, NestingIsBoundedThroughAStructAlreadyPlanned) {
     // R plans S31 first (31 deep), then meets it again below W: 33 levels in all.
     const auto bfbs = chain_of(32, "struct W { s: S31; } struct R { first: S31; w: W; }");
     EXPECT_NO_THROW((void)RecordSchema::load(bfbs, "deep.W", 4, origin));
-    EXPECT_THAT(load_error(bfbs, "deep.R", 8), HasSubstr("nested more than 32 structs deep"));
+    EXPECT_THAT(load_error(bfbs, "deep.R", 8),
+                HasSubstr("struct 'deep.W', field 's': struct 'deep.S31' is nested more than 32"));
 }
 
 // Edits of bad.E's fields: `a` a Color, `b` an int at offset 4, `arr` an array at offset 8.
@@ -265,13 +276,15 @@ TEST(InspectSchema, EnumOfAnotherUnderlyingTypeIsRefused) {
     overwrite<std::int8_t>(*field_named(bfbs, "bad.E", "a").type(), reflection::Type::VT_BASE_TYPE,
                            static_cast<std::int8_t>(reflection::Int));
     EXPECT_THAT(load_error(bfbs, "bad.E", 12),
-                AllOf(HasSubstr("field 'a'"), HasSubstr("enum 'bad.Color' has underlying type ubyte, the field is int")));
+                AllOf(HasSubstr("field 'a'"),
+                      HasSubstr("enum 'bad.Color' has underlying type ubyte, the field is int")));
     // The same enum named by an int field: the index is stored only when not -1, so Wide's
     // index (1) is edited into Color's field instead, whose type stays ubyte.
     auto other = binary_schema_from_text(edits);
     overwrite<std::int32_t>(*field_named(other, "bad.E", "a").type(), reflection::Type::VT_INDEX,
                             enum_index(other, "bad.Wide"));
-    EXPECT_THAT(load_error(other, "bad.E", 12), HasSubstr("enum 'bad.Wide' has underlying type int, the field is ubyte"));
+    EXPECT_THAT(load_error(other, "bad.E", 12),
+                HasSubstr("enum 'bad.Wide' has underlying type int, the field is ubyte"));
 }
 
 TEST(InspectSchema, EnumIndexOutOfRangeIsRefused) {
@@ -289,11 +302,27 @@ TEST(InspectSchema, UnsupportedTypeIsRefused) {
                 AllOf(HasSubstr("struct 'bad.E', field 'b'"), HasSubstr("type 'string'")));
 }
 
+TEST(InspectSchema, BaseTypeOutsideTheEnumIsRefused) {
+    // Found by the schema fuzzer: reflection::BaseType cannot hold 100 (undefined behaviour
+    // under UBSan if the generated accessor converted it), so the byte is checked raw.
+    auto bfbs = binary_schema_from_text(edits);
+    overwrite<std::int8_t>(*field_named(bfbs, "bad.E", "b").type(), reflection::Type::VT_BASE_TYPE,
+                           100);
+    EXPECT_THAT(load_error(bfbs, "bad.E", 12),
+                AllOf(HasSubstr("field 'b'"), HasSubstr("unknown base type 100")));
+    auto element = binary_schema_from_text(edits);
+    overwrite<std::int8_t>(*field_named(element, "bad.E", "arr").type(),
+                           reflection::Type::VT_ELEMENT, -3);
+    EXPECT_THAT(load_error(element, "bad.E", 12),
+                AllOf(HasSubstr("field 'arr'"), HasSubstr("unknown base type -3")));
+}
+
 TEST(InspectSchema, FieldNameThatIsNotUtf8IsRefused) {
     auto bfbs = binary_schema_from_text(edits);
     const auto* name = field_named(bfbs, "bad.E", "b").name();
     const_cast<char*>(name->c_str())[0] = '\xff';
-    EXPECT_THAT(load_error(bfbs, "bad.E", 12), AllOf(HasSubstr("field '\\xff'"), HasSubstr("UTF-8")));
+    EXPECT_THAT(load_error(bfbs, "bad.E", 12),
+                AllOf(HasSubstr("field '\\xff'"), HasSubstr("UTF-8")));
 }
 
 }  // namespace

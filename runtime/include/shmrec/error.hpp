@@ -35,7 +35,7 @@ enum class ErrorCode {
     reader_active,         // another live consumer holds a ring's reader role
     reader_limit,          // every reader slot of the region is held by a live reader
     system_error,          // any other OS failure; what() carries the errno text
-    corrupt_schema,        // an embedded binary schema is malformed or describes no usable record
+    corrupt_schema,        // an embedded binary schema is malformed or does not fit its record
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

@@ -30,9 +30,10 @@ enum class JsonLayout {
     indented,  // two spaces per level, for people
 };
 
-// A record type described by an embedded binary schema. Immutable; copies share one plan.
+// A record type described by an embedded binary schema. Immutable; copies share one plan. A
+// moved-from RecordSchema may only be assigned to or destroyed.
 class RecordSchema {
-public:
+  public:
     // The largest binary schema load() accepts; larger ones are refused before verifying.
     static constexpr std::size_t max_schema_bytes = std::size_t{1} << 20;
     // The deepest nesting of structs load() accepts (the record itself is depth 0).
@@ -54,7 +55,7 @@ public:
     std::string to_json(std::span<const std::byte> record,
                         JsonLayout layout = JsonLayout::one_line) const;
 
-private:
+  private:
     explicit RecordSchema(std::shared_ptr<const detail::DecodePlan> plan) noexcept;
 
     std::shared_ptr<const detail::DecodePlan> plan_;
