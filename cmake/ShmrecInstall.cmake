@@ -4,7 +4,11 @@ include(CMakePackageConfigHelpers)
 
 set(SHMREC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/shmrec")
 
-install(TARGETS shmrec_runtime shmrec-gen shmrec_tool
+set(_shmrec_installed shmrec_runtime shmrec-gen)
+if(TARGET shmrec_tool)
+    list(APPEND _shmrec_installed shmrec_tool)
+endif()
+install(TARGETS ${_shmrec_installed}
     EXPORT shmrecTargets
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

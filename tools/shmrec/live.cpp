@@ -11,7 +11,7 @@
 #include <shmrec/error.hpp>
 
 #include "region_view.hpp"
-#include "verb.hpp"
+#include "exit_status.hpp"
 
 namespace shmrec::tool {
 

@@ -333,14 +333,4 @@ std::string ownership_text(const Probe& p) {
     return fmt::format("owned by user {}, mode {}", user_name(p.uid), mode_string(p.mode));
 }
 
-void Target::add_options(CLI::App& command, std::string_view what) {
-    command.add_option("name", name, fmt::format("Shared-memory region name (in {}) {}", shm_dir, what));
-    command.add_option("--file", file, fmt::format("A file-backed region's path {}", what));
-}
-
-Location Target::location() const {
-    if (name.empty() == file.empty()) throw CLI::ValidationError("give a region NAME or --file PATH");
-    return file.empty() ? Location::memory(name) : Location::file(file);
-}
-
 }  // namespace shmrec::tool

@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <shmrec/error.hpp>
 #include <shmrec/region.hpp>
 
@@ -96,15 +95,5 @@ std::string shown(const Location& where);
 std::string not_a_region_text(const Probe& p);
 // "owned by user alice, mode 0600".
 std::string ownership_text(const Probe& p);
-
-// The NAME | --file PATH target of info and rm.
-struct Target {
-    std::string name;
-    std::string file;
-
-    void add_options(CLI::App& command, std::string_view what);
-    // Throws CLI::ValidationError unless exactly one was given.
-    Location location() const;
-};
 
 }  // namespace shmrec::tool

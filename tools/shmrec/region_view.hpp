@@ -10,7 +10,7 @@
 
 #include "output.hpp"
 #include "region_lookup.hpp"
-#include "verb.hpp"
+#include "exit_status.hpp"
 
 namespace shmrec::tool {
 
