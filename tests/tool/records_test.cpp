@@ -89,14 +89,14 @@ bool wait_for_readers(const std::string& name, std::uint32_t n, std::chrono::mil
     return false;
 }
 
-// Writes students first_id, first_id + 1, ... every `period` on its own thread until stopped.
+// Writes students from, from + 1, ... every `period` on its own thread until stopped.
 template <class Writer>
 class Pacer {
 public:
-    Pacer(Writer& writer, std::chrono::microseconds period) {
-        thread_ = std::thread([this, &writer, period] {
+    Pacer(Writer& writer, std::chrono::microseconds period, std::int64_t from = first_id) {
+        thread_ = std::thread([this, &writer, period, from] {
             for (std::int64_t i = 0; !stop_.load(); ++i) {
-                (void)writer.try_write(student(first_id + i));
+                (void)writer.try_write(student(from + i));
                 written_.store(i + 1);
                 std::this_thread::sleep_for(period);
             }
@@ -137,7 +137,7 @@ TEST_F(ToolRecords, TailFollowsACellWhileItsWriterWrites) {
     ASSERT_EQ(writer.try_write(student(first_id)), shmrec::WriteStatus::ok);
     ChildProcess tail(SHMREC_TOOL, {"tail", "-f", "--max", "4", n});
     ASSERT_EQ(tail.read_line(10s).value_or(""), student_json(first_id));
-    Pacer pacer(writer, 20ms);
+    Pacer pacer(writer, 20ms, first_id + 1);
     std::int64_t last = first_id;
     for (int i = 0; i < 3; ++i) {
         const auto line = tail.read_line(10s);
@@ -173,8 +173,8 @@ TEST_F(ToolRecords, TailHexPrintsARecordsBytes) {
     ASSERT_EQ(writer.try_write(student(first_id)), shmrec::WriteStatus::ok);
     const RunResult r = shmrec({"tail", "--hex", n});
     ASSERT_EQ(r.code(), 0) << r.describe();
-    // id 99041232 = 0x05e73bd0, little endian; then "SecBug" and NULs to 20 bytes; padding.
-    std::string expected = "{\"hex\":\"d03be70500000000" "536563427567";
+    // id 99041232 = 0x05e73fd0, little endian; then "SecBug" and NULs to 20 bytes; padding.
+    std::string expected = "{\"hex\":\"d03fe70500000000" "536563427567";
     expected += std::string(2 * (sizeof(school::Student) - 8 - 6), '0') + "\"}\n";
     EXPECT_EQ(r.out, expected) << r.describe();
 }

@@ -45,7 +45,7 @@ Json interval_json(const RegionInfo& info, const ChannelState& before, const Cha
     Json j;
     j["time_ns"] = now_ns();
     j["name"] = info.name;
-    j["kind"] = info.kind_name;
+    j["kind"] = std::string(shmrec::to_string(info.kind));  // as ls shows it
     j["record"] = info.record_name;
     j["interval_s"] = seconds;
     j["written"] = now.written;
