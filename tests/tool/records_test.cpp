@@ -354,6 +354,9 @@ TEST_F(ToolRecords, ReplayRefusesGarbage) {
     const RunResult r = shmrec({"replay", file, name()});
     EXPECT_EQ(r.code(), 1) << r.describe();
     EXPECT_TRUE(contains(r.err, "not a recording")) << r.describe();
+
+    const RunResult missing = shmrec({"replay", dir_.file("missing.shmrec"), name()});
+    EXPECT_EQ(missing.code(), 3) << missing.describe();
 }
 
 // ---- stat --------------------------------------------------------------------------------------

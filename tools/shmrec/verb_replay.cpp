@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
+#include <shmrec/error.hpp>
 #include <shmrec/inspect/recording.hpp>
 #include <shmrec/untyped.hpp>
 
@@ -98,7 +100,15 @@ int run_replay(const ReplayOptions& options) {
         throw CLI::ValidationError("--capacity", "a power of two up to 2^31");
     }
     install_stop_handlers();
-    auto reader = inspect::RecordingReader::open(options.file);
+    std::optional<inspect::RecordingReader> opened;
+    try {
+        opened.emplace(inspect::RecordingReader::open(options.file));
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::not_found) throw;
+        fmt::print(stderr, "shmrec: {}\n", e.what());
+        return exit_not_found;
+    }
+    auto& reader = *opened;
     const auto& info = reader.info();
     if (reader.trailing_bytes() != 0) {
         fmt::print(stderr, "shmrec: recording '{}' ends in a partial entry ({} bytes): it was "

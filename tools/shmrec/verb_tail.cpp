@@ -264,7 +264,7 @@ Verb add_tail_verb(CLI::App& app) {
         "    copy them (counted on stderr). It polls: a record shows up to ~1 ms late.\n"
         "  --file PATH of a recording (shmrec record): its entries in order.\n"
         "Ctrl-C (SIGINT, SIGTERM) ends -f cleanly with exit status 0.");
-    options->target.add_options(*command, "to read, or a recording's path (--file)");
+    options->target.add_options(*command, "to read (--file: also a recording)");
     command->add_option("-n,--lines", options->last,
                         "Broadcast or recording: print the last N records first (default 10)");
     command->add_flag("-f,--follow", options->follow, "Keep printing new records until Ctrl-C");
