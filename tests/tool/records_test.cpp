@@ -307,6 +307,39 @@ TEST_F(ToolRecords, RecordThenReplayThenTailGivesBackTheSameRecords) {
     EXPECT_EQ(json::parse(info.out).at("record").at("name"), "school.Student");
 }
 
+// A recorder the writer laps (stopped with SIGSTOP while 200 records go through 64 slots) loses
+// records, and the recording's positions show where: the records it kept are the newest.
+TEST_F(ToolRecords, ALappedRecorderKeepsRecordingAndItsPositionsShowTheLoss) {
+    const std::string n = name();
+    const std::string file = dir_.file("lapped.shmrec");
+    auto writer = shmrec::Broadcast<school::Student>::writer(n, 64);
+    ChildProcess record(SHMREC_TOOL, {"record", n, "-o", file, "--duration", "2"});
+    ASSERT_TRUE(wait_for_readers(n, 1));
+    record.signal(SIGSTOP);
+    ASSERT_TRUE(record.wait_stopped(5s));
+    for (int i = 0; i < 200; ++i) ASSERT_EQ(writer.try_write(student(first_id + i)), shmrec::WriteStatus::ok);
+    record.signal(SIGCONT);
+    ASSERT_EQ(record.wait_exit(20s), shmrec_test::ExitStatus::code_of(0));
+
+    const RunResult r = shmrec({"tail", "--file", file, "-n", "1000", "--positions"});
+    ASSERT_EQ(r.code(), 0) << r.describe();
+    const auto lines = lines_of(r.out);
+    ASSERT_FALSE(lines.empty()) << r.describe();
+    EXPECT_LE(lines.size(), 64u) << r.describe();  // at most what the ring still held
+    std::uint64_t previous = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const json j = json::parse(lines[i]);
+        const auto position = j.at("position").get<std::uint64_t>();
+        EXPECT_EQ(j.at("record").at("id").get<std::int64_t>(), first_id + static_cast<std::int64_t>(position));
+        if (i > 0) {
+            EXPECT_GT(position, previous);
+        }
+        previous = position;
+    }
+    EXPECT_EQ(previous, 199u);  // it caught up with the newest
+    EXPECT_GT(json::parse(lines[0]).at("position").get<std::uint64_t>(), 0u);  // and lost the first
+}
+
 TEST_F(ToolRecords, RecordACellKeepsEachChange) {
     const std::string n = name();
     const std::string file = dir_.file("cell.shmrec");
