@@ -271,6 +271,32 @@ TEST_F(ToolTest, InfoJsonCarriesTheDecodedHeaderAndTheSchema) {
     EXPECT_EQ(j.begin().key(), "name");
 }
 
+TEST_F(ToolTest, InfoNamesTheWriterThatTookOverNotTheCreator) {
+    const auto cell_name = name("takeover");
+    pid_t creator = 0;
+    {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            auto handle = shmrec::Cell<school::Student>::writer(cell_name);
+            ::_exit(0);  // dies holding the region
+        }
+        int st = 0;
+        ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+        creator = pid;
+    }
+    auto takeover = shmrec::Cell<school::Student>::writer(cell_name, shmrec::OpenMode::open_only);
+    const RunResult r = shmrec({"info", cell_name, "--json"});
+    ASSERT_EQ(r.code(), 0) << r.describe();
+    const json j = parse(r);
+    EXPECT_EQ(j.at("creator").at("pid"), creator);
+    EXPECT_EQ(j.at("writer").at("pid"), ::getpid());
+    EXPECT_EQ(j.at("writer").at("generation"), 2);
+    const RunResult text = shmrec({"info", cell_name});
+    EXPECT_TRUE(contains(text.out, "alive: pid " + std::to_string(::getpid()) + " ")) << text.out;
+    EXPECT_TRUE(contains(text.out, "writer #2")) << text.out;
+}
+
 TEST_F(ToolTest, InfoAnswersEmptyZeroFilledAndGarbageAtOnceWithoutBlamingAPid) {
     shmrec_test::TempDir dir;
     write_file(dir.file("empty"), "");

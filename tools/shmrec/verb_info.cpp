@@ -47,7 +47,9 @@ Json info_json(const Examined& e) {
     j["geometry"] = {{"mapped_size", g.mapped_size},   {"board_offset", g.board_offset},
                      {"board_size", g.board_size},     {"data_offset", g.data_offset},
                      {"data_size", g.data_size},       {"schema_offset", g.schema_offset},
-                     {"schema_length", g.schema_length}, {"slots", g.capacity},
+                     {"schema_length", g.schema_length},
+                     {"binary_schema_offset", g.binary_schema_offset},
+                     {"binary_schema_length", g.binary_schema_length}, {"slots", g.capacity},
                      {"slot_stride", g.slot_stride}};
     j["owner"] = {{"user", user_name(e.probe.uid)},
                   {"uid", e.probe.uid},
@@ -56,9 +58,14 @@ Json info_json(const Examined& e) {
                     {"start_time_ticks", info.creator.start_time},
                     {"created", format_time_utc(info.creator.creation_time_ns)},
                     {"created_ns", info.creator.creation_time_ns}};
-    // The current writer. RegionInfo has only its liveness today; when the header records the
-    // current writer's identity (issue 10, on main), add its pid and start time here.
     j["writer"] = {{"alive", info.writer_alive}};
+    if (info.writer.generation != 0) {  // recorded since format 2.1
+        j["writer"]["pid"] = info.writer.pid;
+        j["writer"]["start_time_ticks"] = info.writer.start_time;
+        j["writer"]["since"] = format_time_utc(info.writer.since_ns);
+        j["writer"]["since_ns"] = info.writer.since_ns;
+        j["writer"]["generation"] = info.writer.generation;
+    }
     if (info.kind == ChannelKind::ring) {
         j["consumer"] = {{"alive", info.consumer_alive}};
     } else {
@@ -66,6 +73,21 @@ Json info_json(const Examined& e) {
     }
     j["schema"] = info.schema;
     return j;
+}
+
+// "alive: pid 123 since <time>, the 2nd writer": the header names the process that holds (or
+// last held) the writer role, so a takeover shows the new writer, not the creator.
+std::string writer_text(const RegionInfo& info) {
+    const std::string state = info.writer_alive ? "alive" : "none";
+    const WriterInfo& w = info.writer;
+    if (w.generation == 0) return state;  // a format 2.0 region does not record it
+    const std::string who =
+        fmt::format("pid {} (start time {} ticks) since {}", w.pid, w.start_time,
+                    format_time_utc(w.since_ns));
+    const std::string nth =
+        w.generation == 1 ? "the creator" : fmt::format("writer #{} of this region", w.generation);
+    return info.writer_alive ? fmt::format("alive: {}, {}", who, nth)
+                             : fmt::format("none (the last was {}, {})", who, nth);
 }
 
 void print_info(const Examined& e, bool with_schema) {
@@ -90,17 +112,15 @@ void print_info(const Examined& e, bool with_schema) {
     }
     line("size", fmt::format("{} ({} bytes)", human_size(g.mapped_size), g.mapped_size));
     line("layout", fmt::format("header @0, reader board @{} ({} bytes), data @{} ({} bytes), "
-                               "schema @{} ({} bytes)",
+                               "schema @{} ({} bytes), binary schema @{} ({} bytes)",
                                g.board_offset, g.board_size, g.data_offset, g.data_size,
-                               g.schema_offset, g.schema_length));
+                               g.schema_offset, g.schema_length, g.binary_schema_offset,
+                               g.binary_schema_length));
     line("owner", fmt::format("{}, mode {}", user_name(e.probe.uid), mode_string(e.probe.mode)));
-    line("created", fmt::format("{} by pid {} (start time {} ticks); a later writer may have "
-                                "taken over since",
+    line("created", fmt::format("{} by pid {} (start time {} ticks)",
                                 format_time_utc(info.creator.creation_time_ns), info.creator.pid,
                                 info.creator.start_time));
-    // The current writer: only its liveness is recorded today. When RegionInfo gains the
-    // current writer's identity (issue 10, on main), print its pid and start time here.
-    line("writer", info.writer_alive ? "alive" : "none");
+    line("writer", writer_text(info));
     if (info.kind == ChannelKind::ring) {
         line("consumer", info.consumer_alive ? "alive" : "none");
     } else {
