@@ -120,8 +120,6 @@ namespace {
 constexpr int observer_attempts = 64;
 // As the broadcast reader: no healthy writer is 2^48 records ahead of anyone.
 constexpr std::int64_t max_plausible_lead = std::int64_t{1} << 48;
-// A seq further than this from p + 1 either way is a claim marker (2^63 away), not a position.
-constexpr std::int64_t claim_band = std::int64_t{1} << 62;
 
 }  // namespace
 
@@ -152,6 +150,7 @@ RingObserver::RingObserver(Region region, RecordType type, const WaitOptions& wa
 // The record at our position, moving past records overwritten before we copied them.
 ReadStatus RingObserver::next(std::byte* out) noexcept {
     const std::uint64_t cap = view_.capacity();
+    const auto& claimed = view_.control->claimed;
     for (int attempt = 0; attempt < observer_attempts; ++attempt) {
         const std::uint64_t p = position_;
         const auto& seq = view_.slot(p).seq;
@@ -161,44 +160,49 @@ ReadStatus RingObserver::next(std::byte* out) noexcept {
         if (v == p + 1) {
             detail::load_words(out, reinterpret_cast<const std::uint64_t*>(view_.payload(p)),
                                view_.shape.record_size);
-            // As the seqlock's reader (c-d): if any word we copied came from a later record,
-            // the writer's claim (relaxed store + release fence, before its payload stores) is
-            // ordered before this re-load, which then differs.
+            // As the seqlock's reader (c-d): if any word we copied came from a later record
+            // (p + cap or beyond), the writer's claim of it (relaxed store + release fence
+            // before its payload stores) is ordered before these relaxed loads.
             std::atomic_thread_fence(std::memory_order_acquire);
-            if (seq.load(std::memory_order_relaxed) == v) {
+            const std::uint64_t c = claimed.load(std::memory_order_relaxed);
+            if (seq.load(std::memory_order_relaxed) != v) continue;  // overwritten: look again
+            if (detail::ahead(c, p + cap) <= 0) {  // the writer has not begun p + cap
                 ++position_;
                 ++received_;
                 return ReadStatus::ok;
             }
-            continue;  // overwritten while we copied: look at what the slot says now
+            // The writer has begun p + cap: record p is going or gone.
+            if (!skip_to(p, c - 1)) return ReadStatus::corrupt;
+            continue;
         }
-        // The position the slot holds, or is claimed for, relative to p.
-        const std::int64_t plain = detail::ahead(v, p + 1);
-        const std::int64_t d = plain > claim_band || plain < -claim_band
-                                   ? detail::ahead(v ^ detail::claimed_bit, p + 1)
-                                   : plain;
-        // An older record, or record p being written: not there yet.
-        if (d <= 0) return ReadStatus::empty;
-        // A later lap. A healthy writer reuses a slot a whole number of laps on, and is not
-        // 2^48 records ahead of anyone: anything else is corrupt, never an absurd count.
-        if (d > max_plausible_lead || (static_cast<std::uint64_t>(d) & view_.mask) != 0) {
-            return ReadStatus::corrupt;
-        }
-        // The writer has begun position p + d, so it has begun every position before it (it
-        // writes in order): positions below front + 1 - cap are overwritten or being so. Its
-        // published tail may say it is further on. Acquire pairs with the writer's release of
-        // tail (publish() in ring.hpp).
-        const std::uint64_t t = view_.control->tail.load(std::memory_order_acquire);
-        const std::int64_t by_tail = detail::ahead(t, p);
-        const std::uint64_t front = by_tail > d && by_tail <= max_plausible_lead
-                                        ? t - 1
-                                        : p + static_cast<std::uint64_t>(d);
-        const std::uint64_t oldest_intact = front + 1 - cap;
-        const std::uint64_t next = detail::ahead(oldest_intact, p + 1) > 0 ? oldest_intact : p + 1;
-        missed_ += next - p;
-        position_ = next;
+        // The slot holds another position: p + d.
+        const std::int64_t d = detail::ahead(v, p + 1);
+        if (d <= 0) return ReadStatus::empty;  // an older record: p is not written yet
+        // A later lap. A healthy writer reuses a slot a whole number of laps on.
+        if ((static_cast<std::uint64_t>(d) & view_.mask) != 0) return ReadStatus::corrupt;
+        // Acquire pairs with the writer's release fence after its claim: it may have begun
+        // more than p + d.
+        const std::uint64_t c = claimed.load(std::memory_order_acquire);
+        const std::uint64_t front =
+            detail::ahead(c - 1, p + static_cast<std::uint64_t>(d)) > 0 ? c - 1
+                                                                         : p + static_cast<std::uint64_t>(d);
+        if (!skip_to(p, front)) return ReadStatus::corrupt;
     }
     return ReadStatus::contended;
+}
+
+// The writer has begun position `front`, so every position before it (it writes in order):
+// the slots of positions below front + 1 - cap are overwritten or being so. Continue at
+// max(p + 1, front + 1 - cap), counting every position skipped as missed. False when `front`
+// is implausible (2^48 records ahead: a hostile or damaged region), never an absurd count.
+bool RingObserver::skip_to(std::uint64_t p, std::uint64_t front) noexcept {
+    const std::int64_t lead = detail::ahead(front, p);
+    if (lead <= 0 || lead > max_plausible_lead) return false;
+    const std::uint64_t oldest_intact = front + 1 - view_.capacity();
+    const std::uint64_t next = detail::ahead(oldest_intact, p + 1) > 0 ? oldest_intact : p + 1;
+    missed_ += next - p;
+    position_ = next;
+    return true;
 }
 
 // Nothing at our position: tell "not yet" from "never again". What the writer committed

@@ -172,6 +172,7 @@ TEST(RegionHeaderLayout, RingControlIsSixBlocksEachWrittenByOneSide) {
     EXPECT_EQ(sizeof(RingControl), 768u) << bump;
     EXPECT_EQ(alignof(RingControl), 8u) << bump;
     EXPECT_EQ(offsetof(RingControl, tail), 0u) << bump;
+    EXPECT_EQ(offsetof(RingControl, claimed), 8u) << bump;  // format 2.1: observers
     EXPECT_EQ(offsetof(RingControl, head), 128u) << bump;
     EXPECT_EQ(offsetof(RingControl, consumer_epoch), 136u) << bump;
     EXPECT_EQ(offsetof(RingControl, consumer_waiting), 256u) << bump;

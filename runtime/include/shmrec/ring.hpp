@@ -296,7 +296,7 @@ public:
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (room(1) == 0) return full_status();
-        claim_slot(tail_);
+        claim(1);
         std::memcpy(view_.payload(tail_), &record, sizeof(T));
         commit_slot(tail_);
         ++tail_;
@@ -319,8 +319,8 @@ public:
         if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
         const std::size_t n = room(records.size());
         if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
+        claim(n);
         for (std::size_t i = 0; i < n; ++i) {
-            claim_slot(tail_);
             std::memcpy(view_.payload(tail_), &records[i], sizeof(T));
             commit_slot(tail_);
             ++tail_;
@@ -350,7 +350,7 @@ public:
     [[nodiscard]] RingLoan<T> try_loan() noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return RingLoan<T>(s);
         if (room(1) == 0) return RingLoan<T>(full_status());
-        claim_slot(tail_);
+        claim(1);
         return RingLoan<T>(this, std::launder(reinterpret_cast<T*>(view_.payload(tail_))));
     }
 
@@ -462,13 +462,13 @@ private:
         return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
     }
 
-    // The claim (ring_layout.hpp, claimed_seq): for observers only. Relaxed store + release
-    // fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an observer whose copy saw any
-    // payload byte we store after this, and which then fences (acquire) and re-reads seq, sees
-    // the claim or a later value and discards its copy. On x86 the fence costs nothing; the
-    // store goes to the line the payload is about to be written into.
-    void claim_slot(std::uint64_t position) noexcept {
-        view_.slot(position).seq.store(detail::claimed_seq(position), std::memory_order_relaxed);
+    // For observers only (RingControl::claimed): the next n positions are about to change.
+    // Relaxed store + release fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an
+    // observer whose copy saw any payload byte we store after this, and which then fences
+    // (acquire) and loads `claimed`, sees this value or a later one and discards its copy.
+    // The line is the writer's own (tail's); on x86 the fence emits no instruction.
+    void claim(std::size_t n) noexcept {
+        view_.control->claimed.store(tail_ + n, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
     }
 
@@ -666,7 +666,6 @@ private:
     ReadStatus state_of(std::uint64_t position) const noexcept {
         // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (3).
         const std::uint64_t seq = view_.slot(position).seq.load(std::memory_order_acquire);
-        // A slot the writer has claimed for `position` reads as 2^63 behind: empty.
         const std::int64_t d = detail::ahead(seq, position + 1);
         if (d == 0) return ReadStatus::ok;
         // A healthy writer never fills a slot further than one lap ahead of the head.

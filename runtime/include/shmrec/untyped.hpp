@@ -230,11 +230,12 @@ private:
 // read-only, holds no role, writes no shared byte, and neither the writer nor the consumer
 // ever waits for it. It starts at the consumer's position (the oldest unconsumed record) and
 // copies slot p seqlock-style: seq == p + 1 (acquire), payload words (relaxed), fence
-// (acquire), seq still p + 1. The writer marks a slot claimed before it changes the payload
-// (detail/ring_layout.hpp, claimed_seq), so a copy that overlapped an overwrite is discarded.
-// A slot already holding (or claimed for) a later lap means record p is gone: it moves on to
-// the oldest position that may still be intact and adds every position it skipped to
-// missed(), so received + missed == position() - start, always.
+// (acquire), seq still p + 1 and the writer's `claimed` (RingControl: it stores t + n before
+// it changes the payload of positions [t, t + n)) not past p + capacity. So a copy that
+// overlapped an overwrite of the slot is discarded. A slot already holding a later lap, or a
+// claim past p + capacity, means record p is gone: it moves on to the oldest position that may
+// still be intact and adds every position it skipped to missed(), so
+// received() + missed() == position() - start_position(), always.
 //
 // Waiting: the ring's waiter bits and doorbells belong to its two roles, so read() polls,
 // sleeping about 1 ms between looks (detail::sleep_a_little): a record is seen up to ~1 ms
@@ -243,8 +244,9 @@ private:
 //
 // The writer's payload stores are plain (memcpy, or a Loan filled in place) while the
 // observer's loads are atomic words: formally a data race in the C++ memory model, caught in
-// practice by the claim/seq check around the copy. ThreadSanitizer would report it in a
-// single process; the observer is meant for another process (shmrec tail), and is tested so.
+// practice by the seq/claimed check around the copy. ThreadSanitizer would report it if the
+// two ran concurrently in one process; the observer is meant for another process (shmrec
+// tail), and is tested so (in one process only step by step, never concurrently).
 class RingObserver : public detail::Endpoint {
 public:
     RingObserver(RingObserver&&) noexcept = default;
@@ -273,6 +275,7 @@ private:
     RingObserver(Region region, RecordType type, const WaitOptions& wait);
 
     ReadStatus next(std::byte* out) noexcept;
+    bool skip_to(std::uint64_t p, std::uint64_t front) noexcept;
     ReadStatus empty_status(std::byte* out) noexcept;
 
     detail::RingView<detail::DynamicRecord> view_;

@@ -27,7 +27,12 @@ struct RingControl {
     // Writer only. Published once per write or batch; the consumer never needs it (it reads
     // slot seqs), observers and a replacing writer do.
     std::atomic<std::uint64_t> tail;  // positions < tail are published
-    std::uint8_t writer_pad[block - 8];
+    // Writer only, for observers (untyped::RingObserver): before it changes the payload of
+    // positions [t, t + n) (a copy, a batch, a Loan) the writer stores claimed = t + n. Slots
+    // of positions below claimed - capacity may be being overwritten. In the writer's own
+    // line, which the consumer never reads: it costs the data path no cache-line transfer.
+    std::atomic<std::uint64_t> claimed;
+    std::uint8_t writer_pad[block - 16];
     // Consumer only.
     std::atomic<std::uint64_t> head;            // positions < head are consumed: slots free
     std::atomic<std::uint32_t> consumer_epoch;  // consumers that ever attached
@@ -51,6 +56,7 @@ static_assert(std::is_standard_layout_v<RingControl>);
 static_assert(sizeof(RingControl) == 6 * block);
 static_assert(alignof(RingControl) == 8);
 static_assert(offsetof(RingControl, tail) == 0);
+static_assert(offsetof(RingControl, claimed) == 8);
 static_assert(offsetof(RingControl, head) == block);
 static_assert(offsetof(RingControl, consumer_epoch) == block + 8);
 static_assert(offsetof(RingControl, consumer_waiting) == 2 * block);
@@ -62,17 +68,6 @@ struct RingSlotHeader {
     std::atomic<std::uint64_t> seq;
 };
 static_assert(sizeof(RingSlotHeader) == 8);
-
-// Before it changes slot p's payload (a copy, or a Loan handed out), the writer stores the
-// claim marker claimed_seq(p) into seq; committing stores p + 1. The consumer never needs it
-// (it only reads slot p while waiting for p, and ahead(claimed_seq(p), p + 1) is -2^63:
-// "not yet"); it tells an observer (untyped::RingObserver), which copies slots the consumer
-// may already have freed, that the record it is copying is being overwritten. Flipping the top
-// bit keeps the claimed position readable and is 2^63 away from any plausible sequence.
-inline constexpr std::uint64_t claimed_bit = std::uint64_t{1} << 63;
-constexpr std::uint64_t claimed_seq(std::uint64_t position) noexcept {
-    return (position + 1) ^ claimed_bit;
-}
 
 struct RingDescriptor : SlottedDescriptor {
     static constexpr ChannelKind kind = ChannelKind::ring;
