@@ -387,6 +387,9 @@ std::optional<Schema> load_schema(const std::string& schema_path,
     }
     auto schema = Loader(parser, path, errors).run(std::move(*text));
     if (schema) {
+        // With FlatBuffers' built-in attributes too (bit_flags, force_align, ...): a tool that
+        // has only the region then prints a bit_flags combination by its names.
+        parser.opts.binary_schema_builtins = true;
         parser.Serialize();
         const std::uint8_t* bytes = parser.builder_.GetBufferPointer();
         schema->binary_schema.assign(bytes, bytes + parser.builder_.GetSize());

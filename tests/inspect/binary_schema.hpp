@@ -18,10 +18,10 @@ enum class Builtins { omitted, kept };
 
 // The bytes of Parser::Serialize() for schema text; throws std::runtime_error on a parse error.
 std::vector<std::uint8_t> binary_schema_from_text(const std::string& fbs_text,
-                                                  Builtins builtins = Builtins::omitted);
+                                                  Builtins builtins = Builtins::kept);
 // The same for a schema file (includes resolved beside it).
 std::vector<std::uint8_t> binary_schema_from_file(const std::string& fbs_path,
-                                                  Builtins builtins = Builtins::omitted);
+                                                  Builtins builtins = Builtins::kept);
 
 // Lookups into a binary schema by qualified struct name and field name, for editing it in
 // place; throw std::runtime_error when missing.

@@ -321,7 +321,9 @@ TEST_F(ToolTest, InfoAnswersEmptyZeroFilledAndGarbageAtOnceWithoutBlamingAPid) {
     for (const auto& c : cases) {
         const RunResult r = shmrec(c.args);
         EXPECT_EQ(r.code(), 1) << c.args.back() << "\n" << r.describe();
-        EXPECT_LT(r.elapsed, 1s) << c.args.back() << " took " << r.elapsed.count() << " ms";
+        // The old tool waited the 2 s init_timeout first; a loaded 2-core machine can take
+        // most of a second just to start a process, so the bound stays below 2 s, not tight.
+        EXPECT_LT(r.elapsed, 1800ms) << c.args.back() << " took " << r.elapsed.count() << " ms";
         EXPECT_TRUE(contains(r.err, c.expected)) << r.describe();
         EXPECT_FALSE(contains(r.err, "pid")) << "blames a pid:\n" << r.describe();
     }
