@@ -16,7 +16,11 @@
     VERB(ls)                    \
     VERB(info)                  \
     VERB(rm)                    \
-    VERB(doctor)
+    VERB(doctor)                \
+    VERB(tail)                  \
+    VERB(stat)                  \
+    VERB(record)                \
+    VERB(replay)
 
 namespace shmrec::tool {
 #define SHMREC_DECLARE_VERB(name) Verb add_##name##_verb(CLI::App& app);
