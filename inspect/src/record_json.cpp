@@ -195,8 +195,19 @@ std::string RecordSchema::to_json(std::span<const std::byte> record, JsonLayout 
                     "to_json: a '" + detail::printable(root.name) + "' record is " +
                         std::to_string(root.size) + " bytes, got " + std::to_string(record.size()));
     }
-    // Strict UTF-8 cannot fail: load() checked every name and text_json() every text.
-    return struct_json(*plan_, root, record.data()).dump(layout == JsonLayout::indented ? 2 : -1);
+    // load() bounded the values this makes by the record size (record_schema.cpp,
+    // count_values()): no schema makes a small record decode into a huge document.
+    // nlohmann throws only for invalid UTF-8 in dump() (load() checked every name and
+    // text_json() every text) or misuse of a value's type (none here); should one still
+    // escape, it leaves as a shmrec::Error like every other failure of this library.
+    try {
+        return struct_json(*plan_, root, record.data())
+            .dump(layout == JsonLayout::indented ? 2 : -1);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorCode::corrupt_schema, "",
+                    "to_json: a '" + detail::printable(root.name) +
+                        "' record cannot be written as JSON: " + e.what());
+    }
 }
 
 }  // namespace shmrec::inspect

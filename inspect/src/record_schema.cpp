@@ -3,8 +3,9 @@
 // Checked in layers, each failure a corrupt_schema naming the origin, the struct and the field:
 // size bound -> private copy -> FlatBuffers verifier (every offset, string and vector in
 // bounds) -> the record is a struct of the announced size -> every field a type shmrec
-// decodes, inside its struct, enums and nested structs by valid index, no struct containing
-// itself, bounded nesting. Nothing of the buffer is kept.
+// decodes, inside its struct and not overlapping another field, enums and nested structs by
+// valid index, no struct containing itself, bounded nesting, no struct decoding to more values
+// than it has bytes (so to_json() is linear in the record). Nothing of the buffer is kept.
 #include "shmrec/inspect/record_schema.hpp"
 
 #include <flatbuffers/reflection_generated.h>
@@ -212,6 +213,7 @@ class PlanBuilder {
         plan_.structs.push_back(
             {std::string(name), static_cast<std::uint32_t>(object.bytesize()), {}});
         heights_.push_back(0);
+        values_.push_back(0);
         struct_slots_[index] = in_progress;
 
         // fields() is sorted by name; id() is the declaration order, the order JSON shows.
@@ -230,10 +232,70 @@ class PlanBuilder {
                 height = std::max(height, 1 + heights_[planned.back().ref]);
             }
         }
+        refuse_overlaps(object, planned);
+        values_[slot] = count_values(object, planned);
         plan_.structs[slot].fields = std::move(planned);
         heights_[slot] = height;
         struct_slots_[index] = slot;
         return slot;
+    }
+
+    static std::uint64_t extent_of(const FieldPlan& field) noexcept {
+        return std::uint64_t{field.element_size} * std::max<std::uint32_t>(field.length, 1);
+    }
+
+    // Fields sorted by offset must not overlap (padding between them is fine): flatc never
+    // makes overlapping fields, and fields sharing bytes would let a small record stand for
+    // a DAG of structs that to_json() unfolds into a tree (C10: two 8-byte fields at offset
+    // 0, each a struct of two such fields, 32 levels deep: 2^32 values from 8 bytes).
+    void refuse_overlaps(const reflection::Object& object,
+                         const std::vector<FieldPlan>& fields) const {
+        std::vector<const FieldPlan*> by_offset;
+        by_offset.reserve(fields.size());
+        for (const auto& field : fields) by_offset.push_back(&field);
+        std::stable_sort(by_offset.begin(), by_offset.end(),
+                         [](const auto* a, const auto* b) { return a->offset < b->offset; });
+        // Failing at the first overlap, the fields before it are disjoint and sorted: only
+        // the previous one can reach into the next.
+        for (std::size_t i = 1; i < by_offset.size(); ++i) {
+            const auto& before = *by_offset[i - 1];
+            const auto& after = *by_offset[i];
+            if (before.offset + extent_of(before) > after.offset) {
+                fail(fmt::format(
+                    "struct '{}': fields '{}' ({} bytes at offset {}) and '{}' ({} "
+                    "bytes at offset {}) overlap",
+                    printable(str(object.name())), printable(before.name), extent_of(before),
+                    before.offset, printable(after.name), extent_of(after), after.offset));
+            }
+        }
+    }
+
+    // How many values to_json() makes of one such struct: scalars, enums and text bytes, and
+    // a struct without fields as one. A second bound, independent of refuse_overlaps(): with
+    // disjoint fields every such value has a byte of its own, so a valid schema never counts
+    // more values than bytes, and this refuses any schema that does. Every JSON object and
+    // array lies on the path from the record to one of these values, a path of at most
+    // 2 * (max_nesting + 1) containers, so to_json() of a record makes O(record_size) values
+    // (each value's text bounded by the longest name in the schema): its time and memory
+    // are linear in the record, whatever the schema says.
+    std::uint64_t count_values(const reflection::Object& object,
+                               const std::vector<FieldPlan>& fields) const {
+        const auto size = static_cast<std::uint64_t>(object.bytesize());
+        std::uint64_t total = 0;
+        for (const auto& field : fields) {
+            // Each term is at most 65535 * 2^31 and total at most 2^31 before adding it:
+            // no overflow, because the sum is checked after every term.
+            const std::uint64_t each =
+                field.shape == Shape::structure ? values_[field.ref] : std::uint64_t{1};
+            total += std::uint64_t{std::max<std::uint32_t>(field.length, 1)} * each;
+            if (total > size) {
+                fail(object, field.name,
+                     fmt::format("the struct's {} bytes would decode into more than {} "
+                                 "values: its fields share bytes",
+                                 size, size));
+            }
+        }
+        return std::max<std::uint64_t>(total, 1);
     }
 
     FieldPlan plan_field(const reflection::Object& object, const reflection::Field& field,
@@ -361,6 +423,7 @@ class PlanBuilder {
     std::vector<std::int64_t> struct_slots_;  // per objects() index: a plan index or a state
     std::vector<std::int64_t> enum_slots_;    // per enums() index: a plan index or unvisited
     std::vector<int> heights_;                // per plan struct: levels of structs below it
+    std::vector<std::uint64_t> values_;       // per plan struct: count_values(), <= its size
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string>
 
 namespace shmrec_test {
 
@@ -72,6 +73,24 @@ const reflection::Field& field_named(const std::vector<std::uint8_t>& bfbs,
         if (f->name()->string_view() == field) return *f;
     }
     throw std::runtime_error("no field " + std::string(field));
+}
+
+std::vector<std::uint8_t> doubling_dag(int depth) {
+    std::string text = "namespace dag; struct L { v: ulong; }\n";
+    for (int k = depth - 1; k >= 0; --k) {
+        const auto below = k + 1 == depth ? std::string("L") : "S" + std::to_string(k + 1);
+        text += "struct S" + std::to_string(k) + " { a: " + below + "; b: " + below + "; }\n";
+    }
+    auto bfbs = binary_schema_from_text(text);
+    for (int k = 0; k < depth; ++k) {
+        const auto name = "dag.S" + std::to_string(k);
+        overwrite<std::int32_t>(object_named(bfbs, name), reflection::Object::VT_BYTESIZE, 8);
+        // Field::offset is 16 bits: for the large structs high up, `b` wrapped to 0 already
+        // (and was then left out as the default).
+        const auto& b = field_named(bfbs, name, "b");
+        if (b.offset() != 0) overwrite<std::uint16_t>(b, reflection::Field::VT_OFFSET, 0);
+    }
+    return bfbs;
 }
 
 }  // namespace shmrec_test

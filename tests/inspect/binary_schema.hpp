@@ -32,6 +32,12 @@ int enum_index(const std::vector<std::uint8_t>& bfbs, std::string_view name);
 const reflection::Field& field_named(const std::vector<std::uint8_t>& bfbs,
                                      std::string_view struct_name, std::string_view field);
 
+// A hostile schema (RELIABILITY C10, the decode blow-up): structs dag.S<k> { a: S<k+1>;
+// b: S<k+1>; } for k < depth over dag.L { v: ulong; }, then every S<k> made 8 bytes and every
+// `b` moved to offset 0. Each field then lies inside its struct, but fields share bytes: an
+// 8-byte dag.S0 would decode into 2^depth values. load() must refuse it.
+std::vector<std::uint8_t> doubling_dag(int depth);
+
 // Overwrites a scalar already stored in a table of the buffer (`slot` is a VT_ constant of the
 // reflection table); throws std::runtime_error when the builder left it out as a default.
 template <class T, class Table>

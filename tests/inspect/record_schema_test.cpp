@@ -19,6 +19,7 @@ using shmrec::ErrorCode;
 using shmrec::inspect::RecordSchema;
 using shmrec_test::binary_schema_from_file;
 using shmrec_test::binary_schema_from_text;
+using shmrec_test::doubling_dag;
 using shmrec_test::enum_index;
 using shmrec_test::fails_with;
 using shmrec_test::field_named;
@@ -238,6 +239,48 @@ TEST(InspectSchema, NestingIsBoundedThroughAStructAlreadyPlanned) {
     EXPECT_NO_THROW((void)RecordSchema::load(bfbs, "deep.W", 4, origin));
     EXPECT_THAT(load_error(bfbs, "deep.R", 8),
                 HasSubstr("struct 'deep.W', field 's': struct 'deep.S31' is nested more than 32"));
+}
+
+TEST(InspectSchema, OverlappingFieldsAreRefused) {
+    // The reviewer's construction: a second field moved onto the first one's bytes.
+    auto bfbs = binary_schema_from_text("namespace bad; struct P { a: int; b: int; }");
+    ASSERT_NO_THROW((void)RecordSchema::load(bfbs, "bad.P", 8, origin));
+    overwrite<std::uint16_t>(field_named(bfbs, "bad.P", "b"), reflection::Field::VT_OFFSET, 0);
+    EXPECT_THAT(load_error(bfbs, "bad.P", 8),
+                HasSubstr("struct 'bad.P': fields 'a' (4 bytes at offset 0) and 'b' (4 bytes at "
+                          "offset 0) overlap"));
+}
+
+TEST(InspectSchema, PartlyOverlappingFieldsAreRefusedInOffsetOrder) {
+    // `b` declared second but moved before `a`, its last byte on `a`'s first.
+    auto bfbs = binary_schema_from_text("namespace bad; struct P { x: ubyte; a: ushort; b: int; }");
+    ASSERT_NO_THROW((void)RecordSchema::load(bfbs, "bad.P", 8, origin));
+    overwrite<std::uint16_t>(field_named(bfbs, "bad.P", "a"), reflection::Field::VT_OFFSET, 4);
+    overwrite<std::uint16_t>(field_named(bfbs, "bad.P", "b"), reflection::Field::VT_OFFSET, 1);
+    EXPECT_THAT(
+        load_error(bfbs, "bad.P", 8),
+        HasSubstr("fields 'b' (4 bytes at offset 1) and 'a' (2 bytes at offset 4) overlap"));
+}
+
+TEST(InspectSchema, PaddingBetweenFieldsIsFine) {
+    // flatc pads `x` to `b`'s alignment and the struct to 8: gaps, not overlaps.
+    const auto bfbs = binary_schema_from_text("namespace ok; struct P { x: ubyte; b: int; }");
+    EXPECT_NO_THROW((void)RecordSchema::load(bfbs, "ok.P", 8, origin));
+}
+
+TEST(InspectSchema, NestedSchemaStillLoads) {
+    // every_type (json_test.cpp's golden): nested structs, arrays of structs, enums, padding.
+    const auto bfbs = binary_schema_from_file(INSPECT_EVERY_TYPE_SCHEMA);
+    const auto& record = object_named(bfbs, "inspect_test.EveryType");
+    const auto size = static_cast<std::uint32_t>(record.bytesize());
+    decode_anything(RecordSchema::load(bfbs, "inspect_test.EveryType", size, origin));
+}
+
+TEST(InspectSchema, DoublingDagIsRefused) {
+    const auto bfbs = doubling_dag(20);
+    EXPECT_THAT(load_error(bfbs, "dag.S0", 8),
+                HasSubstr("fields 'a' (8 bytes at offset 0) and 'b' (8 bytes at offset 0) "
+                          "overlap"));
 }
 
 // Edits of bad.E's fields: `a` a Color, `b` an int at offset 4, `arr` an array at offset 8.
