@@ -304,6 +304,11 @@ class PlanBuilder {
         plan.name = std::string(str(field.name()));
         if (plan.name.empty() || !detail::is_utf8(plan.name))
             fail(object, plan.name, "the name is empty or not UTF-8");
+        if (plan.name.size() > RecordSchema::max_name_bytes) {
+            fail(object, plan.name.substr(0, 32) + "...",
+                 fmt::format("the name is {} bytes long (at most {})", plan.name.size(),
+                             RecordSchema::max_name_bytes));
+        }
         plan.offset = field.offset();
         const auto& type = *field.type();
         const auto base = known_base_type(object, plan.name, type, reflection::Type::VT_BASE_TYPE);
@@ -400,10 +405,12 @@ class PlanBuilder {
         plan.bit_flags = has_attribute(enumeration.attributes(), "bit_flags");
         for (const auto* value : *enumeration.values()) {
             const auto name = str(value->name());
-            if (name.empty() || !detail::is_utf8(name)) {
+            if (name.empty() || !detail::is_utf8(name) ||
+                name.size() > RecordSchema::max_name_bytes) {
                 fail(object, field,
-                     fmt::format("enum '{}' has a value name that is empty or not UTF-8",
-                                 printable(str(enumeration.name()))));
+                     fmt::format("enum '{}' has a value name that is empty, not UTF-8 or longer "
+                                 "than {} bytes",
+                                 printable(str(enumeration.name())), RecordSchema::max_name_bytes));
             }
             plan.values.emplace_back(value->value(), std::string(name));
         }

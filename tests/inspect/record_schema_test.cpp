@@ -151,6 +151,22 @@ TEST(InspectSchema, MissingRecordNameIsRefused) {
                 HasSubstr("no type named 'school.Teacher'"));
 }
 
+TEST(InspectSchema, OverlongFieldAndEnumValueNamesAreRefused) {
+    const std::string longest(RecordSchema::max_name_bytes, 'f');
+    const std::string too_long(RecordSchema::max_name_bytes + 1, 'f');
+    EXPECT_NO_THROW((void)RecordSchema::load(
+        binary_schema_from_text("namespace ok; struct P { " + longest + ": int; }"), "ok.P", 4,
+        "test"));
+    EXPECT_THAT(load_error(binary_schema_from_text("namespace bad; struct P { " + too_long +
+                                                   ": int; }"),
+                           "bad.P", 4),
+                HasSubstr("1025 bytes long"));
+    EXPECT_THAT(load_error(binary_schema_from_text("namespace bad; enum E : byte { " + too_long +
+                                                   " } struct P { e: E; }"),
+                           "bad.P", 1),
+                HasSubstr("longer than 1024 bytes"));
+}
+
 TEST(InspectSchema, TableRecordIsRefused) {
     const auto bfbs = binary_schema_from_text("namespace bad; table Thing { x: int; }");
     EXPECT_THAT(load_error(bfbs, "bad.Thing", 4), HasSubstr("'bad.Thing' is a table"));

@@ -38,6 +38,9 @@ class RecordSchema {
     static constexpr std::size_t max_schema_bytes = std::size_t{1} << 20;
     // The deepest nesting of structs load() accepts (the record itself is depth 0).
     static constexpr int max_nesting = 32;
+    // The longest field or enum value name load() accepts: each is printed with every value it
+    // names, so a name as long as the schema could multiply the output by a megabyte.
+    static constexpr std::size_t max_name_bytes = 1024;
 
     // Throws shmrec::Error with ErrorCode::corrupt_schema, naming `origin` (e.g. "region
     // 'TestMemShare'"), the struct and the field, when the buffer is not a valid binary
