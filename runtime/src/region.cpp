@@ -564,6 +564,32 @@ bool remove_region(const Location& where) {
     return platform::remove_name(where);
 }
 
+Removal remove_idle_region(const Location& where) {
+    detail::HeaderSnapshot h{};
+    RegionOptions at_once;
+    at_once.init_timeout = std::chrono::milliseconds(0);
+    std::unique_ptr<RegionImpl> impl;
+    try {
+        // Validated, and holding the attached lock: not reclaimable as stale from here on.
+        impl = open_validated(where, Role::reader, nullptr, at_once, h);
+    } catch (const Error& e) {
+        switch (e.code()) {
+            case ErrorCode::not_found: return Removal::not_found;
+            case ErrorCode::version_mismatch:
+            case ErrorCode::abi_mismatch: return Removal::other_format;
+            case ErrorCode::not_a_region:
+            case ErrorCode::byte_order_mismatch:
+            case ErrorCode::truncated:
+            case ErrorCode::corrupt_header:
+            case ErrorCode::init_timeout: return Removal::not_a_region;
+            default: throw;
+        }
+    }
+    // Holding the writer role, no writer can take the region over before the name is gone.
+    if (!take_role_lock(impl->fd(), platform::writer_lock_byte)) return Removal::writer_alive;
+    return remove_if_ours(where, impl->id) ? Removal::removed : Removal::not_found;
+}
+
 // A moved-from region (impl_ null) answers with neutral values; so does one inherited through
 // fork() wherever the answer would come from the (now inaccessible) mapping.
 namespace {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +41,7 @@ struct ReaderTally {
 ReaderTally drain(CheckedBroadcast::Reader& reader, std::uint64_t slow_every,
                   std::chrono::microseconds slow) {
     ReaderTally t;
-    std::uint64_t last = UINT64_MAX;
+    std::optional<std::uint64_t> last;
     int timeouts = 0;
     for (;;) {
         Checked r;
@@ -52,7 +53,8 @@ ReaderTally drain(CheckedBroadcast::Reader& reader, std::uint64_t slow_every,
         }
         ++t.own_count;
         if (!chantest::checksum_ok(r)) ++t.bad;
-        if (last != UINT64_MAX && r.seq <= last) ++t.nonincreasing;
+        // Wrap-aware (the 64-bit wrap test crosses 2^64, and a lap may skip the wrap point).
+        if (last && shmrec::detail::ahead(r.seq, *last) <= 0) ++t.nonincreasing;
         if (r.seq != reader.position() - 1) ++t.posmismatch;
         last = r.seq;
         if (slow_every != 0 && t.own_count % slow_every == 0) std::this_thread::sleep_for(slow);

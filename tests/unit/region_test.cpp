@@ -523,3 +523,44 @@ TEST_F(RegionTest, RemoveOnCloseNeverRemovesAnotherRegionAtTheName) {
 }
 
 }  // namespace
+
+namespace {
+
+// remove_idle_region: the removal `shmrec rm` does without --force.
+class IdleRemoval : public shmrec_test::RegionFixture {};
+
+TEST_F(IdleRemoval, RefusesWhileAWriterLivesAndRemovesOnceItIsGone) {
+    const std::string region = name();
+    {
+        auto writer = StudentCell::writer(region);
+        EXPECT_EQ(shmrec::remove_idle_region(region), shmrec::Removal::writer_alive);
+        EXPECT_TRUE(std::filesystem::exists(shm_path(region))) << "nothing removed";
+    }
+    // The writer closed (its lock went with it); a reader still attached keeps its mapping.
+    auto reader = StudentCell::reader(region);
+    EXPECT_EQ(shmrec::remove_idle_region(region), shmrec::Removal::removed);
+    EXPECT_FALSE(std::filesystem::exists(shm_path(region)));
+    EXPECT_EQ(shmrec::remove_idle_region(region), shmrec::Removal::not_found);
+}
+
+TEST_F(IdleRemoval, RefusesWhatIsNotAValidRegionOfThisFormat) {
+    const std::string junk = name("junk");
+    std::vector<std::byte> bytes(8192, std::byte{0x5a});
+    shmrec_test::create_file(shm_path(junk), bytes, bytes.size());
+    EXPECT_EQ(shmrec::remove_idle_region(junk), shmrec::Removal::not_a_region);
+    const std::string zeros = name("zeros");
+    shmrec_test::create_file(shm_path(zeros), {}, 8192);
+    EXPECT_EQ(shmrec::remove_idle_region(zeros), shmrec::Removal::not_a_region);
+    const std::string other = name("other");
+    { auto writer = StudentCell::writer(other); }
+    shmrec_test::poke_header(shm_path(other),
+                             [](shmrec::detail::RegionHeader& h, std::byte*, std::uint64_t) {
+                                 h.format_major = 99;
+                             });
+    EXPECT_EQ(shmrec::remove_idle_region(other), shmrec::Removal::other_format);
+    for (const auto& n : {junk, zeros, other}) {
+        EXPECT_TRUE(std::filesystem::exists(shm_path(n))) << n << " was removed";
+    }
+}
+
+}  // namespace

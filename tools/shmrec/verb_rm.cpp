@@ -1,11 +1,5 @@
 // shmrec rm NAME | --file PATH [--force] [--json]: removes a region's name. Refuses a region
 // with a live writer, and anything that is not a shmrec region, unless --force.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -19,50 +13,6 @@
 namespace shmrec::tool {
 
 namespace {
-
-// Holds the writer role's lock (byte 0 of the region object) while the name is removed, so no
-// writer can take the region over between the check and the removal: a writer taking over must
-// take this very lock (docs/region-header.md, "Liveness and the writer role").
-class WriterRoleHold {
-public:
-    enum class Outcome { held, writer_alive, replaced, open_failed };
-
-    explicit WriterRoleHold(const std::string& path) {
-        fd_ = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd_ < 0) {
-            error_ = errno;
-            outcome_ = Outcome::open_failed;
-            return;
-        }
-        struct flock fl {};
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = 0;  // detail::LockSlot::writer
-        fl.l_len = 1;
-        if (::fcntl(fd_, F_OFD_SETLK, &fl) != 0) {
-            outcome_ = Outcome::writer_alive;  // EAGAIN / EACCES: another open holds it
-            return;
-        }
-        // The name must still lead to the object we locked (not one made since).
-        struct stat ours {};
-        struct stat named {};
-        const bool same = ::fstat(fd_, &ours) == 0 && ::lstat(path.c_str(), &named) == 0 &&
-                          ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
-        outcome_ = same ? Outcome::held : Outcome::replaced;
-    }
-    WriterRoleHold(const WriterRoleHold&) = delete;
-    WriterRoleHold& operator=(const WriterRoleHold&) = delete;
-    ~WriterRoleHold() {
-        if (fd_ >= 0) ::close(fd_);  // drops the lock
-    }
-    Outcome outcome() const noexcept { return outcome_; }
-    int error() const noexcept { return error_; }  // errno of a failed open
-
-private:
-    int fd_ = -1;
-    int error_ = 0;
-    Outcome outcome_ = Outcome::open_failed;
-};
 
 struct RmOptions {
     Target target;
@@ -102,36 +52,41 @@ int run_rm(const RmOptions& options) {
             exit_failure, options.json, "writer_active");
     }
 
-    // A region: remove it only while holding the writer role ourselves (unless --force).
-    std::unique_ptr<WriterRoleHold> hold;
-    if (e.is_region() && !options.force) {
-        hold = std::make_unique<WriterRoleHold>(e.probe.path);
-        switch (hold->outcome()) {
-            case WriterRoleHold::Outcome::held: break;
-            case WriterRoleHold::Outcome::writer_alive:
-                return report_failure(where,
-                                      fmt::format("{} has a live writer (it started while rm was "
-                                                  "looking); stop the writer first",
-                                                  shown(where)),
-                                      exit_failure, options.json, "writer_active");
-            case WriterRoleHold::Outcome::replaced:
-                return report_failure(
-                    where, fmt::format("{} was replaced while rm was looking; run rm again",
-                                       shown(where)),
-                    exit_failure, options.json, "replaced");
-            case WriterRoleHold::Outcome::open_failed:
-                return report_failure(
-                    where,
-                    fmt::format("{} cannot be opened to take its writer role: {} ({})",
-                                shown(where), std::strerror(hold->error()),
-                                ownership_text(e.probe)),
-                    exit_failure, options.json, "permission_denied");
-        }
-    }
-
+    // A valid region: the runtime removes it only while it holds the writer role itself, so
+    // no writer can take it over between the check above and the removal (unless --force). A
+    // region this build cannot validate (another format, a damaged header) has no roles it can
+    // take: the check above is all there is.
     bool removed = false;
     try {
-        removed = remove_region(where);
+        if (options.force || !e.info) {
+            removed = remove_region(where);
+        } else {
+            switch (remove_idle_region(where)) {
+                case Removal::removed: removed = true; break;
+                case Removal::not_found: break;
+                case Removal::writer_alive:
+                    return report_failure(where,
+                                          fmt::format("{} has a live writer (it started while rm "
+                                                      "was looking); stop the writer first",
+                                                      shown(where)),
+                                          exit_failure, options.json, "writer_active");
+                case Removal::not_a_region:
+                    return report_failure(
+                        where,
+                        fmt::format("{} changed while rm was looking and is no valid region "
+                                    "now; --force removes it anyway",
+                                    shown(where)),
+                        exit_failure, options.json, "not_a_region");
+                case Removal::other_format:
+                    return report_failure(
+                        where,
+                        fmt::format("{} changed while rm was looking: now a region of another "
+                                    "format or build, whose writer this shmrec cannot check; "
+                                    "--force removes it anyway",
+                                    shown(where)),
+                        exit_failure, options.json, "version_mismatch");
+            }
+        }
     } catch (const Error& err) {
         return report_failure(where, err.what(), exit_failure, options.json,
                               shmrec::to_string(err.code()));

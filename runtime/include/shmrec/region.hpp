@@ -227,9 +227,26 @@ struct RegionInfo {
     std::vector<std::uint8_t> binary_schema;  // empty: none embedded
 };
 
-// Removes the name (the memory lives on until every mapping is gone). Returns false when there
-// was nothing to remove.
+// Removes the name (the memory lives on until every mapping is gone), whatever it leads to.
+// Returns false when there was nothing to remove.
 bool remove_region(const Location& where);
+
+// What remove_idle_region() did.
+enum class Removal : std::uint8_t {
+    removed,
+    not_found,
+    writer_alive,  // a live writer holds the region: nothing removed
+    not_a_region,  // empty, zero-filled, foreign or corrupt: nothing removed
+    other_format,  // a shmrec region of another format or ABI, whose roles this build cannot
+                   // check: nothing removed
+};
+
+// Removes the name only if it leads to a valid shmrec region with no live writer. It holds the
+// region's writer role and its attached lock meanwhile, so no writer takes the region over and
+// nobody reclaims and re-creates the name between the check and the removal; and it removes
+// the name only while it still leads to that very region. Readers still attached keep their
+// mappings. Throws Error for what keeps it from looking (permission, an untrusted object).
+Removal remove_idle_region(const Location& where);
 
 constexpr std::string_view to_string(Backing b) noexcept {
     switch (b) {
@@ -243,6 +260,16 @@ constexpr std::string_view to_string(RegionHealth h) noexcept {
         case RegionHealth::ok: return "ok";
         case RegionHealth::unlinked: return "unlinked";
         case RegionHealth::replaced: return "replaced";
+    }
+    return "unknown";
+}
+constexpr std::string_view to_string(Removal r) noexcept {
+    switch (r) {
+        case Removal::removed: return "removed";
+        case Removal::not_found: return "not_found";
+        case Removal::writer_alive: return "writer_alive";
+        case Removal::not_a_region: return "not_a_region";
+        case Removal::other_format: return "other_format";
     }
     return "unknown";
 }
