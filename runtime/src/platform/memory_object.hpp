@@ -1,14 +1,15 @@
-// Internal (platform layer): the named object behind a memory-backed region, as the
-// Boost.Interprocess object the mapping layer maps. POSIX: a shared-memory object (/dev/shm),
-// created empty and sized by preallocate(). Windows: a named file-mapping object backed by the
-// paging file, sized when it is created, living while any process holds a handle to it.
+// Internal (platform layer): the named object behind a memory-backed region, as an object the
+// mapping layer (boost::interprocess::mapped_region) maps. POSIX: Boost's shared-memory object
+// (/dev/shm), created empty and sized by preallocate(). Windows: a named file-mapping object
+// backed by the paging file, sized when it is created, living while any process holds a
+// handle to it.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
 #if defined(_WIN32)
-#include <boost/interprocess/windows_shared_memory.hpp>
+#include <boost/interprocess/detail/os_file_functions.hpp>
 #else
 #include <boost/interprocess/shared_memory_object.hpp>
 #endif
@@ -19,7 +20,26 @@
 namespace shmrec::platform {
 
 #if defined(_WIN32)
-using MemoryObject = boost::interprocess::windows_shared_memory;
+// An open file-mapping object, in the shape mapped_region maps (get_mapping_handle,
+// get_mode). Not Boost's windows_shared_memory: it opens an existing object without
+// FILE_MAP_READ, with which a reader could not map its read-only view.
+class MemoryObject {
+public:
+    explicit MemoryObject(void* handle) noexcept : handle_(handle) {}
+    MemoryObject(MemoryObject&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
+    MemoryObject& operator=(MemoryObject&& o) noexcept;
+    MemoryObject(const MemoryObject&) = delete;
+    MemoryObject& operator=(const MemoryObject&) = delete;
+    ~MemoryObject();
+
+    boost::interprocess::mapping_handle_t get_mapping_handle() const noexcept {
+        return {handle_, true};  // a mapping object itself, not a file to make one from
+    }
+    boost::interprocess::mode_t get_mode() const noexcept { return boost::interprocess::read_write; }
+
+private:
+    void* handle_ = nullptr;
+};
 #else
 using MemoryObject = boost::interprocess::shared_memory_object;
 #endif

@@ -26,7 +26,13 @@ using detail::display_name;
 
 constexpr DWORD share_all = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
-bool is_file(Handle h) noexcept { return ::GetFileType(h) == FILE_TYPE_DISK; }
+// A region's handle is a file or a file-mapping object (GetFileType cannot tell them apart
+// under Wine); NtQuerySection answers for a mapping object only.
+bool is_mapping_object(Handle h) noexcept {
+    __int64 size = 0;
+    return boost::interprocess::winapi::get_file_mapping_size(h, size);
+}
+bool is_file(Handle h) noexcept { return !is_mapping_object(h); }
 
 // Every file-mapping object has this identity: while we hold it, the name cannot lead to
 // another one, so "the same object as at the name" is "something is at the name".
