@@ -30,6 +30,7 @@
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/region_access.hpp"
+#include "shmrec/detail/word_copy.hpp"
 #include "shmrec/error.hpp"
 #include "stale_region.hpp"
 
@@ -458,7 +459,7 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
         const auto state = header->state.load(std::memory_order_acquire);
         if (state != static_cast<std::uint32_t>(RegionState::initialising)) break;
         // A creator writes the magic before `ready`; a foreign magic will never become ready.
-        const auto magic = __atomic_load_n(&header->magic, __ATOMIC_RELAXED);
+        const auto magic = detail::load_word(&header->magic);
         if (magic != 0 && magic != detail::region_magic) break;
         if (std::chrono::steady_clock::now() >= deadline) {
             // A zero magic: no creator has written anything (a zero-filled file is no region).
@@ -472,7 +473,9 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
                         fmt::format("{}: its creator never finished initialising it (state still "
                                     "'initialising' after {} ms; creator pid {})",
                                     shown, options.init_timeout.count(),
-                                    __atomic_load_n(&header->creator_pid, __ATOMIC_RELAXED)));
+                                    std::atomic_ref<std::int32_t>(
+                                        const_cast<detail::RegionHeader*>(header)->creator_pid)
+                                        .load(std::memory_order_relaxed)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
