@@ -20,7 +20,7 @@ BENCH_ARGS ?=
 # Windows: a MinGW-w64 cross build, run under Wine (cmake/toolchains/mingw-w64-x86_64.cmake;
 # tools/windows/wine-session.sh keeps the Wine prefix, <build>/wine-prefix, and one wineserver).
 WIN_BUILD_DIR  ?= build-windows
-WIN_BUILD_TYPE ?= $(BUILD_TYPE)
+WIN_BUILD_TYPE ?= Release  # no debug info: a third less compile time on 2 cores
 WIN_CMAKE_ARGS ?=
 WIN_PACKAGES    = g++-mingw-w64-x86-64-posix wine64 wine googletest
 WINE           ?= /usr/lib/wine/wine64
