@@ -27,6 +27,7 @@
 #include "platform/wake_scope.hpp"
 #include "region_header_io.hpp"
 #include "region_names.hpp"
+#include "shmrec/detail/event_word.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -93,7 +94,7 @@ bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
     while (!locks.try_lock_exclusive(slot)) {
         if (std::chrono::steady_clock::now() >= until) return false;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        detail::sleep_at_least(std::chrono::microseconds(200));
     }
     return true;
 }
@@ -298,7 +299,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
                                         "while it was being created",
                                         display_name(where), options.init_timeout.count()));
             }
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            detail::sleep_at_least(std::chrono::microseconds(100));
         }
         // A creator stalled between its exclusive create and its locks for longer than
         // init_timeout may have had its fresh object reclaimed as stale, and the name given to
