@@ -309,9 +309,14 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
             at_name == NameLookup::Result::absent || at_name == NameLookup::Result::other) {
             return std::nullopt;  // our object is unlinked: nothing of ours to remove
         }
-        if (!impl->locks.try_lock_exclusive(platform::writer_lock_byte)) {
-            platform::throw_system_error(ErrorCode::system_error, where,
-                                         "taking the writer lock", platform::last_error());
+        // Nobody else can hold it on a new object, except (Windows, where the writer's token
+        // is named after the region, not the object) a writer of a predecessor whose handles
+        // the kernel is still closing: retried briefly like any role lock.
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
+            throw Error(ErrorCode::writer_active, where.name,
+                        fmt::format("{}: a writer of an earlier region of this name still "
+                                    "holds the writer role",
+                                    display_name(where)));
         }
         SHMREC_FAULT_POINT("create.after_open");
         platform::preallocate(impl->fd(), impl->geometry.mapped_size, where);

@@ -44,8 +44,25 @@ std::vector<Scope>& scopes() {
     return all;
 }
 
+// Creates (sleeper) or opens (waker) an event with only the rights this needs. A sleeper
+// uses an event that existed before only if this user owns it: another principal's event
+// could be waited on (stealing wake-ups) or left signalled (a busy spin).
+HANDLE make_event(const std::wstring& name, bool create) {
+    constexpr DWORD rights = SYNCHRONIZE | EVENT_MODIFY_STATE | READ_CONTROL;
+    if (!create) return ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str());
+    auto security = windows::SecurityAttributes::owner_only_object();
+    if (security.get() == nullptr) return nullptr;
+    const HANDLE h = ::CreateEventExW(security.get(), name.c_str(), 0, rights);
+    if (h == nullptr || ::GetLastError() != ERROR_ALREADY_EXISTS) return h;
+    if (windows::foreign_owner(h, windows::ObjectKind::kernel_object)) {
+        ::CloseHandle(h);
+        return nullptr;
+    }
+    return h;
+}
+
 // The event of `sleeper` on the doorbell at `word`: created by a sleeper, only opened by a
-// waker (null when nobody created it yet).
+// waker (null when nobody created it yet, or it cannot be used: the caller then polls).
 HANDLE event_for(const void* word, std::uint32_t sleeper, bool create) noexcept {
     try {
         const std::lock_guard lock(scopes_mutex);
@@ -58,14 +75,14 @@ HANDLE event_for(const void* word, std::uint32_t sleeper, bool create) noexcept 
             if (const auto it = scope.events.find(key); it != scope.events.end()) return it->second;
             const std::wstring name =
                 scope.prefix + std::to_wstring(offset) + L"." + std::to_wstring(sleeper);
-            HANDLE h = nullptr;
-            if (create) {
-                auto security = windows::SecurityAttributes::for_wake_event();
-                h = ::CreateEventW(security.get(), FALSE, FALSE, name.c_str());
-            } else {
-                h = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str());
+            const HANDLE h = make_event(name, create);
+            if (h == nullptr) return nullptr;
+            try {
+                scope.events.emplace(key, h);
+            } catch (...) {
+                ::CloseHandle(h);
+                throw;
             }
-            if (h != nullptr) scope.events.emplace(key, h);
             return h;
         }
     } catch (...) {  // std::bad_alloc

@@ -26,7 +26,7 @@ namespace shmrec::platform {
 
 struct LockSlots::Tokens {
     std::wstring prefix;  // "<companion prefix>lock."
-    windows::SecurityAttributes security = windows::SecurityAttributes::for_lock_token();
+    windows::SecurityAttributes security = windows::SecurityAttributes::owner_only_object();
     std::map<LockSlot, HANDLE> held;  // slot -> our token (exclusive or shared)
 
     std::wstring name(wchar_t kind, LockSlot slot) const {
@@ -34,6 +34,7 @@ struct LockSlots::Tokens {
     }
     // Creates the token; null when it could not be created or (exclusive) already existed.
     HANDLE create(wchar_t kind, LockSlot slot, bool exclusive) {
+        if (security.get() == nullptr) return nullptr;  // never a token with default security
         const HANDLE h = ::CreateEventW(security.get(), TRUE, FALSE, name(kind, slot).c_str());
         if (h != nullptr && exclusive && ::GetLastError() == ERROR_ALREADY_EXISTS) {
             ::CloseHandle(h);
@@ -82,16 +83,26 @@ LockSlots::~LockSlots() {
     if (tokens_) tokens_->release_all();
 }
 
+namespace {
+
+// Owns a token handle until it is stored (a bad_alloc in between must not keep a slot held).
+struct TokenGuard {
+    HANDLE h;
+    ~TokenGuard() {
+        if (h != nullptr) ::CloseHandle(h);
+    }
+};
+
+}  // namespace
+
+// Exclusive: our 'x' token, then no 's' token. Shared: our 's' token, then no 'x' token.
 bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
-        const HANDLE x = tokens_->create(L'x', slot, true);
-        if (x == nullptr) return false;
-        if (tokens_->exists(L's', slot)) {
-            ::CloseHandle(x);
-            return false;
-        }
-        tokens_->held.emplace(slot, x);
+        TokenGuard mine{tokens_->create(L'x', slot, true)};
+        if (mine.h == nullptr || tokens_->exists(L's', slot)) return false;
+        tokens_->held.emplace(slot, mine.h);
+        mine.h = nullptr;
         return true;
     } catch (...) {  // std::bad_alloc
         return false;
@@ -101,13 +112,10 @@ bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
 bool LockSlots::try_lock_shared(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
-        const HANDLE s = tokens_->create(L's', slot, false);
-        if (s == nullptr) return false;
-        if (tokens_->exists(L'x', slot)) {
-            ::CloseHandle(s);
-            return false;
-        }
-        tokens_->held.emplace(slot, s);
+        TokenGuard mine{tokens_->create(L's', slot, false)};
+        if (mine.h == nullptr || tokens_->exists(L'x', slot)) return false;
+        tokens_->held.emplace(slot, mine.h);
+        mine.h = nullptr;
         return true;
     } catch (...) {
         return false;

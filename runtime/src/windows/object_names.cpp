@@ -39,13 +39,13 @@ std::string_view bare_name(const std::string& name) noexcept {
 
 std::wstring companion_prefix(Handle object, const Location& where) {
     if (where.backing == Backing::memory) {
-        return widen(fmt::format("{}shmrec.{}.", name_space(where.name), bare_name(where.name)));
+        return widen(fmt::format("{}shmrec#{}#", name_space(where.name), bare_name(where.name)));
     }
     BY_HANDLE_FILE_INFORMATION info{};
     if (!::GetFileInformationByHandle(object, &info)) {
         throw_system_error(where, "GetFileInformationByHandle", static_cast<int>(::GetLastError()));
     }
-    return widen(fmt::format("{}shmrec.file.{:08x}.{:08x}{:08x}.", local_prefix,
+    return widen(fmt::format("{}shmrec#file#{:08x}#{:08x}{:08x}#", global_prefix,
                              info.dwVolumeSerialNumber, info.nFileIndexHigh, info.nFileIndexLow));
 }
 

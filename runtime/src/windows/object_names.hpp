@@ -3,11 +3,12 @@
 // A memory-backed region is the file-mapping object named exactly as the user named it
 // ("TestMemShare", "Local\TestMemShare" or "Global\TestMemShare"; the first two are the same
 // session-local object). Its lock-slot tokens and wake events live in the same namespace,
-// under "<ns>\shmrec.<name>.": Windows gives events, mutexes, semaphores and mappings one
-// namespace, and a region name never contains the '.' + tag suffixes we add, so they cannot
-// meet the user's own names by accident. A file-backed region has no object name of its own:
-// its companions are named after the file's identity (volume serial number and file index),
-// "Local\shmrec.file.<volume>.<index>.", so every path to the same file finds them.
+// under "<ns>\shmrec#<name>#": Windows gives events, mutexes, semaphores and mappings one
+// namespace, and '#' is never in a region name, so they cannot meet a region's name. A
+// file-backed region has no object name of its own: its companions are named after the
+// file's identity (volume serial number and file index), "Global\shmrec#file#<volume>#<index>#",
+// so every path to the same file finds them, from every session (creating Global\ events
+// needs no privilege; only Global\ file mappings do).
 #pragma once
 
 #include <string>
@@ -27,7 +28,7 @@ std::string_view name_space(const std::string& name) noexcept;
 // The name without its Local\ or Global\ prefix.
 std::string_view bare_name(const std::string& name) noexcept;
 
-// The common prefix of a region's companion objects, ending in '.'. Throws Error when a file
+// The common prefix of a region's companion objects, ending in '#'. Throws Error when a file
 // region's identity cannot be read.
 std::wstring companion_prefix(Handle object, const Location& where);
 

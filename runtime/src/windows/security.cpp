@@ -46,10 +46,12 @@ std::wstring generic_rights(unsigned bits) {
     return r;
 }
 
-std::wstring owner_ace() {
+// "O:<user>D:P(A;;GA;;;<user>)": owned by this user (not by the Administrators group an
+// elevated token would give it) and only this user has access; empty if the SID is unknown.
+std::wstring owner_only() {
     const auto user = token_information(TokenUser);
     const std::wstring sid = sid_string(user_sid(user));
-    return sid.empty() ? std::wstring() : L"(A;;GA;;;" + sid + L")";
+    return sid.empty() ? std::wstring() : L"O:" + sid + L"D:P(A;;GA;;;" + sid + L")";
 }
 
 }  // namespace
@@ -57,7 +59,10 @@ std::wstring owner_ace() {
 SecurityAttributes::SecurityAttributes(const std::wstring& sddl) {
     attributes_.nLength = sizeof attributes_;
     attributes_.bInheritHandle = FALSE;  // never into child processes (POSIX: close-on-exec)
-    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
+    // An empty string would convert into a descriptor with no DACL at all (the defaults):
+    // never that. No descriptor makes get() null, and the caller fail.
+    if (sddl.empty() ||
+        !::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
                                                                &descriptor_, nullptr)) {
         descriptor_ = nullptr;
     }
@@ -74,9 +79,8 @@ SecurityAttributes::~SecurityAttributes() {
 }
 
 SecurityAttributes SecurityAttributes::for_region(unsigned permissions) {
-    const std::wstring owner = owner_ace();
-    if (owner.empty()) return SecurityAttributes(L"");  // get() is null: the caller fails
-    std::wstring sddl = L"D:P" + owner;
+    std::wstring sddl = owner_only();
+    if (sddl.empty()) return SecurityAttributes(sddl);  // get() is null: the caller fails
     if (const auto rights = generic_rights((permissions >> 3) & 7u); !rights.empty()) {
         const auto group = token_information(TokenPrimaryGroup);
         const std::wstring sid =
@@ -91,15 +95,8 @@ SecurityAttributes SecurityAttributes::for_region(unsigned permissions) {
     return SecurityAttributes(sddl);
 }
 
-SecurityAttributes SecurityAttributes::for_lock_token() {
-    const std::wstring owner = owner_ace();
-    return SecurityAttributes(owner.empty() ? std::wstring() : L"D:P" + owner);
-}
-
-SecurityAttributes SecurityAttributes::for_wake_event() {
-    const std::wstring owner = owner_ace();
-    // 0x100002: SYNCHRONIZE | EVENT_MODIFY_STATE.
-    return SecurityAttributes(owner.empty() ? std::wstring() : L"D:P" + owner + L"(A;;0x100002;;;WD)");
+SecurityAttributes SecurityAttributes::owner_only_object() {
+    return SecurityAttributes(owner_only());
 }
 
 std::optional<std::string> foreign_owner(HANDLE object, ObjectKind kind) {
@@ -122,11 +119,10 @@ std::optional<std::string> foreign_owner(HANDLE object, ObjectKind kind) {
         ::EqualSid(owner, reinterpret_cast<const TOKEN_OWNER*>(default_owner.data())->Owner)) {
         return std::nullopt;
     }
+    if (owner == nullptr) return std::string("has no owner (shmrec always sets one)");
+    const std::wstring sid = sid_string(owner);
     return fmt::format("is owned by {}, not by this user",
-                       [&] {
-                           const std::wstring w = sid_string(owner);
-                           return std::string(w.begin(), w.end());  // SIDs are ASCII
-                       }());
+                       std::string(sid.begin(), sid.end()));  // a SID string is ASCII
 }
 
 }  // namespace shmrec::platform::windows

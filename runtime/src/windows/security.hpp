@@ -2,13 +2,13 @@
 // creates, and the owner check of the objects it opens.
 //
 // Nothing is created with the default DACL (which would let the creator's token defaults
-// decide). A region object or file gets an explicit, protected DACL from
-// RegionOptions::permissions: the owner always has full access; the group bits (070) grant
-// the creator's primary group, the other bits (007) grant Everyone; a read bit grants
+// decide), and everything is owned by this user (an elevated token would otherwise make the
+// Administrators group the owner). A region object or file gets an explicit, protected DACL
+// from RegionOptions::permissions: the owner always has full access; the group bits (070)
+// grant the creator's primary group, the other bits (007) grant Everyone; a read bit grants
 // GENERIC_READ, a write bit GENERIC_WRITE (readers need write access too, for their board
-// page, as on POSIX). Lock-slot tokens are owner-only (others only ever need to learn that one
-// exists, which needs no access). Wake events let Everyone signal them (EVENT_MODIFY_STATE):
-// a participant of another user must wake the sleepers; a stray signal costs a re-check.
+// page, as on POSIX). Lock-slot tokens and wake events are owner-only: nobody else may wait on
+// a sleeper's event (and steal its wake-ups) or reset it.
 #pragma once
 
 #include <windows.h>
@@ -22,8 +22,8 @@ class SecurityAttributes {
 public:
     // For a region's object or file, from its POSIX-style permission bits.
     static SecurityAttributes for_region(unsigned permissions);
-    static SecurityAttributes for_lock_token();
-    static SecurityAttributes for_wake_event();
+    // Lock tokens and wake events.
+    static SecurityAttributes owner_only_object();
 
     SecurityAttributes(SecurityAttributes&&) noexcept;
     SecurityAttributes& operator=(SecurityAttributes&&) = delete;

@@ -141,11 +141,7 @@ NameLookup::Result compare_with_name(const Location& where, const ObjectId& ours
 }
 
 std::optional<std::string> untrusted_reason(Handle h) {
-    if (!is_file(h)) {
-        // A file-mapping object: its owner was checked when it was opened by name
-        // (memory_object.cpp), through a handle of our own with READ_CONTROL.
-        return std::nullopt;
-    }
+    if (!is_file(h)) return windows::foreign_owner(h, windows::ObjectKind::kernel_object);
     if (is_reparse_point(h)) return std::string("is a symbolic link or another reparse point");
     return windows::foreign_owner(h, windows::ObjectKind::file);
 }
