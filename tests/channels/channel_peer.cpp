@@ -26,7 +26,9 @@
 //       create out_ring (futex, no spin); print "ready"; open in_ring as consumer; echo every
 //       record from in to out with 1 s timeouts until in is closed; print "done echoed=...
 //       timeouts=... status=...".
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -63,7 +65,11 @@ bool wait_for_word(const std::string& word) {
 }
 
 [[noreturn]] void pause_forever() {
+#if defined(_WIN32)
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // until TerminateProcess
+#else
     for (;;) ::pause();
+#endif
 }
 
 int ring_write(const std::vector<std::string>& a) {
@@ -249,6 +255,7 @@ int broadcast_cursor(const std::vector<std::string>& a) {
 }
 
 int main(int argc, char** argv) {
+    shmrec_test::die_plainly_on_crash();  // Windows: no debugger on a crash
     if (argc < 2) return 2;
     const std::string mode = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);

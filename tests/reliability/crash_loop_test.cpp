@@ -53,6 +53,13 @@ protected:
 // over (OpenMode::open_only), continues the sequence, and its records arrive.
 TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
     const WriterPoint p = GetParam();
+#if defined(_WIN32)
+    if (p.late_reader) {
+        GTEST_SKIP() << "Linux-only: the ring outlives its killed writer with nobody attached "
+                        "(/dev/shm); a Windows file-mapping object vanishes with its last handle, "
+                        "so there is nothing for a late reader or a new writer to take over";
+    }
+#endif
     const std::string kind = p.kind;
     const int takeover_records = 3;
     int killed = 0;
@@ -158,7 +165,9 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
             EXPECT_EQ(before_gone, iota_seqs(0, committed)) << join(reader.lines());
             EXPECT_EQ(log.seqs(), iota_seqs(0, total)) << join(reader.lines());
         }
+#if !defined(_WIN32)  // Windows: the object went with its last handle (the reader's)
         EXPECT_EQ(shm_entries_named(name), 1u);
+#endif
         shmrec::remove_region(name);
         if (::testing::Test::HasFailure()) break;
     }
@@ -275,7 +284,12 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         const auto t0 = Clock::now();
         Peer opener({"open", "--kind", "cell", "--name", name, "--init-timeout-ms",
                      std::to_string(init_timeout_ms)});
+        // Until the opener waits (a Wine process takes ~100 ms to start).
+#if defined(_WIN32)
+        std::this_thread::sleep_for(300ms);
+#else
         std::this_thread::sleep_for(50ms);
+#endif
         creator.signal(SIGKILL);
         ASSERT_EQ(creator.wait_exit(5s).signal, SIGKILL);
 

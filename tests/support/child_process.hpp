@@ -58,7 +58,28 @@
 #endif
 #endif
 
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
 namespace shmrec_test {
+
+// This process's id (getpid(), GetCurrentProcessId()).
+inline long this_pid() {
+#if defined(_WIN32)
+    return static_cast<long>(::GetCurrentProcessId());
+#else
+    return static_cast<long>(::getpid());
+#endif
+}
 
 // How a child ended, or that it had not by the deadline.
 struct ExitStatus {

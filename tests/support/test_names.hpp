@@ -33,20 +33,12 @@
 #include <system_error>
 #include <vector>
 
+#include "child_process.hpp"  // this_pid()
 #include "kept_objects.hpp"
 #include "shmrec/error.hpp"
 #include "shmrec/region.hpp"
 
 namespace shmrec_test {
-
-// This process's id (getpid(), GetCurrentProcessId()).
-inline long this_pid() {
-#if defined(_WIN32)
-    return static_cast<long>(::GetCurrentProcessId());
-#else
-    return static_cast<long>(::getpid());
-#endif
-}
 
 inline std::string region_prefix() {
     return "shmrec-test-" + std::to_string(this_pid()) + "-";
