@@ -1,18 +1,17 @@
 // memwrite: publishes student records into a named shared region, like the seed's
 // MemWrite.cpp.
 //   default       a latest-value cell: Student{99041232, "SecBug"}, then a new record every
-//                 --interval ms until SIGINT/SIGTERM or --count records
+//                 --interval ms until Ctrl+C / SIGTERM or --count records
 //   --ring N      streams N records (ids 0..N-1) through a lossless ring of --capacity slots
 //   --broadcast N publishes N records into a broadcast ring of --capacity slots (after
 //                 --readers readers attached)
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <shmrec/shmrec.hpp>
 
+#include "stop_signal.hpp"
 #include "student_format.hpp"
 
 namespace {
@@ -20,19 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using school::Student;
 
-// Sleeps up to `ms`, returning false early when SIGINT or SIGTERM arrives (both are blocked
-// and collected here, so no async handler is needed).
-bool sleep_unless_signalled(const sigset_t& signals, unsigned ms) {
-    timespec timeout{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000L};
-    return sigtimedwait(&signals, nullptr, &timeout) < 0;
-}
-
-bool signalled(const sigset_t& signals) {
-    timespec zero{0, 0};
-    return sigtimedwait(&signals, nullptr, &zero) >= 0;
-}
-
-int run_cell(const shmrec::Location& where, const sigset_t& signals, unsigned interval_ms,
+int run_cell(const shmrec::Location& where, samples::StopSignal& stop, unsigned interval_ms,
              std::uint64_t count) {
     // open_or_create: a region left behind by a writer that died is taken over (its liveness
     // lock is free); one with a live writer is refused with writer_active.
@@ -47,13 +34,13 @@ int run_cell(const shmrec::Location& where, const sigset_t& signals, unsigned in
         std::printf("published %s\n", samples::describe(stu).c_str());
         std::fflush(stdout);
         if (count != 0 && k + 1 == count) break;
-        if (!sleep_unless_signalled(signals, interval_ms)) break;
+        if (!stop.sleep_unless_stopped(interval_ms)) break;
     }
     writer.close();  // readers see `closed`
     return 0;
 }
 
-int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64_t n,
+int run_ring(const shmrec::Location& where, samples::StopSignal& stop, std::uint64_t n,
              std::uint64_t capacity) {
     auto writer = shmrec::Ring<Student>::writer(where, capacity, shmrec::OpenMode::create_only);
     std::printf("memwrite: streaming %llu records through ring %s (capacity %llu)\n",
@@ -81,7 +68,7 @@ int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64
                 std::fprintf(stderr, "memwrite: %s\n", std::string(to_string(r.status)).c_str());
                 return 1;
         }
-        if (signalled(signals)) break;
+        if (stop.stopped()) break;
     }
     // Let the reader take everything before the name goes away.
     for (;;) {
@@ -91,14 +78,14 @@ int run_ring(const shmrec::Location& where, const sigset_t& signals, std::uint64
             std::fprintf(stderr, "memwrite: the reader of ring '%s' died\n", where.name.c_str());
             return 2;
         }
-        if (signalled(signals)) break;
+        if (stop.stopped()) break;
     }
     writer.close();
     std::printf("memwrite: wrote %llu records\n", static_cast<unsigned long long>(writer.written()));
     return 0;
 }
 
-int run_broadcast(const shmrec::Location& where, const sigset_t& signals, std::uint64_t n,
+int run_broadcast(const shmrec::Location& where, samples::StopSignal& stop, std::uint64_t n,
                   std::uint64_t capacity, unsigned interval_ms, std::uint32_t readers) {
     auto writer = shmrec::Broadcast<Student>::writer(where, capacity, shmrec::OpenMode::create_only);
     std::printf("memwrite: broadcasting %llu records on %s (capacity %llu)\n",
@@ -111,8 +98,8 @@ int run_broadcast(const shmrec::Location& where, const sigset_t& signals, std::u
     }
     for (std::uint64_t i = 0; i < n; ++i) {
         if (writer.try_write(samples::stream_student(i)) != shmrec::WriteStatus::ok) return 1;
-        if (interval_ms != 0 && !sleep_unless_signalled(signals, interval_ms)) break;
-        if (interval_ms == 0 && (i & 0xffff) == 0 && signalled(signals)) break;
+        if (interval_ms != 0 && !stop.sleep_unless_stopped(interval_ms)) break;
+        if (interval_ms == 0 && (i & 0xffff) == 0 && stop.stopped()) break;
     }
     writer.close();
     std::printf("memwrite: wrote %llu records\n", static_cast<unsigned long long>(writer.written()));
@@ -135,7 +122,7 @@ int main(int argc, char** argv) {
     app.add_option("--file", file, "Use a file-backed region at this path instead");
     app.add_option("--interval", interval_ms,
                    "Milliseconds between records (cell: default 1000; broadcast: default 0)");
-    app.add_option("--count", count, "Cell: stop after this many records (0: until SIGINT/SIGTERM)")
+    app.add_option("--count", count, "Cell: stop after this many records (0: until Ctrl+C or SIGTERM)")
         ->capture_default_str();
     auto* ring_opt = app.add_option("--ring", ring, "Stream this many records through a ring");
     app.add_option("--broadcast", broadcast, "Publish this many records into a broadcast ring")
@@ -146,23 +133,19 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    samples::StopSignal stop;
 
     const shmrec::Location where =
         file.empty() ? shmrec::Location::memory(name) : shmrec::Location::file(file);
     int status = 0;
     try {
         if (app.count("--ring") != 0) {
-            status = run_ring(where, signals, ring, capacity);
+            status = run_ring(where, stop, ring, capacity);
         } else if (app.count("--broadcast") != 0) {
-            status = run_broadcast(where, signals, broadcast, capacity,
+            status = run_broadcast(where, stop, broadcast, capacity,
                                    app.count("--interval") != 0 ? interval_ms : 0, readers);
         } else {
-            status = run_cell(where, signals, interval_ms, count);
+            status = run_cell(where, stop, interval_ms, count);
         }
     } catch (const shmrec::Error& e) {
         std::fprintf(stderr, "memwrite: %s\n", e.what());

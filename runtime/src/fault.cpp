@@ -1,22 +1,25 @@
 #include "shmrec/detail/fault.hpp"
 
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include <atomic>
 
+#include "platform/process.hpp"
+
 namespace shmrec::detail {
 
 namespace {
 
+enum class Action { none, kill, stop, abort };
+
 struct FaultPlan {
     std::string point;
     long hit = 0;
-    int signal = 0;  // kill | stop | abort
-    int error = 0;   // errno=<NAME>
+    Action action = Action::none;  // kill | stop | abort
+    int error = 0;                 // errno=<NAME>
 };
 
 int errno_named(const std::string& name) {
@@ -39,9 +42,9 @@ FaultPlan parse_plan() {
     plan.point = s.substr(0, first);
     plan.hit = std::strtol(s.c_str() + first + 1, nullptr, 10);
     const std::string action = s.substr(second + 1);
-    if (action == "kill") plan.signal = SIGKILL;
-    if (action == "stop") plan.signal = SIGSTOP;
-    if (action == "abort") plan.signal = SIGABRT;
+    if (action == "kill") plan.action = Action::kill;
+    if (action == "stop") plan.action = Action::stop;
+    if (action == "abort") plan.action = Action::abort;
     if (action.rfind("errno=", 0) == 0) plan.error = errno_named(action.substr(6));
     return plan;
 }
@@ -56,9 +59,15 @@ const FaultPlan& the_plan() {
 void fault_point(const char* name) noexcept {
     const FaultPlan& plan = the_plan();
     static std::atomic<long> hits{0};
-    if (plan.signal == 0 || plan.point != name) return;
+    if (plan.action == Action::none || plan.point != name) return;
     // Relaxed: a per-process counter; fault tests drive one thread per point.
-    if (hits.fetch_add(1, std::memory_order_relaxed) + 1 == plan.hit) std::raise(plan.signal);
+    if (hits.fetch_add(1, std::memory_order_relaxed) + 1 != plan.hit) return;
+    switch (plan.action) {
+        case Action::kill: platform::kill_self();
+        case Action::stop: platform::stop_self(); break;
+        case Action::abort: std::abort();
+        case Action::none: break;
+    }
 }
 
 int fault_errno(const char* name) noexcept {

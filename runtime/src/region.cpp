@@ -1,13 +1,13 @@
 // Region: creating, opening, validating and mapping a named region, and its role locks.
 //
 // No system call here: the OS is reached through the platform layer (platform/*.hpp,
-// implemented in posix/), the mapping through Boost.Interprocess.
+// implemented in posix/ and windows/), the mapping through Boost.Interprocess.
 #include "shmrec/region.hpp"
 
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -20,9 +20,11 @@
 
 #include "platform/fork_guard.hpp"
 #include "platform/lock_slots.hpp"
+#include "platform/memory_object.hpp"
 #include "platform/process.hpp"
 #include "platform/shared_object.hpp"
 #include "platform/system_error.hpp"
+#include "platform/wake_scope.hpp"
 #include "region_header_io.hpp"
 #include "region_names.hpp"
 #include "shmrec/detail/fault.hpp"
@@ -46,10 +48,7 @@ std::uint64_t os_page_size() {
 
 [[noreturn]] void throw_boost(const bip::interprocess_exception& e, const Location& where,
                               std::string_view doing) {
-    const int err = e.get_native_error();
-    if (err != 0) platform::throw_system_error(where, doing, err);
-    throw Error(ErrorCode::system_error, where.name,
-                fmt::format("{}: {} failed: {}", display_name(where), doing, e.what()));
+    platform::throw_system_error(where, doing, e.get_native_error(), e.what());
 }
 
 void throw_untrusted(const Location& where, std::string_view why) {
@@ -89,9 +88,9 @@ void throw_if_taken(const Location& where) {
 // waiter that died holds that waiter's slot for the span of two system calls
 // (detail/waiter_registry.hpp), so a refusal is retried briefly before it counts as a live
 // holder.
-bool take_role_lock(platform::Handle fd, platform::LockSlot slot) {
+bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-    while (!platform::try_lock_exclusive(fd, slot)) {
+    while (!locks.try_lock_exclusive(slot)) {
         if (std::chrono::steady_clock::now() >= until) return false;
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -103,8 +102,9 @@ bool take_role_lock(platform::Handle fd, platform::LockSlot slot) {
 struct Region::Impl {
     Location where;
     Role role = Role::reader;
-    std::variant<std::monostate, bip::shared_memory_object, bip::file_mapping> object;
+    std::variant<std::monostate, platform::MemoryObject, bip::file_mapping> object;
     platform::OwnedHandle file_handle;  // file backing: our own no-follow handle (locks, identity)
+    platform::LockSlots locks;          // on fd(); released before the handles close
     std::optional<platform::ObjectId> id;  // the object we opened, whatever the name leads to
     bool remove_on_close = false;           // writer: RegionOptions::remove_on_close
     bip::mapped_region mapping;        // the whole region (read-only for a reader)
@@ -122,9 +122,10 @@ struct Region::Impl {
     Impl& operator=(const Impl&) = delete;
     ~Impl() {
         for (const auto h : tracked) platform::untrack_handle(h);
-        if (mapping.get_address() != nullptr) platform::untrack_mapping(mapping.get_address());
-        if (board_mapping.get_address() != nullptr) {
-            platform::untrack_mapping(board_mapping.get_address());
+        for (const auto* m : {&mapping, &board_mapping}) {
+            if (m->get_address() == nullptr) continue;
+            platform::untrack_mapping(m->get_address());
+            platform::unregister_wake_scope(m->get_address());
         }
     }
 
@@ -136,7 +137,15 @@ struct Region::Impl {
 
     platform::Handle fd() const {
         if (file_handle) return file_handle.get();
-        return std::get<bip::shared_memory_object>(object).get_mapping_handle().handle;
+        return platform::handle_of(std::get<platform::MemoryObject>(object));
+    }
+
+    // The region object is open (fd() is valid): register it, name its lock slots, note its
+    // identity.
+    void opened() {
+        track(fd());
+        locks = platform::LockSlots(fd(), where);
+        id = platform::identity(fd());
     }
 
     // Whether the name still leads to the object we opened (defect 1 of issue 8: an object
@@ -148,7 +157,7 @@ struct Region::Impl {
 
     void map(bip::mode_t mode) {
         try {
-            if (auto* shm = std::get_if<bip::shared_memory_object>(&object)) {
+            if (auto* shm = std::get_if<platform::MemoryObject>(&object)) {
                 mapping = bip::mapped_region(*shm, mode);
             } else {
                 mapping = bip::mapped_region(std::get<bip::file_mapping>(object), mode);
@@ -157,13 +166,14 @@ struct Region::Impl {
             throw_boost(e, where, "mmap");
         }
         platform::track_mapping(mapping.get_address(), mapping.get_size());
+        platform::register_wake_scope(mapping.get_address(), mapping.get_size(), 0, fd(), where);
     }
 
     void map_board() {
         try {
             const auto offset = static_cast<bip::offset_t>(geometry.board_offset);
             const auto size = static_cast<std::size_t>(geometry.board_size);
-            if (auto* shm = std::get_if<bip::shared_memory_object>(&object)) {
+            if (auto* shm = std::get_if<platform::MemoryObject>(&object)) {
                 board_mapping = bip::mapped_region(*shm, bip::read_write, offset, size);
             } else {
                 board_mapping = bip::mapped_region(std::get<bip::file_mapping>(object),
@@ -173,6 +183,8 @@ struct Region::Impl {
             throw_boost(e, where, "mmap of the reader board");
         }
         platform::track_mapping(board_mapping.get_address(), board_mapping.get_size());
+        platform::register_wake_scope(board_mapping.get_address(), board_mapping.get_size(),
+                                      geometry.board_offset, fd(), where);
         board = static_cast<detail::ReaderBoard*>(board_mapping.get_address());
     }
 
@@ -226,7 +238,7 @@ Region Region::create(const Location& where, const RegionSpec& spec,
         // The name is taken. A region nobody is attached to any more (every participant died)
         // is stale: remove it and create afresh, so a crash never needs a manual
         // `rm /dev/shm/...`. The removed one stays locked (`held`) until ours exists.
-        platform::OwnedHandle held;
+        detail::HeldRegion held;
         switch (detail::remove_if_stale(where, options.init_timeout, held)) {
             case detail::StaleCheck::removed:
                 SHMREC_FAULT_POINT("reclaim.after_remove");
@@ -257,25 +269,18 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
     impl->remove_on_close = options.remove_on_close;
     impl->geometry = detail::plan_geometry(spec, os_page_size());
 
-    // Exclusive create, never following a symlink; the mode is set exactly, whatever the umask
-    // (Boost fchmods a new shared-memory object; platform::create_file_exclusive a file).
+    // Exclusive create, never following a symlink, with exactly the permissions asked for.
     if (where.backing == Backing::memory) {
-        try {
-            bip::permissions perm;
-            perm.set_permissions(static_cast<int>(options.permissions));
-            impl->object.emplace<bip::shared_memory_object>(bip::create_only, where.name.c_str(),
-                                                            bip::read_write, perm);
-        } catch (const bip::interprocess_exception& e) {
-            if (e.get_error_code() == bip::already_exists_error) return std::nullopt;
-            throw_boost(e, where, "shm_open");
-        }
+        auto object = platform::create_memory_object(where, impl->geometry.mapped_size,
+                                                     options.permissions);
+        if (!object) return std::nullopt;
+        impl->object = std::move(*object);
     } else {
         auto handle = platform::create_file_exclusive(where, options.permissions);
         if (!handle) return std::nullopt;
         impl->file_handle = std::move(*handle);
     }
-    impl->track(impl->fd());
-    impl->id = platform::identity(impl->fd());
+    impl->opened();
 
     // From here on a failure removes the half-made region again, if the name still leads to it.
     try {
@@ -285,7 +290,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         // the half-made region for a stale one. A stale-region probe may hold the attached
         // lock for a moment (it then finds us `initialising` and young, and lets go).
         const auto lock_deadline = std::chrono::steady_clock::now() + options.init_timeout;
-        while (!platform::try_lock_shared(impl->fd(), platform::attached_lock_byte)) {
+        while (!impl->locks.try_lock_shared(platform::attached_lock_byte)) {
             if (std::chrono::steady_clock::now() >= lock_deadline) {
                 throw Error(ErrorCode::init_timeout, where.name,
                             fmt::format("{}: another process held it for removal for {} ms "
@@ -302,7 +307,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
             at_name == NameLookup::Result::absent || at_name == NameLookup::Result::other) {
             return std::nullopt;  // our object is unlinked: nothing of ours to remove
         }
-        if (!platform::try_lock_exclusive(impl->fd(), platform::writer_lock_byte)) {
+        if (!impl->locks.try_lock_exclusive(platform::writer_lock_byte)) {
             platform::throw_system_error(ErrorCode::system_error, where,
                                          "taking the writer lock", platform::last_error());
         }
@@ -337,23 +342,15 @@ static std::unique_ptr<RegionImpl> open_object(const Location& where, Role role)
     auto impl = std::make_unique<RegionImpl>(where);
     impl->role = role;
     if (where.backing == Backing::memory) {
-        try {
-            impl->object.emplace<bip::shared_memory_object>(bip::open_only, where.name.c_str(),
-                                                            bip::read_write);
-        } catch (const bip::interprocess_exception& e) {
-            if (platform::is_not_found(e.get_native_error()) ||
-                e.get_error_code() == bip::not_found_error) {
-                return nullptr;
-            }
-            throw_boost(e, where, "shm_open");
-        }
+        auto object = platform::open_memory_object(where);
+        if (!object) return nullptr;
+        impl->object = std::move(*object);
     } else {
         auto handle = platform::open_file(where);
         if (!handle) return nullptr;
         impl->file_handle = std::move(*handle);
     }
-    impl->track(impl->fd());
-    impl->id = platform::identity(impl->fd());
+    impl->opened();
     return impl;
 }
 
@@ -409,7 +406,7 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
         // it keeps the object from being reclaimed from now on; but it may have been reclaimed
         // (and the name given to a new region) between our open and our lock: then this object
         // is nobody's region, and writing into it would be a split-brain (defect 1 of issue 8).
-        if (platform::try_lock_shared(impl->fd(), platform::attached_lock_byte)) {
+        if (impl->locks.try_lock_shared(platform::attached_lock_byte)) {
             const auto at_name = impl->at_name();
             if (at_name == NameLookup::Result::same || at_name == NameLookup::Result::unknown) {
                 break;
@@ -490,11 +487,10 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
                     const RegionOptions& options) {
     detail::HeaderSnapshot snapshot{};
     auto impl = open_validated(where, role, &expected, options, snapshot);
-    const auto fd = impl->fd();
     const std::string shown = display_name(where);
 
     if (role == Role::writer) {
-        if (!take_role_lock(fd, platform::writer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
@@ -507,7 +503,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
     } else if (role == Role::consumer) {
-        if (!take_role_lock(fd, platform::consumer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::consumer_lock_byte)) {
             throw Error(ErrorCode::reader_active, where.name,
                         fmt::format("{} already has a live reader (a ring has exactly one)", shown));
         }
@@ -518,7 +514,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         // Every reader holds a slot of the board: its liveness and its waiter registration
         // (detail/waiter_registry.hpp).
         for (std::uint32_t i = 0; i < detail::max_readers; ++i) {
-            if (platform::try_lock_exclusive(fd, detail::reader_lock_slot(i))) {
+            if (impl->locks.try_lock_exclusive(detail::reader_lock_slot(i))) {
                 impl->reader_slot = i;
                 break;
             }
@@ -586,7 +582,7 @@ Removal remove_idle_region(const Location& where) {
         }
     }
     // Holding the writer role, no writer can take the region over before the name is gone.
-    if (!take_role_lock(impl->fd(), platform::writer_lock_byte)) return Removal::writer_alive;
+    if (!take_role_lock(impl->locks, platform::writer_lock_byte)) return Removal::writer_alive;
     return remove_if_ours(where, impl->id) ? Removal::removed : Removal::not_found;
 }
 
@@ -646,11 +642,11 @@ bool detail::RegionAccess::try_hold(const Region& region, std::uint32_t slot) no
         (impl.reader_slot < max_readers && slot == reader_lock_slot(impl.reader_slot))) {
         return false;
     }
-    return platform::try_lock_exclusive(impl.fd(), slot);
+    return region.impl_->locks.try_lock_exclusive(slot);
 }
 
 void detail::RegionAccess::release_hold(const Region& region, std::uint32_t slot) noexcept {
-    platform::unlock(region.impl_->fd(), slot);
+    region.impl_->locks.unlock(slot);
 }
 
 Region detail::RegionAccess::open_inspector(const Location& where, const RegionOptions& options) {
@@ -667,7 +663,7 @@ std::vector<std::uint32_t> detail::RegionAccess::live_reader_slots(const Region&
     if (!region.impl_ || region.forked()) return slots;
     const auto& impl = *region.impl_;
     if (impl.reader_slot < max_readers) slots.push_back(impl.reader_slot);  // our own
-    platform::list_held_elsewhere(impl.fd(), reader_lock_slot(0), max_readers, slots);
+    impl.locks.list_held_elsewhere(reader_lock_slot(0), max_readers, slots);
     std::sort(slots.begin(), slots.end());
     return slots;
 }
@@ -697,20 +693,20 @@ bool Region::writer_alive() const noexcept {
     if (!impl_ || forked()) return false;
     // The writer's own lock never conflicts with itself, so ask only from other opens.
     if (impl_->role == Role::writer) return true;
-    return platform::lock_held_elsewhere(impl_->fd(), platform::writer_lock_byte);
+    return impl_->locks.held_elsewhere(platform::writer_lock_byte);
 }
 
 bool Region::consumer_alive() const noexcept {
     if (!impl_ || forked()) return false;
     if (impl_->role == Role::consumer) return true;
-    return platform::lock_held_elsewhere(impl_->fd(), platform::consumer_lock_byte);
+    return impl_->locks.held_elsewhere(platform::consumer_lock_byte);
 }
 
 std::uint32_t Region::readers() const noexcept {
     if (!impl_ || forked()) return 0;
     const std::uint32_t mine = impl_->reader_slot < detail::max_readers ? 1 : 0;
-    return mine + platform::count_held_elsewhere(impl_->fd(), detail::reader_lock_slot(0),
-                                                 detail::max_readers);
+    return mine + impl_->locks.count_held_elsewhere(detail::reader_lock_slot(0),
+                                                    detail::max_readers);
 }
 
 RegionHealth Region::health() const noexcept {

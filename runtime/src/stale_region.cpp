@@ -27,7 +27,7 @@ bool being_created(platform::Handle h, std::chrono::milliseconds init_timeout) {
 }  // namespace
 
 StaleCheck remove_if_stale(const Location& where, std::chrono::milliseconds init_timeout,
-                           platform::OwnedHandle& held) {
+                           HeldRegion& held) {
     int err = 0;
     platform::OwnedHandle h = platform::open_existing(where, true, err);
     if (!h) return platform::is_not_found(err) ? StaleCheck::absent : StaleCheck::not_stale;
@@ -37,9 +37,8 @@ StaleCheck remove_if_stale(const Location& where, std::chrono::milliseconds init
     if (!id || platform::untrusted_reason(h.get())) return StaleCheck::not_stale;
     // Exclusive attached lock: nobody is attached. Held until `held` is dropped, so an opener
     // that comes now waits for us and then finds the new region.
-    if (!platform::try_lock_exclusive(h.get(), platform::attached_lock_byte)) {
-        return StaleCheck::not_stale;
-    }
+    platform::LockSlots locks(h.get(), where);
+    if (!locks.try_lock_exclusive(platform::attached_lock_byte)) return StaleCheck::not_stale;
     if (being_created(h.get(), init_timeout)) return StaleCheck::not_stale;
     switch (platform::compare_with_name(where, *id)) {
         case platform::NameLookup::Result::same: break;
@@ -47,7 +46,8 @@ StaleCheck remove_if_stale(const Location& where, std::chrono::milliseconds init
         default: return StaleCheck::not_stale;
     }
     if (!platform::remove_name(where)) return StaleCheck::not_stale;
-    held = std::move(h);
+    held.object = std::move(h);
+    held.locks = std::move(locks);
     return StaleCheck::removed;
 }
 

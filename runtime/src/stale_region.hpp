@@ -3,10 +3,17 @@
 
 #include <chrono>
 
+#include "platform/lock_slots.hpp"
 #include "platform/shared_object.hpp"
 #include "shmrec/region.hpp"
 
 namespace shmrec::detail {
+
+// A region object held open with its attached slot taken exclusively.
+struct HeldRegion {
+    platform::OwnedHandle object;
+    platform::LockSlots locks;  // on `object`; destroyed first
+};
 
 enum class StaleCheck {
     removed,    // it was stale and its name is gone; `held` keeps it locked exclusively
@@ -22,6 +29,6 @@ enum class StaleCheck {
 // before keeps failing to attach (and so keeps retrying) until the caller has created the new
 // region and drops `held`.
 StaleCheck remove_if_stale(const Location& where, std::chrono::milliseconds init_timeout,
-                           platform::OwnedHandle& held);
+                           HeldRegion& held);
 
 }  // namespace shmrec::detail

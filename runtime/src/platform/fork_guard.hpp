@@ -3,7 +3,7 @@
 // /dev/null and each mapping replaced by an inaccessible one of the same size, so the child
 // holds none of the parent's locks, and detail::fork_generation() moves on (the public half,
 // shmrec/detail/fork_guard.hpp, is what the channel templates see). Windows has no fork():
-// its implementation only keeps the registry.
+// its implementation does nothing.
 #pragma once
 
 #include <cstddef>

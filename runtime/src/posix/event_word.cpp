@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <climits>
 
+#include "platform/wake_scope.hpp"
+
 namespace shmrec::detail {
 
 namespace {
@@ -25,8 +27,9 @@ const std::uint32_t* address_of(const std::atomic<std::uint32_t>& word) noexcept
 
 }  // namespace
 
+// One futex wake reaches every sleeper: `sleeper` and the registry are not needed here.
 WordWait wait_on_word(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                      std::chrono::nanoseconds timeout) noexcept {
+                      std::chrono::nanoseconds timeout, std::uint32_t) noexcept {
     if (timeout <= std::chrono::nanoseconds::zero()) return WordWait::timed_out;
     const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     timespec rel{};
@@ -43,7 +46,7 @@ WordWait wait_on_word(const std::atomic<std::uint32_t>& word, std::uint32_t expe
     }
 }
 
-void wake_word(const std::atomic<std::uint32_t>& word) noexcept {
+void wake_word(const std::atomic<std::uint32_t>& word, const WaiterRegistry&) noexcept {
     ::syscall(SYS_futex, address_of(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
@@ -55,3 +58,11 @@ void sleep_a_little() noexcept {
 }
 
 }  // namespace shmrec::detail
+
+namespace shmrec::platform {
+
+// A shared futex is keyed by the page: nothing to name.
+void register_wake_scope(const void*, std::size_t, std::uint64_t, Handle, const Location&) {}
+void unregister_wake_scope(const void*) noexcept {}
+
+}  // namespace shmrec::platform

@@ -18,69 +18,68 @@ bool set_lock(Handle fd, LockSlot slot, short type) noexcept {
     return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
 }
 
-}  // namespace
-
-bool try_lock_exclusive(Handle fd, LockSlot slot) noexcept { return set_lock(fd, slot, F_WRLCK); }
-bool try_lock_shared(Handle fd, LockSlot slot) noexcept { return set_lock(fd, slot, F_RDLCK); }
-void unlock(Handle fd, LockSlot slot) noexcept { set_lock(fd, slot, F_UNLCK); }
-
-bool lock_held_elsewhere(Handle fd, LockSlot slot) noexcept {
+// The lock another open description holds somewhere in [begin, begin + count), clipped to the
+// range: GETLK reports one conflicting lock, not necessarily the lowest. Empty range if none.
+std::pair<off_t, off_t> held_range(Handle fd, off_t begin, std::uint32_t count) noexcept {
+    const off_t end = begin + static_cast<off_t>(count);
     struct flock lock {};
     lock.l_type = F_WRLCK;  // conflicts with any lock another description holds
     lock.l_whence = SEEK_SET;
-    lock.l_start = static_cast<off_t>(slot);
-    lock.l_len = 1;
-    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0) return false;
-    return lock.l_type != F_UNLCK;
-}
-
-std::uint32_t count_held_elsewhere(Handle fd, LockSlot first, std::uint32_t count) noexcept {
-    if (count == 0) return 0;
-    const off_t begin = static_cast<off_t>(first);
-    const off_t end = begin + static_cast<off_t>(count);
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
     lock.l_start = begin;
     lock.l_len = static_cast<off_t>(count);
-    // GETLK reports one conflicting lock in the range, not necessarily the lowest: count its
-    // bytes, then the two parts of the range on either side of it.
-    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return 0;
+    if (count == 0 || ::fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) {
+        return {begin, begin};
+    }
     const off_t from = std::max(begin, lock.l_start);
     const off_t to = lock.l_len == 0 ? end : std::min(end, lock.l_start + lock.l_len);
-    if (to <= from) return 0;  // cannot happen for a conflicting lock; never loop on it
-    return static_cast<std::uint32_t>(to - from) +
-           count_held_elsewhere(fd, first, static_cast<std::uint32_t>(from - begin)) +
-           count_held_elsewhere(fd, to, static_cast<std::uint32_t>(end - to));
+    return {from, std::max(from, to)};  // to <= from cannot happen; never loop on it
 }
 
-namespace {
-
-void list_held(Handle fd, LockSlot base, LockSlot first, std::uint32_t count,
-               std::vector<std::uint32_t>& out) {
-    if (count == 0) return;
-    const off_t begin = static_cast<off_t>(first);
-    const off_t end = begin + static_cast<off_t>(count);
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = begin;
-    lock.l_len = static_cast<off_t>(count);
-    // As count_held_elsewhere: the conflicting lock GETLK reports, then both sides of it.
-    if (::fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return;
-    const off_t from = std::max(begin, lock.l_start);
-    const off_t to = lock.l_len == 0 ? end : std::min(end, lock.l_start + lock.l_len);
-    if (to <= from) return;
-    for (off_t i = from; i < to; ++i) out.push_back(static_cast<std::uint32_t>(i - base));
-    list_held(fd, base, first, static_cast<std::uint32_t>(from - begin), out);
-    list_held(fd, base, to, static_cast<std::uint32_t>(end - to), out);
+// Visits every held slot of [begin, begin + count): the lock GETLK reports, then both sides.
+template <class Visit>
+void visit_held(Handle fd, off_t begin, std::uint32_t count, Visit& visit) {
+    const auto [from, to] = held_range(fd, begin, count);
+    if (to == from) return;
+    visit(from, to);
+    visit_held(fd, begin, static_cast<std::uint32_t>(from - begin), visit);
+    visit_held(fd, to, static_cast<std::uint32_t>(begin + static_cast<off_t>(count) - to), visit);
 }
 
 }  // namespace
 
-void list_held_elsewhere(Handle fd, LockSlot first, std::uint32_t count,
-                         std::vector<std::uint32_t>& out) {
-    list_held(fd, first, first, count, out);
+// Nothing to keep: the locks live on the open file description behind `object`.
+struct LockSlots::Tokens {};
+
+LockSlots::LockSlots() noexcept = default;
+LockSlots::LockSlots(Handle object, const Location&) : object_(object) {}
+LockSlots::LockSlots(LockSlots&&) noexcept = default;
+LockSlots& LockSlots::operator=(LockSlots&&) noexcept = default;
+LockSlots::~LockSlots() = default;  // closing the descriptor releases them
+
+bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
+    return set_lock(object_, slot, F_WRLCK);
+}
+bool LockSlots::try_lock_shared(LockSlot slot) noexcept { return set_lock(object_, slot, F_RDLCK); }
+void LockSlots::unlock(LockSlot slot) noexcept { set_lock(object_, slot, F_UNLCK); }
+
+bool LockSlots::held_elsewhere(LockSlot slot) const noexcept {
+    const auto [from, to] = held_range(object_, static_cast<off_t>(slot), 1);
+    return to != from;
+}
+
+std::uint32_t LockSlots::count_held_elsewhere(LockSlot first, std::uint32_t count) const noexcept {
+    std::uint32_t held = 0;
+    auto add = [&](off_t from, off_t to) { held += static_cast<std::uint32_t>(to - from); };
+    visit_held(object_, static_cast<off_t>(first), count, add);
+    return held;
+}
+
+void LockSlots::list_held_elsewhere(LockSlot first, std::uint32_t count,
+                                    std::vector<std::uint32_t>& out) const {
+    auto list = [&](off_t from, off_t to) {
+        for (off_t i = from; i < to; ++i) out.push_back(static_cast<std::uint32_t>(i - first));
+    };
+    visit_held(object_, static_cast<off_t>(first), count, list);
 }
 
 }  // namespace shmrec::platform

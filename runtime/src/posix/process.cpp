@@ -1,6 +1,7 @@
 // POSIX process identity and wall clock (platform/process.hpp): /proc/<pid>/stat, clock_gettime.
 #include "platform/process.hpp"
 
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,5 +46,12 @@ std::uint64_t wall_clock_ns() noexcept {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
+
+void kill_self() noexcept {
+    ::raise(SIGKILL);
+    ::_exit(137);  // not reached
+}
+
+void stop_self() noexcept { ::raise(SIGSTOP); }
 
 }  // namespace shmrec::platform

@@ -4,10 +4,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fmt/format.h>
-
-#include "region_names.hpp"
-
 namespace shmrec::platform {
 
 int last_error() noexcept { return errno; }
@@ -29,14 +25,6 @@ ErrorCode error_code_for(int err) noexcept {
 
 bool is_not_found(int err) noexcept { return err == ENOENT; }
 
-void throw_system_error(ErrorCode code, const Location& where, std::string_view doing, int err) {
-    throw Error(code, where.name,
-                fmt::format("{}: {} failed: {}", detail::display_name(where), doing,
-                            std::strerror(err)));
-}
-
-void throw_system_error(const Location& where, std::string_view doing, int err) {
-    throw_system_error(error_code_for(err), where, doing, err);
-}
+std::string describe_error(int err) { return std::strerror(err); }
 
 }  // namespace shmrec::platform

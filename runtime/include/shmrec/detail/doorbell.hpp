@@ -23,16 +23,19 @@ public:
     // with ring(): a waiter that reads a bumped value sees what was published before the bump.
     std::uint32_t value() const noexcept { return word_->load(std::memory_order_acquire); }
 
-    // Sleeps while nobody rang since `seen` was read, at most `slice`.
-    void sleep(std::uint32_t seen, std::chrono::nanoseconds slice) const noexcept {
-        (void)wait_on_word(*word_, seen, slice);
+    // Sleeps while nobody rang since `seen` was read, at most `slice`. `sleeper` is the
+    // caller's bit in the doorbell's waiter registry, set before (detail/endpoint.hpp, park).
+    void sleep(std::uint32_t seen, std::chrono::nanoseconds slice,
+               std::uint32_t sleeper) const noexcept {
+        (void)wait_on_word(*word_, seen, slice, sleeper);
     }
 
-    // Publisher: the release RMW pairs with value(); the wake reaches every sleeper. Only the
-    // publisher side of a direction rings it (readers map it read-only).
-    void ring() const noexcept {
+    // Publisher: the release RMW pairs with value(); the wake reaches every sleeper registered
+    // in `sleepers`. Only the publisher side of a direction rings it (readers map it
+    // read-only).
+    void ring(const WaiterRegistry& sleepers) const noexcept {
         word_->fetch_add(1, std::memory_order_release);
-        wake_word(*word_);
+        wake_word(*word_, sleepers);
     }
 
 private:

@@ -43,7 +43,7 @@ void park(const WaiterRegistry& waiters, std::uint32_t slot, const Doorbell& bel
     const std::uint32_t seen = bell.value();
     if (!ready()) {
         SHMREC_FAULT_POINT("wait.before_sleep");
-        bell.sleep(seen, slice);
+        bell.sleep(seen, slice, slot);
     }
     waiters.leave(slot);
 }
@@ -65,7 +65,7 @@ public:
     void notify(const Region& region, std::chrono::milliseconds reap_interval) noexcept {
         full_fence();
         if (!waiters_.anyone()) return;
-        bell_.ring();
+        bell_.ring(waiters_);
         const auto now = SteadyClock::now();
         if (now >= next_reap_) {
             next_reap_ = now + reap_interval;
@@ -77,7 +77,7 @@ public:
     // after this sees the closed state, see park()).
     void ring_always() noexcept {
         full_fence();
-        bell_.ring();
+        bell_.ring(waiters_);
     }
 
     std::uint32_t reap(const Region& region) noexcept {

@@ -44,27 +44,35 @@ public:
         return any != 0;
     }
 
+    // Publisher: calls `visit(bit)` for every registered waiter (relaxed loads, as anyone()).
+    template <class Visit>
+    void for_each_registered(Visit&& visit) const noexcept {
+        for (std::uint32_t w = 0; w < word_count(); ++w) {
+            std::uint64_t set = words_[w].load(std::memory_order_relaxed);
+            while (set != 0) {
+                const auto bit_index = w * 64 + static_cast<std::uint32_t>(std::countr_zero(set));
+                set &= set - 1;
+                visit(bit_index);
+            }
+        }
+    }
+
     // Publisher: clears the bit of every registered waiter whose owner is dead. `hold(slot)`
     // takes the owner's lock slot if it is free (the owner is dead), `release(slot)` gives it
     // back. Returns how many registrations were reaped.
     template <class Hold, class Release>
     std::uint32_t reap(Hold&& hold, Release&& release) const noexcept {
         std::uint32_t reaped = 0;
-        for (std::uint32_t w = 0; w < word_count(); ++w) {
-            std::uint64_t set = words_[w].load(std::memory_order_relaxed);
-            while (set != 0) {
-                const auto slot = w * 64 + static_cast<std::uint32_t>(std::countr_zero(set));
-                set &= set - 1;
-                if (slot >= slots_) {  // nobody can own it: only a hostile peer sets it
-                    leave(slot);
-                    continue;
-                }
-                if (!hold(slot)) continue;
+        for_each_registered([&](std::uint32_t slot) {
+            if (slot >= slots_) {  // nobody can own it: only a hostile peer sets it
                 leave(slot);
-                release(slot);
-                ++reaped;
+                return;
             }
-        }
+            if (!hold(slot)) return;
+            leave(slot);
+            release(slot);
+            ++reaped;
+        });
         return reaped;
     }
 
