@@ -14,12 +14,14 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
-#include "kept_objects.hpp"
-#include "kept_objects.hpp"
+#include "kept_objects.hpp"  // <windows.h>
+#include <sddl.h>
 #include "shmrec/detail/region_header.hpp"
 
 namespace shmrec_test {
@@ -80,12 +82,42 @@ inline std::uint64_t file_size_of(const std::string& name) {
     return detail::ObjectView(name, FILE_MAP_READ).size;
 }
 
-// Creates the file-mapping object `name` (paging-file backed, default security) exclusively,
-// sized `size`, holding `contents` at its start (zero filled past them); kept alive until
-// release_kept_objects(). `mode` has no meaning here.
+namespace detail {
+// "O:<user>D:P(A;;GA;;;<user>)": owned by this user, who alone has access. What a program of this
+// user gets on Windows when it creates an object with default security (NULL attributes); Wine
+// gives such an object no owner at all, which is not what the tests mean by a foreign object of
+// the same user.
+inline std::wstring owner_only_sddl() {
+    HANDLE token = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return {};
+    DWORD size = 0;
+    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+    std::vector<unsigned char> buffer(size);
+    wchar_t* sid = nullptr;
+    const bool ok = ::GetTokenInformation(token, TokenUser, buffer.data(), size, &size) &&
+                    ::ConvertSidToStringSidW(
+                        reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid);
+    ::CloseHandle(token);
+    if (!ok) return {};
+    const std::wstring user = sid;
+    ::LocalFree(sid);
+    return L"O:" + user + L"D:P(A;;GA;;;" + user + L")";
+}
+}  // namespace detail
+
+// Creates the file-mapping object `name` (paging-file backed, owned by this user and open to it
+// alone) exclusively, sized `size`, holding `contents` at its start (zero filled past them);
+// kept alive until release_kept_objects(). `mode` has no meaning here.
 inline void create_file(const std::string& name, std::span<const std::byte> contents,
                         std::uint64_t size, unsigned /*mode*/ = 0600) {
-    const HANDLE h = ::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
+    PSECURITY_DESCRIPTOR descriptor = nullptr;
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            detail::owner_only_sddl().c_str(), SDDL_REVISION_1, &descriptor, nullptr)) {
+        throw_last_error("security descriptor for " + name);
+    }
+    const std::unique_ptr<void, decltype(&::LocalFree)> hold(descriptor, &::LocalFree);
+    SECURITY_ATTRIBUTES attributes{sizeof attributes, descriptor, FALSE};
+    const HANDLE h = ::CreateFileMappingW(INVALID_HANDLE_VALUE, &attributes, PAGE_READWRITE,
                                           static_cast<DWORD>(size >> 32),
                                           static_cast<DWORD>(size), object_name(name).c_str());
     if (h == nullptr) throw_last_error("CreateFileMapping " + name);

@@ -258,6 +258,28 @@ TEST_F(HeaderValidation, FileSmallerThanTheHeaderDeclaresIsTruncated) {
 #endif
 }
 
+#if defined(_WIN32)
+// The Windows counterpart of the truncation tests above: an object cannot shrink, but a foreign
+// one of the same name can be smaller than the header it carries says (a copy of a region's
+// header page in a new, smaller mapping). Page multiples: a mapping's size is whole pages.
+TEST_F(HeaderValidation, ObjectSmallerThanItsHeaderDeclaresIsTruncated) {
+    make_student_cell();
+    const std::uint64_t mapped = shmrec_test::file_size_of(path_);
+    std::vector<std::byte> header_page(page);
+    poke_header(path_, [&](RegionHeader&, std::byte* base, std::uint64_t) {
+        std::memcpy(header_page.data(), base, page);
+    });
+    for (const std::uint64_t size : {page, mapped - page}) {
+        SCOPED_TRACE(size);
+        shmrec_test::release_kept_objects();  // the cell's object (or the last copy) goes
+        shmrec_test::create_file(path_, header_page, size);
+        const auto what = open_fails_with(ErrorCode::truncated);
+        EXPECT_THAT(what, HasSubstr(std::to_string(size)));
+        EXPECT_THAT(what, HasSubstr(std::to_string(mapped)));
+    }
+}
+#endif
+
 TEST_F(HeaderValidation, FileLargerThanTheHeaderDeclaresIsCorruptHeader) {
 #if defined(_WIN32)
     GTEST_SKIP() << "Linux-only: truncates the region's /dev/shm file behind its back; a Windows "

@@ -358,7 +358,7 @@ TEST_F(RegionTest, SecondWriterWhileTheFirstIsAliveIsWriterActive) {
 TEST_F(RegionTest, ReaderMappingIsReadOnly) {
 #if defined(_WIN32)
     GTEST_SKIP() << "Linux-only: fork()s a child that writes through the reader's mapping; on Windows "
-                 "Security.BuggyReaderWritingItsMappingDiesAlone does it with a second process";
+                 "Security/ReadOnlyReader does it with a second process";
 #else
     const shmrec_test::TempDir dir;
     for (const Location& where : {Location::memory(name()), Location::file(dir.file("cell"))}) {
