@@ -147,9 +147,12 @@ TEST_F(Samples, MemreadReportsAWriterThatDied) {
     const std::string name = this->name();
 #if defined(_WIN32)
     // The writer directly (TerminateProcess must reach it, not a cmd.exe above it).
+    // Killed once it publishes and the reader had time to attach (Wine starts a process in
+    // ~0.1 s, cmd.exe and memread in two).
     shmrec_test::ChildProcess writer(memwrite, {"--name", name, "--interval", "50"});
+    ASSERT_FALSE(writer.expect_line("published").empty()) << "memwrite never published";
     auto reader = start(memread, "--name " + name + " --wait 5000");
-    std::this_thread::sleep_for(500ms);
+    std::this_thread::sleep_for(1000ms);
     writer.signal(SIGKILL);
     ShellRun r;
     finish(*reader, r);
