@@ -124,6 +124,7 @@ TEST_F(Review, D02BroadcastTakeoverAfterADeathInsideABatchLongerThanTheCapacity)
     // Killed as it claims record 10 of a batch of 16 in a ring of 4: 0..9 are complete.
     auto w = peer({"broadcast-batch", n, "16"}, "broadcast.after_claim:11:kill");
     ASSERT_EQ(w->expect_line("ready"), "ready");
+    shmrec_test::keep_alive(n);  // Windows: the object outlives the killed writer
     w->send("go");
     EXPECT_EQ(w->wait_exit().signal, SIGKILL);
     auto second = CheckedBroadcast::writer(n, 0, shmrec::OpenMode::open_only);
