@@ -123,7 +123,7 @@ int ring_write(const std::vector<std::string>& a) {
                 say("error status=" + std::string(to_string(s)) + " at=" + std::to_string(seq));
                 return 1;
             }
-            if (pace.count() > 0) std::this_thread::sleep_for(pace);
+            if (pace.count() > 0) shmrec_test::sleep_at_least(pace);
         }
     }
     say("written n=" + std::to_string(seq - first) + " ms=" + std::to_string(chantest::ms_since(start)));
@@ -173,7 +173,7 @@ int broadcast_read(const std::vector<std::string>& a) {
         if (last != UINT64_MAX && r.seq <= last) ++nonincreasing;
         if (r.seq != reader.position() - 1) ++posmismatch;
         last = r.seq;
-        if (slow_every != 0 && reader.received() % slow_every == 0) std::this_thread::sleep_for(slow);
+        if (slow_every != 0 && reader.received() % slow_every == 0) shmrec_test::sleep_at_least(slow);
     }
     say("done received=" + std::to_string(reader.received()) + " lost=" + std::to_string(reader.lost()) +
         " position=" + std::to_string(reader.position()) + " start=" +

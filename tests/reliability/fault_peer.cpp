@@ -337,7 +337,7 @@ int write_loop(const Args& a, Writer& w, bool created, Seq&& next_seq, Put&& put
         }
         ++written;
         if (progress) out("w seq=" + std::to_string(seq));
-        if (interval.count() > 0) std::this_thread::sleep_for(interval);
+        if (interval.count() > 0) shmrec_test::sleep_at_least(interval);
     }
     out("done " + stats() + " next=" + std::to_string(next_seq()));
     if (a.flag("hold")) {
@@ -763,7 +763,7 @@ int cmd_chaos(const Args& a) {
         }
         __atomic_store_n(target, v, __ATOMIC_RELAXED);
         ++writes;
-        std::this_thread::sleep_for(100us);  // about 10 kHz
+        shmrec_test::sleep_at_least(100us);  // about 10 kHz (1 kHz on Windows)
     }
     out("chaos done writes=" + std::to_string(writes));
     return 0;

@@ -205,11 +205,14 @@ class ChildProcess {
         };
         try {
             // Not inheritable at first: only the child's ends become so, and only the handle
-            // list below decides which inherited handles this child gets.
-            if (!::CreatePipe(&child_stdin, &to_child_, nullptr, 0)) {
+            // list below decides which inherited handles this child gets. 64 KiB, as a Linux
+            // pipe holds (the default is one page): a chatty peer the test reads only at its
+            // end must not block on its stdout meanwhile.
+            constexpr DWORD pipe_size = 64 * 1024;
+            if (!::CreatePipe(&child_stdin, &to_child_, nullptr, pipe_size)) {
                 win::throw_last_error("CreatePipe");
             }
-            if (!::CreatePipe(&from_child_, &child_stdout, nullptr, 0)) {
+            if (!::CreatePipe(&from_child_, &child_stdout, nullptr, pipe_size)) {
                 win::throw_last_error("CreatePipe");
             }
             child_stdin = inheritable(child_stdin);

@@ -47,6 +47,20 @@ inline std::uint64_t monotonic_ns() {
 #endif
 }
 
+// std::this_thread::sleep_for for peers that pace themselves, except on Windows, where MinGW's
+// sleep_for returns at once below 1 ms (winpthreads rounds the sleep down to whole
+// milliseconds): there a shorter sleep lasts 1 ms. Either way it lasts at least `d`.
+template <class Rep, class Period>
+void sleep_at_least(std::chrono::duration<Rep, Period> d) {
+#if defined(_WIN32)
+    if (d > std::chrono::duration<Rep, Period>::zero() && d < std::chrono::milliseconds(1)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return;
+    }
+#endif
+    std::this_thread::sleep_for(d);
+}
+
 // ThreadSanitizer and AddressSanitizer slow every access ~10x: tests scale their streams down.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 inline constexpr bool under_sanitizer = true;
