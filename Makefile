@@ -4,6 +4,10 @@
 #   make bench  also install iceoryx + gnuplot, build Release in $(BENCH_DIR), run shmrec-bench
 #               (~2-3 min), write $(BUILD_DIR)/bench/results.json and latency.png
 #   make check  test, then the sanitizer builds, a short fuzz run and a short soak (CI runs this)
+#   make test-windows  also install MinGW-w64 + Wine, cross-build for Windows in $(WIN_BUILD_DIR)
+#               (runtime, samples, the tests that apply) and run the tests there with ctest under
+#               Wine; shmrec-gen runs natively ($(BUILD_DIR)/codegen/shmrec-gen, built first)
+#   make demo-windows  the demo with the Windows memwrite.exe/memread.exe under Wine
 # Nothing here needs more than a fresh Debian 12 with git; run as root (or with sudo).
 
 BUILD_DIR  ?= build
@@ -13,7 +17,17 @@ CMAKE_ARGS ?=
 BENCH_DIR  ?= build-bench
 BENCH_ARGS ?=
 
-.PHONY: all deps configure build build-demo demo test check test-asan test-tsan fuzz soak bench clean
+# Windows: a MinGW-w64 cross build, run under Wine (cmake/toolchains/mingw-w64-x86_64.cmake;
+# tools/windows/wine-session.sh keeps the Wine prefix, <build>/wine-prefix, and one wineserver).
+WIN_BUILD_DIR  ?= build-windows
+WIN_BUILD_TYPE ?= Release  # no debug info: a third less compile time on 2 cores
+WIN_CMAKE_ARGS ?=
+WIN_PACKAGES    = g++-mingw-w64-x86-64-posix wine64 wine googletest
+WINE           ?= /usr/lib/wine/wine64
+WIN_SESSION     = tools/windows/wine-session.sh $(WIN_BUILD_DIR)
+
+.PHONY: all deps configure build build-demo demo test check test-asan test-tsan fuzz soak bench clean \
+	deps-windows native-gen configure-windows build-windows test-windows demo-windows
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
@@ -25,8 +39,10 @@ all: build
 deps:
 	@tools/install-deps.sh
 
+CONFIGURE_NATIVE = cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+	@$(CONFIGURE_NATIVE)
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -97,5 +113,28 @@ bench:
 		bench/plot_latency.gp
 	@echo "plot: $(BUILD_DIR)/bench/latency.png"
 
+deps-windows:
+	@tools/install-deps.sh $(WIN_PACKAGES)
+
+# shmrec-gen is a build-host tool (like flatc): the cross build runs this native one.
+native-gen: deps-windows
+	@$(CONFIGURE_NATIVE)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target shmrec-gen
+
+configure-windows: native-gen
+	@cmake -S . -B $(WIN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(WIN_BUILD_TYPE) \
+		-DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/mingw-w64-x86_64.cmake \
+		-DSHMREC_GEN_EXECUTABLE=$(abspath $(BUILD_DIR))/codegen/shmrec-gen $(WIN_CMAKE_ARGS) >/dev/null
+
+build-windows: configure-windows
+	@cmake --build $(WIN_BUILD_DIR) -j $(JOBS)
+
+test-windows: build-windows
+	@$(WIN_SESSION) ctest --test-dir $(WIN_BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
+
+demo-windows: configure-windows
+	@cmake --build $(WIN_BUILD_DIR) -j $(JOBS) --target memwrite memread
+	@SHMREC_EMULATOR=$(WINE) SHMREC_EXE_SUFFIX=.exe $(WIN_SESSION) samples/demo.sh $(WIN_BUILD_DIR)/samples
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz $(BENCH_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz $(BENCH_DIR) $(WIN_BUILD_DIR)

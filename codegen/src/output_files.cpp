@@ -1,6 +1,10 @@
 #include "output_files.hpp"
 
+#if defined(_WIN32)
+#include <process.h>  // _getpid
+#else
 #include <unistd.h>
+#endif
 
 #include <fstream>
 #include <iterator>
@@ -33,7 +37,11 @@ WriteResult write_if_changed(const std::filesystem::path& path, const std::strin
     }
     // The temporary sits beside the target so rename() stays within one file system.
     std::filesystem::path tmp = path;
+#if defined(_WIN32)
+    tmp += ".tmp" + std::to_string(::_getpid());
+#else
     tmp += ".tmp" + std::to_string(::getpid());
+#endif
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out.write(content.data(), static_cast<std::streamsize>(content.size()));

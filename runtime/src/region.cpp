@@ -27,9 +27,11 @@
 #include "platform/wake_scope.hpp"
 #include "region_header_io.hpp"
 #include "region_names.hpp"
+#include "shmrec/detail/event_word.hpp"
 #include "shmrec/detail/fault.hpp"
 #include "shmrec/detail/fork_guard.hpp"
 #include "shmrec/detail/region_access.hpp"
+#include "shmrec/detail/word_copy.hpp"
 #include "shmrec/error.hpp"
 #include "stale_region.hpp"
 
@@ -92,7 +94,7 @@ bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
     while (!locks.try_lock_exclusive(slot)) {
         if (std::chrono::steady_clock::now() >= until) return false;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        detail::sleep_at_least(std::chrono::microseconds(200));
     }
     return true;
 }
@@ -297,7 +299,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
                                         "while it was being created",
                                         display_name(where), options.init_timeout.count()));
             }
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            detail::sleep_at_least(std::chrono::microseconds(100));
         }
         // A creator stalled between its exclusive create and its locks for longer than
         // init_timeout may have had its fresh object reclaimed as stale, and the name given to
@@ -458,7 +460,7 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
         const auto state = header->state.load(std::memory_order_acquire);
         if (state != static_cast<std::uint32_t>(RegionState::initialising)) break;
         // A creator writes the magic before `ready`; a foreign magic will never become ready.
-        const auto magic = __atomic_load_n(&header->magic, __ATOMIC_RELAXED);
+        const auto magic = detail::load_word(&header->magic);
         if (magic != 0 && magic != detail::region_magic) break;
         if (std::chrono::steady_clock::now() >= deadline) {
             // A zero magic: no creator has written anything (a zero-filled file is no region).
@@ -472,7 +474,9 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
                         fmt::format("{}: its creator never finished initialising it (state still "
                                     "'initialising' after {} ms; creator pid {})",
                                     shown, options.init_timeout.count(),
-                                    __atomic_load_n(&header->creator_pid, __ATOMIC_RELAXED)));
+                                    std::atomic_ref<std::int32_t>(
+                                        const_cast<detail::RegionHeader*>(header)->creator_pid)
+                                        .load(std::memory_order_relaxed)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

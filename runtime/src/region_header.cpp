@@ -15,7 +15,14 @@ constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
 
 // a + b without wrapping; false when the sum does not fit.
 bool checked_add(std::uint64_t a, std::uint64_t b, std::uint64_t& sum) {
-    return !__builtin_add_overflow(a, b, &sum);
+    sum = a + b;  // unsigned: wraps, never undefined
+    return sum >= a;
+}
+
+constexpr std::uint64_t byte_swapped(std::uint64_t v) {
+    std::uint64_t out = 0;
+    for (int i = 0; i < 8; ++i, v >>= 8) out = (out << 8) | (v & 0xff);
+    return out;
 }
 
 [[noreturn]] void fail(ErrorCode code, const std::string& region, const std::string& message) {
@@ -151,7 +158,7 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
     const RegionSpec& expected = check_record ? *expected_or_null : any;
     // 1. Is this a shmrec region at all, and of our byte order?
     if (h.magic != region_magic) {
-        if (h.magic == __builtin_bswap64(region_magic)) {
+        if (h.magic == byte_swapped(region_magic)) {
             fail(ErrorCode::byte_order_mismatch, region,
                  fmt::format("{} was written by a machine of the other byte order", region));
         }

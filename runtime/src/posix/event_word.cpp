@@ -52,9 +52,14 @@ void wake_word(const std::atomic<std::uint32_t>& word, const WaiterRegistry&) no
 
 void yield_thread() noexcept { ::sched_yield(); }
 
-void sleep_a_little() noexcept {
-    timespec ms{0, 1'000'000};
-    ::nanosleep(&ms, nullptr);
+void sleep_a_little() noexcept { sleep_at_least(std::chrono::milliseconds(1)); }
+
+void sleep_at_least(std::chrono::microseconds duration) noexcept {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(duration);
+    timespec left{static_cast<time_t>(secs.count()),
+                  static_cast<long>(std::chrono::nanoseconds(duration - secs).count())};
+    while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
 }
 
 }  // namespace shmrec::detail

@@ -130,4 +130,9 @@ void yield_thread() noexcept { ::SwitchToThread(); }
 
 void sleep_a_little() noexcept { ::Sleep(1); }
 
+void sleep_at_least(std::chrono::microseconds duration) noexcept {
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(duration).count();
+    ::Sleep(static_cast<DWORD>(std::clamp<std::int64_t>(ms, 0, INFINITE - 1)));
+}
+
 }  // namespace shmrec::detail

@@ -3,12 +3,18 @@
 
 #include <atomic>
 
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
 namespace shmrec::detail {
 
 // Between polls of a shared word: tells the core it is spinning (less power, no memory-order
 // mis-speculation penalty when the word changes).
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+    _mm_pause();
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     asm volatile("yield" ::: "memory");

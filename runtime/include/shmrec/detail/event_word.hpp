@@ -42,4 +42,8 @@ void yield_thread() noexcept;
 // to attach).
 void sleep_a_little() noexcept;
 
+// Sleeps at least `duration` (short retry pauses). Not std::this_thread::sleep_for: under
+// MinGW it returns at once below a millisecond; Windows sleeps whole milliseconds, rounded up.
+void sleep_at_least(std::chrono::microseconds duration) noexcept;
+
 }  // namespace shmrec::detail
