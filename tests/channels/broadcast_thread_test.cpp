@@ -231,6 +231,7 @@ void run_broadcast_across(const std::string& region, std::uint64_t start) {
     const std::uint64_t cap = 16;
     {
         auto first = CheckedBroadcast::writer(region, cap);
+        shmrec_test::keep_alive(region);  // Windows: the object outlives `first`
         shmrec::detail::BroadcastView<Checked> view(first.region());
         view.control->tail.store(start);
         for (std::uint64_t p = start - cap; p != start; ++p) {

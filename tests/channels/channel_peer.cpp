@@ -26,7 +26,9 @@
 //       create out_ring (futex, no spin); print "ready"; open in_ring as consumer; echo every
 //       record from in to out with 1 s timeouts until in is closed; print "done echoed=...
 //       timeouts=... status=...".
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -63,7 +65,11 @@ bool wait_for_word(const std::string& word) {
 }
 
 [[noreturn]] void pause_forever() {
+#if defined(_WIN32)
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // until TerminateProcess
+#else
     for (;;) ::pause();
+#endif
 }
 
 int ring_write(const std::vector<std::string>& a) {
@@ -117,7 +123,7 @@ int ring_write(const std::vector<std::string>& a) {
                 say("error status=" + std::string(to_string(s)) + " at=" + std::to_string(seq));
                 return 1;
             }
-            if (pace.count() > 0) std::this_thread::sleep_for(pace);
+            if (pace.count() > 0) shmrec_test::sleep_at_least(pace);
         }
     }
     say("written n=" + std::to_string(seq - first) + " ms=" + std::to_string(chantest::ms_since(start)));
@@ -167,7 +173,7 @@ int broadcast_read(const std::vector<std::string>& a) {
         if (last != UINT64_MAX && r.seq <= last) ++nonincreasing;
         if (r.seq != reader.position() - 1) ++posmismatch;
         last = r.seq;
-        if (slow_every != 0 && reader.received() % slow_every == 0) std::this_thread::sleep_for(slow);
+        if (slow_every != 0 && reader.received() % slow_every == 0) shmrec_test::sleep_at_least(slow);
     }
     say("done received=" + std::to_string(reader.received()) + " lost=" + std::to_string(reader.lost()) +
         " position=" + std::to_string(reader.position()) + " start=" +
@@ -249,6 +255,7 @@ int broadcast_cursor(const std::vector<std::string>& a) {
 }
 
 int main(int argc, char** argv) {
+    shmrec_test::die_plainly_on_crash();  // Windows: no debugger on a crash
     if (argc < 2) return 2;
     const std::string mode = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);

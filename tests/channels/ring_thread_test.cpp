@@ -385,6 +385,7 @@ void run_across_position(std::uint64_t start, std::uint64_t capacity, const std:
                          std::uint64_t records) {
     {
         auto first = CheckedRing::writer(region, capacity);
+        shmrec_test::keep_alive(region);  // Windows: the object outlives `first`
         shmrec::detail::RingView<Checked> view(first.region());
         view.control->head.store(start);
         view.control->tail.store(start);

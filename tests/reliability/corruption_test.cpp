@@ -37,7 +37,7 @@ TEST_P(ChaosCounters, ReaderNeverCrashesOrHangsAndReportsCorruption) {
     ASSERT_FALSE(reader.expect_line("ready").empty());
     const auto t0 = Clock::now();
     Peer chaos({"chaos", "--kind", kind, "--name", name, "--duration-ms", "1500", "--seed",
-                std::to_string(::getpid())});
+                std::to_string(shmrec_test::this_pid())});
     const ExitStatus cs = chaos.wait_exit(10s);
     ASSERT_TRUE(cs.exited && cs.code == 0) << cs.describe();
     const std::string chaos_done = chaos.expect_line("chaos done", 1s);

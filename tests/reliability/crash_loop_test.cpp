@@ -69,6 +69,9 @@ TEST_P(WriterKilledAtPoint, ReaderSeesCommittedPrefixThenNewWriterTakesOver) {
                           "--progress"}),
                     std::string(p.point) + ":" + std::to_string(n) + ":kill");
         ASSERT_FALSE(writer.expect_line("ready").empty()) << join(writer.lines());
+        // Windows: a handle of this process (no participant) keeps the region after its last
+        // participant died, as /dev/shm does; a late reader relies on it.
+        shmrec_test::keep_alive(name);
         std::unique_ptr<Peer> reader_ptr;
         auto start_reader = [&] {
             reader_ptr = std::make_unique<Peer>(
@@ -206,6 +209,8 @@ TEST(CrashLoop, ConsumerKilledBeforeReleaseNewConsumerContinuesAtHead) {
         Peer writer(args({"write", "--count", std::to_string(records), "--capacity", "4",
                           "--wait-go"}));
         ASSERT_FALSE(writer.expect_line("ready").empty());
+        // Windows: the ring outlives a writer that finishes before the second consumer comes.
+        shmrec_test::keep_alive(name);
         Peer first(args({"read", "--timeout-ms", "50"}),
                    "consume.before_release:" + std::to_string(n) + ":kill");
         ASSERT_FALSE(first.expect_line("ready").empty()) << join(first.lines());
@@ -275,7 +280,12 @@ TEST_P(CreatorKilledAtPoint, WaitingOpenerGetsCleanTimeoutAndNextCreatorReclaims
         const auto t0 = Clock::now();
         Peer opener({"open", "--kind", "cell", "--name", name, "--init-timeout-ms",
                      std::to_string(init_timeout_ms)});
+        // Until the opener waits (a Wine process takes ~100 ms to start).
+#if defined(_WIN32)
+        std::this_thread::sleep_for(300ms);
+#else
         std::this_thread::sleep_for(50ms);
+#endif
         creator.signal(SIGKILL);
         ASSERT_EQ(creator.wait_exit(5s).signal, SIGKILL);
 

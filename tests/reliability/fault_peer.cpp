@@ -16,21 +16,29 @@
 //   timed-wait --kind K --name N --wait-ms W --repeat R [--sigusr1]
 //   fill-tmpfs --kind K --name N --capacity C --count C    (inside a private small tmpfs)
 //
+// On Windows: waker, fill-tmpfs and --sigusr1 are Linux-only (futexes, tmpfs, signals) and
+// refused with exit 2; race takes its barrier from SpawnOptions::extra_fd (extra_fd_in_child());
+// ino= is the identity of the region mapped (its creator's pid and creation time), not an inode.
+//
 // K is cell, ring or broadcast; --file makes N a file path instead of a shared-memory name;
 // --init-timeout-ms sets RegionOptions::init_timeout, --wait-for-creator-ms
 // RegionOptions::wait_for_creator, --remove-on-close RegionOptions::remove_on_close. Output: one line per event, "word
 // key=value ...". Setup failures print "error code=<ErrorCode> what=<message>" and exit 3.
 // While writing or reading, lines on stdin are commands: go, health, alive, stats, quit.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#if defined(_WIN32)
+#include <io.h>
+#else
 #include <linux/futex.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -130,6 +138,14 @@ shmrec::OpenMode open_mode(const Args& a) {
     return shmrec::OpenMode::create_only;
 }
 
+#if defined(_WIN32)
+// Which region this process really attached to: a Windows view has no inode, so the identity is
+// the creator's pid and creation time its header records (every region has its own).
+unsigned long long region_identity(const shmrec::Region& region) {
+    const auto c = region.creator();
+    return c.creation_time_ns ^ (static_cast<unsigned long long>(c.pid) << 48);
+}
+#else
 // Inode of the file mapped at `addr`, from /proc/self/maps: which region this process really
 // attached to, whatever the name leads to now.
 unsigned long mapping_inode(const void* addr) {
@@ -149,6 +165,11 @@ unsigned long mapping_inode(const void* addr) {
     return 0;
 }
 
+unsigned long region_identity(const shmrec::Region& region) {
+    return mapping_inode(RegionAccess::base(region));
+}
+#endif
+
 std::string health_name(shmrec::RegionHealth h) {
     switch (h) {
         case shmrec::RegionHealth::ok: return "ok";
@@ -159,8 +180,16 @@ std::string health_name(shmrec::RegionHealth h) {
 }
 
 void list_shm(const Args& a) {
+#if defined(_WIN32)
+    // No directory of objects to list: whether the object of that very name exists.
+    const HANDLE h = ::OpenFileMappingW(FILE_MAP_READ, FALSE,
+                                        shmrec_test::object_name(a.get("name")).c_str());
+    if (h != nullptr) ::CloseHandle(h);
+    out(std::string("shm-entries n=") + (h != nullptr ? "1" : "0"));
+#else
     out("shm-entries n=" +
         std::to_string(reltest::entries_with_prefix("/dev/shm", a.get("name")).size()));
+#endif
 }
 
 // ---- stdin commands ------------------------------------------------------------------------
@@ -171,10 +200,30 @@ public:
     std::optional<std::string> poll_command(int timeout_ms = 0) {
         if (eof_) return std::nullopt;
         if (auto l = take()) return l;
+#if defined(_WIN32)
+        // stdin is an anonymous pipe: no poll(), so peek until data (or a broken pipe) comes.
+        const HANDLE in = ::GetStdHandle(STD_INPUT_HANDLE);
+        const auto until = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        DWORD available = 0;
+        bool broken = false;
+        for (;;) {
+            if (!::PeekNamedPipe(in, nullptr, 0, nullptr, &available, nullptr)) broken = true;
+            if (broken || available > 0 || Clock::now() >= until) break;
+            std::this_thread::sleep_for(1ms);
+        }
+        if (!broken && available == 0) return std::nullopt;
+        char chunk[256];
+        DWORD got = 0;
+        const long n = !broken && ::ReadFile(in, chunk, std::min<DWORD>(available, sizeof chunk),
+                                             &got, nullptr)
+                           ? static_cast<long>(got)
+                           : 0;
+#else
         pollfd p{0, POLLIN, 0};
         if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
         char chunk[256];
         const ssize_t n = ::read(0, chunk, sizeof chunk);
+#endif
         if (n <= 0) {
             eof_ = true;
             return std::string("quit");
@@ -197,6 +246,7 @@ private:
         if (pos == std::string::npos) return std::nullopt;
         std::string line = buffer_.substr(0, pos);
         buffer_.erase(0, pos + 1);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
         return line;
     }
     std::string buffer_;
@@ -219,6 +269,12 @@ std::atomic<long> g_signals{0};
 
 extern "C" void on_sigusr1(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
 
+#if defined(_WIN32)
+void install_sigusr1() {
+    out("error code=unsupported what=--sigusr1 is Linux-only");
+    std::exit(2);
+}
+#else
 void install_sigusr1() {
     struct sigaction sa {};
     sa.sa_handler = on_sigusr1;
@@ -226,6 +282,7 @@ void install_sigusr1() {
     sa.sa_flags = 0;  // no SA_RESTART: blocking calls see EINTR
     sigaction(SIGUSR1, &sa, nullptr);
 }
+#endif
 
 // ---- write ---------------------------------------------------------------------------------
 
@@ -258,8 +315,8 @@ int write_loop(const Args& a, Writer& w, bool created, Seq&& next_seq, Put&& put
     const auto& region = w.region();
     out("ready created=" + std::to_string(created ? 1 : 0) +
         " start=" + std::to_string(next_seq()) + " ino=" +
-        std::to_string(mapping_inode(RegionAccess::base(region))) +
-        " pid=" + std::to_string(::getpid()));
+        std::to_string(region_identity(region)) +
+        " pid=" + std::to_string(shmrec_test::this_pid()));
     if (a.flag("list-shm")) list_shm(a);
     if (a.flag("wait-go")) cmds.wait_for("go");
     const long long count = a.num("count", 0);  // 0: until "quit"
@@ -280,7 +337,7 @@ int write_loop(const Args& a, Writer& w, bool created, Seq&& next_seq, Put&& put
         }
         ++written;
         if (progress) out("w seq=" + std::to_string(seq));
-        if (interval.count() > 0) std::this_thread::sleep_for(interval);
+        if (interval.count() > 0) shmrec_test::sleep_at_least(interval);
     }
     out("done " + stats() + " next=" + std::to_string(next_seq()));
     if (a.flag("hold")) {
@@ -400,8 +457,8 @@ int read_loop(const Args& a, Reader& r, std::uint64_t start, Step&& step,
               const std::function<std::string()>& extra = {}) {
     Commands cmds;
     Tally t;
-    out("ready ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))) +
-        " start=" + std::to_string(start) + " pid=" + std::to_string(::getpid()));
+    out("ready ino=" + std::to_string(region_identity(r.region())) +
+        " start=" + std::to_string(start) + " pid=" + std::to_string(shmrec_test::this_pid()));
     const auto deadline = Clock::now() + std::chrono::milliseconds(a.num("deadline-ms", 20000));
     const auto timeout = std::chrono::milliseconds(a.num("timeout-ms", 100));
     auto stats = [&] { return t.summary() + (extra ? " " + extra() : ""); };
@@ -499,8 +556,14 @@ int cmd_race(const Args& a) {
     const auto where = location(a);
     out("waiting");
     char c;
+#if defined(_WIN32)
+    const int barrier = shmrec_test::extra_fd_in_child();
+    while (::_read(barrier, &c, 1) > 0) {
+    }  // the barrier: EOF when the driver closes the pipe's write end
+#else
     while (::read(3, &c, 1) > 0) {
     }  // the barrier: EOF when the driver closes the pipe's write end
+#endif
     const auto t0 = Clock::now();
     std::optional<shmrec::Cell<Checked>::Writer> w;
     std::optional<shmrec::Cell<Checked>::Reader> r;
@@ -519,7 +582,7 @@ int cmd_race(const Args& a) {
     const auto& region = w ? w->region() : r->region();
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     out("race created=" + std::to_string(w ? 1 : 0) +
-        " ino=" + std::to_string(mapping_inode(RegionAccess::base(region))) +
+        " ino=" + std::to_string(region_identity(region)) +
         " state=" + std::to_string(static_cast<int>(region.state())) + " ms=" + std::to_string(ms));
     Commands().wait_for("quit");  // keep the region attached until every racer has reported
     return 0;
@@ -550,7 +613,7 @@ int cmd_open(const Args& a) {
     try {
         return with_reader(a, [&](auto& r) {
             out("opened ms=" + ms() +
-                " ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))) +
+                " ino=" + std::to_string(region_identity(r.region())) +
                 " state=" + std::to_string(static_cast<int>(r.region().state())));
             return 0;
         });
@@ -566,7 +629,7 @@ int cmd_probe(const Args& a) {
         return with_reader(a, [&](auto& r) {
             out(std::string("probe alive=") + (r.writer_alive() ? "1" : "0") +
                 " health=" + health_name(r.region().health()) +
-                " ino=" + std::to_string(mapping_inode(RegionAccess::base(r.region()))));
+                " ino=" + std::to_string(region_identity(r.region())));
             return 0;
         });
     } catch (const shmrec::Error& e) {
@@ -583,6 +646,39 @@ struct RawRegion {
     shmrec::detail::RegionHeader* header = nullptr;
     std::byte* data = nullptr;
 
+#if defined(_WIN32)
+    // The named file-mapping object (memory) or a mapping of the file (--file), read-write.
+    explicit RawRegion(const Args& a) {
+        const std::string name = a.get("name");
+        HANDLE mapping = nullptr;
+        if (a.flag("file")) {
+            const HANDLE file = ::CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE,
+                                              FILE_SHARE_READ | FILE_SHARE_WRITE |
+                                                  FILE_SHARE_DELETE,
+                                              nullptr, OPEN_EXISTING, 0, nullptr);
+            if (file != INVALID_HANDLE_VALUE) {
+                mapping = ::CreateFileMappingW(file, nullptr, PAGE_READWRITE, 0, 0, nullptr);
+                ::CloseHandle(file);
+            }
+        } else {
+            mapping = ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE,
+                                         shmrec_test::object_name(name).c_str());
+        }
+        void* p = mapping != nullptr ? ::MapViewOfFile(mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0)
+                                     : nullptr;
+        if (p == nullptr) {
+            out("error code=raw_open what=Windows error " + std::to_string(::GetLastError()));
+            std::exit(3);
+        }
+        ::CloseHandle(mapping);  // the view keeps the object
+        MEMORY_BASIC_INFORMATION info{};
+        ::VirtualQuery(p, &info, sizeof info);
+        size = info.RegionSize;
+        base = static_cast<std::byte*>(p);
+        header = reinterpret_cast<shmrec::detail::RegionHeader*>(base);
+        data = base + header->data_offset;
+    }
+#else
     explicit RawRegion(const Args& a) {
         const std::string path =
             a.flag("file") ? a.get("name") : reltest::shm_path(a.get("name"));
@@ -604,6 +700,7 @@ struct RawRegion {
         header = reinterpret_cast<shmrec::detail::RegionHeader*>(base);
         data = base + header->data_offset;
     }
+#endif
     std::uint64_t* word(std::uint64_t offset) const {
         return reinterpret_cast<std::uint64_t*>(data + offset);
     }
@@ -666,12 +763,18 @@ int cmd_chaos(const Args& a) {
         }
         __atomic_store_n(target, v, __ATOMIC_RELAXED);
         ++writes;
-        std::this_thread::sleep_for(100us);  // about 10 kHz
+        shmrec_test::sleep_at_least(100us);  // about 10 kHz (1 kHz on Windows)
     }
     out("chaos done writes=" + std::to_string(writes));
     return 0;
 }
 
+#if defined(_WIN32)
+int cmd_waker(const Args&) {
+    out("error code=unsupported what=waker is Linux-only (FUTEX_WAKE)");
+    return 2;
+}
+#else
 int cmd_waker(const Args& a) {
     RawRegion raw(a);
     const std::string kind = a.get("kind", "ring");
@@ -696,6 +799,7 @@ int cmd_waker(const Args& a) {
     out("waker done wakes=" + std::to_string(wakes) + " woke=" + std::to_string(woke));
     return 0;
 }
+#endif
 
 int cmd_scribble(const Args& a) {
     try {
@@ -721,7 +825,7 @@ int cmd_timed_wait(const Args& a) {
     const long long repeat = a.num("repeat", 3);
     try {
         return with_reader(a, [&](auto& r) {
-            out("ready pid=" + std::to_string(::getpid()));
+            out("ready pid=" + std::to_string(shmrec_test::this_pid()));
             Commands().wait_for("go");
             for (long long i = 0; i < repeat; ++i) {
                 const auto t0 = Clock::now();
@@ -742,6 +846,13 @@ int cmd_timed_wait(const Args& a) {
 }
 
 // ---- a small tmpfs that fills up after creation (R2) ---------------------------------------
+
+#if defined(_WIN32)
+int cmd_fill_tmpfs(const Args&) {
+    out("error code=unsupported what=fill-tmpfs is Linux-only (a private tmpfs)");
+    return 2;
+}
+#else
 
 // Fills the file system holding `dir` with one file, as far as posix_fallocate lets it.
 std::uint64_t fill_filesystem(const std::string& path) {
@@ -840,12 +951,16 @@ int cmd_fill_tmpfs(const Args& a) {
         fail_setup(e);
     }
 }
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    shmrec_test::die_plainly_on_crash();  // Windows: no debugger on a crash
     const Args a = parse(argc, argv);
+#if !defined(_WIN32)
     std::signal(SIGPIPE, SIG_IGN);
+#endif
     if (a.command == "write") return cmd_write(a);
     if (a.command == "read") return cmd_read(a);
     if (a.command == "race") return cmd_race(a);

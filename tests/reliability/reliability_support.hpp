@@ -3,13 +3,19 @@
 // the children the tests start (tests/support/child_process.hpp) without an inherited fault
 // plan.
 //
+// On Windows there is no /dev/shm: shm_path() is the region's name (the name of its file-mapping
+// object, as in tests/support/shm_file.hpp) and entries_with_prefix(), shm_entries_named() and
+// stat_path() are Linux-only.
+//
 // The peer (fault_peer.cpp) speaks one "key=value ..." line per event; line_value() picks a
 // field out of such a line. See fault_peer.cpp for the commands and the lines they print.
 #pragma once
 
-#include <dirent.h>
 #include <sys/stat.h>
+#if !defined(_WIN32)
+#include <dirent.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +29,7 @@
 
 #include "checked_record.hpp"
 #include "child_process.hpp"
+#include "kept_objects.hpp"
 #include "test_records.shmrec.hpp"
 #include "timing.hpp"
 
@@ -44,10 +51,21 @@ using shmrec_test::make_checked;
 
 inline std::string unique_name(std::string_view tag) {
     static std::atomic<unsigned> counter{0};
-    return "shmrec-rel-" + std::string(tag) + "-" + std::to_string(::getpid()) + "-" +
+    return "shmrec-rel-" + std::string(tag) + "-" + std::to_string(shmrec_test::this_pid()) + "-" +
            std::to_string(counter.fetch_add(1));
 }
 
+#if defined(_WIN32)
+inline std::string shm_path(const std::string& name) { return name; }
+
+// 1 while a file-mapping object of that name exists (the name is taken), else 0.
+inline std::size_t shm_entries_named(const std::string& name) {
+    const HANDLE h = ::OpenFileMappingW(FILE_MAP_READ, FALSE, shmrec_test::object_name(name).c_str());
+    if (h == nullptr) return ::GetLastError() == ERROR_ACCESS_DENIED ? 1 : 0;
+    ::CloseHandle(h);
+    return 1;
+}
+#else
 inline std::string shm_path(const std::string& name) { return "/dev/shm/" + name; }
 
 // Entries of `dir` whose name starts with `prefix`.
@@ -75,6 +93,7 @@ inline std::optional<struct stat> stat_path(const std::string& path) {
     if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
     return st;
 }
+#endif
 
 // Picks `key=value` out of a peer line ("" when absent). Values end at a space, except the
 // last key of a line, `what=`, which runs to the end.

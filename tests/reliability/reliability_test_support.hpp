@@ -3,8 +3,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <pthread.h>
 #include <signal.h>
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <unistd.h>
+#endif
+
+#include <cstdio>
+#include <filesystem>
 
 #include <cstdint>
 #include <string>
@@ -29,12 +35,22 @@ public:
         return names_.back();
     }
     std::string make_file(std::string_view tag) {
+#if defined(_WIN32)
+        files_.push_back((std::filesystem::temp_directory_path() / unique_name(tag)).string());
+#else
         files_.push_back("/tmp/" + unique_name(tag));
+#endif
         return files_.back();
     }
+    // Windows: a memory region's object goes with its last handle (kept ones are let go).
     void remove_all() {
+#if defined(_WIN32)
+        shmrec_test::release_kept_objects();
+        for (const auto& f : files_) std::remove(f.c_str());
+#else
         for (const auto& n : names_) ::unlink(shm_path(n).c_str());
         for (const auto& f : files_) ::unlink(f.c_str());
+#endif
     }
 
 private:
@@ -98,6 +114,13 @@ struct ReaderLog {
 // ignored instead of killing the test with SIGPIPE (blocked for the call, and a pending one
 // consumed before it is unblocked).
 inline void send_if_alive(shmrec_test::ChildProcess& peer, const std::string& line) {
+#if defined(_WIN32)
+    // No SIGPIPE: writing to a peer that is gone just fails.
+    try {
+        peer.send(line);
+    } catch (const std::system_error&) {
+    }
+#else
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -111,6 +134,7 @@ inline void send_if_alive(shmrec_test::ChildProcess& peer, const std::string& li
     while (::sigtimedwait(&pipe_only, nullptr, &no_wait) == SIGPIPE) {
     }
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+#endif
 }
 
 inline std::vector<std::uint64_t> iota_seqs(std::uint64_t from, std::uint64_t to_exclusive) {

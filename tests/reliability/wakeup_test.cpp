@@ -64,6 +64,10 @@ protected:
 };
 
 TEST_P(SpuriousWakeups, RandomFutexWakesNeverBecomeDeliveries) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "Linux-only: FUTEX_WAKE on the region's doorbell words from another process; Windows "
+                 "waiters sleep on named kernel events, not on the words";
+#else
     const std::string kind = GetParam();
     const std::string name = names_.make("wake");
     const int records = 20;
@@ -75,7 +79,7 @@ TEST_P(SpuriousWakeups, RandomFutexWakesNeverBecomeDeliveries) {
     Peer reader({"read", "--kind", kind, "--name", name, "--timeout-ms", "30"});
     ASSERT_FALSE(reader.expect_line("ready").empty());
     Peer waker({"waker", "--kind", kind, "--name", name, "--duration-ms", "1200", "--seed",
-                std::to_string(::getpid())});
+                std::to_string(shmrec_test::this_pid())});
     ASSERT_FALSE(waker.expect_line("waker started").empty());
     writer.send("go");
     ASSERT_TRUE(writer.wait_exit(15s).exited);
@@ -96,6 +100,7 @@ TEST_P(SpuriousWakeups, RandomFutexWakesNeverBecomeDeliveries) {
     } else {
         EXPECT_EQ(log.seqs(), iota_seqs(0, records)) << join(reader.lines());
     }
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Wakeups, SpuriousWakeups, ::testing::Values("cell", "ring", "broadcast"),

@@ -3,7 +3,14 @@
 // on_futex(), which the test defines, before it goes to the real syscall(). Include this
 // header in exactly one source file of the binary (it defines syscall), and link with
 // ${CMAKE_DL_LIBS}.
+//
+// Linux-only (a futex, syscall(2), dlsym(RTLD_NEXT)): only Linux test binaries include it; the
+// Windows build leaves their sources out (see each CMakeLists.txt).
 #pragma once
+
+#if !defined(__linux__)
+#error "futex_spy.hpp is Linux-only: it counts the futex system calls of the Linux runtime"
+#endif
 
 #include <dlfcn.h>
 #include <sys/syscall.h>

@@ -4,12 +4,26 @@
 // Every name starts with region_prefix() ("shmrec-test-<pid>-"): regions made by a test and by
 // the peers it spawns carry the test process's pid, so the leftover check in
 // ShmLeftoverCheck::TearDown finds exactly this process's regions.
+//
+// On Windows a memory region is a named file-mapping object that vanishes with its last handle:
+// there is nothing to leave behind, so ShmLeftoverCheck checks nothing there.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <tlhelp32.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstdint>
@@ -19,13 +33,15 @@
 #include <system_error>
 #include <vector>
 
+#include "child_process.hpp"  // this_pid()
+#include "kept_objects.hpp"
 #include "shmrec/error.hpp"
 #include "shmrec/region.hpp"
 
 namespace shmrec_test {
 
 inline std::string region_prefix() {
-    return "shmrec-test-" + std::to_string(::getpid()) + "-";
+    return "shmrec-test-" + std::to_string(this_pid()) + "-";
 }
 
 // "<prefix><Suite>.<Test>-<n>[-<tag>]": letters, digits, '_', '-', '.' only (parameterised test
@@ -54,12 +70,29 @@ inline std::string unique_region_name(const ::testing::TestInfo* info = nullptr,
 class TempDir {
   public:
     TempDir() {
+#if defined(_WIN32)
+        // No mkdtemp: a fresh name per try, created exclusively (create_directory is false
+        // when it exists already).
+        static std::atomic<unsigned> counter{0};
+        const auto base = std::filesystem::temp_directory_path();
+        for (;;) {
+            const auto candidate =
+                base / ("shmrec-test-" + std::to_string(this_pid()) + "-" +
+                        std::to_string(counter.fetch_add(1)) + "-" +
+                        std::to_string(::GetTickCount64() % 100000));
+            if (std::filesystem::create_directory(candidate)) {
+                path_ = candidate;
+                return;
+            }
+        }
+#else
         std::string templ = (std::filesystem::temp_directory_path() /
                              ("shmrec-test-" + std::to_string(::getpid()) + "-XXXXXX"))
                                 .string();
         if (::mkdtemp(templ.data()) == nullptr)
             throw std::system_error(errno, std::generic_category(), "mkdtemp");
         path_ = templ;
+#endif
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -84,6 +117,7 @@ class RegionFixture : public ::testing::Test {
     }
 
     void TearDown() override {
+        release_kept_objects();
         for (const auto& n : names_) {
             try {
                 shmrec::remove_region(shmrec::Location::memory(n));
@@ -98,9 +132,13 @@ class RegionFixture : public ::testing::Test {
 };
 
 // Fails the run when a region of this process is still in /dev/shm after every test, and
-// removes it so one failure does not leak into the next run.
+// removes it so one failure does not leak into the next run. Nothing to check on Windows: a
+// memory region's file-mapping object vanishes with its last handle, when this process ends.
 class ShmLeftoverCheck : public ::testing::Environment {
   public:
+#if defined(_WIN32)
+    void TearDown() override {}
+#else
     void TearDown() override {
         const std::string prefix = region_prefix();
         std::error_code ec;
@@ -112,21 +150,52 @@ class ShmLeftoverCheck : public ::testing::Environment {
             std::filesystem::remove(entry.path(), ec);
         }
     }
+#endif
 };
 
 }  // namespace shmrec_test
 
 namespace shmrec_test {
 
-// Fails the run when this test binary left a child process behind, running or unreaped.
+// Fails the run when this test binary left a child process behind, running or unreaped. On
+// Windows there is no reaping: it fails when a process this one started is still running.
 class ChildrenReapedCheck : public ::testing::Environment {
   public:
+#if defined(_WIN32)
+    void TearDown() override {
+        const HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+        if (snapshot == INVALID_HANDLE_VALUE) return;
+        FILETIME mine{}, unused{};
+        ::GetProcessTimes(::GetCurrentProcess(), &mine, &unused, &unused, &unused);
+        PROCESSENTRY32W entry{};
+        entry.dwSize = sizeof entry;
+        for (BOOL more = ::Process32FirstW(snapshot, &entry); more;
+             more = ::Process32NextW(snapshot, &entry)) {
+            if (entry.th32ParentProcessID != ::GetCurrentProcessId()) continue;
+            if (std::wstring_view(entry.szExeFile) == L"conhost.exe") continue;
+            const HANDLE p = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION,
+                                           FALSE, entry.th32ProcessID);
+            if (p == nullptr) continue;
+            FILETIME created{};
+            // A process started before this one only has a reused pid of ours as its parent.
+            const bool ours = ::GetProcessTimes(p, &created, &unused, &unused, &unused) &&
+                              ::CompareFileTime(&created, &mine) >= 0;
+            if (ours && ::WaitForSingleObject(p, 0) == WAIT_TIMEOUT) {
+                ADD_FAILURE() << "a child process is still running (pid " << entry.th32ProcessID
+                              << ")";
+            }
+            ::CloseHandle(p);
+        }
+        ::CloseHandle(snapshot);
+    }
+#else
     void TearDown() override {
         int status = 0;
         const pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid == 0) ADD_FAILURE() << "a child process is still running";
         if (pid > 0) ADD_FAILURE() << "child process " << pid << " was never reaped";
     }
+#endif
 };
 
 }  // namespace shmrec_test

@@ -3,7 +3,17 @@
 // when_waiting() for wake-up tests. No GoogleTest here: peer programs include it too.
 #pragma once
 
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
 #include <time.h>
+#endif
 
 #include <chrono>
 #include <cstdint>
@@ -19,12 +29,36 @@ inline double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// CLOCK_MONOTONIC in nanoseconds: comparable between processes.
+// CLOCK_MONOTONIC in nanoseconds (Windows: QueryPerformanceCounter): comparable between
+// processes.
 inline std::uint64_t monotonic_ns() {
+#if defined(_WIN32)
+    LARGE_INTEGER frequency{}, counter{};
+    ::QueryPerformanceFrequency(&frequency);
+    ::QueryPerformanceCounter(&counter);
+    const auto f = static_cast<std::uint64_t>(frequency.QuadPart);
+    const auto c = static_cast<std::uint64_t>(counter.QuadPart);
+    return c / f * 1'000'000'000u + c % f * 1'000'000'000u / f;
+#else
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
            static_cast<std::uint64_t>(ts.tv_nsec);
+#endif
+}
+
+// std::this_thread::sleep_for for peers that pace themselves, except on Windows, where MinGW's
+// sleep_for returns at once below 1 ms (winpthreads rounds the sleep down to whole
+// milliseconds): there a shorter sleep lasts 1 ms. Either way it lasts at least `d`.
+template <class Rep, class Period>
+void sleep_at_least(std::chrono::duration<Rep, Period> d) {
+#if defined(_WIN32)
+    if (d > std::chrono::duration<Rep, Period>::zero() && d < std::chrono::milliseconds(1)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return;
+    }
+#endif
+    std::this_thread::sleep_for(d);
 }
 
 // ThreadSanitizer and AddressSanitizer slow every access ~10x: tests scale their streams down.

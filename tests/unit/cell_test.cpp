@@ -293,6 +293,7 @@ TEST_F(CellTest, WriterReopenedWithOpenOrCreateContinuesTheCell) {
     auto reader_of = [&] { return CheckedCell::reader(n); };
     {
         auto writer = CheckedCell::writer(n, shmrec::OpenMode::open_or_create);  // creates
+        shmrec_test::keep_alive(n);  // Windows: the object outlives its writer
         EXPECT_EQ(writer.written(), 0u);
         ASSERT_EQ(writer.try_write(make_checked(1)), WriteStatus::ok);
         ASSERT_EQ(writer.try_write(make_checked(2)), WriteStatus::ok);

@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#if !defined(_WIN32)
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstring>
@@ -52,6 +54,10 @@ TEST_F(SelfDescribing, EveryRecordOfAHeaderSharesItsSchemaFilesBinarySchema) {
 }
 
 TEST_F(SelfDescribing, HeaderNamesTheWriterThatTookTheRegionOverNotItsCreator) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "Linux-only: fork()s a creator that dies holding the region; on Windows the process "
+                 "tests take over a dead writer's region (Lifecycle/WriterTakeover)";
+#else
     const std::string region = name();
     const pid_t creator = ::fork();
     ASSERT_GE(creator, 0);
@@ -76,6 +82,7 @@ TEST_F(SelfDescribing, HeaderNamesTheWriterThatTookTheRegionOverNotItsCreator) {
     EXPECT_EQ(after.writer.generation, 2u);
     EXPECT_GE(after.writer.since_ns, before.writer.since_ns);
     EXPECT_TRUE(after.writer_alive);
+#endif
 }
 
 TEST_F(SelfDescribing, BoardHasACursorLineForEveryReaderSlot) {
@@ -89,6 +96,7 @@ TEST_F(SelfDescribing, AFormat20RegionStillOpensAndHasNoneOfTheAdditions) {
     const std::string region = name();
     {
         auto writer = StudentCell::writer(region);
+        shmrec_test::keep_alive(region);  // Windows: the object outlives its writer
         school::Student s{};
         s.id = 7;
         ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);
