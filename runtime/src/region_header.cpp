@@ -176,7 +176,7 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
     if (h.abi_signature != abi_signature()) {
         fail(ErrorCode::abi_mismatch, region,
              fmt::format("{} was created by a build with ABI signature 0x{:08x}, this build has "
-                         "0x{:08x} (cache line, pointer width or atomics differ)",
+                         "0x{:08x} (cache line, pointer width, atomics or OS differ; bit 15 is Windows)",
                          region, h.abi_signature, abi_signature()));
     }
     if (h.header_size < header_size_2_0) {

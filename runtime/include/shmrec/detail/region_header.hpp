@@ -34,6 +34,12 @@ constexpr std::uint32_t abi_signature() noexcept {
     s |= static_cast<std::uint32_t>(std::atomic<std::uint64_t>::is_always_lock_free) << 12;
     s |= static_cast<std::uint32_t>(std::atomic<std::uint32_t>::is_always_lock_free) << 13;
     s |= static_cast<std::uint32_t>(sizeof(std::atomic<std::uint64_t>) == 8) << 14;
+    // Windows places views on its 64 KiB allocation granularity, so its geometry differs from
+    // a POSIX one: a region file made on one refuses to open on the other (abi_mismatch), never
+    // a misleading corrupt header. Zero on POSIX: their signature is what it always was.
+#if defined(_WIN32)
+    s |= std::uint32_t{1} << 15;                                        // bit 15: Windows
+#endif
     return s;
 }
 
