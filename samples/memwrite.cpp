@@ -65,6 +65,7 @@ int run_ring(const shmrec::Location& where, samples::StopSignal& stop, std::uint
             case shmrec::WriteStatus::handle_forked:
             case shmrec::WriteStatus::moved_from:
             case shmrec::WriteStatus::wrong_size:
+            case shmrec::WriteStatus::too_large:
                 std::fprintf(stderr, "memwrite: %s\n", std::string(to_string(r.status)).c_str());
                 return 1;
         }

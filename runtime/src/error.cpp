@@ -27,6 +27,7 @@ std::string_view to_string(ErrorCode code) noexcept {
         case ErrorCode::reader_limit: return "reader_limit";
         case ErrorCode::system_error: return "system_error";
         case ErrorCode::corrupt_schema: return "corrupt_schema";
+        case ErrorCode::incompatible_schema: return "incompatible_schema";
     }
     return "unknown";
 }

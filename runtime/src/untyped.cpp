@@ -12,6 +12,7 @@
 
 #include "region_names.hpp"
 #include "shmrec/detail/broadcast_layout.hpp"
+#include "shmrec/detail/byte_ring_layout.hpp"
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/event_word.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -306,6 +307,12 @@ ChannelMonitor ChannelMonitor::open(const Location& where, const RegionOptions& 
                                         detail::BroadcastDescriptor::min_capacity,
                                         detail::BroadcastDescriptor::max_capacity);
             break;
+        case ChannelKind::byte_ring:
+            detail::check_slot_geometry(region, detail::ByteRingDescriptor::control_size,
+                                        detail::ByteRingDescriptor::slot_stride(size, alignment),
+                                        detail::ByteRingDescriptor::min_capacity,
+                                        detail::ByteRingDescriptor::max_capacity);
+            break;
     }
     return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));
 }
@@ -351,6 +358,17 @@ ChannelState ChannelMonitor::state() const {
             s.writer_waiting = (control->writer_waiting.load(relaxed) & 1) != 0;
             s.consumer_waiting = (control->consumer_waiting.load(relaxed) & 1) != 0;
             return s;  // a ring has no reader slots
+        }
+        case ChannelKind::byte_ring: {
+            // Counted in messages (the byte positions are the buffer's business). Read before
+            // written, as head before tail above; a count past the written one is clamped.
+            const auto* control = reinterpret_cast<const detail::ByteRingControl*>(data);
+            const std::uint64_t read = control->messages.read.load(relaxed);
+            s.written = control->messages.written.load(relaxed);
+            s.oldest = detail::ahead(s.written, read) < 0 ? s.written : read;
+            s.writer_waiting = (control->ring.writer_waiting.load(relaxed) & 1) != 0;
+            s.consumer_waiting = (control->ring.consumer_waiting.load(relaxed) & 1) != 0;
+            return s;
         }
     }
     s.cursors = detail::RegionAccess::reader_cursor(region, 0) != nullptr;

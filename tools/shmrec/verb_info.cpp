@@ -29,6 +29,8 @@ std::string channel_text(ChannelKind kind) {
         case ChannelKind::cell: return "cell (latest value: readers see the newest record)";
         case ChannelKind::ring: return "ring (queue: one consumer sees every record once)";
         case ChannelKind::broadcast: return "broadcast (every reader sees every record)";
+        case ChannelKind::byte_ring:
+            return "byte ring (queue of variable-size messages: one consumer sees each once)";
     }
     return "unknown";
 }

@@ -155,6 +155,10 @@ int run_record(const RecordOptions& options) {
             return record_with(observer, [&] { return observer.position() - 1; },
                                [&] { return observer.missed(); });
         }
+        case ChannelKind::byte_ring:
+            fmt::print(stderr, "shmrec: {} is a byte ring; record does not read byte rings yet\n",
+                       origin);
+            return exit_failure;
     }
     return exit_failure;
 }

@@ -154,6 +154,11 @@ int tail_region(const TailOptions& options, const Location& where) {
     if (auto* status = std::get_if<int>(&opened)) return *status;
     const RegionInfo info = std::get<RegionInfo>(std::move(opened));
     const std::string origin = shown(where);
+    if (info.kind == ChannelKind::byte_ring) {
+        fmt::print(stderr, "shmrec: {} is a byte ring of {} messages; tail does not read byte "
+                           "rings yet (info and stat do)\n", origin, info.record_name);
+        return exit_failure;
+    }
     if (auto refused = no_schema_refusal(!info.binary_schema.empty(), options.hex, origin)) {
         return *refused;
     }
@@ -232,6 +237,7 @@ int tail_region(const TailOptions& options, const Location& where) {
             }
             return status;
         }
+        case ChannelKind::byte_ring: break;  // refused above
     }
     return exit_failure;
 }

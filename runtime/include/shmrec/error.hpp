@@ -36,6 +36,8 @@ enum class ErrorCode {
     reader_limit,          // every reader slot of the region is held by a live reader
     system_error,          // any other OS failure; what() carries the errno text
     corrupt_schema,        // an embedded binary schema is malformed or does not fit its record
+    incompatible_schema,   // table records: the writer's schema breaks FlatBuffers' evolution
+                           // rules for this reader (what() lists the fields)
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

@@ -81,6 +81,9 @@ struct RegionSpec {
     std::uint32_t record_size = 0;
     std::uint32_t record_alignment = 0;
     std::uint64_t fingerprint = 0;
+    // Opener: accept another fingerprint; the caller then checks the embedded binary schema by
+    // FlatBuffers' evolution rules (table records). Creator: ignored.
+    bool schema_evolution = false;
     std::string_view schema;     // embedded for inspectors; not interpreted by openers
     // The record's binary schema (RecordTraits<T>::binary_schema, a FlatBuffers .bfbs):
     // embedded so tools decode records without generated code. Not interpreted by openers.

@@ -18,6 +18,9 @@ enum class WriteStatus : std::uint8_t {
     handle_forked,  // this handle was inherited through fork(): only its creator may use it
     moved_from,     // this handle was moved from: use the one it was moved to
     wrong_size,     // untyped handles: the record span is not type().size bytes; nothing written
+                    // (a byte ring's loan: the committed range is not inside its buffer)
+    too_large,      // byte ring: the message is larger than the ring's max_message(); nothing
+                    // written
 };
 
 enum class ReadStatus : std::uint8_t {
@@ -46,6 +49,7 @@ constexpr std::string_view to_string(WriteStatus s) noexcept {
         case WriteStatus::handle_forked: return "handle_forked";
         case WriteStatus::moved_from: return "moved_from";
         case WriteStatus::wrong_size: return "wrong_size";
+        case WriteStatus::too_large: return "too_large";
     }
     return "unknown";
 }

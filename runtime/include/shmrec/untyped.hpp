@@ -66,12 +66,13 @@ struct ReaderState {
 // A channel's live positions, read without taking any role.
 struct ChannelState {
     ChannelKind kind = ChannelKind::cell;
-    std::uint64_t capacity = 0;
+    std::uint64_t capacity = 0;  // records; a byte ring's in bytes
     std::uint64_t written = 0;  // records published so far (cell: its latest record's number)
-    std::uint64_t oldest = 0;   // broadcast: oldest position retained; ring: the consumer's
-                                // position (head); cell: the latest record's number
-    bool writer_waiting = false;    // ring: the writer sleeps for room
-    bool consumer_waiting = false;  // ring: the consumer sleeps for records
+    std::uint64_t oldest = 0;   // broadcast: oldest position retained; ring and byte ring: the
+                                // consumer's position (records consumed); cell: the latest
+                                // record's number
+    bool writer_waiting = false;    // ring, byte ring: the writer sleeps for room
+    bool consumer_waiting = false;  // ring, byte ring: the consumer sleeps for records
     bool cursors = false;  // false for a ring, and for a format 2.0 region: `readers` has no figures
     std::vector<ReaderState> readers;  // cell and broadcast: every live reader, by slot
 };

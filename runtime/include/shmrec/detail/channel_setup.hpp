@@ -61,6 +61,8 @@ struct RecordIdentity {
     std::uint64_t fingerprint = 0;
     std::string_view schema;
     std::span<const std::uint8_t> binary_schema;
+    // Table records: openers compare the embedded schemas by evolution rules, not fingerprints.
+    bool schema_evolution = false;
 };
 
 template <Record T>
@@ -81,6 +83,7 @@ RegionSpec channel_spec(const RecordIdentity& record, std::uint64_t capacity) no
     s.record_size = record.size;
     s.record_alignment = record.alignment;
     s.fingerprint = record.fingerprint;
+    s.schema_evolution = record.schema_evolution;
     s.schema = record.schema;
     s.binary_schema = record.binary_schema;
     s.capacity = capacity;

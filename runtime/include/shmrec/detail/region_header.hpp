@@ -53,6 +53,7 @@ enum class ChannelKind : std::uint32_t {
     cell = 1,
     ring = 2,
     broadcast = 3,
+    byte_ring = 4,  // variable-size messages (detail/byte_ring_layout.hpp)
 };
 
 constexpr std::string_view to_string(RegionState s) noexcept {
@@ -68,6 +69,7 @@ constexpr std::string_view to_string(ChannelKind k) noexcept {
         case ChannelKind::cell: return "cell";
         case ChannelKind::ring: return "ring";
         case ChannelKind::broadcast: return "broadcast";
+        case ChannelKind::byte_ring: return "byte_ring";
     }
     return "unknown";
 }
