@@ -373,6 +373,13 @@ std::vector<Case> cases() {
           "expects string"},
          "types differ for field: body",
          "types differ for field: body"},
+        {"UnreachableTypeChanged",
+         school(enrolment + "table Audit { at: long; }"),
+         school(enrolment + "table Audit { at: int; }"),
+         true,
+         {},
+         "types differ for field: at",
+         "types differ for field: at"},
         {"RecursiveTableUnchanged",
          school("table Enrolment { grade: float; next: Enrolment; }"),
          school("table Enrolment { grade: float; next: Enrolment; }"),
@@ -438,6 +445,7 @@ TEST(SchemaEvolutionDeathTest, ConformToCrashesOnEnumVersusPlainInteger) {
         parse(school("enum Grade: byte { Fail, Pass }\n"
                      "table Enrolment { grade: Grade; }"));
     EXPECT_DEATH((void)reader.parser->ConformTo(*writer.parser), "");
+    EXPECT_DEATH((void)writer.parser->ConformTo(*reader.parser), "");
 }
 
 TEST(SchemaEvolution, RootMissingInTheRegionsSchemaIsAnError) {
