@@ -10,9 +10,11 @@
 #   fmt::fmt, fmt::fmt-header-only    fmt compiled in (FMT_HEADER_ONLY); libfmt.a has no MinGW build
 #   CLI11::CLI11                      header-only anyway
 #   nlohmann_json::nlohmann_json      header-only anyway
-#   flatbuffers::flatbuffers          the headers only: enough for flatbuffers/flatbuffers.h,
-#                                     not for reflection or the parser (libflatbuffers); that is
-#                                     why inspect/ and the tool are not built for Windows yet
+#   flatbuffers::flatbuffers          the headers only: enough for flatbuffers/flatbuffers.h and
+#                                     reflection_generated.h (the runtime's schema comparison
+#                                     uses no more), not for reflection.h's functions or the
+#                                     parser (libflatbuffers); that is why inspect/ and the tool
+#                                     are not built for Windows yet
 # The code generator is a build-host tool; see ShmrecHostGen.cmake.
 
 include_guard(GLOBAL)

@@ -487,7 +487,9 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
     }
 
     snapshot = detail::take_snapshot(*header);
-    impl->geometry = detail::validate_header(snapshot, size, expected, shown, os_page_size());
+    impl->geometry = detail::validate_header(
+        snapshot, size, expected, shown, os_page_size(),
+        {static_cast<const std::byte*>(impl->mapping.get_address()), size});
     impl->creator = {snapshot.creator_pid, snapshot.creator_start_time, snapshot.creation_time_ns};
     return impl;
 }

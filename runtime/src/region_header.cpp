@@ -1,8 +1,10 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstring>
 
 #include "region_header_io.hpp"
+#include "schema_evolution.hpp"
 #include "shmrec/error.hpp"
 
 namespace shmrec::detail {
@@ -27,6 +29,29 @@ constexpr std::uint64_t byte_swapped(std::uint64_t v) {
 
 [[noreturn]] void fail(ErrorCode code, const std::string& region, const std::string& message) {
     throw Error(code, region, message);
+}
+
+// ": field 'b' (offset 8) is float there, this program expects int; ..." for a fingerprint
+// mismatch, from the region's embedded binary schema and ours; "" when either is missing or
+// unreadable. Runs before the geometry checks (a mismatch is reported first), so the binary
+// schema's place is checked here on its own, against the header's limit and the mapping.
+std::string layout_differences(const HeaderSnapshot& h, std::uint64_t actual_size,
+                               std::span<const std::byte> mapping, const RegionSpec& expected,
+                               std::string_view record_name) {
+    std::uint64_t end = 0;
+    if (expected.binary_schema.empty() || h.binary_schema_length == 0 ||
+        h.binary_schema_length > max_binary_schema || h.binary_schema_offset % 8 != 0 ||
+        !checked_add(h.binary_schema_offset, h.binary_schema_length, end) || end > actual_size ||
+        end > mapping.size()) {
+        return {};
+    }
+    // describe_struct_mismatch copies the bytes before it reads them.
+    const auto region_schema = std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(mapping.data() + h.binary_schema_offset),
+        static_cast<std::size_t>(h.binary_schema_length));
+    const auto lines = describe_struct_mismatch(region_schema, expected.binary_schema, record_name);
+    if (lines.empty()) return {};
+    return fmt::format(": {}", fmt::join(lines, "; "));
 }
 
 }  // namespace
@@ -152,7 +177,7 @@ HeaderSnapshot take_snapshot(const RegionHeader& h) noexcept {
 
 Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
                          const RegionSpec* expected_or_null, const std::string& region,
-                         std::uint64_t page_size) {
+                         std::uint64_t page_size, std::span<const std::byte> mapping) {
     // An inspector expects no particular channel or record: it checks format and geometry.
     const RegionSpec any{};
     const bool check_record = expected_or_null != nullptr;
@@ -231,8 +256,9 @@ Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
     if (check_record && !expected.schema_evolution && h.fingerprint != expected.fingerprint) {
         fail(ErrorCode::fingerprint_mismatch, region,
              fmt::format("{} holds {} with layout fingerprint 0x{:016x}, this program was built "
-                         "for 0x{:016x} (the schema changed; rebuild both sides from one schema)",
-                         region, name, h.fingerprint, expected.fingerprint));
+                         "for 0x{:016x} (the schema changed; rebuild both sides from one schema){}",
+                         region, name, h.fingerprint, expected.fingerprint,
+                         layout_differences(h, actual_size, mapping, expected, name)));
     }
     // 5. Geometry against the real mapping, with overflow-checked arithmetic. Nothing is
     // followed before this passes.

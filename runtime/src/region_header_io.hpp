@@ -2,7 +2,9 @@
 // OS side lives in region.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,10 +47,12 @@ WriterInfo read_writer(const RegionHeader& header) noexcept;
 // Checks the snapshot in layers: magic, format version, ABI, state, kind, record name, size
 // and alignment, fingerprint, then every offset and size against the real mapped size.
 // Throws Error with the specific code; returns the validated geometry. With a null
-// `expected` (an inspector) the channel kind and record type are not checked.
+// `expected` (an inspector) the channel kind and record type are not checked. `mapping`
+// (the region's bytes, when the caller has them) lets a fingerprint mismatch explain itself
+// field by field from the two binary schemas; nothing else is read from it.
 Geometry validate_header(const HeaderSnapshot& h, std::uint64_t actual_size,
                          const RegionSpec* expected, const std::string& display_name,
-                         std::uint64_t page_size);
+                         std::uint64_t page_size, std::span<const std::byte> mapping = {});
 
 std::string_view kind_name(std::uint32_t kind) noexcept;
 
