@@ -4,6 +4,13 @@
 # INTERFACE library <target>: link it and `#include "<stem>.shmrec.hpp"`. It carries the
 # generated headers' directory and links shmrec::runtime.
 #
+# A schema that declares tables gets its C++ from flatc: shmrec-gen runs the flatc of the
+# target flatbuffers::flatc (find_package(FlatBuffers): done by shmrec's own CMakeLists.txt and
+# by shmrecConfig.cmake; the cross build imports the build machine's, ShmrecHostGen.cmake) and
+# embeds its output. <target> then also carries FlatBuffers' include directory. Without
+# flatbuffers::flatc, schemas of structs only still work; one with tables fails to generate,
+# and shmrec-gen's message says why.
+#
 #   SCHEMAS       the .fbs files; relative paths are relative to CMAKE_CURRENT_SOURCE_DIR.
 #                 A schema another one includes must be listed too (it needs its own header).
 #   INCLUDE_DIRS  where `include "x.fbs";` is looked up (passed as -I); relative paths are
@@ -11,8 +18,8 @@
 #                 last, as flatc does.
 #   OUTPUT_DIR    where the headers go; default ${CMAKE_CURRENT_BINARY_DIR}/<target>_shmrec.
 #
-# Headers are regenerated when a schema, a schema it includes (through a depfile) or the
-# generator changes. The generator is the target shmrec::gen: an ALIAS of shmrec-gen in a
+# Headers are regenerated when a schema, a schema it includes (through a depfile), the
+# generator or flatc changes. The generator is the target shmrec::gen: an ALIAS of shmrec-gen in a
 # source tree (add_subdirectory), an IMPORTED executable after find_package(shmrec).
 # This file is installed next to shmrecConfig.cmake, so it uses no source-tree paths.
 
@@ -70,6 +77,14 @@ function(shmrec_add_schema target)
         list(APPEND include_args -I "${abs_dir}")
     endforeach()
 
+    # flatc for tables: a new flatc may write other code, so its file is a dependency.
+    set(flatc_args "")
+    set(flatc_depends "")
+    if(TARGET flatbuffers::flatc)
+        set(flatc_args --flatc "$<TARGET_FILE:flatbuffers::flatc>")
+        set(flatc_depends "$<TARGET_FILE:flatbuffers::flatc>")
+    endif()
+
     set(headers "")
     set(stems "")
     foreach(schema IN LISTS arg_SCHEMAS)
@@ -91,9 +106,9 @@ function(shmrec_add_schema target)
         set(header "${out_dir}/${stem}.shmrec.hpp")
         add_custom_command(
             OUTPUT "${header}"
-            COMMAND shmrec::gen ${include_args} -o "${out_dir}"
+            COMMAND shmrec::gen ${include_args} ${flatc_args} -o "${out_dir}"
                     --depfile "${out_dir}/${stem}.shmrec.d" "${abs_schema}"
-            DEPENDS "${abs_schema}" shmrec::gen
+            DEPENDS "${abs_schema}" shmrec::gen ${flatc_depends}
             DEPFILE "${out_dir}/${stem}.shmrec.d"
             COMMENT "shmrec-gen: ${stem}.shmrec.hpp from ${schema}"
             VERBATIM)
@@ -104,6 +119,12 @@ function(shmrec_add_schema target)
     add_library(${target} INTERFACE)
     target_include_directories(${target} INTERFACE "$<BUILD_INTERFACE:${out_dir}>")
     target_link_libraries(${target} INTERFACE shmrec::runtime)
+    # flatc's code of a table schema includes flatbuffers/flatbuffers.h (header-only for what
+    # it uses, so the include directory and no library). SYSTEM: it is not our code to warn on.
+    if(TARGET flatbuffers::flatbuffers)
+        target_include_directories(${target} SYSTEM INTERFACE
+            "$<TARGET_PROPERTY:flatbuffers::flatbuffers,INTERFACE_INCLUDE_DIRECTORIES>")
+    endif()
     target_compile_features(${target} INTERFACE cxx_std_20)
     add_dependencies(${target} ${target}_generate)
     set_target_properties(${target} PROPERTIES SHMREC_GENERATED_HEADERS "${headers}")

@@ -228,8 +228,8 @@ class Loader {
             if (!e->is_union) continue;
             error(location(e->file, line_of(e->file, "union", e->name)),
                   "union '" + qualified(*e) +
-                      "' is not supported yet: shmrec records are structs and tables without "
-                      "unions");
+                      "' is not supported yet: shmrec handles structs and tables (unions come "
+                      "later)");
         }
         for (const fb::ServiceDef* s : parser_.services_.vec) {
             error(location(s->file, line_of(s->file, "rpc_service", s->name)),
