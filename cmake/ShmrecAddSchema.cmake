@@ -5,11 +5,11 @@
 # generated headers' directory and links shmrec::runtime.
 #
 # A schema that declares tables gets its C++ from flatc: shmrec-gen runs the flatc of the
-# target flatbuffers::flatc (find_package(FlatBuffers): done by shmrec's own CMakeLists.txt and
-# by shmrecConfig.cmake; the cross build imports the build machine's, ShmrecHostGen.cmake) and
-# embeds its output. <target> then also carries FlatBuffers' include directory. Without
-# flatbuffers::flatc, schemas of structs only still work; one with tables fails to generate,
-# and shmrec-gen's message says why.
+# target flatbuffers::flatc, as it exists where this file is included (find_package(FlatBuffers):
+# done by shmrec's own CMakeLists.txt and by shmrecConfig.cmake; the cross build imports the
+# build machine's, ShmrecHostGen.cmake) and embeds its output. <target> then also carries
+# FlatBuffers' include directory. Without flatbuffers::flatc, schemas of structs only still
+# work; one with tables fails to generate, and shmrec-gen's message says why.
 #
 #   SCHEMAS       the .fbs files; relative paths are relative to CMAKE_CURRENT_SOURCE_DIR.
 #                 A schema another one includes must be listed too (it needs its own header).
@@ -29,6 +29,19 @@ include_guard(GLOBAL)
 # converted by CMake for Ninja (CMP0116) whatever the consumer's cmake_minimum_required.
 cmake_policy(PUSH)
 cmake_policy(VERSION 3.20...3.25)
+
+# Imported targets are visible only in the directory that imported them and below, but a
+# project that add_subdirectory()s shmrec calls shmrec_add_schema() from its own directories.
+# So flatc and FlatBuffers' include directory are remembered where this file is included
+# (shmrec's top directory, or where find_package(shmrec) ran), for the function to use anywhere.
+if(TARGET flatbuffers::flatc)
+    get_target_property(_shmrec_flatc flatbuffers::flatc LOCATION)
+    set_property(GLOBAL PROPERTY SHMREC_FLATC_EXECUTABLE "${_shmrec_flatc}")
+endif()
+if(TARGET flatbuffers::flatbuffers)
+    get_target_property(_shmrec_fb_dirs flatbuffers::flatbuffers INTERFACE_INCLUDE_DIRECTORIES)
+    set_property(GLOBAL PROPERTY SHMREC_FLATBUFFERS_INCLUDE_DIRS "${_shmrec_fb_dirs}")
+endif()
 
 function(shmrec_add_schema target)
     cmake_parse_arguments(PARSE_ARGV 1 arg "" "OUTPUT_DIR" "SCHEMAS;INCLUDE_DIRS")
@@ -79,10 +92,9 @@ function(shmrec_add_schema target)
 
     # flatc for tables: a new flatc may write other code, so its file is a dependency.
     set(flatc_args "")
-    set(flatc_depends "")
-    if(TARGET flatbuffers::flatc)
-        set(flatc_args --flatc "$<TARGET_FILE:flatbuffers::flatc>")
-        set(flatc_depends "$<TARGET_FILE:flatbuffers::flatc>")
+    get_property(flatc GLOBAL PROPERTY SHMREC_FLATC_EXECUTABLE)
+    if(flatc)
+        set(flatc_args --flatc "${flatc}")
     endif()
 
     set(headers "")
@@ -108,7 +120,7 @@ function(shmrec_add_schema target)
             OUTPUT "${header}"
             COMMAND shmrec::gen ${include_args} ${flatc_args} -o "${out_dir}"
                     --depfile "${out_dir}/${stem}.shmrec.d" "${abs_schema}"
-            DEPENDS "${abs_schema}" shmrec::gen ${flatc_depends}
+            DEPENDS "${abs_schema}" shmrec::gen ${flatc}
             DEPFILE "${out_dir}/${stem}.shmrec.d"
             COMMENT "shmrec-gen: ${stem}.shmrec.hpp from ${schema}"
             VERBATIM)
@@ -121,9 +133,9 @@ function(shmrec_add_schema target)
     target_link_libraries(${target} INTERFACE shmrec::runtime)
     # flatc's code of a table schema includes flatbuffers/flatbuffers.h (header-only for what
     # it uses, so the include directory and no library). SYSTEM: it is not our code to warn on.
-    if(TARGET flatbuffers::flatbuffers)
-        target_include_directories(${target} SYSTEM INTERFACE
-            "$<TARGET_PROPERTY:flatbuffers::flatbuffers,INTERFACE_INCLUDE_DIRECTORIES>")
+    get_property(fb_dirs GLOBAL PROPERTY SHMREC_FLATBUFFERS_INCLUDE_DIRS)
+    if(fb_dirs)
+        target_include_directories(${target} SYSTEM INTERFACE ${fb_dirs})
     endif()
     target_compile_features(${target} INTERFACE cxx_std_20)
     add_dependencies(${target} ${target}_generate)
