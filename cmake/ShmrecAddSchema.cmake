@@ -4,6 +4,13 @@
 # INTERFACE library <target>: link it and `#include "<stem>.shmrec.hpp"`. It carries the
 # generated headers' directory and links shmrec::runtime.
 #
+# A schema that declares tables gets its C++ from flatc: shmrec-gen runs the flatc of the
+# target flatbuffers::flatc, as it exists where this file is included (find_package(FlatBuffers):
+# done by shmrec's own CMakeLists.txt and by shmrecConfig.cmake; the cross build imports the
+# build machine's, ShmrecHostGen.cmake) and embeds its output. <target> then also carries
+# FlatBuffers' include directory. Without flatbuffers::flatc, schemas of structs only still
+# work; one with tables fails to generate, and shmrec-gen's message says why.
+#
 #   SCHEMAS       the .fbs files; relative paths are relative to CMAKE_CURRENT_SOURCE_DIR.
 #                 A schema another one includes must be listed too (it needs its own header).
 #   INCLUDE_DIRS  where `include "x.fbs";` is looked up (passed as -I); relative paths are
@@ -11,8 +18,8 @@
 #                 last, as flatc does.
 #   OUTPUT_DIR    where the headers go; default ${CMAKE_CURRENT_BINARY_DIR}/<target>_shmrec.
 #
-# Headers are regenerated when a schema, a schema it includes (through a depfile) or the
-# generator changes. The generator is the target shmrec::gen: an ALIAS of shmrec-gen in a
+# Headers are regenerated when a schema, a schema it includes (through a depfile), the
+# generator or flatc changes. The generator is the target shmrec::gen: an ALIAS of shmrec-gen in a
 # source tree (add_subdirectory), an IMPORTED executable after find_package(shmrec).
 # This file is installed next to shmrecConfig.cmake, so it uses no source-tree paths.
 
@@ -22,6 +29,19 @@ include_guard(GLOBAL)
 # converted by CMake for Ninja (CMP0116) whatever the consumer's cmake_minimum_required.
 cmake_policy(PUSH)
 cmake_policy(VERSION 3.20...3.25)
+
+# Imported targets are visible only in the directory that imported them and below, but a
+# project that add_subdirectory()s shmrec calls shmrec_add_schema() from its own directories.
+# So flatc and FlatBuffers' include directory are remembered where this file is included
+# (shmrec's top directory, or where find_package(shmrec) ran), for the function to use anywhere.
+if(TARGET flatbuffers::flatc)
+    get_target_property(_shmrec_flatc flatbuffers::flatc LOCATION)
+    set_property(GLOBAL PROPERTY SHMREC_FLATC_EXECUTABLE "${_shmrec_flatc}")
+endif()
+if(TARGET flatbuffers::flatbuffers)
+    get_target_property(_shmrec_fb_dirs flatbuffers::flatbuffers INTERFACE_INCLUDE_DIRECTORIES)
+    set_property(GLOBAL PROPERTY SHMREC_FLATBUFFERS_INCLUDE_DIRS "${_shmrec_fb_dirs}")
+endif()
 
 function(shmrec_add_schema target)
     cmake_parse_arguments(PARSE_ARGV 1 arg "" "OUTPUT_DIR" "SCHEMAS;INCLUDE_DIRS")
@@ -70,6 +90,13 @@ function(shmrec_add_schema target)
         list(APPEND include_args -I "${abs_dir}")
     endforeach()
 
+    # flatc for tables: a new flatc may write other code, so its file is a dependency.
+    set(flatc_args "")
+    get_property(flatc GLOBAL PROPERTY SHMREC_FLATC_EXECUTABLE)
+    if(flatc)
+        set(flatc_args --flatc "${flatc}")
+    endif()
+
     set(headers "")
     set(stems "")
     foreach(schema IN LISTS arg_SCHEMAS)
@@ -91,9 +118,9 @@ function(shmrec_add_schema target)
         set(header "${out_dir}/${stem}.shmrec.hpp")
         add_custom_command(
             OUTPUT "${header}"
-            COMMAND shmrec::gen ${include_args} -o "${out_dir}"
+            COMMAND shmrec::gen ${include_args} ${flatc_args} -o "${out_dir}"
                     --depfile "${out_dir}/${stem}.shmrec.d" "${abs_schema}"
-            DEPENDS "${abs_schema}" shmrec::gen
+            DEPENDS "${abs_schema}" shmrec::gen ${flatc}
             DEPFILE "${out_dir}/${stem}.shmrec.d"
             COMMENT "shmrec-gen: ${stem}.shmrec.hpp from ${schema}"
             VERBATIM)
@@ -104,6 +131,12 @@ function(shmrec_add_schema target)
     add_library(${target} INTERFACE)
     target_include_directories(${target} INTERFACE "$<BUILD_INTERFACE:${out_dir}>")
     target_link_libraries(${target} INTERFACE shmrec::runtime)
+    # flatc's code of a table schema includes flatbuffers/flatbuffers.h (header-only for what
+    # it uses, so the include directory and no library). SYSTEM: it is not our code to warn on.
+    get_property(fb_dirs GLOBAL PROPERTY SHMREC_FLATBUFFERS_INCLUDE_DIRS)
+    if(fb_dirs)
+        target_include_directories(${target} SYSTEM INTERFACE ${fb_dirs})
+    endif()
     target_compile_features(${target} INTERFACE cxx_std_20)
     add_dependencies(${target} ${target}_generate)
     set_target_properties(${target} PROPERTIES SHMREC_GENERATED_HEADERS "${headers}")

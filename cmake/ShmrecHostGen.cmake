@@ -35,3 +35,22 @@ endif()
 add_executable(shmrec::gen IMPORTED GLOBAL)
 set_target_properties(shmrec::gen PROPERTIES IMPORTED_LOCATION "${SHMREC_GEN_EXECUTABLE}")
 message(STATUS "shmrec: code generator (native): ${SHMREC_GEN_EXECUTABLE}")
+
+# flatc, which shmrec-gen runs for schemas with tables, is a build-host tool too: the build
+# machine's, as flatbuffers::flatc (the name find_package(FlatBuffers) gives it natively, which
+# is what shmrec_add_schema() looks for). Its output must match the FlatBuffers headers the
+# cross build compiles with (ShmrecCrossDeps.cmake); flatc's code static_asserts the version.
+if(NOT TARGET flatbuffers::flatc)
+    find_program(SHMREC_FLATC_EXECUTABLE flatc
+        DOC "Native flatc that shmrec-gen runs for schemas with tables")
+    if(SHMREC_FLATC_EXECUTABLE)
+        add_executable(flatbuffers::flatc IMPORTED GLOBAL)
+        set_target_properties(flatbuffers::flatc PROPERTIES
+            IMPORTED_LOCATION "${SHMREC_FLATC_EXECUTABLE}")
+        message(STATUS "shmrec: flatc (native): ${SHMREC_FLATC_EXECUTABLE}")
+    else()
+        message(WARNING "shmrec (cross build): no native flatc found (Debian package "
+                        "flatbuffers-compiler, or -DSHMREC_FLATC_EXECUTABLE=<path>); schemas "
+                        "that declare tables will fail to generate")
+    endif()
+endif()

@@ -11,6 +11,17 @@
 // Every line ends in '\n'; the hash is FNV-1a 64 over the UTF-8 bytes. Padding is not
 // listed: it follows from the offsets and sizes. Enum values are not listed: a new
 // enumerator does not move a byte.
+//
+// A table's fingerprint is the same hash over another text (docs/codegen.md, "Tables"):
+//
+//   shmrec-table v1
+//   table school.Enrolment
+//     field 0 student school.Student
+//     field 3 grade float default 0
+//     field 4 old int default 0 deprecated     (" required" likewise)
+//   struct school.Student size 32 align 8      (the layout lines above, for each struct,
+//   enum school.Color ubyte                     enum and table used, transitively)
+//   table school.Course ...
 #include "fingerprint.hpp"
 
 #include <set>
@@ -20,17 +31,10 @@ namespace {
 
 void describe_struct(const Schema& schema, const Struct& s, std::string& out,
                      std::set<std::string>& described);
-
-void describe_element(const Schema& schema, const ElementType& el, std::string& out,
-                      std::set<std::string>& described) {
-    if (el.kind == ElementType::Kind::Scalar || described.count(el.qualified_name)) return;
-    if (el.kind == ElementType::Kind::Enum) {
-        described.insert(el.qualified_name);
-        out += "enum " + el.qualified_name + " " + scalar_schema_name(el.scalar) + "\n";
-    } else if (const Struct* inner = schema.find_struct(el.qualified_name)) {
-        describe_struct(schema, *inner, out, described);
-    }
-}
+void describe_table(const Schema& schema, const Table& t, std::string& out,
+                    std::set<std::string>& described);
+void describe_named(const Schema& schema, const std::string& name, std::string& out,
+                    std::set<std::string>& described);
 
 void describe_struct(const Schema& schema, const Struct& s, std::string& out,
                      std::set<std::string>& described) {
@@ -43,10 +47,50 @@ void describe_struct(const Schema& schema, const Struct& s, std::string& out,
         if (f.array_length != 0) out += " length " + std::to_string(f.array_length);
         out += "\n";
     }
-    for (const Field& f : s.fields) describe_element(schema, f.element, out, described);
+    // An element's qualified name is empty for a scalar.
+    for (const Field& f : s.fields)
+        describe_named(schema, f.element.qualified_name, out, described);
+}
+
+void describe_named(const Schema& schema, const std::string& name, std::string& out,
+                    std::set<std::string>& described) {
+    if (name.empty() || described.count(name)) return;
+    if (const Enum* e = schema.find_enum(name)) {
+        described.insert(name);
+        out += "enum " + name + " " + scalar_schema_name(e->underlying) + "\n";
+    } else if (const Struct* s = schema.find_struct(name)) {
+        describe_struct(schema, *s, out, described);
+    } else if (const Table* t = schema.find_table(name)) {
+        describe_table(schema, *t, out, described);
+    }
+}
+
+void describe_table(const Schema& schema, const Table& t, std::string& out,
+                    std::set<std::string>& described) {
+    described.insert(t.qualified_name);
+    out += "table " + t.qualified_name + "\n";
+    for (const TableField& f : t.fields) {
+        out += "  field " + std::to_string(f.id) + " " + f.name + " " + f.type_spelling;
+        if (!f.default_value.empty()) out += " default " + f.default_value;
+        if (f.deprecated) out += " deprecated";
+        if (f.required) out += " required";
+        out += "\n";
+    }
+    for (const TableField& f : t.fields) describe_named(schema, f.referenced, out, described);
 }
 
 }  // namespace
+
+std::string canonical_table(const Schema& schema, const Table& t) {
+    std::string out = "shmrec-table v1\n";
+    std::set<std::string> described;
+    describe_table(schema, t, out, described);
+    return out;
+}
+
+std::uint64_t fingerprint(const Schema& schema, const Table& t) {
+    return fnv1a64(canonical_table(schema, t));
+}
 
 std::string canonical_layout(const Schema& schema, const Struct& s) {
     std::string out = "shmrec-layout v1\n";

@@ -19,4 +19,12 @@ std::uint64_t fnv1a64(std::string_view bytes) noexcept;
 // fnv1a64(canonical_layout(schema, s)).
 std::uint64_t fingerprint(const Schema& schema, const Struct& s);
 
+// The canonical description of table `t` for evolution: its fields (id, name, type, default,
+// deprecated, required), then every table, struct and enum they use, transitively, each once,
+// in order of first use.
+std::string canonical_table(const Schema& schema, const Table& t);
+
+// fnv1a64(canonical_table(schema, t)).
+std::uint64_t fingerprint(const Schema& schema, const Table& t);
+
 }  // namespace shmrec::codegen

@@ -4,9 +4,11 @@
 
 #include <flatbuffers/idl.h>
 #include <flatbuffers/util.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -154,6 +156,9 @@ class Loader {
         for (const fb::StructDef* s : parser_.structs_.vec) {
             if (s->fixed) add_struct_after_members(*s, done);
         }
+        for (const fb::StructDef* t : parser_.structs_.vec) {
+            if (!t->fixed) add_table(*t);
+        }
         if (failed_) return std::nullopt;
         return std::move(schema_);
     }
@@ -183,6 +188,9 @@ class Loader {
         for (const auto* e : parser_.enums_.vec) others.insert(e->file);
         others.erase("");
         for (const auto& f : others) file_index(f);
+        for (const auto* s : parser_.structs_.vec) {
+            if (!s->fixed) schema_.files[file_index(s->file)].declares_tables = true;
+        }
 
         // Headers are named by stem, so two schemas with one stem would write one file.
         std::map<std::string, std::string> by_stem;
@@ -216,18 +224,12 @@ class Loader {
     }
 
     void reject_unsupported() {
-        for (const fb::StructDef* s : parser_.structs_.vec) {
-            if (s->fixed) continue;
-            error(location(s->file, line_of(s->file, "table", s->name)),
-                  "table '" + qualified(*s) +
-                      "' is not supported yet: shmrec records are fixed-size structs "
-                      "(variable-size records come later)");
-        }
         for (const fb::EnumDef* e : parser_.enums_.vec) {
             if (!e->is_union) continue;
             error(location(e->file, line_of(e->file, "union", e->name)),
                   "union '" + qualified(*e) +
-                      "' is not supported: shmrec records are fixed-size structs");
+                      "' is not supported yet: shmrec handles structs and tables (unions come "
+                      "later)");
         }
         for (const fb::ServiceDef* s : parser_.services_.vec) {
             error(location(s->file, line_of(s->file, "rpc_service", s->name)),
@@ -337,6 +339,16 @@ class Loader {
                           "field '" + s.qualified_name + "." + field.name + "' is " +
                               field.type_spelling + ": (" + text_attribute +
                               ") marks only [ubyte:N] and [byte:N] fields");
+                } else if (schema_.files[s.file].declares_tables) {
+                    // flatc defines the structs of a file with tables; its byte arrays are
+                    // flatbuffers::Array, never shmrec::FixedString (docs/codegen.md, "Tables").
+                    error(location(def.file, line_of(def.file, "struct", def.name)),
+                          "field '" + s.qualified_name + "." + field.name + "' is marked (" +
+                              text_attribute + "), but " + stem_of(def.file) +
+                              ".fbs declares tables, so flatc generates its structs and they "
+                              "have no text fields: move struct '" +
+                              s.qualified_name +
+                              "' into a schema file without tables and include that file");
                 } else {
                     field.text = true;
                 }
@@ -352,6 +364,80 @@ class Loader {
             error(def.file, "struct '" + s.qualified_name + "' fields exceed its size");
         }
         schema_.structs.push_back(std::move(s));
+    }
+
+    // A table's default, spelled so that equal values compare equal ("0" and "0.0" for a
+    // float both give "0"); the parser keeps the schema's text.
+    static std::string normalised_default(const fb::FieldDef& f, Scalar scalar) {
+        if (f.IsOptional()) return "null";
+        const std::string& c = f.value.constant;
+        if (scalar == Scalar::Float32 || scalar == Scalar::Float64) {
+            return fmt::format("{}", std::strtod(c.c_str(), nullptr));
+        }
+        if (c == "true") return "1";
+        if (c == "false") return "0";
+        if (scalar == Scalar::UInt64) {
+            return fmt::format("{}", std::strtoull(c.c_str(), nullptr, 0));
+        }
+        return fmt::format("{}", std::strtoll(c.c_str(), nullptr, 0));
+    }
+
+    // The spelling of a table field's type, or of one vector element; nullopt (after an
+    // error) for what shmrec does not support.
+    std::optional<std::string> table_type(const fb::Type& t, const fb::StructDef& owner,
+                                          const fb::FieldDef& f, TableField& field) {
+        if (t.base_type == fb::BASE_TYPE_STRING) return "string";
+        if (t.base_type == fb::BASE_TYPE_STRUCT && t.struct_def) {
+            field.referenced = qualified(*t.struct_def);
+            return field.referenced;
+        }
+        // A union (and its hidden _type field) was reported where the union is declared.
+        if (t.enum_def && t.enum_def->is_union) return std::nullopt;
+        const auto scalar = to_scalar(t.base_type);
+        if (!scalar) {
+            error(location(owner.file, line_of(owner.file, "table", owner.name)),
+                  "field '" + qualified(owner) + "." + f.name +
+                      "' has a type shmrec does not support yet");
+            return std::nullopt;
+        }
+        if (t.enum_def) {
+            field.referenced = qualified(*t.enum_def);
+            return field.referenced;
+        }
+        return std::string(scalar_schema_name(*scalar));
+    }
+
+    void add_table(const fb::StructDef& def) {
+        Table table;
+        table.namespace_path = namespace_of(def);
+        table.name = def.name;
+        table.qualified_name = qualified(def);
+        table.file = file_index(def.file);
+        for (const fb::FieldDef* f : def.fields.vec) {
+            const fb::Type& t = f->value.type;
+            TableField field;
+            field.name = f->name;
+            // The vtable slot the parser assigned: offset 4 + 2 * id.
+            field.id = (static_cast<std::uint32_t>(f->value.offset) - 4u) / 2u;
+            field.deprecated = f->deprecated;
+            field.required = f->IsRequired();
+            if (t.base_type == fb::BASE_TYPE_VECTOR) {
+                auto el = table_type(t.VectorType(), def, *f, field);
+                if (!el) continue;
+                field.type_spelling = "[" + *el + "]";
+            } else {
+                auto spelled = table_type(t, def, *f, field);
+                if (!spelled) continue;
+                field.type_spelling = *spelled;
+                if (const auto scalar = to_scalar(t.base_type)) {
+                    field.default_value = normalised_default(*f, *scalar);
+                }
+            }
+            table.fields.push_back(std::move(field));
+        }
+        std::sort(table.fields.begin(), table.fields.end(),
+                  [](const TableField& a, const TableField& b) { return a.id < b.id; });
+        schema_.tables.push_back(std::move(table));
     }
 
     const fb::Parser& parser_;
@@ -390,6 +476,9 @@ std::optional<Schema> load_schema(const std::string& schema_path,
         // With FlatBuffers' built-in attributes too (bit_flags, force_align, ...): a tool that
         // has only the region then prints a bit_flags combination by its names.
         parser.opts.binary_schema_builtins = true;
+        // Tables are looked up by qualified name, never as "the" root table: a root_type
+        // leaves no trace in the bytes, so adding or removing one changes nothing.
+        parser.root_struct_def_ = nullptr;
         parser.Serialize();
         const std::uint8_t* bytes = parser.builder_.GetBufferPointer();
         schema->binary_schema.assign(bytes, bytes + parser.builder_.GetSize());

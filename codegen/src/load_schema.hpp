@@ -13,7 +13,7 @@ namespace shmrec::codegen {
 // Parses `schema_path`, resolving `include "x.fbs";` through `include_dirs` and then the
 // schema's own directory (flatc's order). On failure returns nullopt and appends one or more
 // messages of the form "file:line: error: text" (or "file: error: text" when no line is
-// known) to `errors`. Rejects tables, unions and rpc services instead of skipping them.
+// known) to `errors`. Rejects unions and rpc services instead of skipping them.
 std::optional<Schema> load_schema(const std::string& schema_path,
                                   const std::vector<std::string>& include_dirs,
                                   std::vector<std::string>& errors);

@@ -1,8 +1,9 @@
-// shmrec-gen: FlatBuffers schemas -> C++ headers of fixed-layout shmrec records.
+// shmrec-gen: FlatBuffers schemas -> C++ headers of shmrec records (structs) and tables.
 //
-//   shmrec-gen [-I dir]... -o OUT_DIR [--depfile FILE] schema.fbs...
+//   shmrec-gen [-I dir]... -o OUT_DIR [--depfile FILE] [--flatc PATH] schema.fbs...
 //
-// Writes OUT_DIR/<stem>.shmrec.hpp for each schema named on the command line. Nothing is
+// Writes OUT_DIR/<stem>.shmrec.hpp for each schema named on the command line. A schema that
+// declares tables needs --flatc: flatc generates its C++, which the header embeds. Nothing is
 // written unless every schema loaded; unchanged headers are not rewritten.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "emit_cpp.hpp"
 #include "load_schema.hpp"
 #include "output_files.hpp"
+#include "run_flatc.hpp"
 #include "shmrec/version.hpp"
 
 namespace fs = std::filesystem;
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> include_dirs;
     std::string output_dir;
     std::string depfile;
+    std::string flatc;
     std::vector<std::string> schemas;
     app.add_option("-I,--include-dir", include_dirs, "Where to look for included schemas")
         ->allow_extra_args(false);
@@ -47,6 +50,9 @@ int main(int argc, char** argv) {
         ->required();
     app.add_option("--depfile", depfile,
                    "Also write a Makefile-syntax dependency file (every schema read)");
+    app.add_option("--flatc", flatc,
+                   "flatc to run for schemas that declare tables (flatc 2.0.8, as the "
+                   "FlatBuffers headers the generated code is compiled with)");
     app.add_option("schemas", schemas, "Schema files (.fbs)")->required();
     app.set_version_flag(
         "--version", fmt::format("shmrec-gen {}.{}.{} (format {})", SHMREC_VERSION_MAJOR,
@@ -67,8 +73,32 @@ int main(int argc, char** argv) {
                                          it->second, path, header));
             continue;
         }
+        std::string flatc_header;
+        if (schema->files[0].declares_tables) {
+            std::string table_names;
+            for (const auto& t : schema->tables) {
+                if (t.file == 0)
+                    table_names += (table_names.empty() ? "'" : ", '") + t.qualified_name + "'";
+            }
+            if (flatc.empty()) {
+                errors.push_back(fmt::format(
+                    "{}: error: the schema declares tables ({}), whose C++ flatc generates: "
+                    "pass --flatc <path to flatc> (shmrec_add_schema() passes the flatc of "
+                    "find_package(FlatBuffers); install flatbuffers-compiler if it found none)",
+                    path, table_names));
+                continue;
+            }
+            std::string error;
+            auto text = run_flatc(flatc, include_dirs, path, error);
+            if (!text) {
+                errors.push_back(fmt::format("{}: error: {}", path, error));
+                continue;
+            }
+            flatc_header = std::move(*text);
+        }
         for (const auto& f : schema->files) dependencies.insert(absolute_normal(f.path));
-        generated.push_back({absolute_normal(fs::path(output_dir) / header), emit_cpp(*schema)});
+        generated.push_back(
+            {absolute_normal(fs::path(output_dir) / header), emit_cpp(*schema, flatc_header)});
     }
     if (!errors.empty()) {
         for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());

@@ -65,4 +65,11 @@ const Enum* Schema::find_enum(const std::string& qualified_name) const {
     return nullptr;
 }
 
+const Table* Schema::find_table(const std::string& qualified_name) const {
+    for (const auto& t : tables) {
+        if (t.qualified_name == qualified_name) return &t;
+    }
+    return nullptr;
+}
+
 }  // namespace shmrec::codegen

@@ -31,6 +31,9 @@ const char* scalar_schema_name(Scalar s) noexcept;
 struct SourceFile {
     std::string path;  // as given on the command line or found through an include dir
     std::string stem;  // file name without directory and extension: "student"
+    // Declares at least one table: flatc then generates this file's C++ (its tables, and its
+    // structs and enums too), and shmrec's header adds only traits (docs/codegen.md, "Tables").
+    bool declares_tables = false;
 };
 
 struct Enumerator {
@@ -78,11 +81,32 @@ struct Struct {
     std::size_t file = 0;
 };
 
+// One field of a table, as evolution sees it (the fingerprint's input). The C++ for tables
+// is flatc's, so nothing here describes a layout.
+struct TableField {
+    std::string name;
+    std::uint32_t id = 0;       // the field's slot: declaration order, or its (id: N) attribute
+    std::string type_spelling;  // "float", "string", "school.Student", "[string]", "[a.T]"
+    std::string referenced;     // the enum, struct or table the type (or its element) names
+    std::string default_value;  // scalars and enums: the default, normalised; "null" for an
+                                // optional scalar; empty for strings, vectors, structs, tables
+    bool deprecated = false;
+    bool required = false;
+};
+
+struct Table {
+    std::vector<std::string> namespace_path;
+    std::string name;
+    std::string qualified_name;
+    std::vector<TableField> fields;  // in id order
+    std::size_t file = 0;
+};
+
 // Everything one root schema and its includes declare. Structs are ordered so that a
 // struct comes after every struct it contains (the order the emitter needs).
 struct Schema {
-    std::vector<SourceFile> files;                  // files[0] is the root schema
-    std::string root_text;                          // the root schema's text, as read
+    std::vector<SourceFile> files;  // files[0] is the root schema
+    std::string root_text;          // the root schema's text, as read
     // FlatBuffers' own serialisation of the parsed schema (Parser::Serialize(), a .bfbs): the
     // root schema and what it includes. Regions embed it so tools decode records without
     // generated code.
@@ -90,9 +114,11 @@ struct Schema {
     std::vector<std::size_t> root_direct_includes;  // indices into files, sorted by stem
     std::vector<Enum> enums;
     std::vector<Struct> structs;
+    std::vector<Table> tables;  // in declaration order
 
     const Struct* find_struct(const std::string& qualified_name) const;
     const Enum* find_enum(const std::string& qualified_name) const;
+    const Table* find_table(const std::string& qualified_name) const;
 };
 
 }  // namespace shmrec::codegen

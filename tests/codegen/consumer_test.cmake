@@ -6,9 +6,12 @@
 #         -P consumer_test.cmake
 #
 # MODE=package runs `cmake --install SHMREC_BUILD_DIR --prefix WORK_DIR/staging`, checks that
-# the installed package names no path of this machine's build and needs no Boost, fmt or
-# FlatBuffers package, then MOVES the install tree to WORK_DIR/moved/usr and builds the
-# consumer against the moved copy only (with find_package(fmt/Boost/FlatBuffers) disabled).
+# the installed package names no path of this machine's build and needs no Boost or fmt
+# package (FlatBuffers only optionally, for tables), then MOVES the install tree to
+# WORK_DIR/moved/usr and builds the consumer against the moved copy only (with
+# find_package(fmt/Boost) disabled); the consumer's table schema finds flatc and FlatBuffers'
+# headers through the package. A second consumer build with FlatBuffers disabled too and only
+# struct schemas shows that FlatBuffers stays optional.
 # MODE=subdirectory uses add_subdirectory(<shmrec checkout outside the consumer> <bindir>), and
 # first checks that leaving out <bindir> fails as the README says.
 cmake_minimum_required(VERSION 3.25)
@@ -31,7 +34,8 @@ set(src "${WORK_DIR}/src")
 set(build "${WORK_DIR}/build")
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(COPY "${CONSUMER_SOURCE}/" DESTINATION "${src}")
-file(COPY "${SHMREC_SOURCE_DIR}/schema/student.fbs" DESTINATION "${src}/schemas")
+file(COPY "${SHMREC_SOURCE_DIR}/schema/student.fbs" "${SHMREC_SOURCE_DIR}/schema/enrolment.fbs"
+     DESTINATION "${src}/schemas")
 
 set(configure_args -S "${src}" -B "${build}" -G Ninja -DCONSUMER_MODE=${MODE})
 if(CXX_COMPILER)
@@ -73,10 +77,11 @@ if(MODE STREQUAL "package")
             message(FATAL_ERROR "consumer test: ${file} names the absolute library path "
                     "'${CMAKE_MATCH_0}'; link system libraries by name or imported target")
         endif()
-        # What a consumer must have: Threads only (see shmrecConfig.cmake.in).
-        if(text MATCHES "(fmt|Boost|flatbuffers)::[A-Za-z_-]+|find_dependency\\((fmt|Boost|FlatBuffers|flatbuffers)")
+        # What a consumer must have: Threads only; FlatBuffers is optional, found quietly for
+        # tables (see shmrecConfig.cmake.in).
+        if(text MATCHES "(fmt|Boost)::[A-Za-z_-]+|find_dependency\\((fmt|Boost|FlatBuffers|flatbuffers)")
             message(FATAL_ERROR "consumer test: ${file} requires '${CMAKE_MATCH_0}' of "
-                    "consumers; Boost, fmt and FlatBuffers are private to shmrec")
+                    "consumers; Boost and fmt are private to shmrec, FlatBuffers optional")
         endif()
     endforeach()
     # ...which holds only while no public header includes them.
@@ -94,8 +99,18 @@ if(MODE STREQUAL "package")
     file(MAKE_DIRECTORY "${WORK_DIR}/moved")
     file(RENAME "${staging}" "${prefix}")
     list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}"
-         -DCMAKE_DISABLE_FIND_PACKAGE_fmt=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON
-         -DCMAKE_DISABLE_FIND_PACKAGE_FlatBuffers=ON -DCMAKE_DISABLE_FIND_PACKAGE_flatbuffers=ON)
+         -DCMAKE_DISABLE_FIND_PACKAGE_fmt=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON)
+
+    # Schemas of structs only need no FlatBuffers at all: the package is found and the
+    # consumer builds and runs without it.
+    set(no_fb_args ${configure_args})
+    list(FIND no_fb_args "${build}" at)
+    list(REMOVE_AT no_fb_args ${at})
+    list(INSERT no_fb_args ${at} "${WORK_DIR}/build_no_flatbuffers")
+    run("${CMAKE_COMMAND}" ${no_fb_args} -DCONSUMER_TABLES=OFF
+        -DCMAKE_DISABLE_FIND_PACKAGE_FlatBuffers=ON -DCMAKE_DISABLE_FIND_PACKAGE_flatbuffers=ON)
+    run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build_no_flatbuffers" -j2)
+    run("${WORK_DIR}/build_no_flatbuffers/consumer")
 else()
     # The checkout lies outside the consumer's tree, so add_subdirectory() needs its binary
     # directory argument; without it CMake refuses, as the README says.
@@ -134,11 +149,13 @@ endif()
 
 file(GLOB_RECURSE student_hpp "${build}/*/student.shmrec.hpp")
 file(GLOB_RECURSE outer_hpp "${build}/*/outer.shmrec.hpp")
-if(NOT student_hpp OR NOT outer_hpp)
+file(GLOB_RECURSE enrolment_hpp "${build}/*/enrolment.shmrec.hpp")
+if(NOT student_hpp OR NOT outer_hpp OR NOT enrolment_hpp)
     message(FATAL_ERROR "consumer test: generated headers not found under ${build}")
 endif()
 file(READ "${student_hpp}" student_v1)
 file(READ "${outer_hpp}" outer_v1)
+file(READ "${enrolment_hpp}" enrolment_v1)
 
 # A rebuild with nothing changed leaves the headers alone.
 file(TIMESTAMP "${outer_hpp}" outer_time_v1 "%s%f")
@@ -164,14 +181,18 @@ run("${CMAKE_COMMAND}" --build "${build}" -j2)
 run("${build}/consumer")
 file(READ "${student_hpp}" student_v2)
 file(READ "${outer_hpp}" outer_v2)
+file(READ "${enrolment_hpp}" enrolment_v2)
 if(student_v1 STREQUAL student_v2 OR NOT student_v2 MATCHES "age")
     message(FATAL_ERROR "consumer test: student.shmrec.hpp was not regenerated after student.fbs changed")
 endif()
 if(outer_v1 STREQUAL outer_v2)
     message(FATAL_ERROR "consumer test: outer.shmrec.hpp was not regenerated after the schema it includes (inner.fbs) changed")
 endif()
+if(enrolment_v1 STREQUAL enrolment_v2)
+    message(FATAL_ERROR "consumer test: enrolment.shmrec.hpp (a table) was not regenerated after the schema it includes (student.fbs) changed")
+endif()
 if(MODE STREQUAL "package")
-    message(STATUS "consumer test (package): relocatable, needs no Boost/fmt/FlatBuffers; "
+    message(STATUS "consumer test (package): relocatable, needs no Boost/fmt (FlatBuffers only for tables); "
                    "built against the moved copy, ran, regenerated on schema changes")
 else()
     message(STATUS "consumer test (subdirectory): outside checkout with a binary dir; "

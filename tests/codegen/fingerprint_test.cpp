@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "enrolment.shmrec.hpp"
 #include "fingerprint.hpp"
 #include "load_schema.hpp"
 #include "student.shmrec.hpp"
@@ -116,6 +117,63 @@ TEST(Fingerprint, NestedStructsContributeTheirLayout) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("enum fp.Color ubyte\n"), std::string::npos) << text;
+}
+
+// Tables: the evolution-relevant description (docs/codegen.md, "Tables").
+std::uint64_t table_fingerprint_of(const std::string& file) {
+    const Schema schema = load((schemas_dir / "fingerprint_tables" / file).string());
+    const auto* t = schema.find_table("ft.Rec");
+    EXPECT_NE(t, nullptr) << "ft.Rec in " << file;
+    return t ? shmrec::codegen::fingerprint(schema, *t) : 0;
+}
+
+TEST(TableFingerprint, DescribesEveryFieldAndWhatItUses) {
+    const Schema schema = load((schemas_dir / "fingerprint_tables" / "v1.fbs").string());
+    const auto* t = schema.find_table("ft.Rec");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(shmrec::codegen::canonical_table(schema, *t),
+              "shmrec-table v1\n"
+              "table ft.Rec\n"
+              "  field 0 id long default 0\n"
+              "  field 1 name string\n"
+              "  field 2 score float default 1.5\n"
+              "  field 3 color ft.Color default 1\n"
+              "  field 4 inner ft.Inner\n"
+              "  field 5 parts [ft.Part]\n"
+              "  field 6 old int default 0 deprecated\n"
+              "enum ft.Color ubyte\n"
+              "struct ft.Inner size 8 align 4\n"
+              "  field a int offset 0 size 4\n"
+              "  field b short offset 4 size 2\n"
+              "table ft.Part\n"
+              "  field 0 label string\n");
+}
+
+// If this fails, the table fingerprint algorithm changed: change the pinned value only
+// together with the "shmrec-table v1" tag in fingerprint.cpp and docs/codegen.md.
+TEST(TableFingerprint, EnrolmentValueIsPinned) {
+    EXPECT_EQ(shmrec::TableTraits<school::Enrolment>::fingerprint, 0x6b165b31ca1404d9ULL);
+}
+
+TEST(TableFingerprint, CommentsAndTheSpellingOfADefaultDoNotChangeIt) {
+    const std::uint64_t v1 = table_fingerprint_of("v1.fbs");
+    EXPECT_EQ(table_fingerprint_of("v1.fbs"), v1);
+    EXPECT_EQ(table_fingerprint_of("comments_only.fbs"), v1);
+    EXPECT_EQ(table_fingerprint_of("same_default_spelled_otherwise.fbs"), v1);
+}
+
+TEST(TableFingerprint, EachEvolutionRelevantChangeChangesIt) {
+    const std::uint64_t v1 = table_fingerprint_of("v1.fbs");
+    std::set<std::uint64_t> seen{v1};
+    for (const char* file :
+         {"changed_type.fbs", "changed_default.fbs", "renamed_field.fbs", "added_field.fbs",
+          "required.fbs", "deprecated.fbs", "inner_changed.fbs", "part_changed.fbs",
+          "enum_underlying.fbs", "explicit_ids.fbs", "scalar_optional.fbs"}) {
+        SCOPED_TRACE(file);
+        const std::uint64_t f = table_fingerprint_of(file);
+        EXPECT_NE(f, v1);
+        EXPECT_TRUE(seen.insert(f).second) << "two different changes gave one fingerprint";
+    }
 }
 
 }  // namespace

@@ -34,42 +34,56 @@ TEST(GeneratorErrors, SyntaxErrorIsReportedAsFileLineErrorWithNoOutput) {
     expect_no_output(out);
 }
 
-TEST(GeneratorErrors, TableIsRejectedNamingItsLine) {
+TEST(GeneratorErrors, TableWithoutFlatcIsAnErrorNamingTheTables) {
     const fs::path out = scratch_dir() / "out";
     const auto r = run_generator({"-o", out.string(), bad("table.fbs")});
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find("table.fbs:4: error: table 'bad.Thing' is not supported yet: shmrec "
-                         "records are fixed-size structs (variable-size records come later)"),
+    EXPECT_NE(r.err.find("table.fbs: error: the schema declares tables ('bad.Thing'), whose C++ "
+                         "flatc generates: pass --flatc <path to flatc>"),
               std::string::npos)
         << r.err;
     expect_no_output(out);
 }
 
-TEST(GeneratorErrors, TableWithRootTypeIsRejectedAndCommentsDoNotFoolTheLine) {
+TEST(GeneratorErrors, FlatcThatCannotRunIsAnError) {
     const fs::path out = scratch_dir() / "out";
-    const auto r = run_generator({"-o", out.string(), bad("table_root.fbs")});
+    const auto r =
+        run_generator({"--flatc", "/no/such/flatc", "-o", out.string(), bad("table.fbs")});
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find("table_root.fbs:6: error: table 'bad.Thing' is not supported yet"),
+    EXPECT_NE(r.err.find("table.fbs: error: cannot run '/no/such/flatc'"), std::string::npos)
+        << r.err;
+    expect_no_output(out);
+}
+
+TEST(GeneratorErrors, FlatcThatFailsIsAnError) {
+    const fs::path out = scratch_dir() / "out";
+    const auto r = run_generator({"--flatc", "/bin/false", "-o", out.string(), bad("table.fbs")});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("flatc ('/bin/false') failed on"), std::string::npos) << r.err;
+    expect_no_output(out);
+}
+
+TEST(GeneratorErrors, UnionIsRejectedAsNotSupportedYet) {
+    const fs::path out = scratch_dir() / "out";
+    const auto r = run_generator({"--flatc", FLATC_EXE, "-o", out.string(), bad("union.fbs")});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("union.fbs:7: error: union 'bad.Choice' is not supported yet"),
               std::string::npos)
         << r.err;
+    EXPECT_EQ(r.err.find("Holder"), std::string::npos) << "one error for one union\n" << r.err;
     expect_no_output(out);
 }
 
-TEST(GeneratorErrors, TableInAnIncludedSchemaIsReportedInThatFile) {
+TEST(GeneratorErrors, TextAttributeInAFileWithTablesIsRejected) {
     const fs::path out = scratch_dir() / "out";
-    const auto r = run_generator({"-o", out.string(), bad("includes_table.fbs")});
+    const auto r =
+        run_generator({"--flatc", FLATC_EXE, "-o", out.string(), bad("text_in_table_file.fbs")});
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_TRUE(
-        std::regex_search(r.err, std::regex(R"((^|[/\n])table\.fbs:4: error: table 'bad\.Thing')")))
+    EXPECT_NE(r.err.find("text_in_table_file.fbs:6: error: field 'bad.Named.name' is marked "
+                         "(shmrec_text), but text_in_table_file.fbs declares tables"),
+              std::string::npos)
         << r.err;
-    expect_no_output(out);
-}
-
-TEST(GeneratorErrors, UnionIsRejected) {
-    const fs::path out = scratch_dir() / "out";
-    const auto r = run_generator({"-o", out.string(), bad("union.fbs")});
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find("union.fbs:7: error: union 'bad.Choice' is not supported"),
+    EXPECT_NE(r.err.find("move struct 'bad.Named' into a schema file without tables"),
               std::string::npos)
         << r.err;
     expect_no_output(out);
@@ -143,6 +157,37 @@ TEST(GeneratorOutput, OneHeaderPerSchemaOnTheCommandLine) {
     EXPECT_NE(shapes.find("#include \"common.shmrec.hpp\""), std::string::npos);
     EXPECT_EQ(shapes.find("struct alignas(4) Vec3"), std::string::npos)
         << "types of an included schema belong to that schema's header";
+}
+
+TEST(GeneratorOutput, TableHeaderIncludesItsSchemasHeadersBeforeFlatcsCode) {
+    const fs::path out = scratch_dir() / "out";
+    const std::string enrolment =
+        (fs::path(CODEGEN_STUDENT_SCHEMA).parent_path() / "enrolment.fbs").string();
+    const auto r = run_generator({"--flatc", FLATC_EXE, "-o", out.string(), enrolment});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(files_in(out), std::vector<std::string>{"enrolment.shmrec.hpp"})
+        << "flatc's own file is embedded, not left beside the header";
+    const std::string h = read_file(out / "enrolment.shmrec.hpp");
+    const auto student = h.find("#include \"student.shmrec.hpp\"");
+    const auto flatc = h.find("#include \"flatbuffers/flatbuffers.h\"");
+    const auto traits = h.find("struct TableTraits<::school::Enrolment>");
+    ASSERT_NE(student, std::string::npos) << h;
+    ASSERT_NE(flatc, std::string::npos) << h;
+    ASSERT_NE(traits, std::string::npos) << h;
+    EXPECT_LT(student, flatc);
+    EXPECT_LT(flatc, traits);
+    EXPECT_EQ(h.find("struct alignas(8) Student"), std::string::npos)
+        << "student.fbs's Student belongs to student.shmrec.hpp";
+}
+
+TEST(GeneratorOutput, StructFileIncludingATableFileNeedsNoFlatc) {
+    const fs::path out = scratch_dir() / "out";
+    const auto r = run_generator(
+        {"-o", out.string(), (schemas_dir / "tables" / "includes_table.fbs").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string h = read_file(out / "includes_table.shmrec.hpp");
+    EXPECT_NE(h.find("#include \"mixed.shmrec.hpp\""), std::string::npos) << h;
+    EXPECT_NE(h.find("::mix::Point p{};"), std::string::npos) << h;
 }
 
 TEST(GeneratorOutput, IncludeDirsAreSearched) {
