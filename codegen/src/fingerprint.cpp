@@ -14,14 +14,15 @@
 //
 // A table's fingerprint is the same hash over another text (docs/codegen.md, "Tables"):
 //
-//   shmrec-table v1
+//   shmrec-table v2
 //   table school.Enrolment
 //     field 0 student school.Student
 //     field 3 grade float default 0
 //     field 4 old int default 0 deprecated     (" required" likewise)
 //   struct school.Student size 32 align 8      (the layout lines above, for each struct,
 //   enum school.Color ubyte                     enum and table used, transitively)
-//   table school.Course ...
+//     value Red 0                              (a table's enums list their values: a new
+//   table school.Course ...                     one is a change evolution rules care about)
 #include "fingerprint.hpp"
 
 #include <set>
@@ -29,15 +30,19 @@
 namespace shmrec::codegen {
 namespace {
 
+// What is described: a struct's layout (enums by name and width only), or a table's evolution
+// (enums with their values too).
+enum class Detail : bool { layout, evolution };
+
 void describe_struct(const Schema& schema, const Struct& s, std::string& out,
-                     std::set<std::string>& described);
+                     std::set<std::string>& described, Detail detail);
 void describe_table(const Schema& schema, const Table& t, std::string& out,
                     std::set<std::string>& described);
 void describe_named(const Schema& schema, const std::string& name, std::string& out,
-                    std::set<std::string>& described);
+                    std::set<std::string>& described, Detail detail);
 
 void describe_struct(const Schema& schema, const Struct& s, std::string& out,
-                     std::set<std::string>& described) {
+                     std::set<std::string>& described, Detail detail) {
     described.insert(s.qualified_name);
     out += "struct " + s.qualified_name + " size " + std::to_string(s.size) + " align " +
            std::to_string(s.alignment) + "\n";
@@ -49,17 +54,22 @@ void describe_struct(const Schema& schema, const Struct& s, std::string& out,
     }
     // An element's qualified name is empty for a scalar.
     for (const Field& f : s.fields)
-        describe_named(schema, f.element.qualified_name, out, described);
+        describe_named(schema, f.element.qualified_name, out, described, detail);
 }
 
 void describe_named(const Schema& schema, const std::string& name, std::string& out,
-                    std::set<std::string>& described) {
+                    std::set<std::string>& described, Detail detail) {
     if (name.empty() || described.count(name)) return;
     if (const Enum* e = schema.find_enum(name)) {
         described.insert(name);
         out += "enum " + name + " " + scalar_schema_name(e->underlying) + "\n";
+        if (detail == Detail::evolution) {
+            for (const Enumerator& v : e->values) {
+                out += "  value " + v.name + " " + std::to_string(v.value) + "\n";
+            }
+        }
     } else if (const Struct* s = schema.find_struct(name)) {
-        describe_struct(schema, *s, out, described);
+        describe_struct(schema, *s, out, described, detail);
     } else if (const Table* t = schema.find_table(name)) {
         describe_table(schema, *t, out, described);
     }
@@ -76,13 +86,15 @@ void describe_table(const Schema& schema, const Table& t, std::string& out,
         if (f.required) out += " required";
         out += "\n";
     }
-    for (const TableField& f : t.fields) describe_named(schema, f.referenced, out, described);
+    for (const TableField& f : t.fields) {
+        describe_named(schema, f.referenced, out, described, Detail::evolution);
+    }
 }
 
 }  // namespace
 
 std::string canonical_table(const Schema& schema, const Table& t) {
-    std::string out = "shmrec-table v1\n";
+    std::string out = "shmrec-table v2\n";
     std::set<std::string> described;
     describe_table(schema, t, out, described);
     return out;
@@ -95,7 +107,7 @@ std::uint64_t fingerprint(const Schema& schema, const Table& t) {
 std::string canonical_layout(const Schema& schema, const Struct& s) {
     std::string out = "shmrec-layout v1\n";
     std::set<std::string> described;
-    describe_struct(schema, s, out, described);
+    describe_struct(schema, s, out, described, Detail::layout);
     return out;
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "region_names.hpp"
+#include "schema_evolution.hpp"
+#include "shmrec/detail/region_access.hpp"
 #include "shmrec/error.hpp"
 
 namespace shmrec::detail {
@@ -66,6 +68,28 @@ void check_record(const Location& where, const RecordIdentity& record) {
     if (record.size % record.alignment != 0) {
         fail(fmt::format("has a size of {} bytes, not a multiple of its alignment {}",
                          record.size, record.alignment));
+    }
+}
+
+void check_schema_evolution(const Region& region, const RecordIdentity& record) {
+    const std::string shown = display_name(Location(region.backing(), region.name()));
+    if (RegionAccess::header(region).fingerprint == record.fingerprint) return;
+    const std::vector<std::uint8_t> theirs = region.binary_schema();
+    if (theirs.empty()) {
+        throw Error(ErrorCode::corrupt_schema, region.name(),
+                    fmt::format("{} holds {} records of another schema version and embeds no "
+                                "schema to compare with this reader's",
+                                shown, record.name));
+    }
+    const EvolutionResult result = check_table_evolution(theirs, record.binary_schema, record.name);
+    if (!result.error.empty()) {
+        throw Error(ErrorCode::corrupt_schema, region.name(),
+                    fmt::format("{}: cannot compare its schema of {} with this reader's: {}", shown,
+                                record.name, result.error));
+    }
+    if (!result.compatible) {
+        throw Error(ErrorCode::incompatible_schema, region.name(),
+                    explain_incompatibility(result, shown, record.name));
     }
 }
 

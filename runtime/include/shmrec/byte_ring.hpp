@@ -62,12 +62,16 @@ namespace shmrec {
 
 // What a byte ring's messages are, as its header records it: a name (a table's qualified name,
 // or any name of the user's for opaque bytes), and optionally a fingerprint and the schema.
-// Openers compare name and fingerprint exactly (table rings compare schemas instead).
+// Openers compare name and fingerprint exactly; with `evolves` (table records), a consumer
+// whose fingerprint differs compares the embedded binary schema with its own by FlatBuffers'
+// evolution rules instead (docs/schema-evolution.md). A writer taking over always needs the
+// very fingerprint: the ring keeps the schema it was created with.
 struct MessageType {
     std::string_view name;
     std::uint64_t fingerprint = 0;
     std::string_view schema = {};
     std::span<const std::uint8_t> binary_schema = {};
+    bool evolves = false;
 };
 
 class ByteRingWriter;
@@ -77,9 +81,10 @@ class MessageSample;
 
 namespace detail {
 
-inline RecordIdentity identity_of(const MessageType& type, bool schema_evolution = false) noexcept {
+// The header's description of a byte ring of `type`, for a writer (exact) or a consumer.
+inline RecordIdentity identity_of(const MessageType& type, Role role) noexcept {
     RecordIdentity id{type.name, 1, 1, type.fingerprint, type.schema, type.binary_schema};
-    id.schema_evolution = schema_evolution;
+    id.schema_evolution = type.evolves && role != Role::writer;
     return id;
 }
 
@@ -197,6 +202,8 @@ public:
     [[nodiscard]] WriteStatus commit(std::size_t size, std::size_t offset = 0) noexcept;
     // Gives the bytes back unpublished (the destructor does this too).
     void abandon() noexcept;
+    // The writer the loan belongs to (it follows the writer's moves); nullptr once it ended.
+    ByteRingWriter* writer() const noexcept { return writer_; }
 
 private:
     friend class ByteRingWriter;
@@ -760,14 +767,16 @@ inline ByteRingWriter ByteRing::writer(const Location& where, const MessageType&
                                        std::uint64_t capacity, OpenMode mode,
                                        const RegionOptions& options, const WaitOptions& wait) {
     return ByteRingWriter(detail::writer_region<detail::ByteRingDescriptor>(
-                              where, detail::identity_of(type), capacity, mode, options),
+                              where, detail::identity_of(type, Role::writer), capacity, mode,
+                              options),
                           wait);
 }
 
 inline ByteRingReader ByteRing::reader(const Location& where, const MessageType& type,
                                        const RegionOptions& options, const WaitOptions& wait) {
     return ByteRingReader(detail::open_channel<detail::ByteRingDescriptor>(
-                              where, Role::consumer, detail::identity_of(type), options),
+                              where, Role::consumer, detail::identity_of(type, Role::consumer),
+                              options),
                           wait);
 }
 

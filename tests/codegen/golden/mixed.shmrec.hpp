@@ -499,7 +499,7 @@ static_assert(::shmrec::Record<::mix::Point>);
 template <>
 struct TableTraits<::mix::Item> {
     static constexpr ::std::string_view name = "mix.Item";
-    static constexpr ::std::uint64_t fingerprint = 0xeb576c34b40e1e91ULL;
+    static constexpr ::std::uint64_t fingerprint = 0x831397431d895465ULL;
     static constexpr ::std::string_view schema_file = "mixed.fbs";
     static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::mix::Point>::schema;
     static constexpr ::std::span<const ::std::uint8_t> binary_schema = ::shmrec::RecordTraits<::mix::Point>::binary_schema;
@@ -509,7 +509,7 @@ static_assert(::shmrec::Table<::mix::Item>);
 template <>
 struct TableTraits<::mix::Box> {
     static constexpr ::std::string_view name = "mix.Box";
-    static constexpr ::std::uint64_t fingerprint = 0x988039c876e34c2dULL;
+    static constexpr ::std::uint64_t fingerprint = 0x56fd38afd5fd8f39ULL;
     static constexpr ::std::string_view schema_file = "mixed.fbs";
     static constexpr ::std::string_view schema = ::shmrec::RecordTraits<::mix::Point>::schema;
     static constexpr ::std::span<const ::std::uint8_t> binary_schema = ::shmrec::RecordTraits<::mix::Point>::binary_schema;

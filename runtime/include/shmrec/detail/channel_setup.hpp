@@ -113,6 +113,12 @@ void check_slot_geometry(const Region& region, std::uint64_t control_size,
 // bytes, a name that fits the header. (A typed record is checked at compile time.)
 void check_record(const Location& where, const RecordIdentity& record);
 
+// Table records (record.schema_evolution): unless the region's fingerprint is ours, throws
+// Error{incompatible_schema} naming the fields when the region's embedded schema (the writer's)
+// cannot be read with ours by FlatBuffers' evolution rules (docs/schema-evolution.md), or
+// Error{corrupt_schema} when there is none or it does not verify.
+void check_schema_evolution(const Region& region, const RecordIdentity& record);
+
 template <ChannelDescriptor D>
 Region create_channel(const Location& where, const RecordIdentity& record, std::uint64_t capacity,
                       const RegionOptions& options) {
@@ -126,6 +132,7 @@ Region open_channel(const Location& where, Role role, const RecordIdentity& reco
     Region region = Region::open(where, role, channel_spec<D>(record, 0), options);
     check_slot_geometry(region, D::control_size, D::slot_stride(record.size, record.alignment),
                         D::min_capacity, D::max_capacity);
+    if (record.schema_evolution) check_schema_evolution(region, record);
     return region;
 }
 
