@@ -62,6 +62,7 @@ std::string_view kind_name(std::uint32_t kind) noexcept {
         case ChannelKind::ring: return "ring";
         case ChannelKind::broadcast: return "broadcast ring";
         case ChannelKind::byte_ring: return "byte ring";
+        case ChannelKind::byte_broadcast: return "byte broadcast";
     }
     return "unknown channel kind";
 }

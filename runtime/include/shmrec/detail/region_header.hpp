@@ -53,7 +53,8 @@ enum class ChannelKind : std::uint32_t {
     cell = 1,
     ring = 2,
     broadcast = 3,
-    byte_ring = 4,  // variable-size messages (detail/byte_ring_layout.hpp)
+    byte_ring = 4,       // variable-size messages (detail/byte_ring_layout.hpp)
+    byte_broadcast = 5,  // variable-size messages to many readers (detail/byte_broadcast_layout.hpp)
 };
 
 constexpr std::string_view to_string(RegionState s) noexcept {
@@ -70,6 +71,7 @@ constexpr std::string_view to_string(ChannelKind k) noexcept {
         case ChannelKind::ring: return "ring";
         case ChannelKind::broadcast: return "broadcast";
         case ChannelKind::byte_ring: return "byte_ring";
+        case ChannelKind::byte_broadcast: return "byte_broadcast";
     }
     return "unknown";
 }
