@@ -63,6 +63,8 @@ template <Table T>
 class TableRingWriter;
 template <Table T>
 class TableRingReader;
+template <Table T>
+class TableBroadcastReader;
 
 template <Table T>
 struct TableRing {
@@ -89,6 +91,25 @@ struct TableRing {
         return Reader(ByteRing::reader(where, type(), options, wait), read);
     }
 };
+
+// nullptr when `bytes` is a well-formed FlatBuffer whose root is a T, within `options`' bounds;
+// else why not. Shared by the ring and broadcast readers.
+template <Table T>
+const char* verify_table(std::span<const std::uint8_t> bytes, const TableReadOptions& options) {
+    using flatbuffers::soffset_t;  // FLATBUFFERS_MIN_BUFFER_SIZE names them unqualified
+    using flatbuffers::uoffset_t;
+    if (bytes.size() < FLATBUFFERS_MIN_BUFFER_SIZE) return "shorter than the smallest FlatBuffer";
+    flatbuffers::Verifier::Options o;
+    o.max_depth = options.max_depth;
+    o.max_tables = options.max_tables;
+    flatbuffers::Verifier verifier(bytes.data(), bytes.size(), o);
+    if (!verifier.VerifyBuffer<T>(nullptr)) {
+        return "flatbuffers::Verifier rejected it: an offset, length or alignment out of bounds, "
+               "a string without its terminator, or deeper nesting or more tables than "
+               "TableReadOptions allows";
+    }
+    return nullptr;
+}
 
 namespace detail {
 
@@ -254,6 +275,7 @@ public:
 
 private:
     friend class TableRingReader<T>;
+    friend class TableBroadcastReader<T>;  // samples of its own copies (table_broadcast.hpp)
     explicit TableSample(ReadStatus why) noexcept : status_(why) {}
     TableSample(MessageSample&& message, std::span<const std::uint8_t> bytes,
                 std::uint64_t sequence) noexcept
@@ -311,32 +333,13 @@ private:
             message.release();
             bytes = copy_;
         }
-        if (const char* why = verify(bytes)) {
+        if (const char* why = verify_table<T>(bytes, options_)) {
             ++rejected_;
             last_rejection_ = {sequence, position, why};
             message.release();  // skipped: the next read goes on after it
             return TableSample<T>(ReadStatus::corrupt);
         }
         return TableSample<T>(std::move(message), bytes, sequence);
-    }
-
-    // nullptr when `bytes` is a well-formed T, else why not.
-    const char* verify(std::span<const std::uint8_t> bytes) const {
-        using flatbuffers::soffset_t;  // FLATBUFFERS_MIN_BUFFER_SIZE names them unqualified
-        using flatbuffers::uoffset_t;
-        if (bytes.size() < FLATBUFFERS_MIN_BUFFER_SIZE) {
-            return "shorter than the smallest FlatBuffer";
-        }
-        flatbuffers::Verifier::Options o;
-        o.max_depth = options_.max_depth;
-        o.max_tables = options_.max_tables;
-        flatbuffers::Verifier verifier(bytes.data(), bytes.size(), o);
-        if (!verifier.VerifyBuffer<T>(nullptr)) {
-            return "flatbuffers::Verifier rejected it: an offset, length or alignment out of "
-                   "bounds, a string without its terminator, or deeper nesting or more tables "
-                   "than TableReadOptions allows";
-        }
-        return nullptr;
     }
 
     ByteRingReader ring_;
