@@ -681,6 +681,10 @@ private:
     // published with the message after it). ok with `frame` filled, empty, or corrupt.
     ReadStatus next_frame(detail::FrameRef& frame) noexcept {
         const std::uint64_t cap = view_.capacity();
+        // The head we started from is peer-written: a frame starts at a multiple of 16, which
+        // keeps its 8-byte state word inside the buffer. (Ours only ever moves by checked,
+        // 16-aligned extents.)
+        if (head_ % detail::frame_alignment != 0) return ReadStatus::corrupt;
         for (int frames = 0; frames < 2; ++frames) {
             // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (5)/(6).
             const std::uint64_t state = view_.state(head_).load(std::memory_order_acquire);
