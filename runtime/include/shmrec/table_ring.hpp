@@ -230,8 +230,24 @@ template <Table T>
 class TableSample {
 public:
     TableSample() = default;
-    TableSample(TableSample&&) noexcept = default;
-    TableSample& operator=(TableSample&&) noexcept = default;
+    // A moved-from sample holds nothing (its record may be released by the new owner).
+    TableSample(TableSample&& other) noexcept
+        : message_(std::move(other.message_)), bytes_(std::exchange(other.bytes_, {})),
+          root_(std::exchange(other.root_, nullptr)), sequence_(other.sequence_),
+          status_(std::exchange(other.status_, ReadStatus::moved_from)) {}
+    TableSample& operator=(TableSample&& other) noexcept {
+        if (this != &other) {
+            release();
+            message_ = std::move(other.message_);
+            bytes_ = std::exchange(other.bytes_, {});
+            root_ = std::exchange(other.root_, nullptr);
+            sequence_ = other.sequence_;
+            status_ = std::exchange(other.status_, ReadStatus::moved_from);
+        }
+        return *this;
+    }
+    TableSample(const TableSample&) = delete;
+    TableSample& operator=(const TableSample&) = delete;
 
     explicit operator bool() const noexcept { return root_ != nullptr; }
     // ok while it holds a record; otherwise why it holds none (empty, timeout, closed,
