@@ -12,6 +12,13 @@
 //                                         stdin, then writes records 0..N-1 one by one with
 //                                         write(record, 20 s) (blocking for room), "wrote
 //                                         n=<count> status=<status>"
+//   regression_peer byte-write NAME N     a byte ring writer (open_or_create, 128 bytes):
+//                                         "ready start=<written>", waits for a line on stdin,
+//                                         writes messages start..start+N-1 (write, 20 s each),
+//                                         drains, "wrote n=<count> status=<status>", closes
+//   regression_peer byte-read NAME N      the byte ring's consumer: "ready consumed=<count>",
+//                                         then N messages, "got seq=<s> ok=<0|1>" for each
+//                                         before releasing it, then "done status=<status>"
 //
 // Every reader sleeps on its doorbell only (no spin) with a 10 s liveness interval, so a lost
 // wake-up costs it seconds, which the test sees in "ms".
@@ -21,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_ring_review_support.hpp"
 #include "checked_record.hpp"
 #include "regression_support.hpp"
 #include "shmrec/shmrec.hpp"
@@ -79,6 +87,45 @@ int write_blocking(shmrec::Ring<Checked>::Writer writer, std::uint64_t n) {
     return 0;
 }
 
+// Byte ring messages shmrec_review::message(k) for k = the ring's written() onwards.
+int byte_write(const shmrec::Location& where, std::uint64_t n) {
+    auto writer = shmrec::ByteRing::writer(where, shmrec_review::message_type,
+                                           shmrec_review::small_ring, shmrec::OpenMode::open_or_create,
+                                           {}, shmrec_review::quick_liveness());
+    const std::uint64_t start = writer.written();
+    say("ready start=" + std::to_string(start));
+    std::string line;
+    std::getline(std::cin, line);
+    std::uint64_t i = 0;
+    shmrec::WriteStatus s = shmrec::WriteStatus::ok;
+    for (; i < n; ++i) {
+        s = writer.write(shmrec_review::message(start + i), std::chrono::seconds(20));
+        if (s != shmrec::WriteStatus::ok) break;
+    }
+    if (s == shmrec::WriteStatus::ok) s = writer.drain(std::chrono::seconds(20));
+    say("wrote n=" + std::to_string(i) + " status=" + std::string(to_string(s)));
+    return 0;
+}
+
+int byte_read(const shmrec::Location& where, std::uint64_t n) {
+    auto reader = shmrec::ByteRing::reader(where, shmrec_review::message_type, {},
+                                           shmrec_review::quick_liveness());
+    say("ready consumed=" + std::to_string(reader.consumed()));
+    shmrec::ReadStatus s = shmrec::ReadStatus::ok;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto m = reader.peek(std::chrono::seconds(20));
+        if (!m) {
+            s = m.status();
+            break;
+        }
+        say("got seq=" + std::to_string(m.sequence()) +
+            " ok=" + (shmrec_review::is_message(m.data(), m.sequence()) ? "1" : "0"));
+        m.release();
+    }
+    say("done status=" + std::string(to_string(s)));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +155,8 @@ int main(int argc, char** argv) {
                                                                 {}, doorbell_only()),
                                   std::stoull(args[2]));
         }
+        if (mode == "byte-write" && args.size() == 3) return byte_write(where, std::stoull(args[2]));
+        if (mode == "byte-read" && args.size() == 3) return byte_read(where, std::stoull(args[2]));
         if (mode == "broadcast-batch" && args.size() == 3) {
             return write_batch(shmrec::Broadcast<Checked>::writer(where, 4), std::stoull(args[2]));
         }

@@ -387,14 +387,20 @@ private:
     // Acquire on head pairs with the last consumer's release (c); tail, the counters and the
     // frames only writers store, and the kernel's writer lock orders our predecessor's stores
     // before our attach: relaxed.
+    //
+    // Both positions are peer-written (a consumer maps the region writable) and become frame
+    // positions here: a frame starts at a multiple of 16, which is what keeps its 8-byte state
+    // word inside the buffer. The head is rounded down (a lower bound: less room, never more)
+    // and a tail that no frame can start at is impossible like one outside the lap.
     void resume_after_predecessor() noexcept {
         auto& ctl = *view_.control;
         const std::uint64_t cap = view_.capacity();
-        const std::uint64_t head = ctl.ring.head.load(std::memory_order_acquire);
+        const std::uint64_t head =
+            ctl.ring.head.load(std::memory_order_acquire) & ~(detail::frame_alignment - 1);
         const std::uint64_t tail = ctl.ring.tail.load(std::memory_order_relaxed);
         std::uint64_t t = tail;
         std::uint64_t written = ctl.messages.written.load(std::memory_order_relaxed);
-        if (tail - head > cap) {  // an impossible tail: start over at the head
+        if (tail % detail::frame_alignment != 0 || tail - head > cap) {  // start over at the head
             t = head;
             written = ctl.messages.read.load(std::memory_order_relaxed);
         }
@@ -675,6 +681,10 @@ private:
     // published with the message after it). ok with `frame` filled, empty, or corrupt.
     ReadStatus next_frame(detail::FrameRef& frame) noexcept {
         const std::uint64_t cap = view_.capacity();
+        // The head we started from is peer-written: a frame starts at a multiple of 16, which
+        // keeps its 8-byte state word inside the buffer. (Ours only ever moves by checked,
+        // 16-aligned extents.)
+        if (head_ % detail::frame_alignment != 0) return ReadStatus::corrupt;
         for (int frames = 0; frames < 2; ++frames) {
             // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (5)/(6).
             const std::uint64_t state = view_.state(head_).load(std::memory_order_acquire);

@@ -14,7 +14,7 @@
 // the reader hands it out. In place (the default), the bytes stay in the ring until the sample
 // is released: the writer cannot reuse them, but a writer process could still change them
 // after verification, so in-place reading trusts the writer for the record's lifetime. With
-// TableReadOptions::copy the reader copies each record into its own memory first and verifies
+// TableReadOptions::copy the reader copies each record into memory the sample owns and verifies
 // the copy. A record that fails verification is skipped, counted (rejected()) and reported
 // once as `corrupt` with last_rejection() saying where and why; the reader goes on with the
 // next one.
@@ -45,7 +45,8 @@ namespace shmrec {
 // How a table reader treats records (TableRing::reader).
 struct TableReadOptions {
     // Copy each record out of the ring before verifying it (never trusts the writer after the
-    // check; costs a copy, and memory that grows to the largest record).
+    // check; costs a copy and an allocation per record: each sample owns its copy, so samples
+    // held at once stay valid and unchanged).
     bool copy = false;
     // flatbuffers::Verifier's bounds: nesting of tables and vectors, and tables per record.
     std::uint32_t max_depth = 64;
@@ -251,8 +252,26 @@ template <Table T>
 class TableSample {
 public:
     TableSample() = default;
-    TableSample(TableSample&&) noexcept = default;
-    TableSample& operator=(TableSample&&) noexcept = default;
+    // A moved-from sample holds nothing (its record may be released by the new owner).
+    TableSample(TableSample&& other) noexcept
+        : message_(std::move(other.message_)), copy_(std::move(other.copy_)),
+          bytes_(std::exchange(other.bytes_, {})),
+          root_(std::exchange(other.root_, nullptr)), sequence_(other.sequence_),
+          status_(std::exchange(other.status_, ReadStatus::moved_from)) {}
+    TableSample& operator=(TableSample&& other) noexcept {
+        if (this != &other) {
+            release();
+            message_ = std::move(other.message_);
+            copy_ = std::move(other.copy_);  // its heap buffer, where bytes_ points, moves along
+            bytes_ = std::exchange(other.bytes_, {});
+            root_ = std::exchange(other.root_, nullptr);
+            sequence_ = other.sequence_;
+            status_ = std::exchange(other.status_, ReadStatus::moved_from);
+        }
+        return *this;
+    }
+    TableSample(const TableSample&) = delete;
+    TableSample& operator=(const TableSample&) = delete;
 
     explicit operator bool() const noexcept { return root_ != nullptr; }
     // ok while it holds a record; otherwise why it holds none (empty, timeout, closed,
@@ -268,6 +287,7 @@ public:
     // Consumes the record (in place: its bytes go back to the writer). Idempotent.
     void release() noexcept {
         message_.release();
+        copy_ = {};
         root_ = nullptr;
         bytes_ = {};
         status_ = ReadStatus::moved_from;
@@ -277,13 +297,14 @@ private:
     friend class TableRingReader<T>;
     friend class TableBroadcastReader<T>;  // samples of its own copies (table_broadcast.hpp)
     explicit TableSample(ReadStatus why) noexcept : status_(why) {}
-    TableSample(MessageSample&& message, std::span<const std::uint8_t> bytes,
-                std::uint64_t sequence) noexcept
-        : message_(std::move(message)), bytes_(bytes),
+    TableSample(MessageSample&& message, std::vector<std::uint8_t>&& copy,
+                std::span<const std::uint8_t> bytes, std::uint64_t sequence) noexcept
+        : message_(std::move(message)), copy_(std::move(copy)), bytes_(bytes),
           root_(flatbuffers::GetRoot<T>(bytes.data())), sequence_(sequence),
           status_(ReadStatus::ok) {}
 
     MessageSample message_;  // in place: holds the record's bytes in the ring
+    std::vector<std::uint8_t> copy_;  // TableReadOptions::copy: the record's bytes
     std::span<const std::uint8_t> bytes_;
     const T* root_ = nullptr;
     std::uint64_t sequence_ = 0;
@@ -328,10 +349,11 @@ private:
                                             data.size());
         const std::uint64_t sequence = message.sequence();
         const std::uint64_t position = message.position();
+        std::vector<std::uint8_t> copy;
         if (options_.copy) {
-            copy_.assign(bytes.begin(), bytes.end());
+            copy.assign(bytes.begin(), bytes.end());
             message.release();
-            bytes = copy_;
+            bytes = copy;
         }
         if (const char* why = verify_table<T>(bytes, options_)) {
             ++rejected_;
@@ -339,12 +361,11 @@ private:
             message.release();  // skipped: the next read goes on after it
             return TableSample<T>(ReadStatus::corrupt);
         }
-        return TableSample<T>(std::move(message), bytes, sequence);
+        return TableSample<T>(std::move(message), std::move(copy), bytes, sequence);
     }
 
     ByteRingReader ring_;
     TableReadOptions options_;
-    std::vector<std::uint8_t> copy_;  // TableReadOptions::copy: the record's bytes
     std::uint64_t rejected_ = 0;
     Rejection last_rejection_;
 };
