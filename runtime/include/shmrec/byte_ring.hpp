@@ -300,7 +300,11 @@ public:
     [[nodiscard]] WriteStatus try_write(std::span<const std::byte> message) noexcept {
         if (const auto s = reserve(message.size()); s != WriteStatus::ok) return s;
         std::byte* body = view_.body(claim_.position);
-        const std::uint64_t offset = claim_.extent - detail::frame_header_size - message.size();
+        // The payload starts 8-aligned (a reader reads it in place only then) and as late as
+        // that allows: a finished FlatBuffer's size is a multiple of its largest alignment, so
+        // it ends aligned too, and one aligned to 16 starts 16-aligned (the frame ends so).
+        const std::uint64_t offset = claim_.extent - detail::frame_header_size -
+                                     detail::round_up_to(message.size(), 8);
         if (!message.empty()) std::memcpy(body + offset, message.data(), message.size());
         commit_frame(static_cast<std::uint32_t>(message.size()), static_cast<std::uint32_t>(offset));
         return WriteStatus::ok;
@@ -657,8 +661,10 @@ private:
           towards_writer_(view_.towards_writer()) {
         // A predecessor that died asleep left its registration: it is ours to clear.
         data_waiters_.leave(0);
-        // We hold the consumer role: nobody else writes head or the read count.
-        head_ = view_.control->ring.head.load(std::memory_order_relaxed);
+        // We hold the consumer role: nobody else writes head or the read count. Acquire on
+        // head pairs with the writer's release of the frame after it (its step 3 included)
+        // through our predecessor's reads, without leaning on the lock hand-over alone.
+        head_ = view_.control->ring.head.load(std::memory_order_acquire);
         read_ = view_.control->messages.read.load(std::memory_order_relaxed);
         // Relaxed: the writer only asks whether it is non-zero (see ByteRingWriter).
         view_.control->ring.consumer_epoch.fetch_add(1, std::memory_order_relaxed);
@@ -718,7 +724,9 @@ private:
     void consume(const detail::FrameRef& frame) noexcept {
         SHMREC_FAULT_POINT("byte_ring.before_release");
         head_ = frame.position + frame.extent;
-        ++read_;
+        // From the frame, not a count of our own: a predecessor that died between storing head
+        // and the count left the count one behind.
+        read_ = frame.sequence + 1;
         // Relaxed: the count is for observers and a replacing consumer (which holds the role
         // only after we are gone).
         view_.control->messages.read.store(read_, std::memory_order_relaxed);

@@ -13,8 +13,7 @@
 //
 // A broadcast reader always copies a record out before verifying it (the writer may overwrite
 // the bytes at any moment; detail in byte_broadcast.hpp), so a record is built off the ring and
-// copied in: no loans. The record a reader returns lives in the reader's own memory until its
-// next read. Verification, rejections and schema evolution on attach are as for TableRing<T>
+// copied in: no loans. Each record a reader returns owns its copy (one allocation per record). Verification, rejections and schema evolution on attach are as for TableRing<T>
 // (table_ring.hpp).
 #pragma once
 
@@ -88,13 +87,19 @@ private:
 template <Table T>
 class TableBroadcastReader {
 public:
-    // The next record, copied and verified, valid until the next read: ok, or empty, closed,
+    // The next record, copied and verified (the sample owns the copy): ok, or empty, closed,
     // writer_gone, corrupt (a record failed verification and was skipped: last_rejection();
     // or the broadcast's framing is impossible), contended (the writer outran the copy every
     // time: try again), or the handle's refusal.
-    [[nodiscard]] TableSample<T> try_read() { return checked(ring_.try_read(buffer_)); }
+    [[nodiscard]] TableSample<T> try_read() {
+        std::vector<std::byte> record;
+        const ReadStatus s = ring_.try_read(record);
+        return checked(s, std::move(record));
+    }
     [[nodiscard]] TableSample<T> read(std::chrono::nanoseconds timeout) {
-        return checked(ring_.read(buffer_, timeout));
+        std::vector<std::byte> record;
+        const ReadStatus s = ring_.read(record, timeout);
+        return checked(s, std::move(record));
     }
     [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
         return ring_.wait_for_writer(timeout);
@@ -115,22 +120,22 @@ private:
     TableBroadcastReader(ByteBroadcastReader&& ring, const TableReadOptions& options)
         : ring_(std::move(ring)), options_(options) {}
 
-    TableSample<T> checked(ReadStatus s) {
+    // The sample owns its copy (new storage: 16-aligned), so it stays valid across later reads.
+    TableSample<T> checked(ReadStatus s, std::vector<std::byte>&& record) {
         if (s != ReadStatus::ok) return TableSample<T>(s);
-        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(buffer_.data()),
-                                                  buffer_.size());
+        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(record.data()),
+                                                  record.size());
         const std::uint64_t sequence = ring_.next_sequence() - 1;
         if (const char* why = verify_table<T>(bytes, options_)) {
             ++rejected_;
             last_rejection_ = {sequence, ring_.position(), why};
             return TableSample<T>(ReadStatus::corrupt);
         }
-        return TableSample<T>(MessageSample{}, bytes, sequence);
+        return TableSample<T>(MessageSample{}, std::move(record), bytes, sequence);
     }
 
     ByteBroadcastReader ring_;
     TableReadOptions options_;
-    std::vector<std::byte> buffer_;  // the last record read (std::vector: 16-aligned storage)
     std::uint64_t rejected_ = 0;
     Rejection last_rejection_;
 };

@@ -165,6 +165,9 @@ public:
     // may return full (try_loan) or wait (loan) like a write, or too_large.
     [[nodiscard]] WriteStatus commit(flatbuffers::Offset<T> root) noexcept {
         if (!loan_) return loan_.status();
+        // A record whose largest alignment is 4 would end up 4 mod 8 from the loan's 16-aligned
+        // end: pad it to a multiple of 8, so it starts 8-aligned and is read in place.
+        builder_.TrackMinAlign(8);
         builder_.Finish(root);
         const std::span<const std::uint8_t> record(builder_.GetBufferPointer(), builder_.GetSize());
         if (allocator_.in_loan(record.data())) {
@@ -297,14 +300,14 @@ private:
     friend class TableRingReader<T>;
     friend class TableBroadcastReader<T>;  // samples of its own copies (table_broadcast.hpp)
     explicit TableSample(ReadStatus why) noexcept : status_(why) {}
-    TableSample(MessageSample&& message, std::vector<std::uint8_t>&& copy,
+    TableSample(MessageSample&& message, std::vector<std::byte>&& copy,
                 std::span<const std::uint8_t> bytes, std::uint64_t sequence) noexcept
         : message_(std::move(message)), copy_(std::move(copy)), bytes_(bytes),
           root_(flatbuffers::GetRoot<T>(bytes.data())), sequence_(sequence),
           status_(ReadStatus::ok) {}
 
     MessageSample message_;  // in place: holds the record's bytes in the ring
-    std::vector<std::uint8_t> copy_;  // TableReadOptions::copy: the record's bytes
+    std::vector<std::byte> copy_;  // a copied record's bytes (copy mode, misaligned, broadcast)
     std::span<const std::uint8_t> bytes_;
     const T* root_ = nullptr;
     std::uint64_t sequence_ = 0;
@@ -349,11 +352,15 @@ private:
                                             data.size());
         const std::uint64_t sequence = message.sequence();
         const std::uint64_t position = message.position();
-        std::vector<std::uint8_t> copy;
-        if (options_.copy) {
-            copy.assign(bytes.begin(), bytes.end());
+        std::vector<std::byte> copy;
+        // In place only where every field the Verifier checks is aligned in memory too: it
+        // checks alignment from the record's start, so the start must be 8-aligned (healthy
+        // writers place it so). Otherwise the record is copied into aligned memory.
+        const bool aligned = reinterpret_cast<std::uintptr_t>(data.data()) % 8 == 0;
+        if (options_.copy || !aligned) {
+            copy.assign(data.begin(), data.end());
             message.release();
-            bytes = copy;
+            bytes = {reinterpret_cast<const std::uint8_t*>(copy.data()), copy.size()};
         }
         if (const char* why = verify_table<T>(bytes, options_)) {
             ++rejected_;
