@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "shmrec/detail/fault.hpp"
 #include "windows/object_names.hpp"
 #include "windows/security.hpp"
 
@@ -100,7 +101,11 @@ bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
         TokenGuard mine{tokens_->create(L'x', slot, true)};
-        if (mine.h == nullptr || tokens_->exists(L's', slot)) return false;
+        if (mine.h == nullptr) return false;
+        // The window the protocol is about: our token exists, the other kind not yet probed
+        // (tests/reliability/windows_protocol_test.cpp stops or kills a taker here).
+        SHMREC_FAULT_POINT("slots.exclusive.after_token");
+        if (tokens_->exists(L's', slot)) return false;
         tokens_->held.emplace(slot, mine.h);
         mine.h = nullptr;
         return true;
@@ -113,7 +118,9 @@ bool LockSlots::try_lock_shared(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
         TokenGuard mine{tokens_->create(L's', slot, false)};
-        if (mine.h == nullptr || tokens_->exists(L'x', slot)) return false;
+        if (mine.h == nullptr) return false;
+        SHMREC_FAULT_POINT("slots.shared.after_token");
+        if (tokens_->exists(L'x', slot)) return false;
         tokens_->held.emplace(slot, mine.h);
         mine.h = nullptr;
         return true;
