@@ -88,11 +88,17 @@ void throw_if_taken(const Location& where) {
 // Takes a role's lock slot (writer, consumer). A publisher reaping the registration of a
 // waiter that died holds that waiter's slot for the span of two system calls
 // (detail/waiter_registry.hpp), so a refusal is retried briefly before it counts as a live
-// holder.
-bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
+// holder. A holder that is no participant at all (Windows: a token squatted by someone else)
+// is untrusted_region, not a live writer or reader.
+bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot, const Location& where) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
     while (!locks.try_lock_exclusive(slot)) {
-        if (std::chrono::steady_clock::now() >= until) return false;
+        if (std::chrono::steady_clock::now() >= until) {
+            if (const auto why = locks.foreign_holder(slot)) {
+                throw_untrusted(where, fmt::format("cannot be joined: its {}", *why));
+            }
+            return false;
+        }
         detail::sleep_at_least(std::chrono::microseconds(200));
     }
     return true;
@@ -301,7 +307,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         // Nobody else can hold it on a new object, except (Windows, where the writer's token
         // is named after the region, not the object) a writer of a predecessor whose handles
         // the kernel is still closing: retried briefly like any role lock.
-        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{}: a writer of an earlier region of this name still "
                                     "holds the writer role",
@@ -488,7 +494,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
     const std::string shown = display_name(where);
 
     if (role == Role::writer) {
-        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
@@ -501,7 +507,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
     } else if (role == Role::consumer) {
-        if (!take_role_lock(impl->locks, platform::consumer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::consumer_lock_byte, where)) {
             throw Error(ErrorCode::reader_active, where.name,
                         fmt::format("{} already has a live reader (a ring has exactly one)", shown));
         }
@@ -580,7 +586,9 @@ Removal remove_idle_region(const Location& where) {
         }
     }
     // Holding the writer role, no writer can take the region over before the name is gone.
-    if (!take_role_lock(impl->locks, platform::writer_lock_byte)) return Removal::writer_alive;
+    if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
+        return Removal::writer_alive;
+    }
     return remove_if_ours(where, impl->id) ? Removal::removed : Removal::not_found;
 }
 

@@ -152,6 +152,32 @@ std::uint32_t LockSlots::count_held_elsewhere(LockSlot first, std::uint32_t coun
     return held;
 }
 
+// A participant's token is an event this user owns (SecurityAttributes::owner_only_object sets
+// the owner). Anything else at a token's name was put there by someone else first.
+std::optional<std::string> LockSlots::foreign_holder(LockSlot slot) const {
+    if (!tokens_) return std::nullopt;
+    for (const wchar_t kind : {L'x', L's'}) {
+        if (kind == L's' && slot != attached_lock_byte) break;  // only that one is shared
+        const std::wstring name = tokens_->name(kind, slot);
+        const std::string shown(name.begin(), name.end());  // companion names are ASCII
+        const HANDLE h = ::OpenEventW(READ_CONTROL, FALSE, name.c_str());
+        if (h == nullptr) {
+            switch (::GetLastError()) {
+                case ERROR_ACCESS_DENIED:
+                    return "lock token " + shown +
+                           " exists but this user may not open it (another user's object)";
+                case ERROR_INVALID_HANDLE:
+                    return "lock token name " + shown + " is taken by another kind of object";
+                default: continue;  // gone meanwhile, or never there
+            }
+        }
+        auto why = windows::foreign_owner(h, windows::ObjectKind::kernel_object);
+        ::CloseHandle(h);
+        if (why) return "lock token " + shown + " " + *why;
+    }
+    return std::nullopt;
+}
+
 void LockSlots::list_held_elsewhere(LockSlot first, std::uint32_t count,
                                     std::vector<std::uint32_t>& out) const {
     for (std::uint32_t i = 0; i < count; ++i) {
