@@ -5,7 +5,6 @@
 #include "shmrec/region.hpp"
 
 #include <boost/interprocess/exceptions.hpp>
-#include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 
 #include <algorithm>
@@ -89,11 +88,17 @@ void throw_if_taken(const Location& where) {
 // Takes a role's lock slot (writer, consumer). A publisher reaping the registration of a
 // waiter that died holds that waiter's slot for the span of two system calls
 // (detail/waiter_registry.hpp), so a refusal is retried briefly before it counts as a live
-// holder.
-bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
+// holder. A holder that is no participant at all (Windows: a token squatted by someone else)
+// is untrusted_region, not a live writer or reader.
+bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot, const Location& where) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
     while (!locks.try_lock_exclusive(slot)) {
-        if (std::chrono::steady_clock::now() >= until) return false;
+        if (std::chrono::steady_clock::now() >= until) {
+            if (const auto why = locks.foreign_holder(slot)) {
+                throw_untrusted(where, fmt::format("cannot be joined: its {}", *why));
+            }
+            return false;
+        }
         detail::sleep_at_least(std::chrono::microseconds(200));
     }
     return true;
@@ -104,7 +109,7 @@ bool take_role_lock(platform::LockSlots& locks, platform::LockSlot slot) {
 struct Region::Impl {
     Location where;
     Role role = Role::reader;
-    std::variant<std::monostate, platform::MemoryObject, bip::file_mapping> object;
+    std::variant<std::monostate, platform::MemoryObject, platform::FileMapping> object;
     platform::OwnedHandle file_handle;  // file backing: our own no-follow handle (locks, identity)
     platform::LockSlots locks;          // on fd(); released before the handles close
     std::optional<platform::ObjectId> id;  // the object we opened, whatever the name leads to
@@ -162,7 +167,7 @@ struct Region::Impl {
             if (auto* shm = std::get_if<platform::MemoryObject>(&object)) {
                 mapping = bip::mapped_region(*shm, mode);
             } else {
-                mapping = bip::mapped_region(std::get<bip::file_mapping>(object), mode);
+                mapping = bip::mapped_region(std::get<platform::FileMapping>(object), mode);
             }
         } catch (const bip::interprocess_exception& e) {
             throw_boost(e, where, "mmap");
@@ -178,7 +183,7 @@ struct Region::Impl {
             if (auto* shm = std::get_if<platform::MemoryObject>(&object)) {
                 board_mapping = bip::mapped_region(*shm, bip::read_write, offset, size);
             } else {
-                board_mapping = bip::mapped_region(std::get<bip::file_mapping>(object),
+                board_mapping = bip::mapped_region(std::get<platform::FileMapping>(object),
                                                    bip::read_write, offset, size);
             }
         } catch (const bip::interprocess_exception& e) {
@@ -190,22 +195,12 @@ struct Region::Impl {
         board = static_cast<detail::ReaderBoard*>(board_mapping.get_address());
     }
 
-    // File backing maps through Boost's own descriptor, opened by path after ours: make sure
-    // both name the same file (nobody swapped it in between).
-    void open_file_mapping(bip::mode_t mode) {
-        try {
-            object.emplace<bip::file_mapping>(where.name.c_str(), mode);
-        } catch (const bip::interprocess_exception& e) {
-            throw_boost(e, where, "open");
-        }
-        const auto boost_handle = std::get<bip::file_mapping>(object).get_mapping_handle().handle;
-        track(boost_handle);
-        const auto theirs = platform::identity(boost_handle);
-        if (!id || !theirs || *id != *theirs) {
-            throw Error(ErrorCode::untrusted_region, where.name,
-                        fmt::format("{} was replaced while it was being opened",
-                                    display_name(where)));
-        }
+    // File backing maps our own handle (platform::map_file_object), the one whose identity,
+    // owner and locks were checked: nothing can be swapped in between. `permissions`: the
+    // creator's; empty for an opener.
+    void open_file_mapping(std::optional<unsigned> permissions) {
+        object.emplace<platform::FileMapping>(
+            platform::map_file_object(file_handle.get(), where, permissions));
     }
 };
 
@@ -312,7 +307,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         // Nobody else can hold it on a new object, except (Windows, where the writer's token
         // is named after the region, not the object) a writer of a predecessor whose handles
         // the kernel is still closing: retried briefly like any role lock.
-        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{}: a writer of an earlier region of this name still "
                                     "holds the writer role",
@@ -321,7 +316,7 @@ std::optional<Region> Region::try_create(const Location& where, const RegionSpec
         SHMREC_FAULT_POINT("create.after_open");
         platform::preallocate(impl->fd(), impl->geometry.mapped_size, where);
         SHMREC_FAULT_POINT("create.after_fallocate");
-        if (where.backing == Backing::file) impl->open_file_mapping(bip::read_write);
+        if (where.backing == Backing::file) impl->open_file_mapping(options.permissions);
         impl->map(bip::read_write);
     } catch (...) {
         remove_if_ours(where, impl->id);
@@ -451,9 +446,9 @@ static std::unique_ptr<RegionImpl> open_validated(const Location& where, Role ro
                                 size, sizeof(detail::RegionHeader)));
     }
     if (where.backing == Backing::file) {
-        // Read-write for every role: a reader maps its board page writable from this handle
+        // Read-write for every role: a reader maps its board page writable from this object
         // (its view of the records is still mapped read-only below).
-        impl->open_file_mapping(bip::read_write);
+        impl->open_file_mapping(std::nullopt);
     }
     const bool writable = role != Role::reader;
     impl->map(writable ? bip::read_write : bip::read_only);
@@ -501,7 +496,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
     const std::string shown = display_name(where);
 
     if (role == Role::writer) {
-        if (!take_role_lock(impl->locks, platform::writer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
             throw Error(ErrorCode::writer_active, where.name,
                         fmt::format("{} already has a live writer", shown));
         }
@@ -514,7 +509,7 @@ Region Region::open(const Location& where, Role role, const RegionSpec& expected
         reinterpret_cast<detail::RegionHeader*>(base)->state.store(
             static_cast<std::uint32_t>(RegionState::ready), std::memory_order_release);
     } else if (role == Role::consumer) {
-        if (!take_role_lock(impl->locks, platform::consumer_lock_byte)) {
+        if (!take_role_lock(impl->locks, platform::consumer_lock_byte, where)) {
             throw Error(ErrorCode::reader_active, where.name,
                         fmt::format("{} already has a live reader (a ring has exactly one)", shown));
         }
@@ -593,7 +588,9 @@ Removal remove_idle_region(const Location& where) {
         }
     }
     // Holding the writer role, no writer can take the region over before the name is gone.
-    if (!take_role_lock(impl->locks, platform::writer_lock_byte)) return Removal::writer_alive;
+    if (!take_role_lock(impl->locks, platform::writer_lock_byte, where)) {
+        return Removal::writer_alive;
+    }
     return remove_if_ours(where, impl->id) ? Removal::removed : Removal::not_found;
 }
 

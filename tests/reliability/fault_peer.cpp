@@ -14,8 +14,14 @@
 //                                                           the counters' low halves)
 //   scribble --kind K --name N       a reader writing through its read-only mapping
 //   timed-wait --kind K --name N --wait-ms W --repeat R [--sigusr1]
+//   slot    --name N --slot S --mode exclusive|shared   (Windows) takes lock slot S of memory
+//           region N's companions (platform::LockSlots, no region needed), prints
+//           "slot held=1|0", then holds it until "quit"
 //   fill-tmpfs --kind K --name N --capacity C --count C    (inside a private small tmpfs)
 //
+// On Windows the arguments are read from the wide command line as UTF-8 (the C runtime's argv
+// is in the ANSI code page, which cannot spell every path). slot is Windows-only (the POSIX
+// slots are locks on a descriptor, which that command does not have).
 // On Windows: waker, fill-tmpfs and --sigusr1 are Linux-only (futexes, tmpfs, signals) and
 // refused with exit 2; race takes its barrier from SpawnOptions::extra_fd (extra_fd_in_child());
 // ino= is the identity of the region mapped (its creator's pid and creation time), not an inode.
@@ -59,6 +65,9 @@
 #include <vector>
 
 #include "reliability_support.hpp"
+#if defined(_WIN32)
+#include "platform/lock_slots.hpp"
+#endif
 #include "shmrec/detail/broadcast_layout.hpp"
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -605,6 +614,34 @@ int with_reader(const Args& a, Fn&& fn) {
     return fn(r);
 }
 
+// Takes one lock slot of a memory region's companions and holds it until "quit". The slot
+// protocol is what is under test (fault points slots.exclusive.after_token and
+// slots.shared.after_token), so no region is opened: on Windows a memory region's slots are
+// named after the region's name alone.
+int cmd_slot(const Args& a) {
+#if defined(_WIN32)
+    try {
+        shmrec::platform::LockSlots slots(nullptr, shmrec::Location::memory(a.get("name")));
+        const auto slot = static_cast<shmrec::platform::LockSlot>(a.num("slot", 0));
+        const bool held = a.get("mode") == "shared" ? slots.try_lock_shared(slot)
+                                                    : slots.try_lock_exclusive(slot);
+        out(std::string("slot held=") + (held ? "1" : "0"));
+        Commands cmds;
+        for (;;) {
+            const auto c = cmds.poll_command(100);
+            if (c && *c == "quit") break;
+        }
+        return 0;
+    } catch (const shmrec::Error& e) {
+        fail_setup(e);
+    }
+#else
+    (void)a;
+    std::fprintf(stderr, "shmrec_fault_peer: slot is Windows-only\n");
+    return 2;
+#endif
+}
+
 int cmd_open(const Args& a) {
     const auto t0 = Clock::now();
     auto ms = [&] {
@@ -957,6 +994,15 @@ int cmd_fill_tmpfs(const Args& a) {
 
 int main(int argc, char** argv) {
     shmrec_test::die_plainly_on_crash();  // Windows: no debugger on a crash
+#if defined(_WIN32)
+    std::vector<std::string> utf8 = shmrec_test::utf8_arguments();
+    std::vector<char*> utf8_argv;
+    for (auto& arg : utf8) utf8_argv.push_back(arg.data());
+    if (!utf8_argv.empty()) {
+        argc = static_cast<int>(utf8_argv.size());
+        argv = utf8_argv.data();
+    }
+#endif
     const Args a = parse(argc, argv);
 #if !defined(_WIN32)
     std::signal(SIGPIPE, SIG_IGN);
@@ -971,6 +1017,7 @@ int main(int argc, char** argv) {
     if (a.command == "scribble") return cmd_scribble(a);
     if (a.command == "timed-wait") return cmd_timed_wait(a);
     if (a.command == "fill-tmpfs") return cmd_fill_tmpfs(a);
+    if (a.command == "slot") return cmd_slot(a);
     std::fprintf(stderr, "shmrec_fault_peer: unknown command '%s'\n", a.command.c_str());
     return 2;
 }

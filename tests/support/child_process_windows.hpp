@@ -17,6 +17,7 @@
 #include <windows.h>
 #include <io.h>
 #include <tlhelp32.h>
+#include <shellapi.h>
 
 #include <algorithm>
 #include <chrono>
@@ -176,6 +177,19 @@ inline void die_plainly_on_crash() {
         ::TerminateProcess(::GetCurrentProcess(), e->ExceptionRecord->ExceptionCode);
         return EXCEPTION_EXECUTE_HANDLER;
     });
+}
+
+// This process's arguments in UTF-8, from the wide command line: the C runtime's argv is in the
+// ANSI code page, which cannot spell every path a test passes (grüße-日本.shm). Empty if the
+// command line cannot be split.
+inline std::vector<std::string> utf8_arguments() {
+    int count = 0;
+    LPWSTR* wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+    if (wide == nullptr) return {};
+    std::vector<std::string> out;
+    for (int i = 0; i < count; ++i) out.push_back(win::narrow(wide[i]));
+    ::LocalFree(wide);
+    return out;
 }
 
 // In a child started with SpawnOptions::extra_fd: a CRT descriptor for the handle it was given

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "platform/handle.hpp"
@@ -62,6 +64,11 @@ public:
     // open to `out`, in no particular order.
     void list_held_elsewhere(LockSlot first, std::uint32_t count,
                              std::vector<std::uint32_t>& out) const;
+    // Why the holder of a slot this open was refused is not a participant: Windows, a token at
+    // the slot's name that this user does not own, cannot open, or that is another kind of
+    // object (a squatter in the namespace); empty when the holder looks like ours, when nobody
+    // holds it any more, and always on POSIX (a lock on our own descriptor has no owner).
+    std::optional<std::string> foreign_holder(LockSlot slot) const;
 
 private:
     struct Tokens;  // Windows: the names and the handles of the held slots; unused on POSIX

@@ -1,12 +1,14 @@
-// Internal (platform layer): the named object behind a memory-backed region, as an object the
-// mapping layer (boost::interprocess::mapped_region) maps. POSIX: Boost's shared-memory object
-// (/dev/shm), created empty and sized by preallocate(). Windows: a named file-mapping object
-// backed by the paging file, sized when it is created, living while any process holds a
-// handle to it.
+// Internal (platform layer): the objects the mapping layer (boost::interprocess::mapped_region)
+// maps. A memory-backed region: POSIX, Boost's shared-memory object (/dev/shm), created empty
+// and sized by preallocate(); Windows, a named file-mapping object backed by the paging file,
+// sized when it is created, living while any process holds a handle to it. A file-backed
+// region: a mapping of shmrec's own handle to the file (FileMapping below), never a second
+// open of the path.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #if defined(_WIN32)
 #include <boost/interprocess/detail/os_file_functions.hpp>
@@ -57,5 +59,44 @@ std::optional<MemoryObject> open_memory_object(const Location& where);
 
 // The object's handle, for the rest of the platform layer.
 Handle handle_of(const MemoryObject& object) noexcept;
+
+// File backing: what maps the region file open as `file` (create_file_exclusive, open_file).
+// Mapping from that handle, not from a second open of the path, means the mapping is of the
+// file whose identity, owner and locks were checked, and that a path the ANSI code page cannot
+// spell works (Boost's file_mapping opens with CreateFileA on Windows).
+#if defined(_WIN32)
+// A named file-mapping object over the file, "Local\shmrec#file#<volume>#<file id>#map"
+// (windows/object_names.hpp): created by the first participant of this session, opened by the
+// others, living while any of them holds it. A type of its own only to be told apart from a
+// memory region's object (std::variant in region.cpp).
+class FileMapping : public MemoryObject {
+public:
+    explicit FileMapping(MemoryObject&& object) noexcept : MemoryObject(std::move(object)) {}
+};
+#else
+// POSIX maps the descriptor itself; this only lends it to mapped_region (it closes nothing).
+class FileMapping {
+public:
+    explicit FileMapping(Handle fd) noexcept : fd_(fd) {}
+    boost::interprocess::mapping_handle_t get_mapping_handle() const noexcept {
+        boost::interprocess::mapping_handle_t h;
+        h.handle = fd_;
+        h.is_xsi = false;
+        return h;
+    }
+    boost::interprocess::mode_t get_mode() const noexcept { return boost::interprocess::read_write; }
+
+private:
+    Handle fd_;
+};
+#endif
+
+// The mapping object of the region file open as `file` at `where`. `permissions` are the
+// creator's RegionOptions::permissions (empty for an opener): Windows gives them to the
+// mapping object when it is the first to make it. Throws Error when the OS refuses, and
+// untrusted_region when the object at the mapping's name is not a view of a file owned by
+// this user.
+FileMapping map_file_object(Handle file, const Location& where,
+                            std::optional<unsigned> permissions);
 
 }  // namespace shmrec::platform

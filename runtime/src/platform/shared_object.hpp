@@ -15,11 +15,13 @@
 
 namespace shmrec::platform {
 
-// Identifies one object, not one name: (st_dev, st_ino) on POSIX; (volume serial, file index)
-// on Windows. A name removed and created again leads to another identity.
+// Identifies one object, not one name: (st_dev, st_ino) on POSIX; (volume serial, 128-bit file
+// id) on Windows (index_high is 0 on POSIX). A name removed and created again leads to another
+// identity.
 struct ObjectId {
     std::uint64_t device = 0;
     std::uint64_t index = 0;
+    std::uint64_t index_high = 0;
     friend bool operator==(const ObjectId&, const ObjectId&) = default;
 };
 

@@ -62,6 +62,10 @@ bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
 bool LockSlots::try_lock_shared(LockSlot slot) noexcept { return set_lock(object_, slot, F_RDLCK); }
 void LockSlots::unlock(LockSlot slot) noexcept { set_lock(object_, slot, F_UNLCK); }
 
+// Only processes that opened the region object (whose owner and mode were checked) can lock
+// bytes of it: there is no name to squat.
+std::optional<std::string> LockSlots::foreign_holder(LockSlot) const { return std::nullopt; }
+
 bool LockSlots::held_elsewhere(LockSlot slot) const noexcept {
     const auto [from, to] = held_range(object_, static_cast<off_t>(slot), 1);
     return to != from;

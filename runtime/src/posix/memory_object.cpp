@@ -38,4 +38,9 @@ Handle handle_of(const MemoryObject& object) noexcept {
     return object.get_mapping_handle().handle;
 }
 
+// mmap of the descriptor itself: nothing to create, nothing that can fail before the mmap.
+FileMapping map_file_object(Handle file, const Location&, std::optional<unsigned>) {
+    return FileMapping(file);
+}
+
 }  // namespace shmrec::platform

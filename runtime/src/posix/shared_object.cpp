@@ -88,7 +88,7 @@ OwnedHandle open_existing(const Location& where, bool writable, int& native_erro
 std::optional<ObjectId> identity(Handle h) noexcept {
     struct stat st {};
     if (::fstat(h, &st) != 0) return std::nullopt;
-    return ObjectId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    return ObjectId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), 0};
 }
 
 NameLookup::Result compare_with_name(const Location& where, const ObjectId& ours) noexcept {

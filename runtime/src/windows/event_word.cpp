@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "platform/wake_scope.hpp"
+#include "shmrec/detail/fault.hpp"
 #include "windows/object_names.hpp"
 #include "windows/security.hpp"
 
@@ -121,6 +122,9 @@ WordWait wait_on_word(const std::atomic<std::uint32_t>& word, std::uint32_t expe
                       std::chrono::nanoseconds timeout, std::uint32_t sleeper) noexcept {
     if (timeout <= std::chrono::nanoseconds::zero()) return WordWait::timed_out;
     const HANDLE event = platform::event_for(&word, sleeper, true);
+    // The window the protocol is about: the event exists, the word not yet checked again
+    // (tests/reliability/windows_protocol_test.cpp publishes while the sleeper is stopped here).
+    SHMREC_FAULT_POINT("wait.after_event");
     // Acquire, after the event exists: see the file comment.
     if (word.load(std::memory_order_acquire) != expected) return WordWait::value_changed;
     // Whole milliseconds, rounded up: never return before the timeout for nothing.

@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "shmrec/detail/fault.hpp"
 #include "windows/object_names.hpp"
 #include "windows/security.hpp"
 
@@ -100,7 +101,11 @@ bool LockSlots::try_lock_exclusive(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
         TokenGuard mine{tokens_->create(L'x', slot, true)};
-        if (mine.h == nullptr || tokens_->exists(L's', slot)) return false;
+        if (mine.h == nullptr) return false;
+        // The window the protocol is about: our token exists, the other kind not yet probed
+        // (tests/reliability/windows_protocol_test.cpp stops or kills a taker here).
+        SHMREC_FAULT_POINT("slots.exclusive.after_token");
+        if (tokens_->exists(L's', slot)) return false;
         tokens_->held.emplace(slot, mine.h);
         mine.h = nullptr;
         return true;
@@ -113,7 +118,9 @@ bool LockSlots::try_lock_shared(LockSlot slot) noexcept {
     if (!tokens_ || tokens_->held.contains(slot)) return false;
     try {
         TokenGuard mine{tokens_->create(L's', slot, false)};
-        if (mine.h == nullptr || tokens_->exists(L'x', slot)) return false;
+        if (mine.h == nullptr) return false;
+        SHMREC_FAULT_POINT("slots.shared.after_token");
+        if (tokens_->exists(L'x', slot)) return false;
         tokens_->held.emplace(slot, mine.h);
         mine.h = nullptr;
         return true;
@@ -143,6 +150,32 @@ std::uint32_t LockSlots::count_held_elsewhere(LockSlot first, std::uint32_t coun
     std::uint32_t held = 0;
     for (std::uint32_t i = 0; i < count; ++i) held += held_elsewhere(first + i) ? 1 : 0;
     return held;
+}
+
+// A participant's token is an event this user owns (SecurityAttributes::owner_only_object sets
+// the owner). Anything else at a token's name was put there by someone else first.
+std::optional<std::string> LockSlots::foreign_holder(LockSlot slot) const {
+    if (!tokens_) return std::nullopt;
+    for (const wchar_t kind : {L'x', L's'}) {
+        if (kind == L's' && slot != attached_lock_byte) break;  // only that one is shared
+        const std::wstring name = tokens_->name(kind, slot);
+        const std::string shown(name.begin(), name.end());  // companion names are ASCII
+        const HANDLE h = ::OpenEventW(READ_CONTROL, FALSE, name.c_str());
+        if (h == nullptr) {
+            switch (::GetLastError()) {
+                case ERROR_ACCESS_DENIED:
+                    return "lock token " + shown +
+                           " exists but this user may not open it (another user's object)";
+                case ERROR_INVALID_HANDLE:
+                    return "lock token name " + shown + " is taken by another kind of object";
+                default: continue;  // gone meanwhile, or never there
+            }
+        }
+        auto why = windows::foreign_owner(h, windows::ObjectKind::kernel_object);
+        ::CloseHandle(h);
+        if (why) return "lock token " + shown + " " + *why;
+    }
+    return std::nullopt;
 }
 
 void LockSlots::list_held_elsewhere(LockSlot first, std::uint32_t count,

@@ -1,5 +1,7 @@
 // Windows memory objects (platform/memory_object.hpp): named file-mapping objects backed by
-// the paging file (CreateFileMappingW with INVALID_HANDLE_VALUE, OpenFileMappingW).
+// the paging file (CreateFileMappingW with INVALID_HANDLE_VALUE, OpenFileMappingW), and the
+// named file-mapping object over a region file (CreateFileMappingW with shmrec's own
+// CreateFileW handle).
 #include "platform/memory_object.hpp"
 
 #include <windows.h>
@@ -45,6 +47,28 @@ constexpr DWORD participant_access =
                                     display_name(where), doing));
         default: throw_system_error(where, doing, static_cast<int>(err));
     }
+}
+
+// SECTION_BASIC_INFORMATION (ntddk.h; not in MinGW's user-mode headers).
+struct SectionBasicInformation {
+    void* base_address;
+    ULONG allocation_attributes;
+    LARGE_INTEGER maximum_size;
+};
+constexpr ULONG sec_file = 0x800000;  // SEC_FILE: the section is a view of a file
+
+// The attributes and size of a file-mapping object (NtQuerySection, which has no Win32
+// counterpart); false when it cannot be asked.
+bool query_section(HANDLE h, SectionBasicInformation& out) noexcept {
+    using Query = LONG(NTAPI*)(HANDLE, int, void*, ULONG, ULONG*);
+    static const auto query = [] {
+        const HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+        return ntdll == nullptr ? nullptr
+                                : reinterpret_cast<Query>(reinterpret_cast<void*>(
+                                      ::GetProcAddress(ntdll, "NtQuerySection")));
+    }();
+    ULONG got = 0;
+    return query != nullptr && query(h, 0 /* SectionBasicInformation */, &out, sizeof out, &got) >= 0;
 }
 
 }  // namespace
@@ -99,6 +123,65 @@ std::optional<MemoryObject> open_memory_object(const Location& where) {
 
 Handle handle_of(const MemoryObject& object) noexcept {
     return object.get_mapping_handle().handle;
+}
+
+// Open the session's mapping object of this file, or make it. An existing object is used only
+// if it is what a participant would have made: owned by this user (another user may create
+// names in the session namespace first), a view of a file (SEC_FILE; not a paging-file
+// mapping planted at the name) of exactly this file's size. Its name derives from the file's
+// identity, so a same-sized view of another file could pass only if the file system reused
+// an identity while the old object lived (FAT; FileIdInfo makes that moot on NTFS and ReFS).
+FileMapping map_file_object(Handle file, const Location& where,
+                            std::optional<unsigned> permissions) {
+    const std::wstring name = windows::file_mapping_name(file, where);
+    bool made = false;
+    HANDLE h = ::OpenFileMappingW(participant_access, FALSE, name.c_str());
+    if (h == nullptr) {
+        const DWORD err = ::GetLastError();
+        if (!is_not_found(static_cast<int>(err))) {
+            throw_failure(where, "OpenFileMapping (the file's mapping object)", err);
+        }
+        // An opener that is first in its session does not know the creator's permissions:
+        // owner-only then (other users cannot take part in a region yet: docs/windows.md).
+        auto security = windows::SecurityAttributes::for_region(permissions.value_or(0600u));
+        if (security.get() == nullptr) {
+            throw_system_error(ErrorCode::system_error, where,
+                               "building the security descriptor of its mapping object",
+                               static_cast<int>(::GetLastError()));
+        }
+        // Size 0: the file's size now. Every caller has sized the file first (preallocate;
+        // an opener waits for a non-empty file), and a region's size never changes.
+        h = ::CreateFileMappingW(file, security.get(), PAGE_READWRITE, 0, 0, name.c_str());
+        const DWORD created_err = ::GetLastError();
+        if (h == nullptr) throw_failure(where, "CreateFileMapping (over the file)", created_err);
+        made = created_err != ERROR_ALREADY_EXISTS;  // else another participant's, just made
+    }
+    MemoryObject object(h);
+    if (made) return FileMapping(std::move(object));
+    if (const auto why = windows::foreign_owner(h, windows::ObjectKind::kernel_object)) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{}: the file-mapping object named after the file {}",
+                                display_name(where), *why));
+    }
+    SectionBasicInformation section{};
+    LARGE_INTEGER file_size{};
+    if (!query_section(h, section) || !::GetFileSizeEx(file, &file_size)) {
+        throw_system_error(ErrorCode::system_error, where,
+                           "NtQuerySection / GetFileSizeEx (checking the file's mapping object)",
+                           last_error());
+    }
+    if ((section.allocation_attributes & sec_file) == 0 ||
+        section.maximum_size.QuadPart != file_size.QuadPart) {
+        throw Error(ErrorCode::untrusted_region, where.name,
+                    fmt::format("{}: the file-mapping object named after the file is not a view "
+                                "of it ({}, {} bytes; the file has {})",
+                                display_name(where),
+                                (section.allocation_attributes & sec_file) != 0
+                                    ? "a view of a file"
+                                    : "backed by the paging file",
+                                section.maximum_size.QuadPart, file_size.QuadPart));
+    }
+    return FileMapping(std::move(object));
 }
 
 }  // namespace shmrec::platform

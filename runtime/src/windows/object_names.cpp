@@ -3,6 +3,8 @@
 
 #include <windows.h>
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "platform/system_error.hpp"
@@ -37,16 +39,48 @@ std::string_view bare_name(const std::string& name) noexcept {
     return n;
 }
 
+std::optional<FileIdentity> file_identity(Handle file) noexcept {
+    FILE_ID_INFO id{};
+    if (::GetFileInformationByHandleEx(file, FileIdInfo, &id, sizeof id)) {
+        FileIdentity out;
+        out.volume = id.VolumeSerialNumber;
+        static_assert(sizeof id.FileId.Identifier == 2 * sizeof(std::uint64_t));
+        std::memcpy(&out.id_low, id.FileId.Identifier, sizeof out.id_low);  // little-endian
+        std::memcpy(&out.id_high, id.FileId.Identifier + 8, sizeof out.id_high);
+        return out;
+    }
+    // FileIdInfo is Windows 8 / Server 2012 and later, and not every file system answers it.
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(file, &info)) return std::nullopt;
+    FileIdentity out;
+    out.volume = info.dwVolumeSerialNumber;
+    out.id_low = (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+    return out;
+}
+
+namespace {
+
+// "shmrec#file#<volume>#<id>#", without a namespace.
+std::string file_part(Handle file, const Location& where) {
+    const auto id = file_identity(file);
+    if (!id) {
+        throw_system_error(where, "GetFileInformationByHandle(Ex) (the file's identity)",
+                           static_cast<int>(::GetLastError()));
+    }
+    return fmt::format("shmrec#file#{:016x}#{:016x}{:016x}#", id->volume, id->id_high, id->id_low);
+}
+
+}  // namespace
+
 std::wstring companion_prefix(Handle object, const Location& where) {
     if (where.backing == Backing::memory) {
         return widen(fmt::format("{}shmrec#{}#", name_space(where.name), bare_name(where.name)));
     }
-    BY_HANDLE_FILE_INFORMATION info{};
-    if (!::GetFileInformationByHandle(object, &info)) {
-        throw_system_error(where, "GetFileInformationByHandle", static_cast<int>(::GetLastError()));
-    }
-    return widen(fmt::format("{}shmrec#file#{:08x}#{:08x}{:08x}#", global_prefix,
-                             info.dwVolumeSerialNumber, info.nFileIndexHigh, info.nFileIndexLow));
+    return widen(fmt::format("{}{}", global_prefix, file_part(object, where)));
+}
+
+std::wstring file_mapping_name(Handle file, const Location& where) {
+    return widen(fmt::format("{}{}map", local_prefix, file_part(file, where)));
 }
 
 }  // namespace shmrec::platform::windows

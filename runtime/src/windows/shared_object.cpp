@@ -1,5 +1,6 @@
 // Windows shared objects (platform/shared_object.hpp): region files through CreateFileW (never
-// through a reparse point), and the queries on a region's handle, which is a file or a
+// through a reparse point; removed so that the name is free at once, see delete_now), and the
+// queries on a region's handle, which is a file or a
 // file-mapping object (a memory region). A file-mapping object lives exactly as long as some
 // process holds a handle to it: its name cannot be removed, nor given to another object while
 // we hold ours, and it can never be stale.
@@ -9,7 +10,10 @@
 
 #include <boost/interprocess/detail/win32_api.hpp>
 
+#include <atomic>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -36,7 +40,7 @@ bool is_file(Handle h) noexcept { return !is_mapping_object(h); }
 
 // Every file-mapping object has this identity: while we hold it, the name cannot lead to
 // another one, so "the same object as at the name" is "something is at the name".
-constexpr ObjectId mapping_object_id{~std::uint64_t{0}, ~std::uint64_t{0}};
+constexpr ObjectId mapping_object_id{~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}};
 
 HANDLE open_path(const Location& where, DWORD access) noexcept {
     try {
@@ -125,10 +129,9 @@ OwnedHandle open_existing(const Location& where, bool writable, int& native_erro
 
 std::optional<ObjectId> identity(Handle h) noexcept {
     if (!is_file(h)) return mapping_object_id;
-    BY_HANDLE_FILE_INFORMATION info{};
-    if (!::GetFileInformationByHandle(h, &info)) return std::nullopt;
-    return ObjectId{info.dwVolumeSerialNumber,
-                    (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow};
+    const auto id = windows::file_identity(h);
+    if (!id) return std::nullopt;
+    return ObjectId{id->volume, id->id_low, id->id_high};
 }
 
 NameLookup::Result compare_with_name(const Location& where, const ObjectId& ours) noexcept {
@@ -205,13 +208,75 @@ std::optional<std::chrono::nanoseconds> age(Handle h) noexcept {
     return std::chrono::nanoseconds((units(now) - units(written)) * 100);
 }
 
+namespace {
+
+// Deletes the file open as `h` (opened with DELETE access) so that its name is free at once,
+// even while other processes still hold it. DeleteFileW alone cannot: where deletion is not
+// POSIX-style (Windows before 10 1709, FAT, SMB, and Wine 8) the name stays "delete pending"
+// until the last handle closes, and meanwhile CREATE_NEW at the path fails (Wine: as
+// ERROR_FILE_EXISTS; it even lets OPEN_EXISTING open the dying file). So:
+//  1. FileDispositionInfoEx with FILE_DISPOSITION_FLAG_POSIX_SEMANTICS: the name goes now
+//     (NTFS on Windows 10 1709 and later; Wine 8 answers ERROR_INVALID_PARAMETER);
+//  2. else rename the file away within its directory to a name nobody uses
+//     ("<name>.shmrec-removed.<pid>.<n>") and then mark it delete-on-close: the region's name is
+//     free at once, the renamed file vanishes with its last handle. (A delete-pending file
+//     cannot be renamed any more, so the rename comes first.)
+bool delete_now(HANDLE h, const Location& where) noexcept {
+    FILE_DISPOSITION_INFO_EX posix{};
+    posix.Flags = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS;
+    // FileDispositionInfoEx (21) is newer than MinGW's FILE_INFO_BY_HANDLE_CLASS.
+    constexpr auto disposition_ex = static_cast<FILE_INFO_BY_HANDLE_CLASS>(21);
+    if (::SetFileInformationByHandle(h, disposition_ex, &posix, sizeof posix)) return true;
+    try {
+        // A bare name renames within the file's directory (NtSetInformationFile's rule).
+        const std::wstring path = windows::widen(where.name);
+        const auto slash = path.find_last_of(L"\\/");
+        const std::wstring leaf = slash == std::wstring::npos ? path : path.substr(slash + 1);
+        static std::atomic<unsigned> counter{0};
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            // Relaxed: only uniqueness within this process matters; the pid covers the rest.
+            const std::wstring to = leaf + L".shmrec-removed." +
+                                    std::to_wstring(::GetCurrentProcessId()) + L"." +
+                                    std::to_wstring(counter.fetch_add(1, std::memory_order_relaxed));
+            std::vector<unsigned char> buffer(sizeof(FILE_RENAME_INFO) + to.size() * sizeof(wchar_t));
+            auto* rename = reinterpret_cast<FILE_RENAME_INFO*>(buffer.data());
+            rename->ReplaceIfExists = FALSE;
+            rename->RootDirectory = nullptr;
+            rename->FileNameLength = static_cast<DWORD>(to.size() * sizeof(wchar_t));
+            std::memcpy(rename->FileName, to.data(), rename->FileNameLength);
+            if (!::SetFileInformationByHandle(h, FileRenameInfo, rename,
+                                              static_cast<DWORD>(buffer.size()))) {
+                const DWORD err = ::GetLastError();
+                if (err == ERROR_ALREADY_EXISTS || err == ERROR_FILE_EXISTS) continue;
+                return false;
+            }
+            FILE_DISPOSITION_INFO dispose{};
+            dispose.DeleteFile = TRUE;
+            if (::SetFileInformationByHandle(h, FileDispositionInfo, &dispose, sizeof dispose)) {
+                return true;
+            }
+            // Cannot delete it: give the region its name back rather than leave it renamed.
+            std::vector<unsigned char> back(sizeof(FILE_RENAME_INFO) + leaf.size() * sizeof(wchar_t));
+            auto* undo = reinterpret_cast<FILE_RENAME_INFO*>(back.data());
+            undo->FileNameLength = static_cast<DWORD>(leaf.size() * sizeof(wchar_t));
+            std::memcpy(undo->FileName, leaf.data(), undo->FileNameLength);
+            ::SetFileInformationByHandle(h, FileRenameInfo, undo, static_cast<DWORD>(back.size()));
+            return false;
+        }
+    } catch (...) {  // std::bad_alloc
+    }
+    return false;
+}
+
+}  // namespace
+
 bool remove_name(const Location& where) noexcept {
     if (where.backing == Backing::memory) return false;  // goes with its last handle
-    try {
-        return ::DeleteFileW(windows::widen(where.name).c_str()) != 0;
-    } catch (...) {
-        return false;
-    }
+    // DELETE (and FILE_READ_ATTRIBUTES for the reparse check): the region's DACL gives DELETE
+    // to its owner alone, as the sticky /dev/shm lets only the owner unlink on POSIX.
+    OwnedHandle h(valid_or_null(open_path(where, DELETE | FILE_READ_ATTRIBUTES)));
+    if (!h || is_reparse_point(h.get())) return false;
+    return delete_now(h.get(), where);
 }
 
 }  // namespace shmrec::platform
