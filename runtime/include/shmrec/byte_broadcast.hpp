@@ -15,7 +15,8 @@
 //   1. padding first if the frame does not fit before the buffer's end; the frame ends at e
 //   2. oldest = the first frame that survives bytes [t, e + 16) being rewritten   (relaxed)
 //   3. claimed = e + 16 (release: orders 2 before it), then a release fence (orders it before
-//      every store of 4-6: a seqlock's "begin")
+//      every store of 4-6: a seqlock's "begin"). Never lowered, not even by a replacing
+//      writer: a predecessor killed in 4 changed bytes up to its claim
 //   4. padding state, state(m) = (-f, lap), state(e) = 0, size, sequence, payload: relaxed
 //      atomic 8-byte stores (readers may be copying those bytes right now)
 //   5. state(m) = (+f, lap)                                                        (release)
@@ -140,7 +141,11 @@ public:
         // (2)-(3)
         retire_frames_before(end + detail::frame_alignment, m);
         ctl.oldest.store(oldest_, std::memory_order_relaxed);
-        ctl.claimed.store(end + detail::frame_alignment, std::memory_order_release);
+        // Never lowered: a predecessor that died in (4) changed bytes up to its claim.
+        if (detail::ahead(end + detail::frame_alignment, claimed_) > 0) {
+            claimed_ = end + detail::frame_alignment;
+        }
+        ctl.claimed.store(claimed_, std::memory_order_release);
         std::atomic_thread_fence(std::memory_order_release);
         // (4) Relaxed atomic stores throughout: readers may be copying these bytes.
         if (padding != 0) {
@@ -207,6 +212,12 @@ private:
             tail_ += extent;
             scanned += extent;
         }
+        // A predecessor killed in (4) changed bytes up to its claim (at most a lap past its
+        // tail) without committing them: readers must go on seeing them as changed, so our
+        // claim never drops below its claim, even where our frames are smaller than its.
+        const std::uint64_t claimed = ctl.claimed.load(std::memory_order_relaxed);
+        const std::int64_t claim_lead = detail::ahead(claimed, tail_);
+        claimed_ = claim_lead >= 0 && claim_lead <= static_cast<std::int64_t>(cap) ? claimed : tail_;
         // What is retained lies within one lap behind the tail, else nothing is.
         if (detail::ahead(tail_, oldest_) < 0 || tail_ - oldest_ > cap) oldest_ = tail_;
         if (detail::ahead(tail_, latest_) <= 0 || tail_ - latest_ > cap) latest_ = oldest_;
@@ -250,6 +261,7 @@ private:
     std::uint64_t oldest_ = 0;   // the oldest frame still intact
     std::uint64_t latest_ = 0;   // the most recent message frame
     std::uint64_t written_ = 0;  // messages committed: the next message's sequence
+    std::uint64_t claimed_ = 0;  // the claim published last: never lowered
 };
 
 // Not thread-safe: one thread uses a handle at a time (move it to hand it over).
