@@ -126,6 +126,37 @@ TEST_F(ByteBroadcastReview, AWriterDeadMidFrameLeavesItsClaimForItsSuccessor) {
     EXPECT_EQ(tally.last, 4);
 }
 
+// Defect: a reader trusted positions from shared memory to be frame starts (multiples of 16):
+// a tail (or oldest, latest) a few bytes short of the buffer's end made it load a state word
+// reaching past the buffer (into the schema area behind it) with a misaligned atomic load.
+TEST_F(ByteBroadcastReview, AReaderNeverLoadsAStateWordAtAMisalignedPosition) {
+    const std::string n = name();
+    auto w = ByteBroadcast::writer(n, quote_type, cap);
+    auto& ctl = control_of(w.region());
+    std::vector<std::byte> m;
+
+    // A tail 4 bytes short of the end of the second lap: the state word there straddles the
+    // buffer's end.
+    ctl.tail.store(2 * cap - 4);
+    auto at_tail = ByteBroadcast::reader(n, quote_type);
+    EXPECT_EQ(at_tail.try_read(m), ReadStatus::corrupt);
+
+    // A lapped reader sent to a misaligned oldest.
+    ctl.tail.store(0);
+    auto lapped = ByteBroadcast::reader(n, quote_type);  // at 0
+    ctl.oldest.store(cap - 4);
+    ctl.claimed.store(cap + 32);
+    EXPECT_EQ(lapped.try_read(m), ReadStatus::corrupt);
+    EXPECT_EQ(lapped.position() % d::frame_alignment, 0u);
+
+    // A newest reader anchored at a misaligned latest.
+    ctl.claimed.store(cap);
+    ctl.tail.store(cap);
+    ctl.latest.store(cap - 4);
+    auto newest = ByteBroadcast::reader(n, quote_type, shmrec::StartAt::newest);
+    EXPECT_EQ(newest.position() % d::frame_alignment, 0u);
+}
+
 // RELIABILITY L1/L2 for the byte broadcast, Loop-N style: the writer is killed at the n-th hit
 // of the point (the first before_tail hit is its attach), a new writer takes over and writes
 // on. A reader that kept up and one that reads only at the end (lapped many times) see every

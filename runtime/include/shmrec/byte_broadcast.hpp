@@ -345,8 +345,9 @@ private:
             }
             std::uint64_t from = start == StartAt::newest ? ctl.latest.load(std::memory_order_relaxed)
                                                           : ctl.oldest.load(std::memory_order_relaxed);
-            // Anything not within one lap behind the tail is not a frame start we can trust.
-            if (detail::ahead(tail, from) <= 0 || tail - from > cap) return;
+            // Anything not within one lap behind the tail is not a frame start we can trust
+            // (nor is a misaligned one: see frame_start()).
+            if (!frame_start(from) || detail::ahead(tail, from) <= 0 || tail - from > cap) return;
             const std::uint64_t state = view_.state(from).load(std::memory_order_acquire);
             std::uint64_t extent = detail::committed_extent(state, from, view_.lap(from), cap);
             if (extent != 0 && (detail::state_tag(state) & detail::padding_tag_bit) != 0) {
@@ -366,6 +367,12 @@ private:
         }
     }
 
+    // Positions come from shared memory (tail, oldest, latest): a frame starts at a multiple of
+    // 16, so its 8-byte state word lies inside the buffer, aligned. Anything else is corrupt.
+    static bool frame_start(std::uint64_t position) noexcept {
+        return position % detail::frame_alignment == 0;
+    }
+
     bool lapped(std::uint64_t claimed, std::uint64_t r) const noexcept {
         return detail::ahead(claimed, r + view_.capacity()) > 0;
     }
@@ -374,7 +381,8 @@ private:
     bool skip_lapped(std::uint64_t r) noexcept {
         const std::uint64_t oldest = view_.control->oldest.load(std::memory_order_acquire);
         // A healthy writer's oldest is past every frame it overwrote, so past r.
-        if (detail::ahead(oldest, r) <= 0 || detail::ahead(oldest, r) > detail::max_plausible_lead) {
+        if (!frame_start(oldest) || detail::ahead(oldest, r) <= 0 ||
+            detail::ahead(oldest, r) > detail::max_plausible_lead) {
             return false;
         }
         position_ = oldest;
@@ -384,6 +392,7 @@ private:
     // True when the state word at our position says "something to read" or we were lapped.
     bool something_at_position() const noexcept {
         const std::uint64_t r = position_;
+        if (!frame_start(r)) return true;  // next() says corrupt
         if (lapped(view_.control->claimed.load(std::memory_order_acquire), r)) return true;
         return detail::committed_extent(view_.state(r).load(std::memory_order_acquire), r,
                                         view_.lap(r), view_.capacity()) != 0;
@@ -394,6 +403,7 @@ private:
         auto& ctl = *view_.control;
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             const std::uint64_t r = position_;
+            if (!frame_start(r)) return ReadStatus::corrupt;  // a tail no writer publishes
             // (a)
             if (lapped(ctl.claimed.load(std::memory_order_acquire), r)) {
                 if (!skip_lapped(r)) return ReadStatus::corrupt;
