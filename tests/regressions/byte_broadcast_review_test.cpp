@@ -51,6 +51,9 @@ std::unique_ptr<shmrec_test::ChildProcess> peer_writer(const std::string& name,
 d::ByteBroadcastControl& control_of(const shmrec::Region& region) {
     return *reinterpret_cast<d::ByteBroadcastControl*>(d::RegionAccess::data(region));
 }
+std::byte* buffer_of(const shmrec::Region& region) {
+    return d::RegionAccess::data(region) + sizeof(d::ByteBroadcastControl);
+}
 
 // What a reader saw, checked as it goes: every message intact, numbered by its content as the
 // reader's sequence says, in increasing order.
@@ -155,6 +158,28 @@ TEST_F(ByteBroadcastReview, AReaderNeverLoadsAStateWordAtAMisalignedPosition) {
     ctl.latest.store(cap - 4);
     auto newest = ByteBroadcast::reader(n, quote_type, shmrec::StartAt::newest);
     EXPECT_EQ(newest.position() % d::frame_alignment, 0u);
+}
+
+// Defect: a writer taking over trusted its predecessor's tail to be a frame start: from a tail
+// 4 bytes short of the buffer's end it wrote an 8-byte padding state word there, 4 bytes of it
+// past the buffer, over the region's schema.
+TEST_F(ByteBroadcastReview, AWriterTakingOverNeverWritesPastTheBuffer) {
+    const std::string n = name();
+    std::array<std::byte, 64> behind{};
+    {
+        auto w0 = ByteBroadcast::writer(n, quote_type, cap);
+        control_of(w0.region()).tail.store(cap - 4);
+        std::memcpy(behind.data(), buffer_of(w0.region()) + cap, behind.size());
+    }
+    auto w1 = ByteBroadcast::writer(n, quote_type, 0, OpenMode::open_only);
+    EXPECT_EQ(w1.try_write(message(0, 40)), WriteStatus::ok);
+    EXPECT_EQ(std::memcmp(behind.data(), buffer_of(w1.region()) + cap, behind.size()), 0)
+        << "the writer changed bytes behind its buffer";
+    auto r = ByteBroadcast::reader(n, quote_type, shmrec::StartAt::newest);
+    std::vector<std::byte> m;
+    std::uint64_t k = 0;
+    ASSERT_EQ(r.try_read(m), ReadStatus::ok);
+    EXPECT_TRUE(intact(m, k));
 }
 
 // RELIABILITY L1/L2 for the byte broadcast, Loop-N style: the writer is killed at the n-th hit

@@ -200,6 +200,12 @@ private:
         written_ = ctl.written.load(std::memory_order_relaxed);
         oldest_ = ctl.oldest.load(std::memory_order_relaxed);
         latest_ = ctl.latest.load(std::memory_order_relaxed);
+        // Only frame starts (multiples of 16) are ever published: from any other tail our
+        // frames' words would straddle the buffer's end. Start at the next frame start.
+        if (tail_ % detail::frame_alignment != 0) {
+            tail_ = detail::round_up_to(tail_, detail::frame_alignment);
+            oldest_ = tail_;
+        }
         for (std::uint64_t scanned = 0; scanned < cap;) {
             const std::uint64_t extent = detail::committed_extent(
                 view_.state(tail_).load(std::memory_order_relaxed), tail_, view_.lap(tail_), cap);
@@ -219,8 +225,13 @@ private:
         const std::int64_t claim_lead = detail::ahead(claimed, tail_);
         claimed_ = claim_lead >= 0 && claim_lead <= static_cast<std::int64_t>(cap) ? claimed : tail_;
         // What is retained lies within one lap behind the tail, else nothing is.
-        if (detail::ahead(tail_, oldest_) < 0 || tail_ - oldest_ > cap) oldest_ = tail_;
-        if (detail::ahead(tail_, latest_) <= 0 || tail_ - latest_ > cap) latest_ = oldest_;
+        const auto misaligned = [](std::uint64_t p) { return p % detail::frame_alignment != 0; };
+        if (misaligned(oldest_) || detail::ahead(tail_, oldest_) < 0 || tail_ - oldest_ > cap) {
+            oldest_ = tail_;
+        }
+        if (misaligned(latest_) || detail::ahead(tail_, latest_) <= 0 || tail_ - latest_ > cap) {
+            latest_ = oldest_;
+        }
         publish(latest_);
     }
 
