@@ -15,7 +15,8 @@
 //   1. padding first if the frame does not fit before the buffer's end; the frame ends at e
 //   2. oldest = the first frame that survives bytes [t, e + 16) being rewritten   (relaxed)
 //   3. claimed = e + 16 (release: orders 2 before it), then a release fence (orders it before
-//      every store of 4-6: a seqlock's "begin")
+//      every store of 4-6: a seqlock's "begin"). Never lowered, not even by a replacing
+//      writer: a predecessor killed in 4 changed bytes up to its claim
 //   4. padding state, state(m) = (-f, lap), state(e) = 0, size, sequence, payload: relaxed
 //      atomic 8-byte stores (readers may be copying those bytes right now)
 //   5. state(m) = (+f, lap)                                                        (release)
@@ -140,7 +141,11 @@ public:
         // (2)-(3)
         retire_frames_before(end + detail::frame_alignment, m);
         ctl.oldest.store(oldest_, std::memory_order_relaxed);
-        ctl.claimed.store(end + detail::frame_alignment, std::memory_order_release);
+        // Never lowered: a predecessor that died in (4) changed bytes up to its claim.
+        if (detail::ahead(end + detail::frame_alignment, claimed_) > 0) {
+            claimed_ = end + detail::frame_alignment;
+        }
+        ctl.claimed.store(claimed_, std::memory_order_release);
         std::atomic_thread_fence(std::memory_order_release);
         // (4) Relaxed atomic stores throughout: readers may be copying these bytes.
         if (padding != 0) {
@@ -195,6 +200,12 @@ private:
         written_ = ctl.written.load(std::memory_order_relaxed);
         oldest_ = ctl.oldest.load(std::memory_order_relaxed);
         latest_ = ctl.latest.load(std::memory_order_relaxed);
+        // Only frame starts (multiples of 16) are ever published: from any other tail our
+        // frames' words would straddle the buffer's end. Start at the next frame start.
+        if (tail_ % detail::frame_alignment != 0) {
+            tail_ = detail::round_up_to(tail_, detail::frame_alignment);
+            oldest_ = tail_;
+        }
         for (std::uint64_t scanned = 0; scanned < cap;) {
             const std::uint64_t extent = detail::committed_extent(
                 view_.state(tail_).load(std::memory_order_relaxed), tail_, view_.lap(tail_), cap);
@@ -207,9 +218,20 @@ private:
             tail_ += extent;
             scanned += extent;
         }
+        // A predecessor killed in (4) changed bytes up to its claim (at most a lap past its
+        // tail) without committing them: readers must go on seeing them as changed, so our
+        // claim never drops below its claim, even where our frames are smaller than its.
+        const std::uint64_t claimed = ctl.claimed.load(std::memory_order_relaxed);
+        const std::int64_t claim_lead = detail::ahead(claimed, tail_);
+        claimed_ = claim_lead >= 0 && claim_lead <= static_cast<std::int64_t>(cap) ? claimed : tail_;
         // What is retained lies within one lap behind the tail, else nothing is.
-        if (detail::ahead(tail_, oldest_) < 0 || tail_ - oldest_ > cap) oldest_ = tail_;
-        if (detail::ahead(tail_, latest_) <= 0 || tail_ - latest_ > cap) latest_ = oldest_;
+        const auto misaligned = [](std::uint64_t p) { return p % detail::frame_alignment != 0; };
+        if (misaligned(oldest_) || detail::ahead(tail_, oldest_) < 0 || tail_ - oldest_ > cap) {
+            oldest_ = tail_;
+        }
+        if (misaligned(latest_) || detail::ahead(tail_, latest_) <= 0 || tail_ - latest_ > cap) {
+            latest_ = oldest_;
+        }
         publish(latest_);
     }
 
@@ -250,6 +272,7 @@ private:
     std::uint64_t oldest_ = 0;   // the oldest frame still intact
     std::uint64_t latest_ = 0;   // the most recent message frame
     std::uint64_t written_ = 0;  // messages committed: the next message's sequence
+    std::uint64_t claimed_ = 0;  // the claim published last: never lowered
 };
 
 // Not thread-safe: one thread uses a handle at a time (move it to hand it over).
@@ -333,8 +356,9 @@ private:
             }
             std::uint64_t from = start == StartAt::newest ? ctl.latest.load(std::memory_order_relaxed)
                                                           : ctl.oldest.load(std::memory_order_relaxed);
-            // Anything not within one lap behind the tail is not a frame start we can trust.
-            if (detail::ahead(tail, from) <= 0 || tail - from > cap) return;
+            // Anything not within one lap behind the tail is not a frame start we can trust
+            // (nor is a misaligned one: see frame_start()).
+            if (!frame_start(from) || detail::ahead(tail, from) <= 0 || tail - from > cap) return;
             const std::uint64_t state = view_.state(from).load(std::memory_order_acquire);
             std::uint64_t extent = detail::committed_extent(state, from, view_.lap(from), cap);
             if (extent != 0 && (detail::state_tag(state) & detail::padding_tag_bit) != 0) {
@@ -354,6 +378,12 @@ private:
         }
     }
 
+    // Positions come from shared memory (tail, oldest, latest): a frame starts at a multiple of
+    // 16, so its 8-byte state word lies inside the buffer, aligned. Anything else is corrupt.
+    static bool frame_start(std::uint64_t position) noexcept {
+        return position % detail::frame_alignment == 0;
+    }
+
     bool lapped(std::uint64_t claimed, std::uint64_t r) const noexcept {
         return detail::ahead(claimed, r + view_.capacity()) > 0;
     }
@@ -362,7 +392,8 @@ private:
     bool skip_lapped(std::uint64_t r) noexcept {
         const std::uint64_t oldest = view_.control->oldest.load(std::memory_order_acquire);
         // A healthy writer's oldest is past every frame it overwrote, so past r.
-        if (detail::ahead(oldest, r) <= 0 || detail::ahead(oldest, r) > detail::max_plausible_lead) {
+        if (!frame_start(oldest) || detail::ahead(oldest, r) <= 0 ||
+            detail::ahead(oldest, r) > detail::max_plausible_lead) {
             return false;
         }
         position_ = oldest;
@@ -372,6 +403,7 @@ private:
     // True when the state word at our position says "something to read" or we were lapped.
     bool something_at_position() const noexcept {
         const std::uint64_t r = position_;
+        if (!frame_start(r)) return true;  // next() says corrupt
         if (lapped(view_.control->claimed.load(std::memory_order_acquire), r)) return true;
         return detail::committed_extent(view_.state(r).load(std::memory_order_acquire), r,
                                         view_.lap(r), view_.capacity()) != 0;
@@ -382,6 +414,7 @@ private:
         auto& ctl = *view_.control;
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             const std::uint64_t r = position_;
+            if (!frame_start(r)) return ReadStatus::corrupt;  // a tail no writer publishes
             // (a)
             if (lapped(ctl.claimed.load(std::memory_order_acquire), r)) {
                 if (!skip_lapped(r)) return ReadStatus::corrupt;
