@@ -17,9 +17,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -97,6 +100,7 @@ class TableChecker {
 
     // The index of the root table; every type it reaches checked.
     flatbuffers::uoffset_t check(std::string_view table_name) {
+        check_unique_names();
         const auto found = std::find_if(objects_.begin(), objects_.end(), [&](const auto* o) {
             return str(o->name()) == table_name;
         });
@@ -135,6 +139,129 @@ class TableChecker {
                            const std::string& what) const {
         fail(fmt::format("{} '{}', field '{}': {}", object.is_struct() ? "struct" : "table",
                          printable(str(object.name())), printable(str(field.name())), what));
+    }
+
+    // Parser::Deserialize (FlatBuffers 2.0.8, built with its assertions on in Debian) reads the
+    // whole schema, and a name it meets twice
+    // (two types, two fields of a type, two values of an enum) makes it free that definition
+    // twice (SymbolTable::Add keeps the pointer it then deletes). So, for every type of the
+    // schema, not only those the table reaches: each name once.
+    void check_unique_names() const {
+        std::set<std::string_view> types;
+        for (const auto* object : objects_) {
+            if (!types.insert(str(object->name())).second) {
+                fail(fmt::format("two types named '{}'", printable(str(object->name()))));
+            }
+            // It also places each field at its id in a vector of fields().size() entries: the
+            // ids must be exactly 0 .. size - 1 (an id past the end is a write out of bounds).
+            std::vector<bool> ids(object->fields()->size(), false);
+            for (const auto* field : *object->fields()) {
+                if (field->id() >= ids.size() || ids[field->id()]) {
+                    fail(fmt::format("'{}': field '{}' has id {}, not one of 0 to {} once",
+                                     printable(str(object->name())), printable(str(field->name())),
+                                     field->id(), ids.size() - 1));
+                }
+                ids[field->id()] = true;
+            }
+            std::set<std::string_view> fields;
+            int keys = 0;
+            for (const auto* field : *object->fields()) {
+                // A second key field, or a key that is neither a scalar nor a string, fails
+                // Deserialize after the field was added: freed twice too.
+                if (field->key()) {
+                    const auto base = base_type_of(*field->type(), reflection::Type::VT_BASE_TYPE);
+                    if (++keys > 1 || !base || !(is_scalar(*base) || *base == reflection::String)) {
+                        fail(fmt::format("'{}': field '{}' cannot be a key",
+                                         printable(str(object->name())),
+                                         printable(str(field->name()))));
+                    }
+                }
+                // Debian's FlatBuffers asserts (aborts) on a field both required and optional.
+                if (field->required() && field->optional()) {
+                    fail(fmt::format("'{}': field '{}' is both required and optional",
+                                     printable(str(object->name())), printable(str(field->name()))));
+                }
+                if (!fields.insert(str(field->name())).second) {
+                    fail(fmt::format("'{}' has two fields named '{}'", printable(str(object->name())),
+                                     printable(str(field->name()))));
+                }
+            }
+        }
+        for (const auto* object : objects_) {
+            if (object->is_struct()) {
+                check_struct_layout(*object);
+            } else if (object->bytesize() != 0) {  // the same assertion: a table's size is 0
+                fail(fmt::format("table '{}' has a size ({})", printable(str(object->name())),
+                                 object->bytesize()));
+            }
+        }
+        std::set<std::string_view> enums;
+        for (const auto* e : enums_) {
+            if (!enums.insert(str(e->name())).second) {
+                fail(fmt::format("two enums named '{}'", printable(str(e->name()))));
+            }
+            std::set<std::string_view> values;
+            for (const auto* value : *e->values()) {
+                if (!values.insert(str(value->name())).second) {
+                    fail(fmt::format("enum '{}' has two values named '{}'",
+                                     printable(str(e->name())), printable(str(value->name()))));
+                }
+            }
+        }
+    }
+
+    // StructDef::Deserialize recomputes a struct's size from its fields in id order (each
+    // field's size, the gap to the next field's offset, the final padding to minalign) and
+    // asserts that it is the schema's bytesize. For every struct of the schema: fields of
+    // struct types only, offsets increasing without overlap from 0, minalign a power of two up
+    // to 256, and that sum equal to bytesize.
+    void check_struct_layout(const reflection::Object& object) const {
+        const auto& fields = *object.fields();
+        std::vector<const reflection::Field*> by_id(fields.size());
+        for (const auto* field : fields) by_id[field->id()] = field;  // ids checked unique, in range
+        const std::int32_t minalign = object.minalign();
+        auto fail_struct = [&](const std::string& what) {
+            fail(fmt::format("struct '{}': {}", printable(str(object.name())), what));
+        };
+        if (minalign < 1 || minalign > 256 || (minalign & (minalign - 1)) != 0) {
+            fail_struct(fmt::format("alignment {} is not a power of two up to 256", minalign));
+        }
+        std::uint64_t end = 0;
+        for (const auto* field : by_id) {
+            const auto& type = *field->type();
+            const auto base = base_type_of(type, reflection::Type::VT_BASE_TYPE);
+            const auto element = base_type_of(type, reflection::Type::VT_ELEMENT);
+            if (!base || !element) fail(object, *field, "unknown base type");
+            reflection::BaseType t = *base;
+            std::uint64_t count = 1;
+            if (t == reflection::Array) {
+                t = *element;
+                count = type.fixed_length();
+            }
+            std::uint64_t size = 0;
+            if (is_scalar(t)) {
+                size = scalar_bytes(t);
+            } else if (t == reflection::Obj) {
+                const auto& inner = object_at(object, *field, type.index());
+                if (!inner.is_struct() || inner.bytesize() < 0) {
+                    fail(object, *field, "a table inside a struct");
+                }
+                size = static_cast<std::uint64_t>(inner.bytesize());
+            } else {
+                fail(object, *field, "a type a struct cannot hold");
+            }
+            if (field->offset() != end && (field == by_id.front() || field->offset() < end)) {
+                fail(object, *field, fmt::format("offset {} overlaps or leaves a gap at {}",
+                                                 field->offset(), end));
+            }
+            end = field->offset() + size * count;
+        }
+        const auto align = static_cast<std::uint64_t>(minalign);
+        const std::uint64_t padded = (end + align - 1) / align * align;
+        if (object.bytesize() < 0 || padded != static_cast<std::uint64_t>(object.bytesize())) {
+            fail_struct(fmt::format("{} bytes of fields padded to {} make {}, not its size {}", end,
+                                    align, padded, object.bytesize()));
+        }
     }
 
     const reflection::Object& object_at(const reflection::Object& parent,
@@ -194,6 +321,7 @@ class TableChecker {
             }
             if (is_scalar(t)) {
                 check_enum(table, *field, type.index());
+                if (*base != reflection::Vector) check_default(table, *field, t);
             } else if (t == reflection::Obj) {
                 const auto& target = object_at(table, *field, type.index());
                 const auto index = static_cast<flatbuffers::uoffset_t>(type.index());
@@ -209,6 +337,39 @@ class TableChecker {
                          ? "a union: table records with unions are not decoded yet"
                          : "a type a table cannot hold");
             }
+        }
+    }
+
+    // FlatBuffers' text generator prints a field's default (output_default_scalars_in_json)
+    // from the text Parser::Deserialize made of it, and Debian's build asserts (aborts) when
+    // that text does not convert back to the field's type. So the default must fit the type:
+    // integers in range (a ulong default at or above 2^63 is refused too: the schema stores it
+    // as a negative long), floating-point defaults finite and a float's within float's range.
+    void check_default(const reflection::Object& table, const reflection::Field& field,
+                       reflection::BaseType t) const {
+        const std::int64_t i = field.default_integer();
+        const double d = field.default_real();
+        auto in = [&](std::int64_t lo, std::int64_t hi) { return i >= lo && i <= hi; };
+        bool ok = true;
+        switch (t) {
+            case reflection::Bool: ok = in(0, 1); break;
+            case reflection::Byte: ok = in(INT8_MIN, INT8_MAX); break;
+            case reflection::UByte: ok = in(0, UINT8_MAX); break;
+            case reflection::Short: ok = in(INT16_MIN, INT16_MAX); break;
+            case reflection::UShort: ok = in(0, UINT16_MAX); break;
+            case reflection::Int: ok = in(INT32_MIN, INT32_MAX); break;
+            case reflection::UInt: ok = in(0, UINT32_MAX); break;
+            case reflection::ULong: ok = i >= 0; break;
+            case reflection::Float: ok = std::isfinite(d) && std::fabs(d) <= FLT_MAX; break;
+            case reflection::Double: ok = std::isfinite(d); break;
+            default: break;
+        }
+        if (!ok) {
+            fail(table, field,
+                 fmt::format("default {} does not fit its type", t == reflection::Float ||
+                                                                         t == reflection::Double
+                                                                     ? fmt::format("{}", d)
+                                                                     : fmt::format("{}", i)));
         }
     }
 

@@ -5,6 +5,7 @@
 #include <flatbuffers/idl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -139,7 +140,7 @@ TEST(TableJson, ARecordThatIsNotAValidTableIsRejectedNotRead) {
 TEST(TableJson, AStringThatIsNotUtf8IsNotText) {
     auto bytes = record_from_json(R"({ name: "abc" })");
     const std::string needle = "abc";
-    auto* at = std::search(bytes.begin(), bytes.end(),
+    auto at = std::search(bytes.begin(), bytes.end(),
                            reinterpret_cast<const std::byte*>(needle.data()),
                            reinterpret_cast<const std::byte*>(needle.data()) + 3);
     ASSERT_NE(at, bytes.end());
@@ -155,7 +156,9 @@ TEST(TableJson, EveryTruncationAndBitFlipIsJsonOrRefused) {
     const auto bytes = record_from_json(full_record);
     for (std::size_t n = 0; n < bytes.size(); ++n) {
         const auto r = schema.to_json(std::span(bytes).first(n));
-        if (r) EXPECT_TRUE(json::accept(r.text)) << n;
+        if (r) {
+            EXPECT_TRUE(json::accept(r.text)) << n;
+        }
     }
     int decoded = 0;
     for (std::size_t bit = 0; bit < 8 * bytes.size(); ++bit) {
@@ -225,7 +228,9 @@ TEST(TableSchemaLoad, EveryBitFlipOfTheSchemaLoadsOrIsRefused) {
             const auto schema = TableSchema::load(flipped, "t.Rec", "flip");
             ++loaded;
             const auto r = schema.to_json(record);
-            if (r) EXPECT_TRUE(json::accept(r.text)) << bit;
+            if (r) {
+                EXPECT_TRUE(json::accept(r.text)) << bit;
+            }
         } catch (const shmrec::Error& e) {
             EXPECT_EQ(e.code(), shmrec::ErrorCode::corrupt_schema) << bit << ": " << e.what();
         }
