@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "decode_plan.hpp"
+#include "schema_buffer.hpp"
 #include "shmrec/error.hpp"
 #include "utf8.hpp"
 
@@ -59,10 +60,6 @@ using detail::Scalar;
 using detail::Shape;
 using detail::StructPlan;
 
-// A reflection::Schema nests Schema > Service > RPCCall > Object > Field > Type: 6 tables.
-constexpr flatbuffers::uoffset_t verifier_max_depth = 16;
-// Bounds the verifier's work when a hostile buffer points many times at the same table.
-constexpr flatbuffers::uoffset_t verifier_max_tables = 200'000;
 
 std::optional<Scalar> scalar_of(reflection::BaseType type) {
     switch (type) {
@@ -107,23 +104,9 @@ std::string_view type_name(reflection::BaseType type) {
     return index < std::size(names) ? names[index] : "unknown";
 }
 
-// reflection::BaseType has no fixed underlying type, so turning a byte outside its values
-// (a hostile buffer's) into one is undefined behaviour, which the generated accessors
-// base_type() and element() do. The byte is read and checked here instead.
-std::int8_t raw_base_type(const reflection::Type& type, flatbuffers::voffset_t slot) {
-    return reinterpret_cast<const flatbuffers::Table&>(type).GetField<std::int8_t>(slot, 0);
-}
-
-std::optional<reflection::BaseType> base_type_of(const reflection::Type& type,
-                                                 flatbuffers::voffset_t slot) {
-    const auto raw = raw_base_type(type, slot);
-    if (raw < 0 || raw >= reflection::MaxBaseType) return std::nullopt;
-    return static_cast<reflection::BaseType>(raw);
-}
-
-std::string_view str(const flatbuffers::String* s) {
-    return s == nullptr ? std::string_view{} : s->string_view();
-}
+using detail::base_type_of;
+using detail::raw_base_type;
+using detail::str;
 
 bool has_attribute(const flatbuffers::Vector<flatbuffers::Offset<reflection::KeyValue>>* attributes,
                    std::string_view key) {
@@ -441,26 +424,8 @@ RecordSchema::RecordSchema(std::shared_ptr<const detail::DecodePlan> plan) noexc
 RecordSchema RecordSchema::load(std::span<const std::uint8_t> binary_schema,
                                 std::string_view record_name, std::uint32_t record_size,
                                 std::string_view origin) {
-    const auto fail = [&](const std::string& what) {
-        throw Error(ErrorCode::corrupt_schema, std::string(origin),
-                    fmt::format("{}: corrupt record schema: {}", origin, what));
-    };
-    if (binary_schema.empty()) fail("the binary schema is empty");
-    if (binary_schema.size() > max_schema_bytes) {
-        fail(fmt::format("the binary schema is {} bytes, more than the {} accepted",
-                         binary_schema.size(), max_schema_bytes));
-    }
-    // Our own copy: the verifier needs aligned bytes, and a writer that rewrites shared memory
-    // after the checks must not change what the checks saw.
-    const std::vector<std::uint8_t> bytes(binary_schema.begin(), binary_schema.end());
-    flatbuffers::Verifier::Options options;
-    options.max_depth = verifier_max_depth;
-    options.max_tables = verifier_max_tables;
-    flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
-    if (!reflection::VerifySchemaBuffer(verifier)) {
-        fail(fmt::format("the {} bytes are not a valid binary schema (reflection::Schema)",
-                         bytes.size()));
-    }
+    const std::vector<std::uint8_t> bytes =
+        detail::verified_schema_copy(binary_schema, max_schema_bytes, origin);
     PlanBuilder builder(*reflection::GetSchema(bytes.data()), origin);
     return RecordSchema(
         std::make_shared<const DecodePlan>(builder.build(record_name, record_size)));

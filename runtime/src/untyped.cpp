@@ -1,4 +1,5 @@
-// Run-time-typed channel handles, the ring observer and the channel monitor (untyped.hpp).
+// Run-time-typed channel handles, the ring and byte ring observers and the channel monitor
+// (untyped.hpp).
 // The protocols themselves are the typed channels' cores (cell.hpp, broadcast.hpp), here
 // instantiated with detail::DynamicRecord; what is new is only the observer's position rule.
 #include "shmrec/untyped.hpp"
@@ -264,6 +265,202 @@ ReadStatus RingObserver::read(std::span<std::byte> out, std::chrono::nanoseconds
         }
         // The ring's doorbells and waiter bits belong to its writer and consumer: poll. A
         // sleep is ~1 ms, so the deadline may be overrun by up to that.
+        if (s == ReadStatus::empty) detail::sleep_a_little();
+    }
+}
+
+// ---- byte ring observer -----------------------------------------------------------------
+
+ByteRingObserver byte_ring_observer(const Location& where, StartAt start,
+                                    const RegionOptions& options, const WaitOptions& wait) {
+    auto [region, info] = open_described(where, options);
+    expect_kind(where, info.kind, ChannelKind::byte_ring);
+    // Every frame read is bounded by the capacity: the mapping must hold the buffer it claims.
+    detail::check_slot_geometry(region, detail::ByteRingDescriptor::control_size,
+                                detail::ByteRingDescriptor::slot_stride(1, 1),
+                                detail::ByteRingDescriptor::min_capacity,
+                                detail::ByteRingDescriptor::max_capacity);
+    return ByteRingObserver(std::move(region), start, RecordType::of(info), wait);
+}
+
+ByteRingObserver::ByteRingObserver(Region region, StartAt start, RecordType type,
+                                   const WaitOptions& wait)
+    : Endpoint(std::move(region), wait), view_(region_), type_(std::move(type)) {
+    const auto& ctl = *view_.control;
+    // Acquire on head pairs with the consumer's release (c), on tail with the writer's (7):
+    // the count each side stored (relaxed) before is visible, so it is at least the number of
+    // the message at that position (a later one if the side moved on meanwhile; count() then
+    // lowers the expectation without counting a loss). Where we start needs no more: every
+    // frame is checked as it is copied.
+    if (start == StartAt::newest) {
+        position_ = ctl.ring.tail.load(std::memory_order_acquire);
+        next_sequence_ = ctl.messages.written.load(std::memory_order_relaxed);
+    } else {
+        position_ = ctl.ring.head.load(std::memory_order_acquire);
+        next_sequence_ = ctl.messages.read.load(std::memory_order_relaxed);
+    }
+    start_sequence_ = next_sequence_;
+}
+
+// The message at our position, moving past padding and past frames reused before we copied
+// them. Steps as in the header comment.
+ReadStatus ByteRingObserver::next(std::vector<std::byte>& out) {
+    const std::uint64_t cap = view_.capacity();
+    const auto& ring = view_.control->ring;
+    for (int attempt = 0; attempt < observer_attempts; ++attempt) {
+        const std::uint64_t p = position_;
+        // A frame start is 16-aligned, so its state word lies inside the buffer. Only a hostile
+        // head or tail (where we started or resynchronised) puts us anywhere else.
+        if (p % detail::frame_alignment != 0) return ReadStatus::corrupt;
+        // (1) SYNC POINT READ: frame. Acquire pairs with the writer's release of the state (5)
+        // and (6): the size, sequence and payload of a committed frame are visible.
+        std::uint64_t state = view_.state(p).load(std::memory_order_acquire);
+        auto committed = [&] {
+            return detail::state_extent(state) > 0 &&
+                   (detail::state_tag(state) & detail::lap_tag_mask) == view_.lap(p);
+        };
+        if (!committed()) {
+            // Not yet written, or written and reused since (the word cleared, a later frame
+            // being filled, or a later lap's payload bytes). Acquire pairs with the writer's
+            // release of tail (7): every frame below it was committed before.
+            const std::uint64_t t = ring.tail.load(std::memory_order_acquire);
+            if (detail::ahead(t, p) <= 0) return ReadStatus::empty;
+            // Committed before `t`: look again (acquire, as above); still not committed means
+            // the writer has reused it.
+            state = view_.state(p).load(std::memory_order_acquire);
+            if (!committed()) {
+                if (!resync(p)) return ReadStatus::corrupt;
+                continue;
+            }
+        }
+        const auto extent = static_cast<std::uint64_t>(detail::state_extent(state));
+        const bool padding = (detail::state_tag(state) & detail::padding_tag_bit) != 0;
+        const std::uint64_t room = cap - view_.offset(p);
+        bool sane = extent % detail::frame_alignment == 0 && extent <= room &&
+                    (padding ? extent == room : extent >= 2 * detail::frame_alignment);
+        std::uint64_t sequence = 0;
+        std::size_t size = 0;
+        if (sane && !padding) {
+            // (2) Relaxed atomic words: the writer may be reusing these bytes right now; (3)-(4)
+            // tell. Sizes are checked before any payload byte is read.
+            const auto* frame = reinterpret_cast<const std::uint64_t*>(view_.buffer + view_.offset(p));
+            const std::uint64_t packed = detail::load_word(frame + 1);
+            sequence = detail::load_word(frame + 2);
+            size = static_cast<std::uint32_t>(packed);
+            const std::uint64_t offset = packed >> 32;
+            const std::uint64_t body = extent - detail::frame_header_size;
+            sane = offset <= body && size <= body - offset;
+            if (sane) {
+                // The payload starts anywhere: copy the 8-byte words that cover it (inside the
+                // frame, whose end is 16-aligned), then drop the bytes before it.
+                const std::uint64_t first = detail::frame_header_size + offset;
+                const std::size_t lead = first % 8;
+                out.resize(lead + size);
+                detail::load_words(out.data(), frame + first / 8, lead + size);
+                out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(lead));
+            }
+        }
+        // (3)-(4) SYNC POINT READ: reuse. The acquire fence pairs with the writer's release
+        // fence after its claim: a claim of bytes we copied is visible here.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        const std::uint64_t c = ring.claimed.load(std::memory_order_relaxed);
+        if (detail::ahead(c, p + cap) > 0) {  // the writer has begun reusing the bytes at p
+            if (!resync(p)) return ReadStatus::corrupt;
+            continue;
+        }
+        // Intact, and no healthy writer makes such a frame: framing is lost, stay here.
+        if (!sane) return ReadStatus::corrupt;
+        position_ = p + extent;
+        if (padding) continue;
+        count(sequence);
+        return ReadStatus::ok;
+    }
+    return ReadStatus::contended;
+}
+
+// The frame at `p` was reused before we copied it; frames carry no back-pointers, so continue
+// at the oldest position known to start a frame that may still be intact:
+//   - the start of the writer's current lap (claimed rounded down to the capacity): a lap
+//     always starts with a frame (padding fills the end of the buffer), and the writer has
+//     not reused any byte of it yet; from there the observer walks the frames the consumer
+//     freed but the writer has not reused, as it does when it keeps up;
+//   - the consumer's head, when it is older (a consumer a lap behind): a healthy writer reuses
+//     p only once the consumer is past it (head >= claimed - capacity > p), and nothing from
+//     the head on is reused before the consumer moves on.
+// Both relaxed: they only say where to look; the frame there is checked like any other. A
+// candidate must be plausible: 16-aligned, after p, less than 2^48 ahead (a hostile or stale
+// value is skipped). Failing both, the writer's tail (acquire, as in next()); failing that too,
+// false (corrupt), unless the tail is not past p yet: then look at p again (the caller's
+// attempts are bounded).
+bool ByteRingObserver::resync(std::uint64_t p) noexcept {
+    const auto& ring = view_.control->ring;
+    auto plausible = [&](std::uint64_t q) {
+        const std::int64_t lead = detail::ahead(q, p);
+        return q % detail::frame_alignment == 0 && lead > 0 && lead <= detail::max_plausible_lead;
+    };
+    const std::uint64_t lap_start = ring.claimed.load(std::memory_order_relaxed) & ~view_.mask;
+    const std::uint64_t head = ring.head.load(std::memory_order_relaxed);
+    const bool lap_ok = plausible(lap_start);
+    const bool head_ok = plausible(head);
+    if (lap_ok || head_ok) {
+        position_ = !head_ok                                   ? lap_start
+                    : !lap_ok                                  ? head
+                    : detail::ahead(lap_start, head) < 0 ? lap_start
+                                                               : head;
+        return true;
+    }
+    const std::uint64_t tail = ring.tail.load(std::memory_order_acquire);
+    if (plausible(tail)) {
+        position_ = tail;
+        return true;
+    }
+    return tail % detail::frame_alignment == 0 && detail::ahead(tail, p) <= 0;
+}
+
+// A message numbered `sequence` was copied: the numbers between the expected one and it were
+// missed. A number behind the expected one (a counter we read ahead of its frame, a writer that
+// restarted its count after a damaged tail) or implausibly far ahead lowers or moves the
+// expectation without counting anything.
+void ByteRingObserver::count(std::uint64_t sequence) noexcept {
+    const std::int64_t gap = detail::ahead(sequence, next_sequence_);
+    if (gap > 0 && gap <= detail::max_plausible_lead) {
+        missed_ += static_cast<std::uint64_t>(gap);
+    } else if (gap < 0 && received_ == 0 && missed_ == 0) {
+        start_sequence_ = sequence;  // the first message: our counter was read ahead of it
+    }
+    sequence_ = sequence;
+    next_sequence_ = sequence + 1;
+    ++received_;
+}
+
+ReadStatus ByteRingObserver::empty_status(std::vector<std::byte>& out) {
+    // Acquire (region_closed) pairs with the writer's release in mark_closed.
+    const bool closed_now = closed();
+    if (!closed_now && peer_alive([&] { return region_.writer_alive(); })) {
+        return ReadStatus::empty;
+    }
+    const ReadStatus again = next(out);
+    if (again != ReadStatus::empty) return again;
+    return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
+}
+
+ReadStatus ByteRingObserver::try_read(std::vector<std::byte>& out) {
+    if (!usable()) return refusal<ReadStatus>();
+    ReadStatus s = next(out);
+    if (s == ReadStatus::empty) s = empty_status(out);
+    return s;
+}
+
+ReadStatus ByteRingObserver::read(std::vector<std::byte>& out, std::chrono::nanoseconds timeout) {
+    if (!usable()) return refusal<ReadStatus>();
+    const auto deadline = detail::deadline_after(timeout);
+    for (;;) {
+        const ReadStatus s = try_read(out);
+        if (s != ReadStatus::empty && s != ReadStatus::contended) return s;
+        if (detail::SteadyClock::now() >= deadline) {
+            return s == ReadStatus::empty ? ReadStatus::timeout : s;
+        }
+        // The ring's doorbells and waiter bits belong to its writer and consumer: poll.
         if (s == ReadStatus::empty) detail::sleep_a_little();
     }
 }

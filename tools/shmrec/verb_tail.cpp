@@ -7,6 +7,9 @@
 //              record; the observer starts at the oldest record the consumer has not taken,
 //              and misses those the consumer freed and the writer overwrote before it could
 //              copy them (counted on stderr)
+//   byte ring  table records through a non-consuming observer (untyped::ByteRingObserver), each
+//              decoded with inspect::TableSchema (verified first); the last N of those the
+//              consumer has not taken, then with -f each as it passes
 //   recording  (--file of a recording) its entries in order, the last N with -n
 #include <chrono>
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <fmt/format.h>
 #include <shmrec/error.hpp>
 #include <shmrec/inspect/recording.hpp>
+#include <shmrec/inspect/table_schema.hpp>
 #include <shmrec/untyped.hpp>
 
 #include "live.hpp"
@@ -39,16 +43,35 @@ struct TailOptions {
     bool hex = false;
 };
 
-// Formats records as JSON lines and counts what was printed against --max.
+// Formats records as JSON lines and counts what was printed against --max. Struct records are
+// decoded with a RecordSchema, table records (a byte ring's messages) with a TableSchema;
+// neither with --hex.
 class Printer {
 public:
     Printer(const TailOptions& options, std::optional<inspect::RecordSchema> schema)
         : options_(options), schema_(std::move(schema)) {}
+    Printer(const TailOptions& options, std::optional<inspect::TableSchema> table,
+            std::string origin)
+        : options_(options), table_(std::move(table)), origin_(std::move(origin)) {}
 
-    // False when the output is gone or --max is reached: stop.
+    // False when the output is gone or --max is reached: stop. A table record that does not
+    // decode is reported on stderr and skipped (not counted against --max).
     bool print(std::span<const std::byte> record, std::optional<std::uint64_t> position,
                std::optional<std::uint64_t> timestamp_ns = std::nullopt) {
-        std::string body = schema_ ? schema_->to_json(record) : hex_json(record);
+        std::string body;
+        if (table_) {
+            inspect::TableJson json = table_->to_json(record);
+            if (!json) {
+                std::fflush(stdout);
+                fmt::print(stderr, "shmrec: {}: message {} ({} bytes) not shown: {}\n", origin_,
+                           position ? fmt::format("{}", *position) : std::string("?"),
+                           record.size(), json.reason);
+                return true;
+            }
+            body = std::move(json.text);
+        } else {
+            body = schema_ ? schema_->to_json(record) : hex_json(record);
+        }
         if (options_.positions) {
             std::string prefix = "{";
             if (position) prefix += fmt::format("\"position\":{},", *position);
@@ -64,6 +87,8 @@ public:
 private:
     const TailOptions& options_;
     std::optional<inspect::RecordSchema> schema_;
+    std::optional<inspect::TableSchema> table_;
+    std::string origin_;
     std::uint64_t printed_ = 0;
 };
 
@@ -112,15 +137,14 @@ int tail_recording(const TailOptions& options) {
     return exit_ok;
 }
 
-// Reads with `read(record, timeout)` until stopped, --max, or the end of the stream; prints
-// each record. Returns the exit status.
-template <class Reader, class Position>
-int follow(Reader& reader, std::vector<std::byte>& record, Printer& printer, Position position,
-           const std::string& origin) {
+// Calls `read()` (one read waiting at most poll_interval) until stopped, --max, or the end of
+// the stream, and `print()` after each record read (false: stop). Returns the exit status.
+template <class Read, class Print>
+int follow(Read&& read, Print&& print, const Printer& printer, const std::string& origin) {
     while (!stop_requested() && !printer.done()) {
-        switch (reader.read(std::span<std::byte>(record), poll_interval)) {
+        switch (read()) {
             case ReadStatus::ok:
-                if (!printer.print(record, position())) return exit_ok;
+                if (!print()) return exit_ok;
                 break;
             case ReadStatus::timeout:
             case ReadStatus::contended:
@@ -149,16 +173,86 @@ int follow(Reader& reader, std::vector<std::byte>& record, Printer& printer, Pos
     return exit_ok;
 }
 
+// The same for a reader of fixed-size records into `record`.
+template <class Reader, class Position>
+int follow_records(Reader& reader, std::vector<std::byte>& record, Printer& printer,
+                   Position position, const std::string& origin) {
+    return follow([&] { return reader.read(std::span<std::byte>(record), poll_interval); },
+                  [&] { return printer.print(record, position()); }, printer, origin);
+}
+
+// A byte ring of table records: a non-consuming observer (untyped::ByteRingObserver); each
+// message printed as JSON with its sequence number as its position.
+int tail_byte_ring(const TailOptions& options, const Location& where, const RegionInfo& info,
+                   const std::string& origin) {
+    if (auto refused = no_schema_refusal(!info.binary_schema.empty(), options.hex, origin)) {
+        return *refused;
+    }
+    std::optional<inspect::TableSchema> table;
+    if (!options.hex) table = inspect::TableSchema::load(info.binary_schema, info.record_name, origin);
+    Printer printer(options, std::move(table), origin);
+    const StartAt start = options.start == "newest" ? StartAt::newest : StartAt::oldest;
+    auto observer = untyped::byte_ring_observer(where, start);
+    std::vector<std::byte> message;
+    auto report_missed = [&] {
+        std::fflush(stdout);
+        if (observer.missed() != 0) {
+            fmt::print(stderr,
+                       "shmrec: the observer missed {} messages of {} (consumed and overwritten "
+                       "before it could copy them)\n",
+                       observer.missed(), origin);
+        }
+    };
+    auto report_corrupt = [&] {
+        std::fflush(stdout);
+        fmt::print(stderr,
+                   "shmrec: {}: the frame at byte position {} cannot be right (corrupt): its "
+                   "messages cannot be followed past it\n",
+                   origin, observer.position());
+    };
+    // What is in the ring now, keeping the last N. At most capacity / 32 frames fit in it, so
+    // a writer that keeps writing cannot keep this loop going (nor can `contended`).
+    std::deque<std::pair<std::uint64_t, std::vector<std::byte>>> last;
+    const std::uint64_t bound = observer.capacity() / 32 + 1;
+    ReadStatus s = ReadStatus::empty;
+    for (std::uint64_t tries = 0, n = 0; n < bound && tries < 4 * bound; ++tries) {
+        s = observer.try_read(message);
+        if (s == ReadStatus::contended) continue;
+        if (s != ReadStatus::ok) break;
+        ++n;
+        if (options.last == 0) continue;
+        last.emplace_back(observer.sequence(), message);
+        if (last.size() > options.last) last.pop_front();
+    }
+    for (const auto& [sequence, bytes] : last) {
+        if (!printer.print(bytes, sequence)) {
+            report_missed();
+            return exit_ok;
+        }
+    }
+    if (s == ReadStatus::corrupt) {
+        report_corrupt();
+        return exit_failure;
+    }
+    int status = exit_ok;
+    if (options.follow && !printer.done()) {
+        status = follow([&] { return observer.read(message, poll_interval); },
+                        [&] { return printer.print(message, observer.sequence()); }, printer,
+                        origin);
+        if (status == exit_failure && observer.try_read(message) == ReadStatus::corrupt) {
+            report_corrupt();
+        }
+    }
+    report_missed();
+    return status;
+}
+
 int tail_region(const TailOptions& options, const Location& where) {
     Opened opened = examine_for_verb(where);
     if (auto* status = std::get_if<int>(&opened)) return *status;
     const RegionInfo info = std::get<RegionInfo>(std::move(opened));
     const std::string origin = shown(where);
-    if (info.kind == ChannelKind::byte_ring) {
-        fmt::print(stderr, "shmrec: {} is a byte ring of {} messages; tail does not read byte "
-                           "rings yet (info and stat do)\n", origin, info.record_name);
-        return exit_failure;
-    }
+    if (info.kind == ChannelKind::byte_ring) return tail_byte_ring(options, where, info, origin);
     if (auto refused = no_schema_refusal(!info.binary_schema.empty(), options.hex, origin)) {
         return *refused;
     }
@@ -177,8 +271,9 @@ int tail_region(const TailOptions& options, const Location& where) {
                 fmt::print(stderr, "shmrec: {} holds no record yet\n", origin);
             }
             if (!options.follow) return exit_ok;
-            return follow(reader, record, printer,
-                          [&] { return std::optional<std::uint64_t>(reader.sequence()); }, origin);
+            return follow_records(reader, record, printer,
+                                  [&] { return std::optional<std::uint64_t>(reader.sequence()); },
+                                  origin);
         }
         case ChannelKind::broadcast: {
             const StartAt start = options.start == "newest" ? StartAt::newest : StartAt::oldest;
@@ -200,9 +295,9 @@ int tail_region(const TailOptions& options, const Location& where) {
                 if (!printer.print(bytes, position)) return exit_ok;
             }
             if (options.follow) {
-                status = follow(reader, record, printer,
-                                [&] { return std::optional<std::uint64_t>(reader.position() - 1); },
-                                origin);
+                status = follow_records(
+                    reader, record, printer,
+                    [&] { return std::optional<std::uint64_t>(reader.position() - 1); }, origin);
             }
             std::fflush(stdout);
             if (reader.lost() != 0) {
@@ -224,9 +319,9 @@ int tail_region(const TailOptions& options, const Location& where) {
                 if (!printer.print(record, observer.position() - 1)) break;
             }
             if (options.follow && !printer.done()) {
-                status = follow(observer, record, printer,
-                                [&] { return std::optional<std::uint64_t>(observer.position() - 1); },
-                                origin);
+                status = follow_records(
+                    observer, record, printer,
+                    [&] { return std::optional<std::uint64_t>(observer.position() - 1); }, origin);
             }
             std::fflush(stdout);
             if (observer.missed() != 0) {
@@ -237,7 +332,7 @@ int tail_region(const TailOptions& options, const Location& where) {
             }
             return status;
         }
-        case ChannelKind::byte_ring: break;  // refused above
+        case ChannelKind::byte_ring: break;  // tail_byte_ring, above
     }
     return exit_failure;
 }
@@ -264,19 +359,21 @@ Verb add_tail_verb(CLI::App& app) {
         "embeds.\n"
         "  cell: its latest value (-f: and each change).\n"
         "  broadcast: an ordinary reader: the last N records retained (-f: then every new one).\n"
-        "  ring: a non-consuming observer that never takes a record from the consumer. It starts\n"
-        "    at the oldest record the consumer has not taken yet (-f: then each as it passes),\n"
-        "    and misses records the consumer took and the writer overwrote before it could\n"
-        "    copy them (counted on stderr). It polls: a record shows up to ~1 ms late.\n"
+        "  ring, byte ring: a non-consuming observer that never takes a record from the\n"
+        "    consumer. It starts at the oldest record the consumer has not taken yet (-f: then\n"
+        "    each as it passes), and misses records the consumer took and the writer overwrote\n"
+        "    before it could copy them (counted on stderr). It polls: a record shows up to ~1 ms\n"
+        "    late. A byte ring's table records are verified, then decoded; one that fails is\n"
+        "    reported on stderr and skipped; its position is the message's sequence number.\n"
         "  --file PATH of a recording (shmrec record): its entries in order.\n"
         "Ctrl-C (SIGINT, SIGTERM) ends -f cleanly with exit status 0.");
     options->target.add_options(*command, "to read (--file: also a recording)");
     command->add_option("-n,--lines", options->last,
-                        "Broadcast or recording: print the last N records first (default 10)");
+                        "Broadcast, byte ring or recording: print the last N records first (default 10)");
     command->add_flag("-f,--follow", options->follow, "Keep printing new records until Ctrl-C");
     command->add_option("--start", options->start,
-                        "Broadcast: where the reader starts, oldest (default) or newest "
-                        "(then -n sees at most one)");
+                        "Broadcast, byte ring: where reading starts, oldest (default) or newest "
+                        "(broadcast: then -n sees at most one; byte ring: only what is written next)");
     command->add_option("--max", options->max, "Stop after printing M records");
     command->add_flag("--positions", options->positions,
                       "Print {\"position\":P,\"record\":{...}} (recordings: also \"t_ns\")");

@@ -10,7 +10,8 @@
 //   while (reader.read(record, 1s) == shmrec::ReadStatus::ok) ...
 //
 // Inspection without a role: ChannelMonitor reads a region's live positions (for `shmrec info`
-// and `stat`), RingObserver copies a ring's records without consuming them.
+// and `stat`), RingObserver copies a ring's records without consuming them, ByteRingObserver
+// a byte ring's messages.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "shmrec/broadcast.hpp"
+#include "shmrec/byte_ring.hpp"
 #include "shmrec/cell.hpp"
 #include "shmrec/ring.hpp"
 #include "shmrec/record_traits.hpp"
@@ -84,6 +86,7 @@ class CellReader;
 class BroadcastWriter;
 class BroadcastReader;
 class RingObserver;
+class ByteRingObserver;
 
 // Writers create (or take over, as the typed factories do) a region of `type`; readers accept
 // any record type and say which (type()). Errors as the typed factories (shmrec::Error); a
@@ -105,6 +108,12 @@ BroadcastReader broadcast_reader(const Location& where, StartAt start = StartAt:
 // them), and those written before it started.
 RingObserver ring_observer(const Location& where, const RegionOptions& options = {},
                            const WaitOptions& wait = {});
+// The same for a byte ring (ByteRing, TableRing<T>): copies its messages as they pass, from the
+// oldest the consumer has not taken yet (StartAt::oldest) or from the next one written
+// (StartAt::newest). Throws as the factories above (wrong_kind for another channel).
+ByteRingObserver byte_ring_observer(const Location& where, StartAt start = StartAt::oldest,
+                                    const RegionOptions& options = {},
+                                    const WaitOptions& wait = {});
 
 // Record spans must be exactly type().size bytes: anything else is refused with
 // WriteStatus::wrong_size / ReadStatus::wrong_size, nothing copied and no position moved.
@@ -283,6 +292,99 @@ private:
     RecordType type_;
     std::uint64_t start_ = 0;
     std::uint64_t position_ = 0;
+    std::uint64_t received_ = 0;
+    std::uint64_t missed_ = 0;
+};
+
+// Copies a byte ring's messages without consuming them (see byte_ring_observer()). Like
+// RingObserver it maps the region read-only, holds no role, writes no shared byte, and neither
+// the writer nor the consumer ever waits for it. It walks the frames from a frame start (the
+// consumer's head, or the writer's tail) as the consumer does (docs/byte-ring-protocol.md),
+// but copies instead of reading in place, because the bytes it reads are not reserved for it:
+//
+//   observer, at frame start p                         writer (ByteRingWriter::reserve/commit)
+//   1. s = state(p)                         (acquire)   claimed = c, the end of the frame it
+//      not "committed in lap(p)": if tail (acquire)     is about to write        (relaxed)
+//      has passed p, p was overwritten: resync;         fence                    (release)
+//      otherwise nothing yet                            frame bytes, the word at c (plain)
+//   2. size word, sequence word, the payload's words    state = committed        (release)
+//      (relaxed atomic 8-byte loads, load_words)        tail = c                 (release)
+//   3. fence                                (acquire)
+//   4. c = claimed                          (relaxed)
+//      c > p + capacity: the writer has begun a frame
+//      that reuses the bytes at p: the copy may be torn,
+//      discard it and resync; otherwise it is intact
+//
+// (3)-(4): if any word copied in (1)-(2) was stored by the writer for a later lap, the store
+// came after the writer's claim and release fence, so the acquire fence makes that claim (or
+// a later one) visible to (4). A frame that ends at c - capacity and the word the writer clears
+// at c (step 3 of the protocol, which may be p's state word once the copy started) do not
+// touch p's header or payload: claimed == p + capacity is still intact.
+//
+// Resync: the observer lost its place (its frame was reused before it copied it) and frames
+// carry no back-pointers, so it continues at the oldest known frame start that may be intact:
+// the start of the writer's current lap (a lap always starts with a frame), or the consumer's
+// head when that is older (untyped.cpp, resync()). Frames carry their sequence numbers: the
+// messages between two copied ones (or before the first) are added to missed() when the later
+// one is copied, so while the writer's numbering is continuous,
+// received() + missed() == next_sequence() - start_sequence().
+//
+// Every value from shared memory is checked before it is used: positions must be frame
+// starts (16-aligned), extents inside the buffer, sizes and offsets inside their frame, so no
+// read leaves the buffer whatever the ring holds; a frame that cannot be right and was not
+// overwritten is `corrupt` and the observer stays where it is. Each call looks at a bounded
+// number of frames (`contended` when the writer keeps overwriting what it tries).
+//
+// Waiting polls (about 1 ms between looks), as RingObserver's. The writer's frame stores are
+// plain (memcpy) while the observer's loads are atomic words: formally a data race in the C++
+// memory model, caught by the claimed check. ThreadSanitizer reports it when both run in one
+// process; the concurrent test skips itself under TSan (see the report in
+// tests/channels/byte_ring_observer_test.cpp).
+class ByteRingObserver : public detail::Endpoint {
+public:
+    ByteRingObserver(ByteRingObserver&&) noexcept = default;
+    ByteRingObserver& operator=(ByteRingObserver&&) noexcept = default;
+    ~ByteRingObserver() = default;
+
+    // Copies the next message into `out` (resized: this allocates, up to the ring's largest
+    // message): ok, empty, closed, writer_gone (once everything committed was copied),
+    // corrupt (a frame no healthy writer makes), contended (overwritten on every attempt), or
+    // the handle's refusal.
+    [[nodiscard]] ReadStatus try_read(std::vector<std::byte>& out);
+    // Waits up to `timeout` (polling, see above): ok, timeout, closed, writer_gone, corrupt.
+    [[nodiscard]] ReadStatus read(std::vector<std::byte>& out, std::chrono::nanoseconds timeout);
+
+    std::uint64_t received() const noexcept { return usable() ? received_ : 0; }
+    std::uint64_t missed() const noexcept { return usable() ? missed_ : 0; }
+    // The number of the message last copied (valid after an ok).
+    std::uint64_t sequence() const noexcept { return usable() ? sequence_ : 0; }
+    // The number the next message is expected to carry, and that of the first expected.
+    std::uint64_t next_sequence() const noexcept { return usable() ? next_sequence_ : 0; }
+    std::uint64_t start_sequence() const noexcept { return usable() ? start_sequence_ : 0; }
+    // Where the next frame starts, in bytes since the ring was created.
+    std::uint64_t position() const noexcept { return usable() ? position_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    bool writer_alive() const noexcept { return writer_is_alive(); }
+    bool closed() const noexcept { return region_is_closed(); }
+    // The messages' type as the header records it (size and alignment 1).
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend ByteRingObserver byte_ring_observer(const Location&, StartAt, const RegionOptions&,
+                                               const WaitOptions&);
+    ByteRingObserver(Region region, StartAt start, RecordType type, const WaitOptions& wait);
+
+    ReadStatus next(std::vector<std::byte>& out);
+    bool resync(std::uint64_t p) noexcept;
+    void count(std::uint64_t sequence) noexcept;
+    ReadStatus empty_status(std::vector<std::byte>& out);
+
+    detail::ByteRingView view_;
+    RecordType type_;
+    std::uint64_t position_ = 0;
+    std::uint64_t start_sequence_ = 0;
+    std::uint64_t next_sequence_ = 0;
+    std::uint64_t sequence_ = 0;
     std::uint64_t received_ = 0;
     std::uint64_t missed_ = 0;
 };
