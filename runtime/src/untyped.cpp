@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <cstring>
 #include <utility>
 
 #include "region_names.hpp"
 #include "shmrec/detail/broadcast_layout.hpp"
+#include "shmrec/byte_broadcast.hpp"
 #include "shmrec/detail/byte_ring_layout.hpp"
 #include "shmrec/detail/cell_layout.hpp"
 #include "shmrec/detail/event_word.hpp"
@@ -510,6 +512,12 @@ ChannelMonitor ChannelMonitor::open(const Location& where, const RegionOptions& 
                                         detail::ByteRingDescriptor::min_capacity,
                                         detail::ByteRingDescriptor::max_capacity);
             break;
+        case ChannelKind::byte_broadcast:
+            detail::check_slot_geometry(region, detail::ByteBroadcastDescriptor::control_size,
+                                        detail::ByteBroadcastDescriptor::slot_stride(size, alignment),
+                                        detail::ByteBroadcastDescriptor::min_capacity,
+                                        detail::ByteBroadcastDescriptor::max_capacity);
+            break;
     }
     return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));
 }
@@ -566,6 +574,29 @@ ChannelState ChannelMonitor::state() const {
             s.writer_waiting = (control->ring.writer_waiting.load(relaxed) & 1) != 0;
             s.consumer_waiting = (control->ring.consumer_waiting.load(relaxed) & 1) != 0;
             return s;
+        }
+        case ChannelKind::byte_broadcast: {
+            // Counted in messages. The oldest retained one is numbered in its frame: read only
+            // when `oldest` is a frame start inside the buffer and the frame there is a
+            // committed message of that lap (one relaxed word; for display, it may be stale).
+            const auto* control = reinterpret_cast<const detail::ByteBroadcastControl*>(data);
+            s.written = control->written.load(relaxed);
+            s.oldest = s.written;
+            const std::uint64_t at = control->oldest.load(relaxed);
+            const std::uint64_t cap = s.capacity;
+            if (at % detail::frame_alignment == 0 && cap >= detail::ByteBroadcastDescriptor::min_capacity) {
+                const std::byte* buffer = data + sizeof(detail::ByteBroadcastControl);
+                const auto* frame =
+                    reinterpret_cast<const detail::FrameHeader*>(buffer + (at & (cap - 1)));
+                const std::uint64_t state = frame->state.load(relaxed);
+                const std::uint32_t lap = detail::lap_tag(at, static_cast<unsigned>(std::countr_zero(cap)));
+                if (detail::committed_extent(state, at, lap, cap) != 0 &&
+                    (detail::state_tag(state) & detail::padding_tag_bit) == 0) {
+                    const std::uint64_t first = detail::load_word(&frame->sequence);
+                    if (detail::ahead(s.written, first) >= 0) s.oldest = first;
+                }
+            }
+            break;  // readers are on the board, as a broadcast's
         }
     }
     s.cursors = detail::RegionAccess::reader_cursor(region, 0) != nullptr;

@@ -31,6 +31,8 @@ std::string channel_text(ChannelKind kind) {
         case ChannelKind::broadcast: return "broadcast (every reader sees every record)";
         case ChannelKind::byte_ring:
             return "byte ring (queue of variable-size messages: one consumer sees each once)";
+        case ChannelKind::byte_broadcast:
+            return "byte broadcast (variable-size messages: every reader sees every message)";
     }
     return "unknown";
 }

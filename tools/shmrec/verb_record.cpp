@@ -156,8 +156,9 @@ int run_record(const RecordOptions& options) {
                                [&] { return observer.missed(); });
         }
         case ChannelKind::byte_ring:
-            fmt::print(stderr, "shmrec: {} is a byte ring; record does not read byte rings yet\n",
-                       origin);
+        case ChannelKind::byte_broadcast:
+            fmt::print(stderr, "shmrec: {} is a {}; record does not read variable-size messages "
+                               "yet\n", origin, to_string(info.kind));
             return exit_failure;
     }
     return exit_failure;

@@ -253,6 +253,11 @@ int tail_region(const TailOptions& options, const Location& where) {
     const RegionInfo info = std::get<RegionInfo>(std::move(opened));
     const std::string origin = shown(where);
     if (info.kind == ChannelKind::byte_ring) return tail_byte_ring(options, where, info, origin);
+    if (info.kind == ChannelKind::byte_broadcast) {
+        fmt::print(stderr, "shmrec: {} is a byte broadcast of {} messages; tail does not read byte "
+                           "broadcasts yet (info and stat do)\n", origin, info.record_name);
+        return exit_failure;
+    }
     if (auto refused = no_schema_refusal(!info.binary_schema.empty(), options.hex, origin)) {
         return *refused;
     }
@@ -332,7 +337,9 @@ int tail_region(const TailOptions& options, const Location& where) {
             }
             return status;
         }
-        case ChannelKind::byte_ring: break;  // tail_byte_ring, above
+        case ChannelKind::byte_ring:       // tail_byte_ring, above
+        case ChannelKind::byte_broadcast:  // refused above
+            break;
     }
     return exit_failure;
 }
