@@ -66,8 +66,12 @@ public:
     virtual SlotGeometry slot_geometry() const { return {}; }
     // Why the case cannot run in this build or on this machine; empty when it can.
     virtual std::string skip_reason() const { return {}; }
-    // A second throughput variant (e.g. one record per call), empty when none.
-    virtual std::string throughput_variant() const { return {}; }
+    // Further throughput variants (e.g. one record per call), numbered 1, 2, ... in send()
+    // and receive(); empty when none.
+    virtual std::vector<std::string> throughput_variants() const { return {}; }
+    // Whether the driver measures the cross-core copy floor of record_size() blocks through
+    // slot_geometry() right before and after the throughput runs (the sweep; large tables).
+    virtual bool copy_floor() const { return group() == "sweep"; }
 
     // Side A, before the peer starts: descriptors the peer inherits.
     virtual std::vector<int> prepare() { return {}; }
@@ -81,7 +85,7 @@ public:
     virtual void ping(std::uint64_t n, std::int64_t* samples) = 0;
     virtual void echo(std::uint64_t n) = 0;
     // Throughput: A sends for `run`, then the sentinel; returns how many it sent. B receives
-    // until the sentinel. `variant` 0 is the main form, 1 the throughput_variant().
+    // until the sentinel. `variant` 0 is the main form, k > 0 throughput_variants()[k - 1].
     virtual std::uint64_t send(std::chrono::nanoseconds run, int variant) = 0;
     virtual Received receive(int variant) = 0;
 };
@@ -89,6 +93,16 @@ public:
 std::vector<std::unique_ptr<Case>> shmrec_cases();
 std::vector<std::unique_ptr<Case>> peer_cases();
 std::vector<std::unique_ptr<Case>> iceoryx_cases();
+std::vector<std::unique_ptr<Case>> table_cases();
+
+// An in-process figure (no peer): one value per repetition.
+struct CostFigure {
+    std::string metric;
+    std::vector<double> values;
+    std::string unit;
+};
+// What building, verifying and reading the table cases' records costs on one core.
+std::vector<CostFigure> table_costs(int reps, std::chrono::nanoseconds run);
 
 // The iceoryx daemon for the whole run; a no-op when iceoryx is not built in.
 class IceoryxSession {

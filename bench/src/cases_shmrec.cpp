@@ -55,8 +55,9 @@ public:
     bool has_latency() const override { return p_.latency; }
     std::size_t record_size() const override { return sizeof(T); }
     SlotGeometry slot_geometry() const override { return {p_.capacity, Ring::slot_stride}; }
-    std::string throughput_variant() const override {
-        return p_.single_variant ? "1 record/call" : "";
+    std::vector<std::string> throughput_variants() const override {
+        if (p_.single_variant) return {"1 record/call"};
+        return {};
     }
 
     void create(Side side) override {

@@ -46,7 +46,7 @@ struct Options {
 
 std::vector<std::unique_ptr<Case>> all_cases() {
     std::vector<std::unique_ptr<Case>> out;
-    for (auto* make : {&shmrec_cases, &peer_cases, &iceoryx_cases}) {
+    for (auto* make : {&shmrec_cases, &peer_cases, &iceoryx_cases, &table_cases}) {
         for (auto& c : make()) out.push_back(std::move(c));
     }
     return out;
@@ -153,10 +153,10 @@ public:
             args.push_back(fd_list);
         }
         reset_control();
-        // A sweep case's cross-core copy floor: a bare ring of the case's own slot count and
-        // stride, driven by the same two pinned processes.
+        // The cross-core copy floor of a sweep case (and of a large table record): a bare ring
+        // of the case's own slot count and stride, driven by the same two pinned processes.
         std::optional<CopyRing> copy_ring;
-        if (const SlotGeometry g = c.slot_geometry(); c.group() == "sweep" && g.slots != 0) {
+        if (const SlotGeometry g = c.slot_geometry(); c.copy_floor() && g.slots != 0) {
             copy_ring.emplace(CopyRing::create(unique_name("copy-floor"), g.slots, g.stride));
         }
         Peer peer(args, o_.cpu_b, fds);
@@ -174,8 +174,10 @@ public:
         c.open(Side::a);
         ctl_.barrier(Side::a);
 
-        std::vector<double> p50, p99, p999, r50, r99, r999, floor50, tp, tp1, lost, bps, mbps, vs_memcpy;
+        std::vector<double> p50, p99, p999, r50, r99, r999, floor50, tp, lost, bps, mbps, vs_memcpy;
         std::vector<double> fbps, frps, vs_floor;
+        const std::vector<std::string> variants = c.throughput_variants();
+        std::vector<std::vector<double>> tpv(variants.size()), vs_floor_v(variants.size());
         std::vector<std::int64_t> pooled;
         for (int rep = 0; rep < o_.reps; ++rep) {
             if (c.has_latency()) {
@@ -195,14 +197,23 @@ public:
                 r99.push_back(p.p99 / f.p99);
                 r999.push_back(p.p999 / f.p999);
             }
-            // The copy floor right before and right after the ring's run (mean of the two), as
+            // The copy floor right before and right after the ring's runs (mean of the two), as
             // every latency is divided by the floor measured around it.
             const double floor_before = copy_ring ? copy_floor(c, *copy_ring) : 0;
             const auto [rate, lost_n] = throughput(c, 0);
-            const double floor_after = copy_ring ? copy_floor(c, *copy_ring) : 0;
             tp.push_back(rate);
             if (c.name() == "broadcast") lost.push_back(lost_n);
-            if (!c.throughput_variant().empty()) tp1.push_back(throughput(c, 1).first);
+            for (std::size_t v = 0; v < variants.size(); ++v) {
+                tpv[v].push_back(throughput(c, static_cast<int>(v + 1)).first);
+            }
+            const double floor_after = copy_ring ? copy_floor(c, *copy_ring) : 0;
+            if (copy_ring && c.group() != "sweep") {
+                const double floor_rate = (floor_before + floor_after) / 2;
+                frps.push_back(floor_rate);
+                fbps.push_back(floor_rate * static_cast<double>(c.record_size()));
+                vs_floor.push_back(rate / floor_rate);
+                for (std::size_t v = 0; v < variants.size(); ++v) vs_floor_v[v].push_back(tpv[v].back() / floor_rate);
+            }
             if (c.group() == "sweep") {
                 const double ring = rate * static_cast<double>(c.record_size());
                 const double copy = memcpy_bandwidth(c.record_size(), std::size_t{1} << 20,
@@ -235,7 +246,23 @@ public:
             curves_.emplace_back(c.label(), std::move(pooled));
         }
         report_.add(n, "throughput", summarize(tp), "records/s");
-        if (!tp1.empty()) report_.add(n, "throughput_1", summarize(tp1), "records/s");
+        for (std::size_t v = 0; v < variants.size(); ++v) {
+            report_.add(n, fmt::format("throughput_{}", v + 1), summarize(tpv[v]), "records/s (" + variants[v] + ")");
+        }
+        if (c.group() == "table") {
+            const auto size = static_cast<double>(c.record_size());
+            auto bytes = [&](std::vector<double> rates) {
+                for (double& r : rates) r *= size;
+                return summarize(std::move(rates));
+            };
+            report_.add(n, "bytes_per_s", bytes(tp), "B/s");
+            for (std::size_t v = 0; v < variants.size(); ++v) {
+                report_.add(n, fmt::format("bytes_per_s_{}", v + 1), bytes(tpv[v]), "B/s");
+                if (!vs_floor_v[v].empty()) {
+                    report_.add(n, fmt::format("vs_copy_floor_{}", v + 1), summarize(vs_floor_v[v]), "x");
+                }
+            }
+        }
         if (!lost.empty()) report_.add(n, "lost", summarize(lost), "records");
         if (!bps.empty()) {
             report_.add(n, "bytes_per_s", summarize(bps), "B/s");
@@ -421,7 +448,7 @@ int run_driver(Options o) {
     for (auto& c : cases) {
         if (!selected(o, *c)) continue;
         CaseInfo info{c->name(), c->label(), c->group(), c->floor() == Floor::futex ? "futex" : "cacheline",
-                      c->has_latency(), c->throughput_variant(), c->skip_reason(), c->record_size(),
+                      c->has_latency(), c->throughput_variants(), c->skip_reason(), c->record_size(),
                       c->slot_geometry().slots, c->slot_geometry().stride};
         if (c->name() == "iceoryx" && !iceoryx_problem.empty()) info.skipped = iceoryx_problem;
         if (info.skipped.empty()) {
@@ -438,6 +465,13 @@ int run_driver(Options o) {
         infos.push_back(std::move(info));
     }
     if (iceoryx) std::filesystem::remove(roudi_log);  // kept only when RouDi failed to start
+    // The in-process costs of the table records, when their cases ran.
+    if (std::any_of(infos.begin(), infos.end(), [](const CaseInfo& i) { return i.group == "table" && i.skipped.empty(); })) {
+        fmt::print(stderr, "running table record costs (in process) ...\n");
+        for (auto& f : table_costs(o.reps, std::chrono::milliseconds{40})) {
+            report.add("table-costs", f.metric, summarize(std::move(f.values)), f.unit);
+        }
+    }
     // RouDi itself is stopped at exit, after iceoryx's runtime deregistered (cases_iceoryx.cpp).
     driver.finish();
     report.derive_ratios(infos);
@@ -481,7 +515,7 @@ int main(int argc, char** argv) {
     app.add_option("--json", o.json, "write every figure as JSON to this file");
     app.add_option("--plot-data", o.plot_data,
                    "latency percentiles for gnuplot (default: latency.dat next to --json)");
-    app.add_option("--cases", o.only, "only these cases or groups (shmrec, peer, sweep); see --list")
+    app.add_option("--cases", o.only, "only these cases or groups (shmrec, peer, sweep, table); see --list")
         ->delimiter(',');
     app.add_flag("--list", o.list, "list the cases and exit");
     app.add_option("--cpu-a", o.cpu_a, "CPU of the driver process");

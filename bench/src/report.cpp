@@ -117,11 +117,6 @@ void Report::derive_ratios(const std::vector<CaseInfo>& cases) {
     }
     const Figure* iox = find("iceoryx", "throughput");
     // Copy what we need first: add() may reallocate figures_.
-    struct Pending {
-        std::string c, m;
-        Summary v;
-        std::string u;
-    };
     std::vector<Pending> pending;
     for (const auto& c : cases) {
         if (c.group != "shmrec" || !c.skipped.empty()) continue;
@@ -138,7 +133,44 @@ void Report::derive_ratios(const std::vector<CaseInfo>& cases) {
         if (tp && mq) pending.push_back({c.name, "throughput_vs_mq", divide(tp->value, mq->value), "x (" + mq->case_name + ")"});
         if (tp && iox) pending.push_back({c.name, "throughput_vs_iceoryx", divide(tp->value, iox->value), "x"});
     }
+    derive_table_ratios(cases, pending);
     for (auto& p : pending) add(p.c, p.m, p.v, p.u);
+}
+
+// Table records: the TableRing cases against Boost message_queue carrying the same records
+// (the faster of blocking and spinning: same work in variant 0, bytes only in variant 1), and
+// what verification costs in the stream (in place, verified vs not).
+void Report::derive_table_ratios(const std::vector<CaseInfo>& cases, std::vector<Pending>& pending) const {
+    const Figure* mq_work = nullptr;
+    const Figure* mq_bytes = nullptr;
+    for (const auto& c : cases) {
+        if (c.group != "table" || !c.skipped.empty() || c.name.rfind("mq-", 0) != 0) continue;
+        if (const auto* f = find(c.name, "throughput"); f && (!mq_work || f->value.median > mq_work->value.median)) mq_work = f;
+        if (const auto* f = find(c.name, "throughput_1"); f && (!mq_bytes || f->value.median > mq_bytes->value.median)) mq_bytes = f;
+    }
+    const Figure* tp0 = find("table-100", "throughput");
+    const Figure* tp1 = find("table-100", "throughput_1");
+    const Figure* tp2 = find("table-100", "throughput_2");
+    if (tp0 && mq_bytes) {
+        pending.push_back({"table-100", "throughput_vs_mq_bytes", divide(tp0->value, mq_bytes->value),
+                           "x (" + mq_bytes->case_name + ", the same bytes only)"});
+    }
+    if (tp0 && mq_work) {
+        pending.push_back({"table-100", "throughput_vs_mq", divide(tp0->value, mq_work->value),
+                           "x (" + mq_work->case_name + ", the same records built and verified)"});
+    }
+    if (tp1 && mq_work) {
+        pending.push_back({"table-100", "throughput_1_vs_mq", divide(tp1->value, mq_work->value),
+                           "x (" + mq_work->case_name + ", the same records built and verified)"});
+    }
+    if (tp0 && tp2) {
+        // ns per record verified minus ns per record not verified, per repetition's extremes.
+        const Summary& a = tp0->value;
+        const Summary& b = tp2->value;
+        pending.push_back({"table-100", "stream_verify_ns",
+                           {1e9 / a.median - 1e9 / b.median, 1e9 / a.max - 1e9 / b.min, 1e9 / a.min - 1e9 / b.max},
+                           "ns/record (1/throughput verified - 1/throughput not verified)"});
+    }
 }
 
 void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const {
@@ -191,7 +223,7 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
     {
         std::vector<std::vector<std::string>> rows{{"case", "records/s", "notes"}};
         for (const auto& c : cases) {
-            if (c.group == "sweep") continue;
+            if (c.group == "sweep" || c.group == "table") continue;
             if (!c.skipped.empty()) {
                 rows.push_back({c.label, "skipped", c.skipped});
                 continue;
@@ -202,8 +234,8 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
                 note += fmt::format("; lost {} per run", range(lost, si));
             }
             rows.push_back({c.label, range(find(c.name, "throughput"), si), note});
-            if (!c.variant.empty()) {
-                rows.push_back({"  same, " + c.variant, range(find(c.name, "throughput_1"), si), ""});
+            for (std::size_t v = 0; v < c.variants.size(); ++v) {
+                rows.push_back({"  same, " + c.variants[v], range(find(c.name, fmt::format("throughput_{}", v + 1)), si), ""});
             }
         }
         print_table(rows);
@@ -233,6 +265,8 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
         }
         print_table(rows);
     }
+
+    print_tables(cases);
 
     fmt::print("\n== Ratios (latency: best peer p50 / ours = speed-up; throughput: ours / peer) ==\n");
     {
@@ -285,6 +319,10 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
         {"ring (futex) round-trip p50 ≤ 1.2x the bare futex ping-pong", find("ring-futex", "rtt_p50_vs_floor"), 1.2, true},
         {"64 KiB records ≥ 0.6x memcpy bandwidth", find("sweep-65536", "vs_memcpy"), 0.6, false},
         {floor_what, worst_vs_floor, 0.8, false},
+        {"~100 B table records (TableRing, built in place, verified) ≥ 10x Boost message_queue carrying the same bytes",
+         find("table-100", "throughput_vs_mq_bytes"), 10, false},
+        {"64 KiB table records built and read in place ≥ 1.2x the cross-core copy floor",
+         find("table-64k", "vs_copy_floor"), 1.2, false},
     };
     int met = 0;
     for (const auto& t : targets) {
@@ -299,6 +337,63 @@ void Report::print(const RunInfo& run, const std::vector<CaseInfo>& cases) const
                    ok && !all ? "  (not in every repetition)" : "");
     }
     fmt::print("  {} of {} targets met.\n", met, targets.size());
+}
+
+void Report::print_tables(const std::vector<CaseInfo>& cases) const {
+    const bool any = std::any_of(cases.begin(), cases.end(), [](const CaseInfo& c) { return c.group == "table"; });
+    if (!any) return;
+    fmt::print("\n== Table records (FlatBuffers tables, one writer → one reader, one record per call, busy_spin) ==\n"
+               "TableRing variant 0: a loan + FlatBufferBuilder builds each record in the ring, the reader verifies\n"
+               "it in place and reads every field (64 KiB: sums every byte). message_queue: the same records.\n");
+    {
+        std::vector<std::vector<std::string>> rows{{"case", "record", "records/s", "B/s", "vs copy floor"}};
+        for (const auto& c : cases) {
+            if (c.group != "table") continue;
+            if (!c.skipped.empty()) {
+                rows.push_back({c.label, "skipped: " + c.skipped, "", "", ""});
+                continue;
+            }
+            const std::string first = c.name.rfind("mq-", 0) == 0 ? "built on the heap, sent, received, verified, read"
+                                                                  : "built in place, read in place, verified";
+            rows.push_back({c.label, "", "", "", ""});
+            rows.push_back({"  " + first, fmt::format("{} B", c.record_size), range(find(c.name, "throughput"), si),
+                            range(find(c.name, "bytes_per_s"), si), range(find(c.name, "vs_copy_floor"), ratio)});
+            for (std::size_t v = 0; v < c.variants.size(); ++v) {
+                const std::string k = std::to_string(v + 1);
+                rows.push_back({"  " + c.variants[v], fmt::format("{} B", c.record_size),
+                                range(find(c.name, "throughput_" + k), si),
+                                find(c.name, "bytes_per_s_" + k) ? range(find(c.name, "bytes_per_s_" + k), si)
+                                                                 : std::string("-"),
+                                range(find(c.name, "vs_copy_floor_" + k), ratio)});
+            }
+            if (const auto* f = find(c.name, "copy_floor_bytes_per_s")) {
+                rows.push_back({fmt::format("  cross-core copy floor, same blocks ({} slots x {} B)", c.slots, c.stride),
+                                fmt::format("{} B", c.record_size),
+                                range(find(c.name, "copy_floor_records_per_s"), si), range(f, si), "1x"});
+            }
+        }
+        print_table(rows);
+    }
+    fmt::print("\nRatios: ~100 B in place vs message_queue, the same bytes only: {}; vs the same records built and\n"
+               "verified: {} (copying path: {}). 64 KiB in place vs the copy floor: {}; copying path: {}.\n",
+               range(find("table-100", "throughput_vs_mq_bytes"), ratio), range(find("table-100", "throughput_vs_mq"), ratio),
+               range(find("table-100", "throughput_1_vs_mq"), ratio), range(find("table-64k", "vs_copy_floor"), ratio),
+               range(find("table-64k", "vs_copy_floor_1"), ratio));
+    fmt::print("\n== Cost of verification and of the other per-record work (in process, one core, ns/record) ==\n");
+    {
+        std::vector<std::vector<std::string>> rows{{"what", "ns/record"}};
+        auto nsr = [](double v) { return fmt::format("{:.1f}", v); };
+        if (const auto* f = find("table-100", "stream_verify_ns")) {
+            rows.push_back({"~100 B stream through TableRing: 1/records/s verified - not verified", range(f, nsr)});
+        }
+        for (const char* m : {"quote_build_ns", "quote_verify_ns", "quote_read_ns", "quote_verify_read_ns",
+                              "blob_verify_ns", "blob_read_ns"}) {
+            if (const auto* f = find("table-costs", m)) {
+                rows.push_back({f->unit.substr(f->unit.find('(') + 1, f->unit.size() - f->unit.find('(') - 2), range(f, nsr)});
+            }
+        }
+        print_table(rows);
+    }
 }
 
 void Report::write_json(const std::string& path) const {

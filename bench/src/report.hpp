@@ -24,7 +24,7 @@ struct CaseInfo {
     std::string group;  // "shmrec", "peer", "sweep"
     std::string floor;  // "cacheline" or "futex"
     bool latency = true;
-    std::string variant;  // second throughput variant, if any
+    std::vector<std::string> variants;  // further throughput variants (throughput_1, ...)
     std::string skipped;  // reason, when it did not run
     std::size_t record_size = 32;
     std::uint64_t slots = 0;  // ring geometry, when the case has one
@@ -53,6 +53,14 @@ public:
     void write_json(const std::string& path) const;
 
 private:
+    struct Pending {
+        std::string c, m;
+        Summary v;
+        std::string u;
+    };
+    void derive_table_ratios(const std::vector<CaseInfo>& cases, std::vector<Pending>& pending) const;
+    void print_tables(const std::vector<CaseInfo>& cases) const;
+
     std::vector<Figure> figures_;
 };
 
