@@ -75,15 +75,16 @@ test-tsan: deps
 	@cd build-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900 -L tsan
 
 # The fuzzers (RELIABILITY C8) for $(FUZZ_SECONDS) s each: the region-image fuzzer (any bytes as
-# a region) and the schema fuzzer (any bytes as a region's embedded binary schema). A clang build
+# a region), the schema fuzzer (any bytes as a region's embedded binary schema) and the
+# table-ring fuzzer (any bytes as a byte ring's data area, or as table records). A clang build
 # of their own, each run on a scratch copy of its seed corpus (tests/fuzz/ stays clean). Crashes,
 # sanitizer reports and hangs (> 10 s) end it with a non-zero status and an input in
 # build-fuzz/findings.
-FUZZERS = region_image:corpus schema:schema_corpus
+FUZZERS = region_image:corpus schema:schema_corpus table_ring:table_corpus
 fuzz: deps
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DSHMREC_BUILD_FUZZERS=ON -DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target shmrec_region_image_fuzzer shmrec_schema_fuzzer
+	@cmake --build build-fuzz -j $(JOBS) --target $(patsubst %,shmrec_%_fuzzer,$(foreach p,$(FUZZERS),$(firstword $(subst :, ,$(p)))))
 	@mkdir -p build-fuzz/findings
 	@cd build-fuzz && for pair in $(FUZZERS); do \
 		fuzzer=$${pair%%:*}; corpus=$${pair#*:}; \
