@@ -88,11 +88,12 @@ public:
     std::string group() const override { return "table"; }
     bool has_latency() const override { return false; }
     std::size_t record_size() const override { return bytes_; }
-    // The copy floor of the same blocks through about the ring's footprint.
+    // The copy floor of the same blocks through about the ring's footprint (64 KiB records in
+    // a 1 MiB ring: 16 slots of 65600 bytes, the sweep's 64 KiB floor).
     SlotGeometry slot_geometry() const override {
         const std::uint64_t stride = (8 + bytes_ + cache_line - 1) / cache_line * cache_line;
         std::uint64_t slots = 1;
-        while (slots * 2 * stride <= p_.capacity) slots *= 2;
+        while (slots * 2 * stride <= p_.capacity + stride) slots *= 2;
         return {slots, stride};
     }
     bool copy_floor() const override { return bytes_ >= 4096; }
@@ -378,7 +379,20 @@ std::vector<CostFigure> table_costs(int reps, std::chrono::nanoseconds run) {
     auto span_of = [](const flatbuffers::DetachedBuffer& d) {
         return std::span<const std::uint8_t>(d.data(), d.size());
     };
-    std::vector<double> build, verify, read, verify_read, blob_verify, blob_read;
+    // One thread writes a record and reads it back through a TableRing: the CPU cost per
+    // record of each path, without a second core (and its noise) in the way.
+    using QuoteRing = shmrec::TableRing<tables::Quote>;
+    const std::string in_place_name = unique_name("cost-inplace");
+    const std::string copied_name = unique_name("cost-copied");
+    register_name(in_place_name);
+    register_name(copied_name);
+    auto w_in_place = QuoteRing::writer(in_place_name, 64 * 1024);
+    auto r_in_place = QuoteRing::reader(in_place_name);
+    auto w_copied = QuoteRing::writer(copied_name, 64 * 1024);
+    shmrec::TableReadOptions copy;
+    copy.copy = true;
+    auto r_copied = QuoteRing::reader(copied_name, {}, {}, copy);
+    std::vector<double> build, verify, read, verify_read, blob_verify, blob_read, ring_in_place, ring_copied;
     std::uint64_t sink = 0;
     bool ok = true;
     for (int rep = 0; rep < reps; ++rep) {
@@ -403,7 +417,24 @@ std::vector<CostFigure> table_costs(int reps, std::chrono::nanoseconds run) {
         blob_read.push_back(ns_per_record(blobs, run, [&](std::size_t i) {
             sink += tables::read_blob(*flatbuffers::GetRoot<tables::Blob>(b[i].data()));
         }));
+        ring_in_place.push_back(ns_per_record(quotes, run, [&](std::size_t i) {
+            auto loan = w_in_place.try_loan(128);
+            ok &= loan.commit(tables::build_quote(loan.builder(), i)) == shmrec::WriteStatus::ok;
+            auto r = r_in_place.try_peek();
+            ok &= static_cast<bool>(r);
+            if (r) sink += tables::read_quote(*r);
+        }));
+        ring_copied.push_back(ns_per_record(quotes, run, [&](std::size_t i) {
+            fbb.Clear();
+            fbb.Finish(tables::build_quote(fbb, i));
+            ok &= w_copied.try_write(fbb) == shmrec::WriteStatus::ok;
+            auto r = r_copied.try_peek();
+            ok &= static_cast<bool>(r);
+            if (r) sink += tables::read_quote(*r);
+        }));
     }
+    shmrec::remove_region(in_place_name);
+    shmrec::remove_region(copied_name);
     g_read_sink = sink;
     if (!ok) throw std::runtime_error("table costs: a record failed verification");
     const std::string qn = fmt::format("{} B Quote", q[1].size());  // record 0 leaves seq out
@@ -415,6 +446,10 @@ std::vector<CostFigure> table_costs(int reps, std::chrono::nanoseconds run) {
         {"quote_verify_read_ns", verify_read, "ns/record (" + qn + ": verified, then read)"},
         {"blob_verify_ns", blob_verify, "ns/record (" + bn + ": Verifier::VerifyBuffer)"},
         {"blob_read_ns", blob_read, "ns/record (" + bn + ": every byte summed, in cache)"},
+        {"quote_ring_in_place_ns", ring_in_place,
+         "ns/record (" + qn + ": one thread, TableRing loan + build + commit, then peek (verified) + read)"},
+        {"quote_ring_copied_ns", ring_copied,
+         "ns/record (" + qn + ": one thread, heap build + try_write, then peek with copy (verified) + read)"},
     };
 }
 

@@ -387,7 +387,7 @@ void Report::print_tables(const std::vector<CaseInfo>& cases) const {
             rows.push_back({"~100 B stream through TableRing: 1/records/s verified - not verified", range(f, nsr)});
         }
         for (const char* m : {"quote_build_ns", "quote_verify_ns", "quote_read_ns", "quote_verify_read_ns",
-                              "blob_verify_ns", "blob_read_ns"}) {
+                              "blob_verify_ns", "blob_read_ns", "quote_ring_in_place_ns", "quote_ring_copied_ns"}) {
             if (const auto* f = find("table-costs", m)) {
                 rows.push_back({f->unit.substr(f->unit.find('(') + 1, f->unit.size() - f->unit.find('(') - 2), range(f, nsr)});
             }
