@@ -102,7 +102,9 @@ bool fits_in_loan(std::size_t max_size, Build&& build) {
     const std::size_t lent = (24 + max_size + 15) / 16 * 16 - 24;
     {
         flatbuffers::FlatBufferBuilder fbb(lent, &counting, false);
-        fbb.Finish(build(fbb, 1));  // not 0: a seq of 0 is the default, left out
+        const auto root = build(fbb, 1);  // not 0: a seq of 0 is the default, left out
+        fbb.TrackMinAlign(8);             // as TableLoan::commit does
+        fbb.Finish(root);
     }
     return counting.calls == 1;
 }
