@@ -59,8 +59,8 @@ TEST_F(TableBroadcastTest, ARecordThatFailsVerificationIsSkippedAndReported) {
     auto w = EnrolmentBroadcast::writer(n, 4096);
     auto r = EnrolmentBroadcast::reader(n);
     auto bad = enrolment(1);
-    const std::uint32_t far = 1u << 20;
-    std::memcpy(bad.data(), &far, sizeof far);  // root offset past the end
+    const std::uint32_t beyond = 1u << 20;
+    std::memcpy(bad.data(), &beyond, sizeof beyond);  // root offset past the end
     ASSERT_EQ(w.try_write(bad), WriteStatus::ok);
     ASSERT_EQ(w.try_write(enrolment(2)), WriteStatus::ok);
     EXPECT_EQ(r.try_read().status(), ReadStatus::corrupt);

@@ -104,8 +104,8 @@ TEST_F(TableRingTest, ARecordThatFailsVerificationIsSkippedCountedAndReported) {
         flatbuffers::FlatBufferBuilder fbb;
         fbb.Finish(build(fbb, 1));
         std::vector<std::uint8_t> bad(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
-        const std::uint32_t far = 1u << 20;
-        std::memcpy(bad.data(), &far, sizeof far);  // root offset past the end
+        const std::uint32_t beyond = 1u << 20;
+        std::memcpy(bad.data(), &beyond, sizeof beyond);  // root offset past the end
         ASSERT_EQ(w.try_write(fbb), WriteStatus::ok);
         ASSERT_EQ(w.try_write(bad), WriteStatus::ok);
         ASSERT_EQ(w.try_write(std::span<const std::uint8_t>(bad.data(), 3)), WriteStatus::ok);
