@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "channel_test_support.hpp"
 #include "shmrec/byte_ring.hpp"
 #include "shmrec/detail/region_access.hpp"
+#include "shmrec/untyped.hpp"
 
 namespace {
 
@@ -156,8 +158,11 @@ TEST_F(ByteRingTest, ANewWriterAndANewConsumerContinueWhereTheOldOnesStopped) {
     const std::string n = name();
     std::vector<std::byte> got;
     std::uint64_t next_write = 0, next_read = 0;
+    // A paging-file region (Windows) lives only while a handle does: hold one across the gap.
+    std::optional<shmrec::ChannelMonitor> hold;
     {
         auto w = ByteRing::writer(n, frame_type, 512);
+        hold.emplace(shmrec::ChannelMonitor::open(n));
         auto r = ByteRing::reader(n, frame_type);
         for (; next_write < 5; ++next_write) {
             ASSERT_EQ(w.try_write(make_message(next_write, 30 + next_write)), WriteStatus::ok);

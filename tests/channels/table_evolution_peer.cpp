@@ -3,7 +3,8 @@
 // evo.Grade, as two programs of a real system would.
 //
 //   table_evolution_peer_vN write NAME COUNT
-//       creates a table ring, writes COUNT records with every field its version has, closes
+//       creates a table ring, writes COUNT records with every field its version has, then
+//       closes it and exits once its stdin ends
 //   table_evolution_peer_vN read NAME COUNT WRITER_VERSION
 //       opens the ring as its consumer and checks every record against what a writer of
 //       WRITER_VERSION wrote, fields it lacks reading as their defaults
@@ -58,8 +59,12 @@ int write(const std::string& name, std::uint64_t count) {
             return 1;
         }
     }
-    writer.close();
     std::printf("done written=%llu\n", static_cast<unsigned long long>(writer.written()));
+    // Stay until the test closes our stdin: a paging-file region (Windows) lives only while a
+    // handle to it is open, so the reader must attach before we go.
+    for (int c = std::getchar(); c != EOF; c = std::getchar()) {
+    }
+    writer.close();
     return 0;
 }
 

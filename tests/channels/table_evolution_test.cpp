@@ -42,16 +42,22 @@ TEST_P(TableEvolution, CompatiblePairsExchangeEveryRecordIncompatibleOnesAreRefu
     const Pair p = GetParam();
     const std::string n = name();
     EvolutionPeer writer(p.writer, {"write", n, std::to_string(records)});
-    EXPECT_EQ(writer.line(), "done written=" + std::to_string(records));
-    ASSERT_TRUE(writer.wait_exit(20s).ok());
+    ASSERT_EQ(writer.line(), "done written=" + std::to_string(records));
 
+    // The writer stays (its stdin open) while the reader attaches: on Windows a paging-file
+    // region vanishes with its last handle. Closing its stdin closes the ring.
     EvolutionPeer reader(p.reader, {"read", n, std::to_string(records), std::to_string(p.writer)});
     const std::string first = reader.line();
     if (p.refused_because == nullptr) {
         EXPECT_EQ(first, "opened");
+        // All records, then the writer closes: the reader sees `closed`.
+        writer.close_stdin();
+        EXPECT_TRUE(writer.wait_exit(20s).ok());
         EXPECT_EQ(reader.line(), "done read=" + std::to_string(records) + " bad=0 status=closed");
         EXPECT_TRUE(reader.wait_exit(20s).ok());
     } else {
+        writer.close_stdin();
+        EXPECT_TRUE(writer.wait_exit(20s).ok());
         EXPECT_EQ(first.rfind("error code=incompatible_schema what=", 0), 0u) << first;
         EXPECT_NE(first.find(p.refused_because), std::string::npos) << first;
         EXPECT_NE(first.find("evo.Grade"), std::string::npos) << first;

@@ -12,11 +12,13 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "byte_broadcast_review_support.hpp"
 #include "child_process.hpp"
+#include "shmrec/untyped.hpp"
 #include "printers.hpp"
 #include "shmrec/byte_broadcast.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -166,8 +168,11 @@ TEST_F(ByteBroadcastReview, AReaderNeverLoadsAStateWordAtAMisalignedPosition) {
 TEST_F(ByteBroadcastReview, AWriterTakingOverNeverWritesPastTheBuffer) {
     const std::string n = name();
     std::array<std::byte, 64> behind{};
+    // A paging-file region (Windows) lives only while a handle does: hold one across the gap.
+    std::optional<shmrec::ChannelMonitor> hold;
     {
         auto w0 = ByteBroadcast::writer(n, quote_type, cap);
+        hold.emplace(shmrec::ChannelMonitor::open(n));
         control_of(w0.region()).tail.store(cap - 4);
         std::memcpy(behind.data(), buffer_of(w0.region()) + cap, behind.size());
     }
@@ -197,7 +202,11 @@ TEST_P(ByteBroadcastWriterKilled, ANewWriterTakesOverNothingDuplicatedLossesExac
     for (int hit = 1; hit <= 26; ++hit) {
         SCOPED_TRACE(point + ":" + std::to_string(hit));
         const std::string n = name();
-        { auto w0 = ByteBroadcast::writer(n, quote_type, cap); }
+        std::optional<shmrec::ChannelMonitor> hold;  // keeps a paging-file region (Windows)
+        {
+            auto w0 = ByteBroadcast::writer(n, quote_type, cap);
+            hold.emplace(shmrec::ChannelMonitor::open(n));
+        }
         auto keeping_up = ByteBroadcast::reader(n, quote_type);
         auto at_the_end = ByteBroadcast::reader(n, quote_type);
         Tally up, end;
