@@ -113,7 +113,8 @@ void write_header(std::byte* base, const RegionSpec& spec, const Geometry& g,
     std::memset(h->record_name, 0, sizeof h->record_name);
     std::memcpy(h->record_name, spec.record_name.data(),
                 std::min(spec.record_name.size(), sizeof h->record_name - 1));
-    std::memcpy(base + g.schema_offset, spec.schema.data(), spec.schema.size());
+    // (A message type may have no schema text: memcpy from a null pointer is undefined.)
+    if (!spec.schema.empty()) std::memcpy(base + g.schema_offset, spec.schema.data(), spec.schema.size());
     h->binary_schema_offset = g.binary_schema_offset;
     h->binary_schema_length = g.binary_schema_length;
     if (!spec.binary_schema.empty()) {
