@@ -162,10 +162,17 @@ class SchemaVerifier {
         using T = rf::Type;
         if (!first_visit(ty, TableKind::type)) return true;
         return table(ty, "Type", [&](const fb::Table& t) {
+            // The base types must be values of reflection::BaseType before any accessor turns
+            // them into one (an out-of-range enum value is undefined behaviour).
+            const auto known = [&](fb::voffset_t field) {
+                const std::int8_t v = t.GetField<std::int8_t>(field, 0);
+                return v >= 0 && v < rf::MaxBaseType;
+            };
             return t.VerifyField<std::int8_t>(verifier_, T::VT_BASE_TYPE, 1) &&
                    t.VerifyField<std::int8_t>(verifier_, T::VT_ELEMENT, 1) &&
                    t.VerifyField<std::int32_t>(verifier_, T::VT_INDEX, 4) &&
-                   t.VerifyField<std::uint16_t>(verifier_, T::VT_FIXED_LENGTH, 2);
+                   t.VerifyField<std::uint16_t>(verifier_, T::VT_FIXED_LENGTH, 2) &&
+                   known(T::VT_BASE_TYPE) && known(T::VT_ELEMENT);
         });
     }
 
