@@ -95,8 +95,10 @@ TEST(Tables, MixedFileUsesFlatcsStructsAndEnumsWithTheirDefaults) {
     mix::Point p(3, 4);
     p.mutate_y(5);
     const std::vector<mix::Point> points{mix::Point(1, 2), p};
-    mix::ItemBuilder item(builder);
+    // The vector first: nothing may be created while a table is being built (FlatBuffers
+    // asserts that in debug builds).
     const auto v = builder.CreateVectorOfStructs(points);
+    mix::ItemBuilder item(builder);
     item.add_id(7);
     item.add_at(&p);
     item.add_points(v);
