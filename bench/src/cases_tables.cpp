@@ -1,11 +1,16 @@
 // Table records (FlatBuffers tables, bench/schemas/tables.fbs) from one process to the other:
 //
-//   table-100  ~100-byte Quote records through TableRing, one record per call:
-//              0 built in place (loan + FlatBufferBuilder), read in place, verified
+//   table-100  ~100-byte Quote records through TableRing:
+//              0 built in place (try_build: a loan + FlatBufferBuilder each), read in place and
+//                verified (read_batch), batches of 64: the tail, the head and the wake-up
+//                checks published once per batch
 //              1 built on the heap, copied in (try_write), copied out and verified
-//                (TableReadOptions::copy)
-//              2 as 0, read without the Verifier (the raw ByteRing sample and GetRoot)
-//   table-64k  64 KiB Blob records, the same 0 and 1, against the cross-core copy floor of the
+//                (TableReadOptions::copy), one record per call
+//              2 as 0, one record per call (loan / peek)
+//              3 as 0, read without the Verifier (the raw ByteRing batch and GetRoot)
+//              4 the bytes message_queue's variant 1 carries (one record built once, its seq
+//                patched, copied in), read in place and verified, batches of 64
+//   table-64k  64 KiB Blob records, variants 0-2, against the cross-core copy floor of the
 //              same block size (measured by the driver around the runs, as for the sweep)
 //   mq-table-block / mq-table-spin  Boost message_queue carrying the same Quote records:
 //              0 built on the heap, sent, received, verified and read: the same work
@@ -73,7 +78,7 @@ struct TableParams {
     std::string label;
     std::uint64_t capacity = 0;  // bytes of each ring
     std::size_t loan = 0;        // max_size of a loan: the record and the builder's scratch
-    bool unverified_variant = false;
+    bool small_record_variants = false;  // variants 3 and 4
 };
 
 volatile std::uint64_t g_read_sink = 0;
@@ -98,8 +103,12 @@ public:
     }
     bool copy_floor() const override { return bytes_ >= 4096; }
     std::vector<std::string> throughput_variants() const override {
-        std::vector<std::string> v{"heap builder + copy in, copy out + verify (TableReadOptions::copy)"};
-        if (p_.unverified_variant) v.push_back("in place, not verified (raw ByteRing sample + GetRoot)");
+        std::vector<std::string> v{"heap builder + copy in, copy out + verify (TableReadOptions::copy), 1 per call",
+                                   "built in place, read in place, verified, 1 per call (loan / peek)"};
+        if (p_.small_record_variants) {
+            v.push_back("as the first, not verified (raw ByteRing batches + GetRoot)");
+            v.push_back("message_queue's bytes (built once, seq patched, copied in), in place, verified, batches");
+        }
         return v;
     }
 
@@ -140,63 +149,96 @@ public:
     std::uint64_t send(std::chrono::nanoseconds run, int variant) override {
         const std::int64_t deadline = now_ns() + run.count();
         std::uint64_t seq = 0;
-        if (variant == 1) {
+        auto check = [&](const char* what, shmrec::WriteStatus st) {
+            if (st != shmrec::WriteStatus::ok) fail(p_.name + " " + what, to_string(st));
+        };
+        if (variant == 1 || variant == 4) {
             // One heap builder for the run: Clear() keeps its memory, so no allocation per record.
             flatbuffers::FlatBufferBuilder fbb(bytes_ + 256);
-            auto put = [&](std::uint64_t s) {
-                fbb.Clear();
-                fbb.Finish(Kind::build(fbb, s));
-                if (const auto st = w_copied_->write(fbb, wait_limit); st != shmrec::WriteStatus::ok) {
-                    fail(p_.name + " write", to_string(st));
+            fbb.Finish(Kind::build(fbb, 1));  // seq present (not the default), so mutable
+            auto one = [&](std::uint64_t s) {
+                if (variant == 1) {
+                    fbb.Clear();
+                    fbb.Finish(Kind::build(fbb, s));
+                } else if (!flatbuffers::GetMutableRoot<T>(fbb.GetBufferPointer())->mutate_seq(s)) {
+                    fail(p_.name, "mutate_seq");
                 }
+                return (variant == 1 ? *w_copied_ : *w_in_place_).write(fbb, wait_limit);
             };
             while (now_ns() < deadline) {
-                for (int i = 0; i < 64; ++i) put(seq++);  // the clock every 64 records
+                if (variant == 1) {
+                    for (int i = 0; i < batch; ++i) check("write", one(seq++));
+                } else {
+                    const auto r = w_in_place_->batch(batch, [&](std::size_t i) { return one(seq + i); });
+                    check("write batch", r.status);
+                    seq += r.count;
+                }
+            }
+            check("write", one(sentinel));
+            return seq;
+        }
+        auto build = [](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t s) { return Kind::build(fbb, s); };
+        if (variant == 2) {
+            auto put = [&](std::uint64_t s) {
+                auto loan = w_in_place_->loan(p_.loan, wait_limit);
+                if (!loan) fail(p_.name + " loan", to_string(loan.status()));
+                check("commit", loan.commit(build(loan.builder(), s)));
+            };
+            while (now_ns() < deadline) {
+                for (int i = 0; i < batch; ++i) put(seq++);  // the clock every 64 records
             }
             put(sentinel);
             return seq;
         }
-        auto put = [&](std::uint64_t s) {
-            auto loan = w_in_place_->loan(p_.loan, wait_limit);
-            if (!loan) fail(p_.name + " loan", to_string(loan.status()));
-            if (const auto st = loan.commit(Kind::build(loan.builder(), s)); st != shmrec::WriteStatus::ok) {
-                fail(p_.name + " commit", to_string(st));
-            }
-        };
         while (now_ns() < deadline) {
-            for (int i = 0; i < 64; ++i) put(seq++);
+            const auto r = w_in_place_->build(
+                batch, p_.loan, [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) { return build(fbb, seq + i); },
+                wait_limit);
+            check("build", r.status);
+            seq += r.count;
         }
-        put(sentinel);
+        check("build", w_in_place_->build(1, p_.loan, [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t) {
+            return build(fbb, sentinel);
+        }, wait_limit).status);
         return seq;
     }
 
     Received receive(int variant) override {
         Received got;
         std::uint64_t sink = 0;
-        if (variant == 2) {
-            // The same records without the Verifier: what verification costs in the stream.
-            auto& raw = r_in_place_->bytes();
-            for (;;) {
-                auto m = raw.peek(wait_limit);
-                if (!m) fail(p_.name + " peek", to_string(m.status()));
-                const auto* r = flatbuffers::GetRoot<T>(m.data().data());
-                if (r->seq() == sentinel) break;
-                if (r->seq() != got.count) fail(p_.name, "record out of order");
-                sink += Kind::read(*r);
-                ++got.count;
+        bool done = false;
+        // One record: false at the sentinel (the batch ends there).
+        auto take = [&](const T& r) {
+            if (r.seq() == sentinel) {
+                done = true;
+                return false;
             }
-        } else {
-            auto& reader = variant == 0 ? *r_in_place_ : *r_copied_;
-            for (;;) {
+            if (r.seq() != got.count) fail(p_.name, "record out of order");
+            const std::uint64_t x = Kind::read(r);
+            if (x == 0) fail(p_.name, "record content wrong");
+            sink += x;
+            ++got.count;
+            return true;
+        };
+        auto check = [&](const char* what, shmrec::ReadStatus st) {
+            if (st != shmrec::ReadStatus::ok) fail(p_.name + " " + what, to_string(st));
+        };
+        if (variant == 3) {
+            // The same records without the Verifier: what verification costs in the stream.
+            while (!done) {
+                check("read batch", r_in_place_->bytes().read_batch(batch, [&](const shmrec::MessageView& m) {
+                    return take(*flatbuffers::GetRoot<T>(m.data.data()));
+                }, wait_limit).status);
+            }
+        } else if (variant == 1 || variant == 2) {
+            auto& reader = variant == 2 ? *r_in_place_ : *r_copied_;
+            while (!done) {
                 auto r = reader.peek(wait_limit);
                 if (!r) fail(p_.name + " peek", to_string(r.status()));
-                if (r->seq() == sentinel) break;
-                if (r->seq() != got.count) fail(p_.name, "record out of order");
-                const std::uint64_t x = Kind::read(*r);
-                if (x == 0) fail(p_.name, "record content wrong");
-                sink += x;
-                ++got.count;
+                take(*r);
             }
+        } else {
+            while (!done) check("read batch", r_in_place_->read_batch(batch, take, wait_limit).status);
         }
         g_read_sink = sink;
         return got;
@@ -207,6 +249,8 @@ private:
     using Ring = shmrec::TableRing<T>;
     std::string in_place() const { return unique_name(p_.name + "-inplace"); }
     std::string copied() const { return unique_name(p_.name + "-copied"); }
+
+    static constexpr int batch = 64;  // records per batch, and per look at the clock
 
     TableParams p_;
     std::size_t bytes_;
@@ -343,7 +387,7 @@ std::vector<std::unique_ptr<Case>> table_cases() {
         // 64 KiB: ~400 frames in flight, the ring stays in L2 on both cores.
         p.capacity = 64 * 1024;
         p.loan = 128;  // record + the builder's scratch; checked by fits_in_loan
-        p.unverified_variant = true;
+        p.small_record_variants = true;
         out.push_back(std::make_unique<TableCase<QuoteKind>>(p));
     }
     {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "byte_messages.hpp"
 #include "channel_test_support.hpp"
 #include "shmrec/byte_ring.hpp"
 #include "shmrec/detail/region_access.hpp"
@@ -34,25 +35,10 @@ using shmrec::StartAt;
 using shmrec::WriteStatus;
 namespace d = shmrec::detail;
 
-const shmrec::MessageType frame_type{"test.Frame", 0x1234};
-
-// Message k: `size` bytes, each a function of k and its index: a torn or shifted copy shows.
-std::vector<std::byte> make_message(std::uint64_t k, std::size_t size) {
-    std::vector<std::byte> m(size);
-    for (std::size_t i = 0; i < size; ++i) {
-        m[i] = static_cast<std::byte>((k * 131 + i * 7 + (k >> 8)) & 0xff);
-    }
-    return m;
-}
-bool is_message(std::span<const std::byte> got, std::uint64_t k, std::size_t size) {
-    return got.size() == size && std::equal(got.begin(), got.end(), make_message(k, size).begin());
-}
-// The size of message k, at most `max`: small ones mostly, some near the limit, some empty.
-std::size_t size_of(std::uint64_t k, std::size_t max) {
-    std::mt19937_64 rng(k);
-    if (k % 11 == 0) return 0;
-    return (k % 7 == 0) ? max - rng() % 8 : rng() % (max / 4 + 1);
-}
+using bytetest::frame_type;
+using bytetest::is_message;
+using bytetest::make_message;
+std::size_t size_of(std::uint64_t k, std::size_t max) { return bytetest::size_of(k, max, true); }
 
 #if defined(__SANITIZE_THREAD__)
 constexpr bool under_tsan = true;

@@ -54,9 +54,9 @@ ReadStatus read_in_order(shmrec::ByteRingReader& r, std::uint64_t& next) {
 // every message exactly once, in order, intact. `committed` says whether the message being
 // written when it died was published (before_tail) or not (before_commit).
 void writer_killed_then_replaced(const std::string& n, const std::string& point, int hit,
-                                 bool committed) {
-    SCOPED_TRACE(point + " hit " + std::to_string(hit));
-    auto w1 = peer({"byte-write", n, "30"}, point + ":" + std::to_string(hit) + ":kill");
+                                 bool committed, const std::string& mode = "byte-write") {
+    SCOPED_TRACE(mode + " killed at " + point + " hit " + std::to_string(hit));
+    auto w1 = peer({mode, n, "30"}, point + ":" + std::to_string(hit) + ":kill");
     ASSERT_EQ(w1->expect_line("ready"), "ready start=0");
     auto r = ByteRing::reader(n, message_type, {}, quick_liveness());
     w1->send("go");
@@ -86,6 +86,16 @@ TEST_F(ByteRingReview, AWriterKilledBeforeCommitIsReplacedWithNothingLostOrRepea
 TEST_F(ByteRingReview, AWriterKilledBeforeTailIsReplacedWithNothingLostOrRepeated) {
     for (int hit = 1; hit <= 8; ++hit) {
         writer_killed_then_replaced(name(), "byte_ring.before_tail", hit, true);
+        if (HasFatalFailure()) return;
+    }
+}
+
+// A writer killed inside a batch, after committing message `hit` - 1 of the stream but before
+// the batch published the tail and counters: the consumer has the committed messages, and
+// the replacing writer starts after them (it scans past the published tail).
+TEST_F(ByteRingReview, AWriterKilledInsideABatchIsReplacedWithNothingLostOrRepeated) {
+    for (int hit = 1; hit <= 12; ++hit) {
+        writer_killed_then_replaced(name(), "byte_ring.held_commit", hit, true, "byte-write-batch");
         if (HasFatalFailure()) return;
     }
 }

@@ -16,12 +16,14 @@
 //                                         "ready start=<written>", waits for a line on stdin,
 //                                         writes messages start..start+N-1 (write, 20 s each),
 //                                         drains, "wrote n=<count> status=<status>", closes
+//   regression_peer byte-write-batch NAME N  the same, in batches of 5 (ByteRingWriter::batch)
 //   regression_peer byte-read NAME N      the byte ring's consumer: "ready consumed=<count>",
 //                                         then N messages, "got seq=<s> ok=<0|1>" for each
 //                                         before releasing it, then "done status=<status>"
 //
 // Every reader sleeps on its doorbell only (no spin) with a 10 s liveness interval, so a lost
 // wake-up costs it seconds, which the test sees in "ms".
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -88,7 +90,7 @@ int write_blocking(shmrec::Ring<Checked>::Writer writer, std::uint64_t n) {
 }
 
 // Byte ring messages shmrec_review::message(k) for k = the ring's written() onwards.
-int byte_write(const shmrec::Location& where, std::uint64_t n) {
+int byte_write(const shmrec::Location& where, std::uint64_t n, std::size_t batch) {
     auto writer = shmrec::ByteRing::writer(where, shmrec_review::message_type,
                                            shmrec_review::small_ring, shmrec::OpenMode::open_or_create,
                                            {}, shmrec_review::quick_liveness());
@@ -98,9 +100,18 @@ int byte_write(const shmrec::Location& where, std::uint64_t n) {
     std::getline(std::cin, line);
     std::uint64_t i = 0;
     shmrec::WriteStatus s = shmrec::WriteStatus::ok;
-    for (; i < n; ++i) {
-        s = writer.write(shmrec_review::message(start + i), std::chrono::seconds(20));
-        if (s != shmrec::WriteStatus::ok) break;
+    auto write = [&](std::size_t k) {
+        return writer.write(shmrec_review::message(start + i + k), std::chrono::seconds(20));
+    };
+    while (i < n && s == shmrec::WriteStatus::ok) {
+        if (batch == 0) {
+            s = write(0);
+            if (s == shmrec::WriteStatus::ok) ++i;
+            continue;
+        }
+        const auto b = writer.batch(std::min<std::uint64_t>(batch, n - i), write);
+        i += b.count;
+        s = b.status;
     }
     if (s == shmrec::WriteStatus::ok) s = writer.drain(std::chrono::seconds(20));
     say("wrote n=" + std::to_string(i) + " status=" + std::string(to_string(s)));
@@ -155,7 +166,10 @@ int main(int argc, char** argv) {
                                                                 {}, doorbell_only()),
                                   std::stoull(args[2]));
         }
-        if (mode == "byte-write" && args.size() == 3) return byte_write(where, std::stoull(args[2]));
+        if (mode == "byte-write" && args.size() == 3) return byte_write(where, std::stoull(args[2]), 0);
+        if (mode == "byte-write-batch" && args.size() == 3) {
+            return byte_write(where, std::stoull(args[2]), 5);
+        }
         if (mode == "byte-read" && args.size() == 3) return byte_read(where, std::stoull(args[2]));
         if (mode == "broadcast-batch" && args.size() == 3) {
             return write_batch(shmrec::Broadcast<Checked>::writer(where, 4), std::stoull(args[2]));

@@ -21,11 +21,11 @@
 //   2. state(m) = (-f, lap(m))              (relaxed)  b. read the payload (copy or in place)
 //   3. state(m + f) = 0 when that word is free         c. head = r + f           (release)
 //                                           (relaxed)  d. doorbell handshake towards the writer
-//   4. fill size, sequence, payload (plain stores)
+//   4. fill size, sequence, payload (plain stores)        (c-d once per call, or per batch)
 //   5. the padding frame's state, if any    (release)
 //   6. state(m) = (+f, lap(m))              (release)
-//   7. tail = m + f, messages written (once per call; observers and a replacing writer),
-//      doorbell handshake towards the consumer
+//   7. tail = m + f, messages written (observers and a replacing writer), doorbell
+//      handshake towards the consumer: once per call, or per batch (and before it waits)
 //
 // (6)→(a): the consumer sees the payload and step 3 of every frame whose state it saw. Step 3
 // is why (a) never mistakes an older lap's payload bytes for a state word: the word after every
@@ -47,6 +47,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -130,6 +131,17 @@ struct ByteRingView {
                 static_cast<std::uint32_t>(LockSlot::writer)};
     }
 };
+
+// Calls a batch's visit(args...): true to go on (a visit that returns void always goes on).
+template <class Visit, class... Args>
+bool visit_goes_on(Visit& visit, const Args&... args) {
+    if constexpr (std::is_void_v<std::invoke_result_t<Visit&, const Args&...>>) {
+        visit(args...);
+        return true;
+    } else {
+        return static_cast<bool>(visit(args...));
+    }
+}
 
 // A frame the consumer found at its head: where, how long, and the payload inside it.
 struct FrameRef {
@@ -216,6 +228,14 @@ private:
     WriteStatus status_ = WriteStatus::moved_from;
 };
 
+// One message of a batch read in place (ByteRingReader::try_read_batch): valid during the
+// visit that receives it; consumed with the batch.
+struct MessageView {
+    std::span<const std::byte> data;
+    std::uint64_t sequence = 0;  // 0 for the first message the ring ever carried
+    std::uint64_t position = 0;  // where its frame starts, in bytes since the ring was created
+};
+
 // The next message of the ring, in place (ByteRingReader::try_peek). It stays valid and
 // unchanged by a healthy writer (which cannot reuse the bytes) until release() or the Sample's
 // end, which consume it. A hostile writer could still change the bytes: validate what you rely
@@ -273,7 +293,8 @@ public:
     ByteRingWriter(ByteRingWriter&& other) noexcept
         : WriterEndpoint(std::move(other)), view_(other.view_), room_waiters_(other.room_waiters_),
           room_bell_(other.room_bell_), tail_(other.tail_), cached_head_(other.cached_head_),
-          written_(other.written_), claim_(other.claim_), loan_(std::exchange(other.loan_, nullptr)) {
+          written_(other.written_), claim_(other.claim_), loan_(std::exchange(other.loan_, nullptr)),
+          held_(std::exchange(other.held_, false)), unpublished_(std::exchange(other.unpublished_, false)) {
         if (loan_ != nullptr) loan_->writer_ = this;
     }
     ByteRingWriter& operator=(ByteRingWriter&& other) noexcept {
@@ -289,6 +310,8 @@ public:
             claim_ = other.claim_;
             loan_ = std::exchange(other.loan_, nullptr);
             if (loan_ != nullptr) loan_->writer_ = this;
+            held_ = std::exchange(other.held_, false);
+            unpublished_ = std::exchange(other.unpublished_, false);
         }
         return *this;
     }
@@ -332,10 +355,29 @@ public:
         return try_loan(max_size);
     }
 
+    // A batch: runs fill(i) for i = 0 .. count-1, each writing one message through this writer
+    // (try_write, write, try_loan or loan, then commit) and returning that write's status, and
+    // stops at the first that is not ok. Each message reaches the consumer as it commits (its
+    // frame's state word); what a stream of small messages pays per message on top of that,
+    // the tail and counters for observers and the wake-up check towards a sleeping consumer
+    // (a full fence), is paid once, when the batch ends or before a wait for room inside it.
+    // Returns how many fill() calls succeeded, and ok or the status of the one that did not.
+    // fill() must not move or destroy the writer.
+    template <class Fill>
+    BatchWrite batch(std::size_t count, Fill&& fill) {
+        if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
+        HeldPublication hold(*this);
+        for (std::size_t i = 0; i < count; ++i) {
+            if (const WriteStatus s = fill(i); s != WriteStatus::ok) return {i, s};
+        }
+        return {count, WriteStatus::ok};
+    }
+
     // Waits up to `timeout` until the consumer has read everything written: ok, timeout,
     // reader_gone, or no_reader.
     [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
         if (!usable()) return refusal<WriteStatus>();
+        publish_held();
         auto drained = [&] {
             // Acquire pairs with the consumer's release of head (c).
             return view_.control->ring.head.load(std::memory_order_acquire) == tail_;
@@ -350,6 +392,7 @@ public:
     // is given back unpublished first: nothing may follow `closed`.
     void close() noexcept {
         detach_loan();
+        publish_held();
         WriterEndpoint::close();
     }
 
@@ -491,10 +534,44 @@ private:
                    std::memory_order_release);
         tail_ = claim_.position + claim_.extent;
         ++written_;
+        if (held_) {
+            unpublished_ = true;
+            SHMREC_FAULT_POINT("byte_ring.held_commit");  // committed, tail not yet published
+            return;
+        }
+        publish();
+    }
+
+    // Step 7, for every frame committed since the last time.
+    void publish() noexcept {
         SHMREC_FAULT_POINT("byte_ring.before_tail");
         publish_counters();
         notify();
     }
+    // Step 7 for the frames a batch committed so far: before the writer waits (the consumer
+    // may be asleep, and the room we wait for comes from it) and when the batch ends.
+    void publish_held() noexcept {
+        if (!unpublished_ || !usable()) return;
+        unpublished_ = false;
+        publish();
+    }
+
+    // Holds step 7 back for the duration of a batch (batches nest: the outermost publishes).
+    class HeldPublication {
+    public:
+        explicit HeldPublication(ByteRingWriter& w) noexcept : w_(w), outer_(!w.held_) { w.held_ = true; }
+        HeldPublication(const HeldPublication&) = delete;
+        HeldPublication& operator=(const HeldPublication&) = delete;
+        ~HeldPublication() {
+            if (!outer_) return;
+            w_.held_ = false;
+            w_.publish_held();
+        }
+
+    private:
+        ByteRingWriter& w_;
+        bool outer_;
+    };
 
     // (7) Release on tail: an observer that reads it sees the frames below it. The message
     // count is for observers and a replacing writer: relaxed.
@@ -562,6 +639,7 @@ private:
         const std::uint64_t extent = detail::frame_extent(size);
         auto fits = [&] { return has_room(padding_before(extent) + extent); };
         if (fits()) return WriteStatus::ok;
+        publish_held();
         return wait_status(wait_until(
             timeout, fits, [&] { return !consumer_gone(); },
             [&](std::chrono::nanoseconds slice) { park_for_room(slice, fits); }));
@@ -575,6 +653,8 @@ private:
     std::uint64_t written_ = 0;      // messages committed: the next message's sequence
     Claim claim_{};
     MessageLoan* loan_ = nullptr;    // the open loan, if any
+    bool held_ = false;              // in a batch: step 7 waits for its end
+    bool unpublished_ = false;       // frames committed since step 7 last ran
 };
 
 // Not thread-safe: one thread uses a handle at a time (move it to hand it over).
@@ -619,6 +699,43 @@ public:
         if (const auto s = readable(); s != ReadStatus::ok) return MessageSample(s);
         if (const auto s = wait_for_message(timeout); s != ReadStatus::ok) return MessageSample(s);
         return try_peek();
+    }
+
+    // Up to `max` messages in place, in order: visit(const MessageView&) for each, then all of
+    // them are consumed at once (the head goes back to the writer, and a writer waiting for
+    // room is woken, once per batch: Aeron's ring buffer reads so). A visit that returns false
+    // ends the batch after its message. Returns how many were visited and ok; or, when none
+    // was: empty, closed, writer_gone, corrupt, sample_pending, or the handle's refusal. If
+    // visit throws, the messages before the one it threw on are consumed, that one is not.
+    template <class Visit>
+    [[nodiscard]] BatchRead try_read_batch(std::size_t max, Visit&& visit) {
+        if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
+        BatchRelease done(*this);
+        detail::FrameRef frame;
+        ReadStatus s = ReadStatus::ok;
+        while (done.count < max) {
+            s = next_frame(frame);
+            if (s != ReadStatus::ok) break;
+            const MessageView m{{frame.payload, frame.size}, frame.sequence, frame.position};
+            const bool more = detail::visit_goes_on(visit, m);
+            done.last = frame;
+            ++done.count;
+            head_ = frame.position + frame.extent;  // privately: consume() publishes it
+            if (!more) break;
+        }
+        if (done.count > 0 || max == 0) return {done.count, ReadStatus::ok};
+        if (s == ReadStatus::empty) s = empty_status(frame);
+        // empty_status() may find a message that arrived meanwhile: it is read next time round.
+        return {0, s == ReadStatus::ok ? ReadStatus::empty : s};
+    }
+    // The same, waiting up to `timeout` for the first message.
+    template <class Visit>
+    [[nodiscard]] BatchRead read_batch(std::size_t max, Visit&& visit,
+                                       std::chrono::nanoseconds timeout) {
+        if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
+        if (max == 0) return {0, ReadStatus::ok};
+        if (const auto s = wait_for_message(timeout); s != ReadStatus::ok) return {0, s};
+        return try_read_batch(max, std::forward<Visit>(visit));
     }
 
     // Copies the next message into `out` (resized to fit: this may allocate) and consumes it.
@@ -735,6 +852,19 @@ private:
         // (d) The doorbell handshake towards a writer waiting for room.
         towards_writer_.notify(region_, wait_.liveness_interval);
     }
+
+    // Consumes a batch's messages when it ends, however it ends.
+    struct BatchRelease {
+        explicit BatchRelease(ByteRingReader& r) noexcept : reader(r) {}
+        BatchRelease(const BatchRelease&) = delete;
+        BatchRelease& operator=(const BatchRelease&) = delete;
+        ~BatchRelease() {
+            if (count > 0) reader.consume(last);
+        }
+        ByteRingReader& reader;
+        std::size_t count = 0;
+        detail::FrameRef last{};
+    };
 
     void release_sample(const detail::FrameRef& frame) noexcept {
         sample_ = nullptr;

@@ -31,13 +31,16 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "shmrec/byte_ring.hpp"
+#include "shmrec/detail/deadline.hpp"
 #include "shmrec/table_traits.hpp"
 
 namespace shmrec {
@@ -228,6 +231,36 @@ public:
         return TableLoan<T>(ring_.loan(max_size, timeout), timeout);
     }
 
+    // Batches: `count` records built in place, record i by build(builder, i) returning its
+    // root, each in a loan of `max_size` bytes; the ring's tail and the consumer's wake-up are
+    // published once per batch (ByteRingWriter::batch). Returns how many were written, and ok
+    // or why the next one was not (full, too_large, reader_gone, ...).
+    template <class Build>
+    [[nodiscard]] BatchWrite try_build(std::size_t count, std::size_t max_size, Build&& build) {
+        return ring_.batch(count, [&](std::size_t i) {
+            TableLoan<T> loan = try_loan(max_size);
+            return commit_built(loan, build, i);
+        });
+    }
+    // The same, waiting for room as needed, up to `timeout` in all.
+    template <class Build>
+    [[nodiscard]] BatchWrite build(std::size_t count, std::size_t max_size, Build&& build,
+                                   std::chrono::nanoseconds timeout) {
+        const auto deadline = detail::deadline_after(timeout);
+        return ring_.batch(count, [&](std::size_t i) {
+            TableLoan<T> loan = try_loan(max_size);
+            if (loan || loan.status() != WriteStatus::full) return commit_built(loan, build, i);
+            TableLoan<T> waited = this->loan(max_size, deadline - detail::SteadyClock::now());
+            return commit_built(waited, build, i);
+        });
+    }
+    // Any writes batched: fill(i) writes record i through this writer (see
+    // ByteRingWriter::batch), e.g. finished buffers with try_write.
+    template <class Fill>
+    [[nodiscard]] BatchWrite batch(std::size_t count, Fill&& fill) {
+        return ring_.batch(count, std::forward<Fill>(fill));
+    }
+
     [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
         return ring_.drain(timeout);
     }
@@ -245,6 +278,12 @@ public:
 private:
     friend struct TableRing<T>;
     explicit TableRingWriter(ByteRingWriter&& ring) noexcept : ring_(std::move(ring)) {}
+
+    template <class Build>
+    static WriteStatus commit_built(TableLoan<T>& loan, Build& build, std::size_t i) {
+        if (!loan) return loan.status();
+        return loan.commit(build(loan.builder(), i));
+    }
 
     ByteRingWriter ring_;
 };
@@ -326,6 +365,30 @@ public:
         return checked(ring_.peek(timeout));
     }
 
+    // Up to `max` verified records, in order: visit(const T& record) or
+    // visit(const T& record, std::uint64_t sequence) for each (returning false ends the batch
+    // after that record), then all of them are consumed
+    // at once (the head goes back to the writer once per batch: ByteRingReader::try_read_batch).
+    // In place, or with TableReadOptions::copy each record copied first into one buffer the
+    // reader keeps (no allocation per record; the reference is valid during its visit only).
+    // Returns how many were visited and ok; or, when none was, why (empty, closed, ...). A
+    // record that fails verification ends the batch: it is skipped and counted as try_peek
+    // does, and the batch returns the records visited before it with `corrupt`.
+    template <class Visit>
+    [[nodiscard]] BatchRead try_read_batch(std::size_t max, Visit&& visit) {
+        bool rejected = false;
+        const BatchRead r = ring_.try_read_batch(max, verified_visit(visit, rejected));
+        return rejected ? BatchRead{r.count - 1, ReadStatus::corrupt} : r;
+    }
+    // The same, waiting up to `timeout` for the first record.
+    template <class Visit>
+    [[nodiscard]] BatchRead read_batch(std::size_t max, Visit&& visit,
+                                       std::chrono::nanoseconds timeout) {
+        bool rejected = false;
+        const BatchRead r = ring_.read_batch(max, verified_visit(visit, rejected), timeout);
+        return rejected ? BatchRead{r.count - 1, ReadStatus::corrupt} : r;
+    }
+
     [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
         return ring_.wait_for_writer(timeout);
     }
@@ -345,6 +408,37 @@ private:
     TableRingReader(ByteRingReader&& ring, const TableReadOptions& options)
         : ring_(std::move(ring)), options_(options) {}
 
+    // A batch's visit of one message: verified (on the reader's copy in copy mode), then
+    // visit(record[, sequence]); false ends the batch after a rejected record.
+    template <class Visit>
+    auto verified_visit(Visit& visit, bool& rejected) {
+        return [this, &visit, &rejected](const MessageView& m) {
+            std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(m.data.data()),
+                                                m.data.size());
+            if (options_.copy || reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
+                scratch_.resize((bytes.size() + 7) / 8);
+                if (!bytes.empty()) std::memcpy(scratch_.data(), bytes.data(), bytes.size());
+                bytes = {reinterpret_cast<const std::uint8_t*>(scratch_.data()), bytes.size()};
+            }
+            if (const char* why = verify_table<T>(bytes, options_)) {
+                reject(m.sequence, m.position, why);
+                rejected = true;
+                return false;
+            }
+            const T& record = *flatbuffers::GetRoot<T>(bytes.data());
+            if constexpr (std::is_invocable_v<Visit&, const T&, std::uint64_t>) {
+                return detail::visit_goes_on(visit, record, m.sequence);
+            } else {
+                return detail::visit_goes_on(visit, record);
+            }
+        };
+    }
+
+    void reject(std::uint64_t sequence, std::uint64_t position, const char* why) {
+        ++rejected_;
+        last_rejection_ = {sequence, position, why};
+    }
+
     TableSample<T> checked(MessageSample message) {
         if (!message) return TableSample<T>(message.status());
         const auto data = message.data();
@@ -363,8 +457,7 @@ private:
             bytes = {reinterpret_cast<const std::uint8_t*>(copy.data()), copy.size()};
         }
         if (const char* why = verify_table<T>(bytes, options_)) {
-            ++rejected_;
-            last_rejection_ = {sequence, position, why};
+            reject(sequence, position, why);
             message.release();  // skipped: the next read goes on after it
             return TableSample<T>(ReadStatus::corrupt);
         }
@@ -375,6 +468,7 @@ private:
     TableReadOptions options_;
     std::uint64_t rejected_ = 0;
     Rejection last_rejection_;
+    std::vector<std::uint64_t> scratch_;  // a batch's copy of one record (8-aligned)
 };
 
 }  // namespace shmrec
