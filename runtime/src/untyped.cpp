@@ -160,10 +160,7 @@ RingObserver ring_observer(const Location& where, const RegionOptions& options,
     // The stride bounds every payload copy: the mapped region must have the geometry its
     // record implies.
     RecordType type = RecordType::of(info);
-    detail::check_slot_geometry(region, detail::RingDescriptor::control_size,
-                                detail::RingDescriptor::slot_stride(type.size, type.alignment),
-                                detail::RingDescriptor::min_capacity,
-                                detail::RingDescriptor::max_capacity);
+    detail::check_geometry<detail::RingDescriptor>(region, type.size, type.alignment);
     return RingObserver(std::move(region), std::move(type), wait);
 }
 
@@ -278,10 +275,7 @@ ByteRingObserver byte_ring_observer(const Location& where, StartAt start,
     auto [region, info] = open_described(where, options);
     expect_kind(where, info.kind, ChannelKind::byte_ring);
     // Every frame read is bounded by the capacity: the mapping must hold the buffer it claims.
-    detail::check_slot_geometry(region, detail::ByteRingDescriptor::control_size,
-                                detail::ByteRingDescriptor::slot_stride(1, 1),
-                                detail::ByteRingDescriptor::min_capacity,
-                                detail::ByteRingDescriptor::max_capacity);
+    detail::check_geometry<detail::ByteRingDescriptor>(region, 1, 1);
     return ByteRingObserver(std::move(region), start, RecordType::of(info), wait);
 }
 
@@ -335,17 +329,15 @@ ReadStatus ByteRingObserver::next(std::vector<std::byte>& out) {
                 continue;
             }
         }
-        const auto extent = static_cast<std::uint64_t>(detail::state_extent(state));
+        const std::uint64_t extent = detail::committed_extent(state, p, view_.lap(p), cap);
         const bool padding = (detail::state_tag(state) & detail::padding_tag_bit) != 0;
-        const std::uint64_t room = cap - view_.offset(p);
-        bool sane = extent % detail::frame_alignment == 0 && extent <= room &&
-                    (padding ? extent == room : extent >= 2 * detail::frame_alignment);
+        bool sane = extent != 0;
         std::uint64_t sequence = 0;
         std::size_t size = 0;
         if (sane && !padding) {
             // (2) Relaxed atomic words: the writer may be reusing these bytes right now; (3)-(4)
             // tell. Sizes are checked before any payload byte is read.
-            const auto* frame = reinterpret_cast<const std::uint64_t*>(view_.buffer + view_.offset(p));
+            const auto* frame = reinterpret_cast<const std::uint64_t*>(&view_.frame(p));
             const std::uint64_t packed = detail::load_word(frame + 1);
             sequence = detail::load_word(frame + 2);
             size = static_cast<std::uint32_t>(packed);
@@ -489,34 +481,19 @@ ChannelMonitor ChannelMonitor::open(const Location& where, const RegionOptions& 
     const std::uint32_t alignment = info.record_alignment;
     switch (info.kind) {
         case ChannelKind::cell:
-            detail::check_slot_geometry(region, detail::CellDescriptor::control_size,
-                                        detail::CellDescriptor::slot_stride(size, alignment),
-                                        detail::CellDescriptor::min_capacity,
-                                        detail::CellDescriptor::max_capacity);
+            detail::check_geometry<detail::CellDescriptor>(region, size, alignment);
             break;
         case ChannelKind::ring:
-            detail::check_slot_geometry(region, detail::RingDescriptor::control_size,
-                                        detail::RingDescriptor::slot_stride(size, alignment),
-                                        detail::RingDescriptor::min_capacity,
-                                        detail::RingDescriptor::max_capacity);
+            detail::check_geometry<detail::RingDescriptor>(region, size, alignment);
             break;
         case ChannelKind::broadcast:
-            detail::check_slot_geometry(region, detail::BroadcastDescriptor::control_size,
-                                        detail::BroadcastDescriptor::slot_stride(size, alignment),
-                                        detail::BroadcastDescriptor::min_capacity,
-                                        detail::BroadcastDescriptor::max_capacity);
+            detail::check_geometry<detail::BroadcastDescriptor>(region, size, alignment);
             break;
         case ChannelKind::byte_ring:
-            detail::check_slot_geometry(region, detail::ByteRingDescriptor::control_size,
-                                        detail::ByteRingDescriptor::slot_stride(size, alignment),
-                                        detail::ByteRingDescriptor::min_capacity,
-                                        detail::ByteRingDescriptor::max_capacity);
+            detail::check_geometry<detail::ByteRingDescriptor>(region, size, alignment);
             break;
         case ChannelKind::byte_broadcast:
-            detail::check_slot_geometry(region, detail::ByteBroadcastDescriptor::control_size,
-                                        detail::ByteBroadcastDescriptor::slot_stride(size, alignment),
-                                        detail::ByteBroadcastDescriptor::min_capacity,
-                                        detail::ByteBroadcastDescriptor::max_capacity);
+            detail::check_geometry<detail::ByteBroadcastDescriptor>(region, size, alignment);
             break;
     }
     return ChannelMonitor(std::make_unique<Impl>(Impl{std::move(region), std::move(info)}));

@@ -46,6 +46,7 @@
 #include "shmrec/broadcast.hpp"
 #include "shmrec/byte_ring.hpp"
 #include "shmrec/detail/byte_broadcast_layout.hpp"
+#include "shmrec/detail/frame_buffer.hpp"
 #include "shmrec/detail/word_copy.hpp"
 
 namespace shmrec {
@@ -74,49 +75,22 @@ struct ByteBroadcast {
 
 namespace detail {
 
-struct ByteBroadcastView {
+// A byte broadcast's control block and frames, from the validated private geometry.
+struct ByteBroadcastView : FrameBuffer {
     ByteBroadcastControl* control = nullptr;
-    std::byte* buffer = nullptr;
-    std::uint64_t mask = 0;
-    unsigned capacity_log2 = 0;
 
     ByteBroadcastView() = default;
     explicit ByteBroadcastView(const Region& region)
-        : control(reinterpret_cast<ByteBroadcastControl*>(RegionAccess::data(region))),
-          buffer(RegionAccess::data(region) + sizeof(ByteBroadcastControl)),
-          mask(region.geometry().capacity - 1),
-          capacity_log2(static_cast<unsigned>(std::countr_zero(region.geometry().capacity))) {}
+        : FrameBuffer(RegionAccess::data(region) + sizeof(ByteBroadcastControl),
+                      region.geometry().capacity),
+          control(reinterpret_cast<ByteBroadcastControl*>(RegionAccess::data(region))) {}
 
-    std::uint64_t capacity() const noexcept { return mask + 1; }
-    std::uint64_t offset(std::uint64_t position) const noexcept { return position & mask; }
-    std::uint32_t lap(std::uint64_t position) const noexcept {
-        return lap_tag(position, capacity_log2);
-    }
-    std::atomic<std::uint64_t>& state(std::uint64_t position) const noexcept {
-        return reinterpret_cast<FrameHeader*>(buffer + offset(position))->state;
-    }
-    FrameHeader& frame(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<FrameHeader*>(buffer + offset(position));
-    }
-    std::uint64_t* body(std::uint64_t position) const noexcept {
-        return reinterpret_cast<std::uint64_t*>(buffer + offset(position) + frame_header_size);
+    // A frame's body as 8-byte words: readers copy it with relaxed word loads (word_copy.hpp).
+    std::uint64_t* words(std::uint64_t position) const noexcept {
+        return reinterpret_cast<std::uint64_t*>(body(position));
     }
     Doorbell doorbell() const noexcept { return Doorbell(control->doorbell); }
 };
-
-// The extent of a committed frame of this lap at `position`, or 0 when the state word says
-// anything else (not written, being written, another lap, or impossible).
-inline std::uint64_t committed_extent(std::uint64_t state, std::uint64_t position,
-                                      std::uint32_t lap, std::uint64_t capacity) noexcept {
-    const std::int32_t extent = state_extent(state);
-    if (extent <= 0 || (state_tag(state) & lap_tag_mask) != lap) return 0;
-    const auto bytes = static_cast<std::uint64_t>(extent);
-    const std::uint64_t room = capacity - (position & (capacity - 1));
-    if (bytes % frame_alignment != 0 || bytes > room) return 0;
-    const bool padding = (state_tag(state) & padding_tag_bit) != 0;
-    if (padding ? bytes != room : bytes < 2 * frame_alignment) return 0;
-    return bytes;
-}
 
 }  // namespace detail
 
@@ -133,8 +107,7 @@ public:
         if (!usable()) return refusal<WriteStatus>();
         if (message.size() > max_message()) return WriteStatus::too_large;
         const std::uint64_t extent = detail::frame_extent(message.size());
-        const std::uint64_t left = view_.capacity() - view_.offset(tail_);
-        const std::uint64_t padding = left < extent ? left : 0;
+        const std::uint64_t padding = view_.padding_before(tail_, extent);
         const std::uint64_t m = tail_ + padding;
         const std::uint64_t end = m + extent;
         auto& ctl = *view_.control;
@@ -160,7 +133,7 @@ public:
         detail::FrameHeader& f = view_.frame(m);
         detail::store_word(&f.size, detail::pack_size(static_cast<std::uint32_t>(message.size()), 0));
         detail::store_word(&f.sequence, written_);
-        detail::store_words(view_.body(m), message.data(), message.size(), 0,
+        detail::store_words(view_.words(m), message.data(), message.size(), 0,
                             detail::words_for(message.size()));
         SHMREC_FAULT_POINT("byte_broadcast.before_commit");
         // (5) SYNC POINT WRITE: the frame. Pairs with a reader's acquire load of the state (b).
@@ -446,7 +419,7 @@ private:
             const bool fits = offset % 8 == 0 && offset <= body && size <= body - offset;
             if (fits) {
                 out.resize(size);
-                detail::load_words(out.data(), view_.body(r) + offset / 8, size);
+                detail::load_words(out.data(), view_.words(r) + offset / 8, size);
             }
             std::atomic_thread_fence(std::memory_order_acquire);
             if (lapped(ctl.claimed.load(std::memory_order_relaxed), r)) continue;  // torn: again

@@ -54,6 +54,7 @@
 #include "shmrec/detail/byte_ring_layout.hpp"
 #include "shmrec/detail/channel_setup.hpp"
 #include "shmrec/detail/endpoint.hpp"
+#include "shmrec/detail/frame_buffer.hpp"
 #include "shmrec/detail/sequence.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/status.hpp"
@@ -89,36 +90,14 @@ inline RecordIdentity identity_of(const MessageType& type, Role role) noexcept {
     return id;
 }
 
-// Addresses inside a byte ring's data area, from the validated private geometry.
-struct ByteRingView {
+// A byte ring's control block and frames, from the validated private geometry.
+struct ByteRingView : FrameBuffer {
     ByteRingControl* control = nullptr;
-    std::byte* buffer = nullptr;
-    std::uint64_t mask = 0;
-    unsigned capacity_log2 = 0;
 
     ByteRingView() = default;
     explicit ByteRingView(const Region& region)
-        : control(reinterpret_cast<ByteRingControl*>(RegionAccess::data(region))),
-          buffer(RegionAccess::data(region) + sizeof(ByteRingControl)),
-          mask(region.geometry().capacity - 1),
-          capacity_log2(static_cast<unsigned>(std::countr_zero(region.geometry().capacity))) {}
-
-    std::uint64_t capacity() const noexcept { return mask + 1; }
-    std::uint64_t offset(std::uint64_t position) const noexcept { return position & mask; }
-    std::uint32_t lap(std::uint64_t position) const noexcept {
-        return lap_tag(position, capacity_log2);
-    }
-    // The state word of the frame at `position` (16-aligned: always 8 bytes inside the buffer).
-    std::atomic<std::uint64_t>& state(std::uint64_t position) const noexcept {
-        return reinterpret_cast<FrameHeader*>(buffer + offset(position))->state;
-    }
-    // The whole header: only for a message frame, whose extent (>= 32) was checked to fit.
-    FrameHeader& frame(std::uint64_t position) const noexcept {
-        return *reinterpret_cast<FrameHeader*>(buffer + offset(position));
-    }
-    std::byte* body(std::uint64_t position) const noexcept {
-        return buffer + offset(position) + frame_header_size;
-    }
+        : FrameBuffer(RegionAccess::data(region) + sizeof(ByteRingControl), region.geometry().capacity),
+          control(reinterpret_cast<ByteRingControl*>(RegionAccess::data(region))) {}
 
     WaiterRegistry consumer_waiters() const noexcept { return {&control->ring.consumer_waiting, 1}; }
     WaiterRegistry writer_waiters() const noexcept { return {&control->ring.writer_waiting, 1}; }
@@ -453,21 +432,12 @@ private:
         }
         while (t - head < cap) {
             const std::uint64_t state = view_.state(t).load(std::memory_order_relaxed);
-            const std::int32_t extent = detail::state_extent(state);
-            const std::uint32_t tag = detail::state_tag(state);
-            const std::uint64_t room = cap - view_.offset(t);
-            if (extent <= 0 || (tag & detail::lap_tag_mask) != view_.lap(t) ||
-                extent % detail::frame_alignment != 0 || static_cast<std::uint64_t>(extent) > room ||
-                t + static_cast<std::uint64_t>(extent) - head > cap) {
-                break;
+            const std::uint64_t extent = detail::committed_extent(state, t, view_.lap(t), cap);
+            if (extent == 0 || t + extent - head > cap) break;
+            if ((detail::state_tag(state) & detail::padding_tag_bit) == 0) {
+                written = view_.frame(t).sequence + 1;
             }
-            const bool padding = (tag & detail::padding_tag_bit) != 0;
-            if (padding ? static_cast<std::uint64_t>(extent) != room
-                        : static_cast<std::uint64_t>(extent) < 2 * detail::frame_alignment) {
-                break;
-            }
-            if (!padding) written = view_.frame(t).sequence + 1;
-            t += static_cast<std::uint64_t>(extent);
+            t += extent;
         }
         tail_ = t;
         cached_head_ = head;
@@ -486,7 +456,7 @@ private:
         if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (size > max_message()) return WriteStatus::too_large;
         const std::uint64_t extent = detail::frame_extent(size);
-        const std::uint64_t padding = padding_before(extent);
+        const std::uint64_t padding = view_.padding_before(tail_, extent);
         if (!has_room(padding + extent)) return full_status();
         claim_ = {tail_ + padding, extent, padding};
         // For observers: the bytes up to here are about to change (as RingWriter::claim).
@@ -504,13 +474,6 @@ private:
             view_.state(next).store(0, std::memory_order_relaxed);
         }
         return WriteStatus::ok;
-    }
-
-    // The padding a frame of `extent` bytes needs first: the rest of the buffer, when the frame
-    // does not fit before its end.
-    std::uint64_t padding_before(std::uint64_t extent) const noexcept {
-        const std::uint64_t left = view_.capacity() - view_.offset(tail_);
-        return left < extent ? left : 0;
     }
 
     // Steps 4-7, for the frame reserve() claimed: the payload is in place.
@@ -637,7 +600,7 @@ private:
         if (const auto s = writable(); s != WriteStatus::ok) return s;
         if (size > max_message()) return WriteStatus::too_large;
         const std::uint64_t extent = detail::frame_extent(size);
-        auto fits = [&] { return has_room(padding_before(extent) + extent); };
+        auto fits = [&] { return has_room(view_.padding_before(tail_, extent) + extent); };
         if (fits()) return WriteStatus::ok;
         publish_held();
         return wait_status(wait_until(

@@ -119,6 +119,13 @@ void check_record(const Location& where, const RecordIdentity& record);
 // Error{corrupt_schema} when there is none or it does not verify.
 void check_schema_evolution(const Region& region, const RecordIdentity& record);
 
+// check_slot_geometry with channel D's constants, for records of `size` and `alignment`.
+template <ChannelDescriptor D>
+void check_geometry(const Region& region, std::uint32_t size, std::uint32_t alignment) {
+    check_slot_geometry(region, D::control_size, D::slot_stride(size, alignment), D::min_capacity,
+                        D::max_capacity);
+}
+
 template <ChannelDescriptor D>
 Region create_channel(const Location& where, const RecordIdentity& record, std::uint64_t capacity,
                       const RegionOptions& options) {
@@ -130,8 +137,7 @@ template <ChannelDescriptor D>
 Region open_channel(const Location& where, Role role, const RecordIdentity& record,
                     const RegionOptions& options) {
     Region region = Region::open(where, role, channel_spec<D>(record, 0), options);
-    check_slot_geometry(region, D::control_size, D::slot_stride(record.size, record.alignment),
-                        D::min_capacity, D::max_capacity);
+    check_geometry<D>(region, record.size, record.alignment);
     if (record.schema_evolution) check_schema_evolution(region, record);
     return region;
 }
