@@ -182,17 +182,18 @@ class Walk {
         // load() checked the base types of every field the root table reaches.
         const auto& type = *field.type();
         const auto base = type.base_type();
-        const auto [size, align] = inline_of(base, type.index());
+        const Inline stored = inline_of(base, type.index());
         if (at < sizeof(soffset_t)) {
             return fail(where, fmt::format("at offset {}, over the table's vtable offset", at));
         }
-        if (at + size > tsize) {
+        if (at + stored.size > tsize) {
             return fail(where, fmt::format("{} bytes at offset {} pass the table's end ({} bytes)",
-                                           size, at, tsize));
+                                           stored.size, at, tsize));
         }
         const auto pos = start + at;
-        if (pos % align != 0)
-            return fail(where, fmt::format("at {} is not {}-aligned", pos, align));
+        if (pos % stored.align != 0) {
+            return fail(where, fmt::format("at {} is not {}-aligned", pos, stored.align));
+        }
         if (is_scalar(base) || is_struct(base, type.index())) return true;  // all inline
         const auto target = follow(pos, where);
         if (!target) return false;
@@ -231,7 +232,7 @@ class Walk {
     // Verifier::VerifyVectorOrString, then each string or table element.
     bool vector(std::uint64_t pos, const reflection::Type& type, const Where& where) {
         const auto element = type.element();
-        const auto [size, align] = inline_of(element, type.index());
+        const Inline stored = inline_of(element, type.index());
         const auto kind = [&](std::uint64_t count) {
             const auto noun =
                 element == reflection::String ? std::string("strings")
@@ -239,26 +240,29 @@ class Walk {
                     ? fmt::format("{} {}", str(object_at(type.index()).name()),
                                   object_at(type.index()).is_struct() ? "structs" : "tables")
                     : fmt::format("{} values", type_name(element));
-            return fmt::format("vector of {} {} ({} bytes each) at {}", count, noun, size, pos);
+            return fmt::format("vector of {} {} ({} bytes each) at {}", count, noun, stored.size,
+                               pos);
         };
-        if (pos % sizeof(uoffset_t) != 0) return fail(where, kind(0) + " is not 4-aligned");
+        if (pos % sizeof(uoffset_t) != 0) {
+            return fail(where, fmt::format("vector at {} is not 4-aligned", pos));
+        }
         if (!inside(pos, sizeof(uoffset_t))) {
             return fail(where, fmt::format("vector at {}: its length passes {}", pos, past_end()));
         }
         // Below 2^32 elements of below 2^31 bytes: the product fits in 64 bits.
         const std::uint64_t count = load<uoffset_t>(pos);
         const auto data = pos + sizeof(uoffset_t);
-        if (!inside(data, count * size)) {
+        if (!inside(data, count * stored.size)) {
             return fail(where, fmt::format("{} runs past {}", kind(count), past_end()));
         }
-        if (count > 0 && data % align != 0) {
+        if (count > 0 && data % stored.align != 0) {
             return fail(where, fmt::format("{}: the elements at {} are not {}-aligned", kind(count),
-                                           data, align));
+                                           data, stored.align));
         }
         if (is_scalar(element) || is_struct(element, type.index())) return true;
         for (std::uint64_t i = 0; i < count; ++i) {
             const Where at{where.table, where.field, static_cast<std::int64_t>(i)};
-            const auto target = follow(data + i * size, at);
+            const auto target = follow(data + i * stored.size, at);
             if (!target) return false;
             const bool ok = element == reflection::String
                                 ? string(*target, at)

@@ -359,6 +359,28 @@ TEST(TableVerifier, EveryKindOfFieldStillDecodes) {
     EXPECT_EQ(decoded, expected) << r.text;
 }
 
+TEST(TableVerifier, MisalignedVectorsAndVectorElementsAreRejected) {
+    auto nums = rec(R"({ nums: [1, 2, 3] })");
+    const auto field = nums.field(nums.root(), nums_id);
+    nums.put<std::uint32_t>(field, nums.get<std::uint32_t>(field) + 2);
+    expect_rejected(nums, {"field 'nums' (id 3) of t.Rec: vector at", "is not 4-aligned"});
+
+    // f64s moved 4 bytes on, a length of 1 written there: its double 4 bytes off 8.
+    const auto schema = shmrec_test::table_schema(every_schema_text, "v.All");
+    Record all{shmrec_test::table_record(every_schema_text, every_record)};
+    constexpr int f64s_id = 25;
+    const auto f64s = all.field(all.root(), f64s_id);
+    const auto vector = all.target(all.root(), f64s_id);
+    ASSERT_EQ((vector + 4) % 8, 0u);
+    all.put<std::uint32_t>(f64s, all.get<std::uint32_t>(f64s) + 4);
+    all.put<std::uint32_t>(vector + 4, 1);
+    expect_rejected(all,
+                    {"field 'f64s' (id 25) of v.All: vector of 1 double values (8 bytes each) at " +
+                     std::to_string(vector + 4) + ": the elements at " +
+                     std::to_string(vector + 8) + " are not 8-aligned"},
+                    schema);
+}
+
 TEST(TableVerifier, EveryTruncationAndBitFlipOfEveryKindIsJsonOrRefused) {
     const auto schema = shmrec_test::table_schema(every_schema_text, "v.All");
     EXPECT_GT(shmrec_test::expect_json_or_refused_when_damaged(
