@@ -94,19 +94,10 @@ bool is_integer(Scalar s) {
     return s != Scalar::boolean && s != Scalar::f32 && s != Scalar::f64;
 }
 
-// The schema spelling of a base type, for messages.
-std::string_view type_name(reflection::BaseType type) {
-    static constexpr const char* names[] = {
-        "none",  "union type", "bool",  "byte",  "ubyte",  "short",  "ushort", "int",
-        "uint",  "long",       "ulong", "float", "double", "string", "vector", "table or struct",
-        "union", "array"};
-    const auto index = static_cast<std::size_t>(type);
-    return index < std::size(names) ? names[index] : "unknown";
-}
-
 using detail::base_type_of;
 using detail::raw_base_type;
 using detail::str;
+using detail::type_name;
 
 bool has_attribute(const flatbuffers::Vector<flatbuffers::Offset<reflection::KeyValue>>* attributes,
                    std::string_view key) {

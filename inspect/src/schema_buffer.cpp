@@ -4,6 +4,7 @@
 #include <flatbuffers/verifier.h>
 #include <fmt/format.h>
 
+#include <iterator>
 #include <string>
 
 #include "shmrec/error.hpp"
@@ -51,6 +52,29 @@ std::optional<reflection::BaseType> base_type_of(const reflection::Type& type,
     const auto raw = raw_base_type(type, slot);
     if (raw < 0 || raw >= reflection::MaxBaseType) return std::nullopt;
     return static_cast<reflection::BaseType>(raw);
+}
+
+std::uint32_t scalar_bytes(reflection::BaseType t) {
+    switch (t) {
+        case reflection::Bool:
+        case reflection::Byte:
+        case reflection::UByte: return 1;
+        case reflection::Short:
+        case reflection::UShort: return 2;
+        case reflection::Int:
+        case reflection::UInt:
+        case reflection::Float: return 4;
+        default: return 8;
+    }
+}
+
+std::string_view type_name(reflection::BaseType t) {
+    static constexpr const char* names[] = {
+        "none",  "union type", "bool",  "byte",  "ubyte",  "short",  "ushort", "int",
+        "uint",  "long",       "ulong", "float", "double", "string", "vector", "table or struct",
+        "union", "array"};
+    const auto index = static_cast<std::size_t>(t);
+    return index < std::size(names) ? names[index] : "unknown";
 }
 
 }  // namespace shmrec::inspect::detail

@@ -1,18 +1,18 @@
 // TableSchema: an untrusted binary schema -> FlatBuffers' parser with the root table set; a
-// table record -> verified -> FlatBuffers' text generator -> JSON (table_schema.hpp).
+// table record -> verified (table_verifier.hpp) -> FlatBuffers' text generator -> JSON
+// (table_schema.hpp).
 //
 // load() checks, after the layers every schema gets (schema_buffer.hpp), what FlatBuffers'
 // parser and text generator take on trust: they follow type indexes, read struct fields at
 // their offsets and table fields through the vtable at their slots, recurse into nested structs,
 // and print names as they are. So for the table and every type it reaches: indexes in range,
-// struct fields inside their struct, no struct containing itself, table field slots even and
-// past the vtable header, names that are identifiers, and only the types the generator prints
-// safely (no unions: a union value whose type field is absent or unknown would be followed
-// through a null pointer by GenerateText).
+// struct fields inside their struct and aligned in it, no struct containing itself, table field
+// slots even and past the vtable header, names that are identifiers, and only the types the
+// generator prints safely (no unions: a union value whose type field is absent or unknown
+// would be followed through a null pointer by GenerateText).
 #include "shmrec/inspect/table_schema.hpp"
 
 #include <flatbuffers/idl.h>
-#include <flatbuffers/reflection.h>
 #include <flatbuffers/reflection_generated.h>
 #include <fmt/format.h>
 
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "schema_buffer.hpp"
+#include "table_verifier.hpp"
 #include "shmrec/error.hpp"
 #include "utf8.hpp"
 
@@ -53,26 +54,10 @@ struct TableSchema::Impl {
 namespace {
 
 using detail::base_type_of;
+using detail::is_scalar;
 using detail::printable;
+using detail::scalar_bytes;
 using detail::str;
-
-bool is_scalar(reflection::BaseType t) {
-    return t >= reflection::Bool && t <= reflection::Double;
-}
-
-std::uint64_t scalar_bytes(reflection::BaseType t) {
-    switch (t) {
-        case reflection::Bool:
-        case reflection::Byte:
-        case reflection::UByte: return 1;
-        case reflection::Short:
-        case reflection::UShort: return 2;
-        case reflection::Int:
-        case reflection::UInt:
-        case reflection::Float: return 4;
-        default: return 8;
-    }
-}
 
 // A FlatBuffers identifier: letters, digits and '_', not starting with a digit; with `dotted`,
 // such identifiers joined by '.' (a qualified name). The text generator prints names unescaped.
@@ -408,14 +393,16 @@ class TableChecker {
                 if (count == 0) fail(object, *field, "an array of no elements");
             }
             std::uint64_t size = 0;
+            std::uint64_t align = 0;
             if (is_scalar(t)) {
                 check_enum(object, *field, type.index());
-                size = scalar_bytes(t);
+                size = align = scalar_bytes(t);
             } else if (t == reflection::Obj) {
                 const auto& inner = object_at(object, *field, type.index());
                 if (!inner.is_struct()) fail(object, *field, "a table inside a struct");
                 check_struct(static_cast<flatbuffers::uoffset_t>(type.index()), depth + 1);
                 size = static_cast<std::uint64_t>(inner.bytesize());
+                align = static_cast<std::uint64_t>(inner.minalign());  // checked: 1 to 256
             } else {
                 fail(object, *field, "a type a struct cannot hold");
             }
@@ -423,6 +410,13 @@ class TableChecker {
             if (field->offset() + size * count > bytesize) {
                 fail(object, *field, fmt::format("{} bytes at offset {} pass the struct's end ({})",
                                                  size * count, field->offset(), bytesize));
+            }
+            // The record verifier aligns a struct to its minalign; the generator reads its
+            // fields in place, so each must be aligned within it (as flatc lays them out).
+            if (field->offset() % align != 0 || align > static_cast<std::uint64_t>(object.minalign())) {
+                fail(object, *field, fmt::format("offset {} is not aligned to {} within a struct "
+                                                 "aligned to {}",
+                                                 field->offset(), align, object.minalign()));
             }
         }
         seen_[index] = done;
@@ -493,7 +487,9 @@ TableSchema TableSchema::load(std::span<const std::uint8_t> binary_schema,
     opts.strict_json = true;                     // quoted keys: JSON, not FlatBuffers' text
     opts.output_default_scalars_in_json = true;  // a field at its default is shown
     opts.indent_step = -1;                       // one line; the layout is ours (below)
-    opts.json_nested_flatbuffers = false;        // never print bytes the verifier did not see
+    // A nested_flatbuffer or flexbuffer field is then printed as the byte vector the verifier
+    // checked; with these on, the generator would read the bytes inside unverified.
+    opts.json_nested_flatbuffers = false;
     opts.json_nested_flexbuffers = false;
     if (!impl->parser.Deserialize(impl->schema_bytes.data(), impl->schema_bytes.size())) {
         fail("FlatBuffers' parser refused it (Parser::Deserialize)");
@@ -515,7 +511,7 @@ TableJson TableSchema::to_json(std::span<const std::byte> record, JsonLayout lay
         result.reason = fmt::format("{} bytes cannot be a FlatBuffer", record.size());
         return result;
     }
-    // The verifier checks alignment from the buffer's start and the generator reads scalars in
+    // The verifier checks alignment from the record's start and the generator reads scalars in
     // place: an 8-aligned private copy when the caller's bytes are not.
     std::vector<std::uint64_t> aligned;
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(record.data());
@@ -524,13 +520,11 @@ TableJson TableSchema::to_json(std::span<const std::byte> record, JsonLayout lay
         std::memcpy(aligned.data(), bytes, record.size());
         bytes = reinterpret_cast<const std::uint8_t*>(aligned.data());
     }
-    if (!flatbuffers::Verify(*impl_->schema, *impl_->root, bytes, record.size(), max_depth,
-                             max_tables)) {
+    auto why = detail::verify_table_record(*impl_->schema, *impl_->root, {bytes, record.size()},
+                                           {max_depth, max_tables});
+    if (!why.empty()) {
         result.status = TableDecode::rejected;
-        result.reason = fmt::format(
-            "not a valid {} (flatbuffers::Verify: an offset, length or alignment out of bounds, "
-            "a string without its terminator, or nesting deeper than {} or more than {} tables)",
-            impl_->name, max_depth, max_tables);
+        result.reason = fmt::format("not a valid {}: {}", impl_->name, why);
         return result;
     }
     std::string text;

@@ -15,6 +15,9 @@
 //   bits 5..7  the Verifier's max_depth and max_tables: 0 the defaults, n: depth n, n tables
 // The consumer then peeks up to max_peeks times; a verified record is read with every
 // accessor of school.Enrolment. shmrec::Error (refused at open) is an expected outcome.
+// Each record of bit 4's second form also goes through shmrec tail's decoder first,
+// inspect::TableSchema::to_json (its own verifier, then FlatBuffers' text generator), loaded
+// from the ring's embedded binary schema.
 //
 // Seeds: table_corpus/ (make_table_seeds.cpp). Build and run: `make fuzz`.
 //
@@ -38,6 +41,7 @@
 #include "shmrec/detail/byte_ring_layout.hpp"
 #include "shmrec/detail/region_access.hpp"
 #include "shmrec/error.hpp"
+#include "shmrec/inspect/table_schema.hpp"
 #include "shmrec/table_ring.hpp"
 
 namespace {
@@ -68,6 +72,13 @@ void remove_fuzz_region() {
 
 // Keeps the optimiser from discarding what the accessors read.
 volatile std::uint64_t sink;
+
+const shmrec::inspect::TableSchema& json_schema() {
+    using Traits = shmrec::TableTraits<school::Enrolment>;
+    static const auto schema =
+        shmrec::inspect::TableSchema::load(Traits::binary_schema, Traits::name, "fuzz");
+    return schema;
+}
 
 // Every accessor of a verified record, every string and vector element.
 void read_record(const school::Enrolment& e) {
@@ -134,6 +145,8 @@ void run(const std::uint8_t* data, std::size_t size) {
         const std::size_t n = std::min<std::size_t>(le16(rest.data() + at), rest.size() - at - 2);
         const auto bytes = rest.subspan(at + 2, n);
         at += 2 + n;
+        const auto json = json_schema().to_json(std::as_bytes(bytes));
+        sink = sink + json.text.size() + json.reason.size();
         // Full: let the reader make room, then try once more.
         if (writer.try_write(bytes) == shmrec::WriteStatus::full) {
             drain(reader);

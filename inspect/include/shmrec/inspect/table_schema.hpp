@@ -5,9 +5,12 @@
 // private copy, FlatBuffers' verifier, then the table and every type it reaches checked for
 // what the decoder relies on; then FlatBuffers' own parser is loaded from it
 // (Parser::Deserialize, the root type set by name). to_json() treats the record as untrusted:
-// it is verified against the schema (flatbuffers::Verify from reflection.h: every offset,
-// string, vector and nested table inside the buffer, bounded depth and table count) before
-// FlatBuffers' text generator (GenerateText) reads a byte of it. Rules: docs/inspect.md.
+// our own verifier walks it through the reflection schema (inspect/src/table_verifier.hpp:
+// the root offset, every table's vtable and size, every present field inside its table and
+// aligned, every offset, string and vector inside the record, strings terminated, vector
+// sizes without overflow, bounded depth and table count) before FlatBuffers' text generator
+// (GenerateText) reads a byte of it. It replaces flatbuffers::Verify from reflection.h, which
+// in FlatBuffers 2.0.8 reads out of bounds on crafted records. Rules: docs/inspect.md.
 //
 //   auto schema = shmrec::inspect::TableSchema::load(bfbs, "school.Enrolment",
 //                                                    "region 'Enrolments'");
@@ -32,7 +35,8 @@ enum class TableDecode : std::uint8_t {
     ok,
     too_small,    // shorter than the smallest FlatBuffer (8 bytes) or longer than 2 GiB
     rejected,     // the verifier found it malformed: an offset, length or alignment out of
-                  // bounds, a string without its terminator, nesting or tables past the bounds
+                  // bounds, a string without its terminator, nesting or tables past the bounds,
+                  // a required field absent (the reason names the field and the positions)
     not_text,     // well-formed, but not printable as JSON (a string that is not UTF-8)
 };
 
@@ -51,15 +55,16 @@ struct TableJson {
 class TableSchema {
   public:
     static constexpr std::size_t max_schema_bytes = RecordSchema::max_schema_bytes;
-    // The verifier's bounds for a record: nesting of tables and vectors, tables per record
+    // The verifier's bounds for a record: nesting of tables (the root is 1), tables per record
     // (TableReadOptions' defaults).
     static constexpr std::uint32_t max_depth = 64;
     static constexpr std::uint32_t max_tables = 1'000'000;
 
     // Throws shmrec::Error with ErrorCode::corrupt_schema, naming `origin`, when the buffer is
     // not a valid binary schema, `table_name` is not a table in it, or a type the table reaches
-    // is inconsistent (an index out of range, a struct field outside its struct, a struct that
-    // contains itself, a name that is not an identifier), or uses unions (not decoded yet).
+    // is inconsistent (an index out of range, a struct field outside its struct or off its
+    // alignment, a struct that contains itself, a name that is not an identifier), or uses
+    // unions (not decoded yet).
     static TableSchema load(std::span<const std::uint8_t> binary_schema,
                             std::string_view table_name, std::string_view origin);
 
