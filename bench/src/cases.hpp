@@ -72,6 +72,9 @@ public:
     // Whether the driver measures the cross-core copy floor of record_size() blocks through
     // slot_geometry() right before and after the throughput runs (the sweep; large tables).
     virtual bool copy_floor() const { return group() == "sweep"; }
+    // Also measure the copy floor's in-place form (zero-copy cases: the blocks filled and read
+    // where they lie).
+    virtual bool in_place_floor() const { return false; }
 
     // Side A, before the peer starts: descriptors the peer inherits.
     virtual std::vector<int> prepare() { return {}; }

@@ -102,6 +102,7 @@ public:
         return {slots, stride};
     }
     bool copy_floor() const override { return bytes_ >= 4096; }
+    bool in_place_floor() const override { return copy_floor(); }
     std::vector<std::string> throughput_variants() const override {
         std::vector<std::string> v{"heap builder + copy in, copy out + verify (TableReadOptions::copy), 1 per call",
                                    "built in place, read in place, verified, 1 per call (loan / peek)"};

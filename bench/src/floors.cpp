@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "cases.hpp"
+#include "sum_words.hpp"
 
 namespace bench {
 namespace {
@@ -142,7 +143,7 @@ CopyRing::~CopyRing() {
     if (owner_) ::shm_unlink(("/" + name_).c_str());
 }
 
-std::uint64_t CopyRing::send(std::size_t block, std::chrono::nanoseconds run) {
+std::uint64_t CopyRing::send(std::size_t block, std::chrono::nanoseconds run, bool in_place) {
     if (copy_payload_offset + block > stride_) throw std::invalid_argument("copy floor: block larger than a slot");
     auto& h = *static_cast<CopyHeader*>(base_);
     std::byte* const slots = static_cast<std::byte*>(base_) + sizeof(CopyHeader);
@@ -169,7 +170,11 @@ std::uint64_t CopyRing::send(std::size_t block, std::chrono::nanoseconds run) {
         if (((pos - start) & 63) == 0 && now_ns() >= deadline) break;
         wait_for_room();
         std::byte* s = slot(pos);
-        std::memcpy(s + copy_payload_offset, src.p, block);
+        if (in_place) {
+            std::memset(s + copy_payload_offset, static_cast<int>(pos & 0xff), block);
+        } else {
+            std::memcpy(s + copy_payload_offset, src.p, block);
+        }
         reinterpret_cast<CopySlot*>(s)->seq.store(pos + 1, std::memory_order_release);
         ++pos;
     }
@@ -180,7 +185,7 @@ std::uint64_t CopyRing::send(std::size_t block, std::chrono::nanoseconds run) {
     return sent;
 }
 
-std::uint64_t CopyRing::receive(std::size_t block) {
+std::uint64_t CopyRing::receive(std::size_t block, bool in_place) {
     if (copy_payload_offset + block > stride_) throw std::invalid_argument("copy floor: block larger than a slot");
     auto& h = *static_cast<CopyHeader*>(base_);
     std::byte* const slots = static_cast<std::byte*>(base_) + sizeof(CopyHeader);
@@ -216,12 +221,16 @@ std::uint64_t CopyRing::receive(std::size_t block) {
             relax();
             dog.poll();
         }
-        std::memcpy(dst.p, s + copy_payload_offset, block);
-        // The copy is used: the buffer escapes to the optimiser and one word of it is read.
-        asm volatile("" : : "r"(dst.p) : "memory");
-        std::uint64_t w = 0;
-        std::memcpy(&w, dst.p, std::min<std::size_t>(block, sizeof w));
-        sink += w;
+        if (in_place) {
+            sink += sum_words(s + copy_payload_offset, block);
+        } else {
+            std::memcpy(dst.p, s + copy_payload_offset, block);
+            // The copy is used: the buffer escapes to the optimiser and one word of it is read.
+            asm volatile("" : : "r"(dst.p) : "memory");
+            std::uint64_t w = 0;
+            std::memcpy(&w, dst.p, std::min<std::size_t>(block, sizeof w));
+            sink += w;
+        }
         ++pos;
         if (((pos - start) & every_mask) == 0) {
             h.head.value.store(pos, std::memory_order_release);

@@ -6,7 +6,10 @@
 //   - memcpy bandwidth of one core for a given block size;
 //   - the cross-core copy floor: a bare ring in shared memory, one memcpy in on A's core, one
 //     memcpy out on B's, one sequence word per block; what any cross-process transfer of
-//     the same blocks through the same footprint can reach at best.
+//     the same blocks through the same footprint can reach at best;
+//   - its in-place form: the same ring, A writes each block where it lies (memset) and B reads
+//     every byte where it lies (a sum): what a zero-copy transfer can reach at best, the
+//     cross-core movement of the lines alone.
 #pragma once
 
 #include <chrono>
@@ -41,12 +44,12 @@ public:
     std::uint64_t slots() const noexcept { return slots_; }
     std::uint64_t stride() const noexcept { return stride_; }
 
-    // A: copies `block`-byte blocks in from one private buffer for `run`, then ends the run
-    // with a stop mark; returns the blocks sent.
-    std::uint64_t send(std::size_t block, std::chrono::nanoseconds run);
-    // B: copies every block out into one private buffer until the stop mark; returns the
-    // blocks received.
-    std::uint64_t receive(std::size_t block);
+    // A: copies `block`-byte blocks in from one private buffer for `run` (in place: fills
+    // them where they lie), then ends the run with a stop mark; returns the blocks sent.
+    std::uint64_t send(std::size_t block, std::chrono::nanoseconds run, bool in_place = false);
+    // B: copies every block out into one private buffer (in place: sums every byte where it
+    // lies) until the stop mark; returns the blocks received.
+    std::uint64_t receive(std::size_t block, bool in_place = false);
 
 private:
     CopyRing(std::string name, void* base, std::uint64_t slots, std::uint64_t stride, bool owner);

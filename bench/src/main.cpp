@@ -108,7 +108,8 @@ int run_peer(const Options& o) {
                                                          ctl->copy_slots.value.load(std::memory_order_relaxed),
                                                          ctl->copy_stride.value.load(std::memory_order_relaxed)));
                     }
-                    const std::uint64_t got = copy_ring->receive(ctl->copy_block.value.load(std::memory_order_relaxed));
+                    const std::uint64_t got = copy_ring->receive(ctl->copy_block.value.load(std::memory_order_relaxed),
+                                                                 count != 0);
                     ctl->b_done_ns.value.store(static_cast<std::uint64_t>(now_ns()), std::memory_order_relaxed);
                     ctl->b_received.value.store(got, std::memory_order_relaxed);
                     ctl->b_lost.value.store(0, std::memory_order_relaxed);
@@ -175,7 +176,7 @@ public:
         ctl_.barrier(Side::a);
 
         std::vector<double> p50, p99, p999, r50, r99, r999, floor50, tp, lost, bps, mbps, vs_memcpy;
-        std::vector<double> fbps, frps, vs_floor;
+        std::vector<double> fbps, frps, vs_floor, in_place_bps, vs_in_place;
         const std::vector<std::string> variants = c.throughput_variants();
         std::vector<std::vector<double>> tpv(variants.size()), vs_floor_v(variants.size());
         std::vector<std::int64_t> pooled;
@@ -200,6 +201,8 @@ public:
             // The copy floor right before and right after the ring's runs (mean of the two), as
             // every latency is divided by the floor measured around it.
             const double floor_before = copy_ring ? copy_floor(c, *copy_ring) : 0;
+            const bool touch = copy_ring && c.in_place_floor();
+            const double touch_before = touch ? copy_floor(c, *copy_ring, true) : 0;
             const auto [rate, lost_n] = throughput(c, 0);
             tp.push_back(rate);
             if (c.name() == "broadcast") lost.push_back(lost_n);
@@ -207,6 +210,11 @@ public:
                 tpv[v].push_back(throughput(c, static_cast<int>(v + 1)).first);
             }
             const double floor_after = copy_ring ? copy_floor(c, *copy_ring) : 0;
+            if (touch) {
+                const double touch_rate = (touch_before + copy_floor(c, *copy_ring, true)) / 2;
+                in_place_bps.push_back(touch_rate * static_cast<double>(c.record_size()));
+                vs_in_place.push_back(rate / touch_rate);
+            }
             if (copy_ring && c.group() != "sweep") {
                 const double floor_rate = (floor_before + floor_after) / 2;
                 frps.push_back(floor_rate);
@@ -280,6 +288,11 @@ public:
             report_.add(fn, "bytes_per_s", summarize(fbps), "B/s" + unit);
             report_.add(fn, "throughput", summarize(frps), "records/s" + unit);
         }
+        if (!in_place_bps.empty()) {
+            report_.add(n, "in_place_floor_bytes_per_s", summarize(in_place_bps),
+                        "B/s (the copy floor's ring, blocks filled and read in place)");
+            report_.add(n, "vs_in_place_floor", summarize(vs_in_place), "x");
+        }
     }
 
     // Floors measured over the whole run, and the plot curves.
@@ -341,17 +354,19 @@ private:
         return p;
     }
 
-    // Records/s of one run of the cross-core copy floor with the case's block size.
-    double copy_floor(const Case& c, CopyRing& ring) {
+    // Records/s of one run of the cross-core copy floor with the case's block size (or of its
+    // in-place form).
+    double copy_floor(const Case& c, CopyRing& ring, bool in_place = false) {
         const std::size_t block = c.record_size();
         ctl_->copy_block.value.store(block, std::memory_order_relaxed);
         ctl_->copy_slots.value.store(ring.slots(), std::memory_order_relaxed);
         ctl_->copy_stride.value.store(ring.stride(), std::memory_order_relaxed);
         std::uint64_t sent = 0;
         std::int64_t t0 = 0;
-        step(Command::floor_copy, 0, [&] {
+        step(Command::floor_copy, in_place ? 1 : 0, [&] {
             t0 = now_ns();
-            sent = ring.send(block, std::chrono::nanoseconds{static_cast<std::int64_t>(o_.throughput_ms * 1e6)});
+            sent = ring.send(block, std::chrono::nanoseconds{static_cast<std::int64_t>(o_.throughput_ms * 1e6)},
+                             in_place);
         });
         const auto done = static_cast<std::int64_t>(ctl_->b_done_ns.value.load());
         const auto got = ctl_->b_received.value.load();

@@ -375,16 +375,23 @@ void Report::print_tables(const std::vector<CaseInfo>& cases) const {
                                 fmt::format("{} B", c.record_size),
                                 range(find(c.name, "copy_floor_records_per_s"), si), range(f, si), "1x"});
             }
+            if (const auto* f = find(c.name, "in_place_floor_bytes_per_s")) {
+                rows.push_back({"  its in-place form (memset in, sum out, no copies): first line against it " +
+                                    range(find(c.name, "vs_in_place_floor"), ratio),
+                                fmt::format("{} B", c.record_size), "", range(f, si), ""});
+            }
         }
         print_table(rows);
     }
     fmt::print("\nRatios to message_queue (~100 B): the same bytes {}; the same work: built in place, batches {},\n"
                "one per call {}, copying path {}. Built in place against the queue's bytes only: {}.\n"
-               "64 KiB against the copy floor: in place, batches {}; one per call {}; copying path {}.\n",
+               "64 KiB against the copy floor: in place, batches {}; one per call {}; copying path {}.\n"
+               "64 KiB in place, batches, against the floor's in-place form: {}.\n",
                range(find("table-100", "throughput_4_vs_mq_bytes"), ratio), range(find("table-100", "throughput_vs_mq"), ratio),
                range(find("table-100", "throughput_2_vs_mq"), ratio), range(find("table-100", "throughput_1_vs_mq"), ratio),
                range(find("table-100", "throughput_vs_mq_bytes"), ratio), range(find("table-64k", "vs_copy_floor"), ratio),
-               range(find("table-64k", "vs_copy_floor_2"), ratio), range(find("table-64k", "vs_copy_floor_1"), ratio));
+               range(find("table-64k", "vs_copy_floor_2"), ratio), range(find("table-64k", "vs_copy_floor_1"), ratio),
+               range(find("table-64k", "vs_in_place_floor"), ratio));
     fmt::print("\n== Cost of verification and of the other per-record work (in process, one core, ns/record) ==\n");
     {
         std::vector<std::vector<std::string>> rows{{"what", "ns/record"}};

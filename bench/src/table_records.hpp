@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 
+#include "sum_words.hpp"
 #include "tables.shmrec.hpp"
 
 namespace bench::tables {
@@ -71,18 +72,7 @@ inline std::uint64_t read_blob(const Blob& b) noexcept {
     const auto* d = b.data();
     if (d == nullptr || d->size() != blob_bytes) return 0;
     const std::uint8_t* p = d->data();
-    std::uint64_t sum = 0;
-    // Four independent sums: one chain of dependent adds would cap the read at 8 bytes a cycle,
-    // below what the copy floor's memcpy reads at.
-    std::uint64_t s[4] = {0, 0, 0, 0};
-    for (std::size_t i = 0; i < blob_bytes; i += 32) {
-        for (std::size_t k = 0; k < 4; ++k) {
-            std::uint64_t w;
-            std::memcpy(&w, p + i + 8 * k, sizeof w);
-            s[k] += w;
-        }
-    }
-    sum = s[0] + s[1] + s[2] + s[3];
+    const std::uint64_t sum = sum_words(p, blob_bytes);
     const std::uint64_t expect = (b.seq() & 0xff) * 0x0101010101010101ULL;
     std::uint64_t last;
     std::memcpy(&last, p + blob_bytes - 8, sizeof last);

@@ -498,7 +498,11 @@ TEST_F(RegionTest, WaitForCreatorOpensARegionCreatedLater) {
     const auto t0 = std::chrono::steady_clock::now();
     auto opened = std::async(std::launch::async, [&] {
         auto reader = StudentCell::reader(n, options);
-        return reader.try_read().value().id;
+        // The region can be ready before the writer's first record: wait for it (try_read
+        // here raced the write below, and lost under ThreadSanitizer).
+        school::Student s{};
+        const shmrec::ReadStatus status = reader.read(s, 5s);
+        return status == shmrec::ReadStatus::ok ? s.id : -1;
     });
     std::this_thread::sleep_for(200ms);
     auto writer = StudentCell::writer(n);
