@@ -49,6 +49,22 @@ std::optional<Identity> await_identity(Subscriber& subscriber, const ImportOptio
     return std::nullopt;
 }
 
+// The local region for `identity`'s records: created, or taken over when it holds the same
+// record. The runtime's refusal of any other region (type, layout or fingerprint mismatch,
+// another channel kind, a live writer) keeps its code, with the topic's side added.
+untyped::BroadcastWriter open_region(const ImportOptions& options, const Identity& identity) {
+    const std::uint64_t capacity = options.capacity != 0 ? options.capacity : identity.capacity;
+    try {
+        return untyped::broadcast_writer(Location::memory(options.region), identity.type,
+                                         capacity, OpenMode::open_or_create);
+    } catch (const Error& e) {
+        throw Error(e.code(), e.region(),
+                    fmt::format("topic '{}' carries {} (exported from region '{}'): {}",
+                                options.topic, describe(RecordKey::of(identity.type)),
+                                identity.region, e.what()));
+    }
+}
+
 // Source positions: what has been written, and what each batch adds to the counts.
 class Sequencer {
 public:
@@ -94,9 +110,7 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
     // Creates the region, or takes over an idle writer's region of the same record; a region of
     // another record is refused here (shmrec::Error, type or layout mismatch), before anything
     // is written.
-    const std::uint64_t capacity = options.capacity != 0 ? options.capacity : identity->capacity;
-    auto writer = untyped::broadcast_writer(Location::memory(options.region), identity->type,
-                                            capacity, OpenMode::open_or_create);
+    auto writer = open_region(options, *identity);
     notice("importing topic '{}' ({}, exported from region '{}') into region '{}' (capacity {})",
            options.topic, describe(record), identity->region, options.region, writer.capacity());
 

@@ -1,0 +1,130 @@
+// The bridge tests' peer: the local writer and reader on either side of a bridge, run on a
+// simulated host (two_hosts.hpp). Prints on stdout, errors on stderr, exit status 0 on success.
+//
+//   students-writer --name N --count K --capacity C
+//       creates a Broadcast<school::Student> of capacity C, writes students 0..K-1
+//       (id i, name "student-i"), prints "written K", keeps the region until stdin ends
+//   students-reader --name N --count K --wait-ms W
+//       waits up to W ms for the region, reads K records from the oldest, checks that record i
+//       is student i; prints "read K in order", or the first wrong record and exits 1
+//   other-writer --name N
+//       creates a Broadcast<shmrec_test::Other> of capacity 64, writes 3 records, prints
+//       "written 3", keeps the region until stdin ends
+//   written --name N
+//       prints "<record name> written <count>" for the region (no role taken)
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include <shmrec/broadcast.hpp>
+#include <shmrec/untyped.hpp>
+
+#include "student.shmrec.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+[[noreturn]] void fail(const std::string& why) {
+    std::cerr << "shmrec_bridge_test_peer: " << why << std::endl;
+    std::exit(1);
+}
+
+std::map<std::string, std::string> parse(int argc, char** argv) {
+    std::map<std::string, std::string> args;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string key = argv[i];
+        if (key.rfind("--", 0) != 0) fail("bad argument " + key);
+        args[key.substr(2)] = argv[i + 1];
+    }
+    return args;
+}
+
+std::string need(const std::map<std::string, std::string>& args, const std::string& key) {
+    const auto it = args.find(key);
+    if (it == args.end()) fail("missing --" + key);
+    return it->second;
+}
+
+void hold_until_stdin_ends() {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+}
+
+int students_writer(const std::map<std::string, std::string>& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    auto writer = shmrec::Broadcast<school::Student>::writer(need(args, "name"),
+                                                             std::stoull(need(args, "capacity")));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        school::Student s{};
+        s.id = static_cast<std::int64_t>(i);
+        s.name = "student-" + std::to_string(i);
+        if (writer.try_write(s) != shmrec::WriteStatus::ok) fail("write failed");
+    }
+    std::cout << "written " << count << std::endl;
+    hold_until_stdin_ends();
+    return 0;
+}
+
+int students_reader(const std::map<std::string, std::string>& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    shmrec::RegionOptions options;
+    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    auto reader = shmrec::Broadcast<school::Student>::reader(need(args, "name"),
+                                                             shmrec::StartAt::oldest, options);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        school::Student s{};
+        const shmrec::ReadStatus st = reader.read(s, 20s);
+        if (st != shmrec::ReadStatus::ok) {
+            fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
+        }
+        const std::string name = "student-" + std::to_string(i);
+        if (s.id != static_cast<std::int64_t>(i) || s.name.view() != name) {
+            fail("record " + std::to_string(i) + " is {" + std::to_string(s.id) + ", " +
+                 s.name.str() + "}, expected {" + std::to_string(i) + ", " + name + "}");
+        }
+    }
+    if (reader.lost() != 0) fail("lost " + std::to_string(reader.lost()));
+    std::cout << "read " << count << " in order" << std::endl;
+    return 0;
+}
+
+int other_writer(const std::map<std::string, std::string>& args) {
+    auto writer = shmrec::Broadcast<shmrec_test::Other>::writer(need(args, "name"), 64);
+    for (int i = 0; i < 3; ++i) {
+        shmrec_test::Other o{};
+        o.x = i;
+        if (writer.try_write(o) != shmrec::WriteStatus::ok) fail("write failed");
+    }
+    std::cout << "written 3" << std::endl;
+    hold_until_stdin_ends();
+    return 0;
+}
+
+int written(const std::map<std::string, std::string>& args) {
+    const auto monitor = shmrec::ChannelMonitor::open(need(args, "name"));
+    std::cout << monitor.info().record_name << " written " << monitor.state().written << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) fail("usage: shmrec_bridge_test_peer VERB --option value ...");
+    const std::string verb = argv[1];
+    const auto args = parse(argc, argv);
+    try {
+        if (verb == "students-writer") return students_writer(args);
+        if (verb == "students-reader") return students_reader(args);
+        if (verb == "other-writer") return other_writer(args);
+        if (verb == "written") return written(args);
+    } catch (const std::exception& e) {
+        fail(verb + ": " + e.what());
+    }
+    fail("unknown verb " + verb);
+}
