@@ -1,5 +1,6 @@
 #include "exporter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -146,7 +147,10 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
     if (stopping()) return counts;
     notice("an importer subscribed to topic '{}'", options.topic);
 
-    Batcher batcher(*reader, options.max_batch_records);
+    // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
+    const auto max_records = static_cast<std::uint32_t>(std::max<std::size_t>(
+        1, std::min<std::size_t>(options.max_batch_records, max_batch_bytes / record.size)));
+    Batcher batcher(*reader, max_records);
     bool writer_missing = false;
     while (!stopping()) {
         const ReadStatus s = batcher.fill();

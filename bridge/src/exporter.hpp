@@ -13,7 +13,8 @@ namespace shmrec::bridge {
 struct ExportOptions {
     std::string region;  // the local broadcast region's name
     std::string topic;   // T
-    // A batch ends when the reader would wait, at this many records, or at a gap.
+    // A batch ends when the reader would wait, at this many records (or max_batch_bytes), or
+    // at a gap.
     std::uint32_t max_batch_records = 1024;
 };
 

@@ -116,6 +116,7 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
 
     Sequencer sequencer;
     std::vector<Batch> batches;
+    std::optional<std::chrono::steady_clock::time_point> first_write;
     while (!stopping()) {
         if (auto id = subscriber->take_identity()) {
             // A new exporter (or a restarted one) of the topic: fine if it exports the same
@@ -145,6 +146,9 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
             sequencer.written_through(batch.first_position + batch.record_count);
             counts.records += w.count;
             counts.batches += 1;
+            const auto now = std::chrono::steady_clock::now();
+            if (!first_write) first_write = now;
+            counts.active_seconds = std::chrono::duration<double>(now - *first_write).count();
         }
         if (batches.empty() && subscriber->wait(slice) == Wake::woken) break;
     }

@@ -25,6 +25,8 @@ struct ImportCounts {
     std::uint64_t missing = 0;      // positions neither delivered nor reported lost
     std::uint64_t duplicates = 0;   // records at positions already written, not written again
     std::uint64_t refused = 0;      // batches and identities refused (wire.hpp's checks)
+    // From the first batch written to the last: records / active_seconds is the rate.
+    double active_seconds = 0;
 };
 
 // Waits for the topic's identity, opens the region for it (throws shmrec::Error if the region

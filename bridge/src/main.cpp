@@ -105,9 +105,10 @@ int main(int argc, char** argv) {
         return with_transport(engine, [&](Transport& transport, std::atomic<bool>& stop) {
             const ImportCounts c = run_import(transport, in, stop);
             notice("imported {} records in {} batches from topic '{}' into region '{}'; lost at "
-                   "the source {}, missing {}, duplicates {}, refused {}",
+                   "the source {}, missing {}, duplicates {}, refused {}; {:.0f} records/s",
                    c.records, c.batches, in.topic, in.region, c.source_lost, c.missing,
-                   c.duplicates, c.refused);
+                   c.duplicates, c.refused,
+                   c.active_seconds > 0 ? static_cast<double>(c.records) / c.active_seconds : 0.0);
         });
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);
