@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -55,13 +54,7 @@ dds_duration_t to_dds(std::chrono::nanoseconds timeout) {
 // Owns one entity (and, through Cyclone, its children).
 class Entity {
 public:
-    Entity() = default;
     Entity(const char* what, dds_entity_t e) : e_(check(what, e)) {}
-    Entity(Entity&& o) noexcept : e_(std::exchange(o.e_, 0)) {}
-    Entity& operator=(Entity&& o) noexcept {
-        std::swap(e_, o.e_);
-        return *this;
-    }
     Entity(const Entity&) = delete;
     Entity& operator=(const Entity&) = delete;
     ~Entity() {
@@ -70,7 +63,7 @@ public:
     dds_entity_t get() const noexcept { return e_; }
 
 private:
-    dds_entity_t e_ = 0;
+    dds_entity_t e_;
 };
 
 class Qos {
@@ -78,34 +71,56 @@ public:
     Qos() : q_(dds_create_qos()) {
         if (q_ == nullptr) throw TransportError("Cyclone DDS: out of memory for a QoS");
     }
+    Qos(Qos&& o) noexcept : q_(std::exchange(o.q_, nullptr)) {}
     Qos(const Qos&) = delete;
     Qos& operator=(const Qos&) = delete;
-    ~Qos() { dds_delete_qos(q_); }
+    ~Qos() {
+        if (q_ != nullptr) dds_delete_qos(q_);
+    }
     dds_qos_t* get() const noexcept { return q_; }
 
 private:
     dds_qos_t* q_;
 };
 
-// The profile of the batches topic (see the top of this file).
-void batch_qos(const Qos& q, bool reader) {
+enum class Side : std::uint8_t { writer, reader };
+
+// The QoS profile (see the top of this file) of the batches topic...
+Qos batch_qos(Side side) {
+    Qos q;
     dds_qset_reliability(q.get(), DDS_RELIABILITY_RELIABLE, max_blocking_time);
     dds_qset_history(q.get(), DDS_HISTORY_KEEP_ALL, 0);
     dds_qset_durability(q.get(), DDS_DURABILITY_VOLATILE);
-    if (reader) dds_qset_resource_limits(q.get(), reader_queue, DDS_LENGTH_UNLIMITED,
-                                         DDS_LENGTH_UNLIMITED);
+    if (side == Side::reader) {
+        dds_qset_resource_limits(q.get(), reader_queue, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED);
+    }
+    return q;
 }
 
-// The profile of the identity topic.
-void identity_qos(const Qos& q) {
+// ... and of the identity topic.
+Qos identity_qos() {
+    Qos q;
     dds_qset_reliability(q.get(), DDS_RELIABILITY_RELIABLE, max_blocking_time);
     dds_qset_history(q.get(), DDS_HISTORY_KEEP_LAST, 1);
     dds_qset_durability(q.get(), DDS_DURABILITY_TRANSIENT_LOCAL);
+    return q;
 }
 
-std::string topic_name(std::string_view topic, std::string_view what) {
-    return fmt::format("shmrec/{}/{}", topic, what);
-}
+// The two DDS topics of topic T.
+struct Topics {
+    Topics(dds_entity_t participant, std::string_view topic)
+        : identity("dds_create_topic (identity)",
+                   dds_create_topic(participant, &shmrec_bridge_Identity_desc,
+                                    fmt::format("shmrec/{}/identity", topic).c_str(), nullptr,
+                                    nullptr)),
+          batches("dds_create_topic (batches)",
+                  dds_create_topic(participant, &shmrec_bridge_Batch_desc,
+                                   fmt::format("shmrec/{}/batches", topic).c_str(), nullptr,
+                                   nullptr)) {}
+
+    Entity identity;
+    Entity batches;
+};
 
 std::string text(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
@@ -176,23 +191,14 @@ std::size_t take(dds_entity_t reader, std::size_t max, Use&& use) {
 class CyclonePublisher final : public Publisher {
 public:
     CyclonePublisher(dds_entity_t participant, dds_entity_t guard, std::string_view topic)
-        : identity_topic_("dds_create_topic (identity)",
-                          dds_create_topic(participant, &shmrec_bridge_Identity_desc,
-                                           topic_name(topic, "identity").c_str(), nullptr,
-                                           nullptr)),
-          batch_topic_("dds_create_topic (batches)",
-                       dds_create_topic(participant, &shmrec_bridge_Batch_desc,
-                                        topic_name(topic, "batches").c_str(), nullptr, nullptr)),
+        : topics_(participant, topic),
+          identity_writer_("dds_create_writer (identity)",
+                           dds_create_writer(participant, topics_.identity.get(),
+                                             identity_qos().get(), nullptr)),
+          batch_writer_("dds_create_writer (batches)",
+                        dds_create_writer(participant, topics_.batches.get(),
+                                          batch_qos(Side::writer).get(), nullptr)),
           waitset_(participant, guard) {
-        Qos iq;
-        identity_qos(iq);
-        identity_writer_ = Entity("dds_create_writer (identity)",
-                                  dds_create_writer(participant, identity_topic_.get(), iq.get(),
-                                                    nullptr));
-        Qos bq;
-        batch_qos(bq, false);
-        batch_writer_ = Entity("dds_create_writer (batches)",
-                               dds_create_writer(participant, batch_topic_.get(), bq.get(), nullptr));
         const dds_return_t rc = dds_set_status_mask(batch_writer_.get(),
                                                     DDS_PUBLICATION_MATCHED_STATUS);
         if (rc < 0) fail("dds_set_status_mask", rc);
@@ -252,8 +258,7 @@ public:
     }
 
 private:
-    Entity identity_topic_;
-    Entity batch_topic_;
+    Topics topics_;
     Entity identity_writer_;
     Entity batch_writer_;
     WaitSet waitset_;
@@ -262,28 +267,19 @@ private:
 class CycloneSubscriber final : public Subscriber {
 public:
     CycloneSubscriber(dds_entity_t participant, dds_entity_t guard, std::string_view topic)
-        : identity_topic_("dds_create_topic (identity)",
-                          dds_create_topic(participant, &shmrec_bridge_Identity_desc,
-                                           topic_name(topic, "identity").c_str(), nullptr,
-                                           nullptr)),
-          batch_topic_("dds_create_topic (batches)",
-                       dds_create_topic(participant, &shmrec_bridge_Batch_desc,
-                                        topic_name(topic, "batches").c_str(), nullptr, nullptr)),
+        : topics_(participant, topic),
+          identity_reader_("dds_create_reader (identity)",
+                           dds_create_reader(participant, topics_.identity.get(),
+                                             identity_qos().get(), nullptr)),
+          batch_reader_("dds_create_reader (batches)",
+                        dds_create_reader(participant, topics_.batches.get(),
+                                          batch_qos(Side::reader).get(), nullptr)),
+          identity_ready_("dds_create_readcondition (identity)",
+                          dds_create_readcondition(identity_reader_.get(), DDS_ANY_STATE)),
+          batch_ready_("dds_create_readcondition (batches)",
+                       dds_create_readcondition(batch_reader_.get(), DDS_ANY_STATE)),
           identity_waitset_(participant, guard),
           waitset_(participant, guard) {
-        Qos iq;
-        identity_qos(iq);
-        identity_reader_ = Entity("dds_create_reader (identity)",
-                                  dds_create_reader(participant, identity_topic_.get(), iq.get(),
-                                                    nullptr));
-        Qos bq;
-        batch_qos(bq, true);
-        batch_reader_ = Entity("dds_create_reader (batches)",
-                               dds_create_reader(participant, batch_topic_.get(), bq.get(), nullptr));
-        identity_ready_ = Entity("dds_create_readcondition (identity)",
-                                 dds_create_readcondition(identity_reader_.get(), DDS_ANY_STATE));
-        batch_ready_ = Entity("dds_create_readcondition (batches)",
-                              dds_create_readcondition(batch_reader_.get(), DDS_ANY_STATE));
         identity_waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(batch_ready_.get(), 2);
@@ -333,14 +329,13 @@ public:
     }
 
 private:
-    Entity identity_topic_;
-    Entity batch_topic_;
-    WaitSet identity_waitset_;
-    WaitSet waitset_;
+    Topics topics_;
     Entity identity_reader_;
     Entity batch_reader_;
     Entity identity_ready_;
     Entity batch_ready_;
+    WaitSet identity_waitset_;
+    WaitSet waitset_;
 };
 
 class CycloneTransport final : public Transport {

@@ -31,11 +31,11 @@ std::uint64_t new_session() {
 
 // The region, once it exists; nullopt when asked to stop first.
 std::optional<untyped::BroadcastReader> open_region(const ExportOptions& options,
-                                                    const std::atomic<bool>& stop) {
+                                                    const StopFlag& stop) {
     RegionOptions wait_for_it;
     wait_for_it.wait_for_creator = slice;
     bool told = false;
-    while (!stop.load(std::memory_order_acquire)) {
+    while (!stop.requested()) {
         try {
             return untyped::broadcast_reader(Location::memory(options.region), StartAt::oldest,
                                              wait_for_it);
@@ -120,9 +120,8 @@ private:
 }  // namespace
 
 ExportCounts run_export(Transport& transport, const ExportOptions& options,
-                        const std::atomic<bool>& stop) {
+                        const StopFlag& stop) {
     ExportCounts counts;
-    auto stopping = [&] { return stop.load(std::memory_order_acquire); };
 
     auto publisher = transport.publisher(options.topic);
     std::optional<untyped::BroadcastReader> reader = open_region(options, stop);
@@ -139,12 +138,12 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
     notice("exporting region '{}' ({}, capacity {}) as topic '{}' over {}", options.region,
            describe(record), identity.capacity, options.topic, transport.engine());
 
-    while (!stopping()) {
+    while (!stop.requested()) {
         const Wake w = publisher->wait_for_subscriber(slice);
         if (w == Wake::ready) break;
         if (w == Wake::woken) return counts;
     }
-    if (stopping()) return counts;
+    if (stop.requested()) return counts;
     notice("an importer subscribed to topic '{}'", options.topic);
 
     // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
@@ -152,12 +151,12 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
         1, std::min<std::size_t>(options.max_batch_records, max_batch_bytes / record.size)));
     Batcher batcher(*reader, max_records);
     bool writer_missing = false;
-    while (!stopping()) {
+    while (!stop.requested()) {
         const ReadStatus s = batcher.fill();
         if (!batcher.empty()) {
             const BatchView batch = batcher.view(record, identity.session);
             while (!publisher->publish(batch)) {
-                if (stopping()) return counts;  // receivers full for good: give up the batch
+                if (stop.requested()) return counts;  // receivers full for good: give up the batch
             }
             counts.records += batch.record_count;
             counts.batches += 1;

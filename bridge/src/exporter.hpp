@@ -2,10 +2,10 @@
 // (untyped, any record type), published in batches on a topic (docs/bridge.md).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "stop_signals.hpp"
 #include "transport.hpp"
 
 namespace shmrec::bridge {
@@ -25,9 +25,9 @@ struct ExportCounts {
 };
 
 // Waits for the region (it may not exist yet) and for a subscriber, then publishes until
-// `stop` is set (and the transport woken). Throws shmrec::Error when the region cannot be
+// `stop` is requested (and the transport woken). Throws shmrec::Error when the region cannot be
 // read (another channel kind, corrupt, no permission), TransportError when the engine fails.
 ExportCounts run_export(Transport& transport, const ExportOptions& options,
-                        const std::atomic<bool>& stop);
+                        const StopFlag& stop);
 
 }  // namespace shmrec::bridge

@@ -29,9 +29,9 @@ void report_refusal(std::uint64_t& refused, const std::string& what) {
 
 // The topic's first well-formed identity; nullopt when asked to stop first.
 std::optional<Identity> await_identity(Subscriber& subscriber, const ImportOptions& options,
-                                       const std::atomic<bool>& stop, ImportCounts& counts) {
+                                       const StopFlag& stop, ImportCounts& counts) {
     bool told = false;
-    while (!stop.load(std::memory_order_acquire)) {
+    while (!stop.requested()) {
         if (auto id = subscriber.take_identity()) {
             auto problem = check_identity(*id);
             if (!problem && id->topic != options.topic) {
@@ -98,9 +98,8 @@ private:
 }  // namespace
 
 ImportCounts run_import(Transport& transport, const ImportOptions& options,
-                        const std::atomic<bool>& stop) {
+                        const StopFlag& stop) {
     ImportCounts counts;
-    auto stopping = [&] { return stop.load(std::memory_order_acquire); };
 
     auto subscriber = transport.subscriber(options.topic);
     const std::optional<Identity> identity = await_identity(*subscriber, options, stop, counts);
@@ -117,7 +116,7 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
     Sequencer sequencer;
     std::vector<Batch> batches;
     std::optional<std::chrono::steady_clock::time_point> first_write;
-    while (!stopping()) {
+    while (!stop.requested()) {
         if (auto id = subscriber->take_identity()) {
             // A new exporter (or a restarted one) of the topic: fine if it exports the same
             // record; its batches are checked one by one in any case.

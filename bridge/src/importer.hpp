@@ -3,10 +3,10 @@
 // (docs/bridge.md).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "stop_signals.hpp"
 #include "transport.hpp"
 
 namespace shmrec::bridge {
@@ -31,9 +31,9 @@ struct ImportCounts {
 
 // Waits for the topic's identity, opens the region for it (throws shmrec::Error if the region
 // exists with another record type, exactly as a local writer of that type would be refused),
-// then writes what arrives until `stop` is set and the transport woken. Throws
+// then writes what arrives until `stop` is requested and the transport woken. Throws
 // TransportError when the engine fails.
 ImportCounts run_import(Transport& transport, const ImportOptions& options,
-                        const std::atomic<bool>& stop);
+                        const StopFlag& stop);
 
 }  // namespace shmrec::bridge

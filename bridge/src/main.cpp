@@ -7,7 +7,6 @@
 // Exit statuses: 0 stopped by SIGINT / SIGTERM (or nothing to do); 1 failed (the engine, the
 // region); 2 bad arguments; 3 refused: the local region holds another record type than the
 // topic carries (or is not a broadcast).
-#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -35,14 +34,13 @@ bool is_refusal(shmrec::ErrorCode code) {
            code == ErrorCode::incompatible_schema;
 }
 
-// Runs `work` with SIGINT / SIGTERM setting `stop` and waking the transport's waits.
+// Runs `work` with SIGINT / SIGTERM requesting `stop` and waking the transport's waits.
 template <class Work>
 int with_transport(const CycloneOptions& engine, Work&& work) {
     auto transport = make_cyclone_transport(engine);
-    std::atomic<bool> stop{false};
+    StopFlag stop;
     StopSignals signals([&](int) {
-        // Release pairs with the loops' acquire loads of stop.
-        stop.store(true, std::memory_order_release);
+        stop.request();
         transport->wake();
     });
     work(*transport, stop);
@@ -96,13 +94,13 @@ int main(int argc, char** argv) {
         }
         StopSignals::block();
         if (exporting) {
-            return with_transport(engine, [&](Transport& transport, std::atomic<bool>& stop) {
+            return with_transport(engine, [&](Transport& transport, StopFlag& stop) {
                 const ExportCounts c = run_export(transport, out, stop);
                 notice("exported {} records in {} batches from region '{}'; lost at the source {}",
                        c.records, c.batches, out.region, c.lost);
             });
         }
-        return with_transport(engine, [&](Transport& transport, std::atomic<bool>& stop) {
+        return with_transport(engine, [&](Transport& transport, StopFlag& stop) {
             const ImportCounts c = run_import(transport, in, stop);
             notice("imported {} records in {} batches from topic '{}' into region '{}'; lost at "
                    "the source {}, missing {}, duplicates {}, refused {}; {:.0f} records/s",

@@ -10,6 +10,18 @@
 
 namespace shmrec::bridge {
 
+// Set once, from the signal thread; looked at by the exporter's and importer's loops.
+class StopFlag {
+public:
+    // Release pairs with the acquire in requested(): what the stopping thread did before
+    // (nothing the loops read, today) is visible to a loop that sees the flag.
+    void request() noexcept { stop_.store(true, std::memory_order_release); }
+    bool requested() const noexcept { return stop_.load(std::memory_order_acquire); }
+
+private:
+    std::atomic<bool> stop_{false};
+};
+
 class StopSignals {
 public:
     // Blocks SIGINT and SIGTERM in the calling thread; threads started later inherit it. Call

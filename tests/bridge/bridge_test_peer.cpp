@@ -16,38 +16,24 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <string>
 
 #include <shmrec/broadcast.hpp>
 #include <shmrec/untyped.hpp>
 
+#include "peer_options.hpp"
 #include "student.shmrec.hpp"
 #include "test_records.shmrec.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using shmrec_test::need;
+using shmrec_test::PeerOptions;
 
 [[noreturn]] void fail(const std::string& why) {
     std::cerr << "shmrec_bridge_test_peer: " << why << std::endl;
     std::exit(1);
-}
-
-std::map<std::string, std::string> parse(int argc, char** argv) {
-    std::map<std::string, std::string> args;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        const std::string key = argv[i];
-        if (key.rfind("--", 0) != 0) fail("bad argument " + key);
-        args[key.substr(2)] = argv[i + 1];
-    }
-    return args;
-}
-
-std::string need(const std::map<std::string, std::string>& args, const std::string& key) {
-    const auto it = args.find(key);
-    if (it == args.end()) fail("missing --" + key);
-    return it->second;
 }
 
 void hold_until_stdin_ends() {
@@ -56,7 +42,7 @@ void hold_until_stdin_ends() {
     }
 }
 
-int students_writer(const std::map<std::string, std::string>& args) {
+int students_writer(const PeerOptions& args) {
     const std::uint64_t count = std::stoull(need(args, "count"));
     auto writer = shmrec::Broadcast<school::Student>::writer(need(args, "name"),
                                                              std::stoull(need(args, "capacity")));
@@ -71,7 +57,7 @@ int students_writer(const std::map<std::string, std::string>& args) {
     return 0;
 }
 
-int students_reader(const std::map<std::string, std::string>& args) {
+int students_reader(const PeerOptions& args) {
     const std::uint64_t count = std::stoull(need(args, "count"));
     shmrec::RegionOptions options;
     options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
@@ -94,7 +80,7 @@ int students_reader(const std::map<std::string, std::string>& args) {
     return 0;
 }
 
-int other_writer(const std::map<std::string, std::string>& args) {
+int other_writer(const PeerOptions& args) {
     auto writer = shmrec::Broadcast<shmrec_test::Other>::writer(need(args, "name"), 64);
     for (int i = 0; i < 3; ++i) {
         shmrec_test::Other o{};
@@ -106,7 +92,7 @@ int other_writer(const std::map<std::string, std::string>& args) {
     return 0;
 }
 
-int written(const std::map<std::string, std::string>& args) {
+int written(const PeerOptions& args) {
     const auto monitor = shmrec::ChannelMonitor::open(need(args, "name"));
     std::cout << monitor.info().record_name << " written " << monitor.state().written << std::endl;
     return 0;
@@ -117,8 +103,8 @@ int written(const std::map<std::string, std::string>& args) {
 int main(int argc, char** argv) {
     if (argc < 2) fail("usage: shmrec_bridge_test_peer VERB --option value ...");
     const std::string verb = argv[1];
-    const auto args = parse(argc, argv);
     try {
+        const auto args = shmrec_test::parse_peer_options(argc, argv);
         if (verb == "students-writer") return students_writer(args);
         if (verb == "students-reader") return students_reader(args);
         if (verb == "other-writer") return other_writer(args);
