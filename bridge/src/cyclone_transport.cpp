@@ -32,12 +32,12 @@ namespace shmrec::bridge {
 namespace {
 
 constexpr dds_duration_t max_blocking_time = DDS_SECS(1);
-constexpr std::int32_t reader_queue = 256;      // batches
-constexpr std::uint32_t take_at_once = 64;      // samples per dds_take
+constexpr std::int32_t reader_queue = 256;  // batches
+constexpr std::uint32_t take_at_once = 64;  // samples per dds_take
 
 [[noreturn]] void fail(const char* what, dds_return_t rc) {
-    throw TransportError(fmt::format("Cyclone DDS: {} failed: {}", what,
-                                     dds_strretcode(rc < 0 ? -rc : rc)));
+    throw TransportError(
+        fmt::format("Cyclone DDS: {} failed: {}", what, dds_strretcode(rc < 0 ? -rc : rc)));
 }
 
 dds_entity_t check(const char* what, dds_entity_t e) {
@@ -53,7 +53,7 @@ dds_duration_t to_dds(std::chrono::nanoseconds timeout) {
 
 // Owns one entity (and, through Cyclone, its children).
 class Entity {
-public:
+  public:
     Entity(const char* what, dds_entity_t e) : e_(check(what, e)) {}
     Entity(const Entity&) = delete;
     Entity& operator=(const Entity&) = delete;
@@ -62,12 +62,12 @@ public:
     }
     dds_entity_t get() const noexcept { return e_; }
 
-private:
+  private:
     dds_entity_t e_;
 };
 
 class Qos {
-public:
+  public:
     Qos() : q_(dds_create_qos()) {
         if (q_ == nullptr) throw TransportError("Cyclone DDS: out of memory for a QoS");
     }
@@ -79,7 +79,7 @@ public:
     }
     dds_qos_t* get() const noexcept { return q_; }
 
-private:
+  private:
     dds_qos_t* q_;
 };
 
@@ -109,10 +109,10 @@ Qos identity_qos() {
 // The two DDS topics of topic T.
 struct Topics {
     Topics(dds_entity_t participant, std::string_view topic)
-        : identity("dds_create_topic (identity)",
-                   dds_create_topic(participant, &shmrec_bridge_Identity_desc,
-                                    fmt::format("shmrec/{}/identity", topic).c_str(), nullptr,
-                                    nullptr)),
+        : identity(
+              "dds_create_topic (identity)",
+              dds_create_topic(participant, &shmrec_bridge_Identity_desc,
+                               fmt::format("shmrec/{}/identity", topic).c_str(), nullptr, nullptr)),
           batches("dds_create_topic (batches)",
                   dds_create_topic(participant, &shmrec_bridge_Batch_desc,
                                    fmt::format("shmrec/{}/batches", topic).c_str(), nullptr,
@@ -122,7 +122,9 @@ struct Topics {
     Entity batches;
 };
 
-std::string text(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+std::string text(const char* s) {
+    return s == nullptr ? std::string() : std::string(s);
+}
 
 template <class Sequence>
 std::span<const std::byte> bytes(const Sequence& seq) {
@@ -141,7 +143,7 @@ dds_sequence_octet view_of(std::span<const std::byte> b) {
 
 // The waitset of one endpoint: its conditions plus the transport's guard condition.
 class WaitSet {
-public:
+  public:
     static constexpr dds_attach_t guard_tag = 0;
 
     WaitSet(dds_entity_t participant, dds_entity_t guard)
@@ -164,7 +166,7 @@ public:
         return Wake::ready;
     }
 
-private:
+  private:
     Entity ws_;
 };
 
@@ -189,7 +191,7 @@ std::size_t take(dds_entity_t reader, std::size_t max, Use&& use) {
 }
 
 class CyclonePublisher final : public Publisher {
-public:
+  public:
     CyclonePublisher(dds_entity_t participant, dds_entity_t guard, std::string_view topic)
         : topics_(participant, topic),
           identity_writer_("dds_create_writer (identity)",
@@ -199,8 +201,8 @@ public:
                         dds_create_writer(participant, topics_.batches.get(),
                                           batch_qos(Side::writer).get(), nullptr)),
           waitset_(participant, guard) {
-        const dds_return_t rc = dds_set_status_mask(batch_writer_.get(),
-                                                    DDS_PUBLICATION_MATCHED_STATUS);
+        const dds_return_t rc =
+            dds_set_status_mask(batch_writer_.get(), DDS_PUBLICATION_MATCHED_STATUS);
         if (rc < 0) fail("dds_set_status_mask", rc);
         waitset_.attach(batch_writer_.get(), 1);
     }
@@ -257,7 +259,7 @@ public:
         return true;
     }
 
-private:
+  private:
     Topics topics_;
     Entity identity_writer_;
     Entity batch_writer_;
@@ -265,7 +267,7 @@ private:
 };
 
 class CycloneSubscriber final : public Subscriber {
-public:
+  public:
     CycloneSubscriber(dds_entity_t participant, dds_entity_t guard, std::string_view topic)
         : topics_(participant, topic),
           identity_reader_("dds_create_reader (identity)",
@@ -291,44 +293,44 @@ public:
 
     std::optional<Identity> take_identity() override {
         std::optional<Identity> newest;
-        take<shmrec_bridge_Identity>(identity_reader_.get(), take_at_once,
-                                     [&](const shmrec_bridge_Identity& s) {
-                                         Identity id;
-                                         id.topic = text(s.topic);
-                                         id.region = text(s.region);
-                                         id.type.name = text(s.record_name);
-                                         id.type.size = s.record_size;
-                                         id.type.alignment = s.record_alignment;
-                                         id.type.fingerprint = s.fingerprint;
-                                         id.type.schema = text(s.schema);
-                                         const auto b = bytes(s.binary_schema);
-                                         const auto* u =
-                                             reinterpret_cast<const std::uint8_t*>(b.data());
-                                         id.type.binary_schema.assign(u, u + b.size());
-                                         id.capacity = s.capacity;
-                                         id.session = s.session;
-                                         newest = std::move(id);
-                                     });
+        take<shmrec_bridge_Identity>(
+            identity_reader_.get(), take_at_once, [&](const shmrec_bridge_Identity& s) {
+                Identity id;
+                id.topic = text(s.topic);
+                id.region = text(s.region);
+                id.type.name = text(s.record_name);
+                id.type.size = s.record_size;
+                id.type.alignment = s.record_alignment;
+                id.type.fingerprint = s.fingerprint;
+                id.type.schema = text(s.schema);
+                const auto b = bytes(s.binary_schema);
+                const auto* u = reinterpret_cast<const std::uint8_t*>(b.data());
+                id.type.binary_schema.assign(u, u + b.size());
+                id.capacity = s.capacity;
+                id.session = s.session;
+                newest = std::move(id);
+            });
         return newest;
     }
 
     Wake wait(std::chrono::nanoseconds timeout) override { return waitset_.wait(timeout); }
 
     std::size_t take_batches(std::vector<Batch>& out, std::size_t max) override {
-        return take<shmrec_bridge_Batch>(batch_reader_.get(), max, [&](const shmrec_bridge_Batch& s) {
-            Batch b;
-            b.session = s.session;
-            b.record = {text(s.record_name), s.record_size, s.record_alignment, s.fingerprint};
-            b.first_position = s.first_position;
-            b.lost_before = s.lost_before;
-            b.record_count = s.record_count;
-            const auto r = bytes(s.records);
-            b.records.assign(r.begin(), r.end());
-            out.push_back(std::move(b));
-        });
+        return take<shmrec_bridge_Batch>(
+            batch_reader_.get(), max, [&](const shmrec_bridge_Batch& s) {
+                Batch b;
+                b.session = s.session;
+                b.record = {text(s.record_name), s.record_size, s.record_alignment, s.fingerprint};
+                b.first_position = s.first_position;
+                b.lost_before = s.lost_before;
+                b.record_count = s.record_count;
+                const auto r = bytes(s.records);
+                b.records.assign(r.begin(), r.end());
+                out.push_back(std::move(b));
+            });
     }
 
-private:
+  private:
     Topics topics_;
     Entity identity_reader_;
     Entity batch_reader_;
@@ -339,7 +341,7 @@ private:
 };
 
 class CycloneTransport final : public Transport {
-public:
+  public:
     explicit CycloneTransport(const CycloneOptions& options)
         : participant_("dds_create_participant",
                        dds_create_participant(static_cast<dds_domainid_t>(options.domain), nullptr,
@@ -356,7 +358,7 @@ public:
     }
     void wake() noexcept override { (void)dds_set_guardcondition(guard_.get(), true); }
 
-private:
+  private:
     Entity participant_;
     Entity guard_;
 };

@@ -50,10 +50,12 @@ std::optional<untyped::BroadcastReader> open_region(const ExportOptions& options
 
 // Batches the reader's records: consecutive source positions, the loss before the first.
 class Batcher {
-public:
+  public:
     Batcher(untyped::BroadcastReader& reader, std::uint32_t max_records)
-        : reader_(reader), size_(reader.type().size),
-          buffer_(std::size_t{max_records} * size_), max_records_(max_records) {}
+        : reader_(reader),
+          size_(reader.type().size),
+          buffer_(std::size_t{max_records} * size_),
+          max_records_(max_records) {}
 
     // Fills the batch: waits up to `slice` for its first record, then takes what is ready
     // without waiting. Returns the status that ended it (ok: the batch is full, or ended at a
@@ -83,12 +85,9 @@ public:
     bool empty() const noexcept { return count_ == 0; }
 
     BatchView view(const RecordKey& record, std::uint64_t session) const {
-        return {session,
-                record,
-                first_,
-                lost_before_,
-                count_,
-                std::span<const std::byte>(buffer_).first(std::size_t{count_} * size_)};
+        return {session, record,
+                first_,  lost_before_,
+                count_,  std::span<const std::byte>(buffer_).first(std::size_t{count_} * size_)};
     }
 
     // The batch was sent: start the next one (with the record read past a gap, if any).
@@ -105,7 +104,7 @@ public:
         }
     }
 
-private:
+  private:
     untyped::BroadcastReader& reader_;
     std::size_t size_;
     std::vector<std::byte> buffer_;
@@ -119,8 +118,7 @@ private:
 
 }  // namespace
 
-ExportCounts run_export(Transport& transport, const ExportOptions& options,
-                        const StopFlag& stop) {
+ExportCounts run_export(Transport& transport, const ExportOptions& options, const StopFlag& stop) {
     ExportCounts counts;
 
     auto publisher = transport.publisher(options.topic);
@@ -131,8 +129,8 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
                             new_session()};
     const RecordKey record = RecordKey::of(identity.type);
     if (const auto problem = check_identity(identity)) {
-        throw std::runtime_error(fmt::format("region '{}' cannot be exported: {}",
-                                             options.region, *problem));
+        throw std::runtime_error(
+            fmt::format("region '{}' cannot be exported: {}", options.region, *problem));
     }
     publisher->announce(identity);
     notice("exporting region '{}' ({}, capacity {}) as topic '{}' over {}", options.region,
@@ -166,7 +164,8 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
         switch (s) {
             case ReadStatus::ok:
             case ReadStatus::empty:
-            case ReadStatus::timeout: break;
+            case ReadStatus::timeout:
+                break;
             case ReadStatus::closed:
             case ReadStatus::writer_gone:
                 // Everything the writer committed was read: wait for a replacement writer.
@@ -178,8 +177,8 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options,
                 if (reader->wait_for_writer(slice) == ReadStatus::ok) writer_missing = false;
                 break;
             default:
-                throw std::runtime_error(fmt::format("reading region '{}' failed: {}",
-                                                     options.region, to_string(s)));
+                throw std::runtime_error(
+                    fmt::format("reading region '{}' failed: {}", options.region, to_string(s)));
         }
     }
     return counts;

@@ -21,13 +21,12 @@ struct ExportOptions {
 struct ExportCounts {
     std::uint64_t records = 0;  // records published
     std::uint64_t batches = 0;
-    std::uint64_t lost = 0;     // records the region's writer overwrote before we read them
+    std::uint64_t lost = 0;  // records the region's writer overwrote before we read them
 };
 
 // Waits for the region (it may not exist yet) and for a subscriber, then publishes until
 // `stop` is requested (and the transport woken). Throws shmrec::Error when the region cannot be
 // read (another channel kind, corrupt, no permission), TransportError when the engine fails.
-ExportCounts run_export(Transport& transport, const ExportOptions& options,
-                        const StopFlag& stop);
+ExportCounts run_export(Transport& transport, const ExportOptions& options, const StopFlag& stop);
 
 }  // namespace shmrec::bridge

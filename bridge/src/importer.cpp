@@ -24,7 +24,8 @@ constexpr std::size_t batches_at_once = 64;
 // Refusals are reported the first time and then every 1000th, with the count.
 void report_refusal(std::uint64_t& refused, const std::string& what) {
     ++refused;
-    if (refused == 1 || refused % 1000 == 0) notice("refused {} (refusals so far: {})", what, refused);
+    if (refused == 1 || refused % 1000 == 0)
+        notice("refused {} (refusals so far: {})", what, refused);
 }
 
 // The topic's first well-formed identity; nullopt when asked to stop first.
@@ -55,19 +56,19 @@ std::optional<Identity> await_identity(Subscriber& subscriber, const ImportOptio
 untyped::BroadcastWriter open_region(const ImportOptions& options, const Identity& identity) {
     const std::uint64_t capacity = options.capacity != 0 ? options.capacity : identity.capacity;
     try {
-        return untyped::broadcast_writer(Location::memory(options.region), identity.type,
-                                         capacity, OpenMode::open_or_create);
+        return untyped::broadcast_writer(Location::memory(options.region), identity.type, capacity,
+                                         OpenMode::open_or_create);
     } catch (const Error& e) {
-        throw Error(e.code(), e.region(),
-                    fmt::format("topic '{}' carries {} (exported from region '{}'): {}",
-                                options.topic, describe(RecordKey::of(identity.type)),
-                                identity.region, e.what()));
+        throw Error(
+            e.code(), e.region(),
+            fmt::format("topic '{}' carries {} (exported from region '{}'): {}", options.topic,
+                        describe(RecordKey::of(identity.type)), identity.region, e.what()));
     }
 }
 
 // Source positions: what has been written, and what each batch adds to the counts.
 class Sequencer {
-public:
+  public:
     // How many leading records of `batch` were written before (to skip); counts the gap
     // before it.
     std::uint64_t admit(const Batch& batch, ImportCounts& counts) {
@@ -82,7 +83,8 @@ public:
             const std::uint64_t gap = first - next_;
             counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
         }
-        const std::uint64_t skip = first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
+        const std::uint64_t skip =
+            first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
         counts.duplicates += skip;
         return skip;
     }
@@ -90,15 +92,14 @@ public:
         if (end > next_) next_ = end;
     }
 
-private:
+  private:
     bool started_ = false;
     std::uint64_t next_ = 0;  // the source position expected next
 };
 
 }  // namespace
 
-ImportCounts run_import(Transport& transport, const ImportOptions& options,
-                        const StopFlag& stop) {
+ImportCounts run_import(Transport& transport, const ImportOptions& options, const StopFlag& stop) {
     ImportCounts counts;
 
     auto subscriber = transport.subscriber(options.topic);
@@ -122,9 +123,9 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
             // record; its batches are checked one by one in any case.
             if (RecordKey::of(id->type).fingerprint != record.fingerprint ||
                 id->type.name != record.name) {
-                report_refusal(counts.refused, fmt::format("an exporter of {} on topic '{}'",
-                                                           describe(RecordKey::of(id->type)),
-                                                           options.topic));
+                report_refusal(counts.refused,
+                               fmt::format("an exporter of {} on topic '{}'",
+                                           describe(RecordKey::of(id->type)), options.topic));
             }
         }
         batches.clear();
@@ -136,7 +137,8 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options,
             }
             const std::uint64_t skip = sequencer.admit(batch, counts);
             if (skip == batch.record_count) continue;
-            const auto fresh = std::span<const std::byte>(batch.records).subspan(skip * record.size);
+            const auto fresh =
+                std::span<const std::byte>(batch.records).subspan(skip * record.size);
             const BatchWrite w = writer.try_write_batch(fresh);
             if (w.status != WriteStatus::ok) {
                 throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",

@@ -33,7 +33,6 @@ struct ImportCounts {
 // exists with another record type, exactly as a local writer of that type would be refused),
 // then writes what arrives until `stop` is requested and the transport woken. Throws
 // TransportError when the engine fails.
-ImportCounts run_import(Transport& transport, const ImportOptions& options,
-                        const StopFlag& stop);
+ImportCounts run_import(Transport& transport, const ImportOptions& options, const StopFlag& stop);
 
 }  // namespace shmrec::bridge

@@ -11,8 +11,8 @@
 #include <exception>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <shmrec/error.hpp>
 
 #include "cyclone_transport.hpp"
@@ -50,9 +50,10 @@ int with_transport(const CycloneOptions& engine, Work&& work) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Carries a broadcast region's records between hosts over Cyclone DDS "
-                 "(docs/bridge.md)",
-                 "shmrec-bridge"};
+    CLI::App app{
+        "Carries a broadcast region's records between hosts over Cyclone DDS "
+        "(docs/bridge.md)",
+        "shmrec-bridge"};
     app.require_subcommand(1);
     CycloneOptions engine;
 
@@ -102,11 +103,12 @@ int main(int argc, char** argv) {
         }
         return with_transport(engine, [&](Transport& transport, StopFlag& stop) {
             const ImportCounts c = run_import(transport, in, stop);
-            notice("imported {} records in {} batches from topic '{}' into region '{}'; lost at "
-                   "the source {}, missing {}, duplicates {}, refused {}; {:.0f} records/s",
-                   c.records, c.batches, in.topic, in.region, c.source_lost, c.missing,
-                   c.duplicates, c.refused,
-                   c.active_seconds > 0 ? static_cast<double>(c.records) / c.active_seconds : 0.0);
+            notice(
+                "imported {} records in {} batches from topic '{}' into region '{}'; lost at "
+                "the source {}, missing {}, duplicates {}, refused {}; {:.0f} records/s",
+                c.records, c.batches, in.topic, in.region, c.source_lost, c.missing, c.duplicates,
+                c.refused,
+                c.active_seconds > 0 ? static_cast<double>(c.records) / c.active_seconds : 0.0);
         });
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);

@@ -12,18 +12,18 @@ namespace shmrec::bridge {
 
 // Set once, from the signal thread; looked at by the exporter's and importer's loops.
 class StopFlag {
-public:
+  public:
     // Release pairs with the acquire in requested(): what the stopping thread did before
     // (nothing the loops read, today) is visible to a loop that sees the flag.
     void request() noexcept { stop_.store(true, std::memory_order_release); }
     bool requested() const noexcept { return stop_.load(std::memory_order_acquire); }
 
-private:
+  private:
     std::atomic<bool> stop_{false};
 };
 
 class StopSignals {
-public:
+  public:
     // Blocks SIGINT and SIGTERM in the calling thread; threads started later inherit it. Call
     // it first in main, before any other thread exists.
     static void block();
@@ -39,7 +39,7 @@ public:
     // The signal that asked us to stop; 0 if none did.
     int received() const noexcept { return received_.load(std::memory_order_acquire); }
 
-private:
+  private:
     void run();
 
     std::function<void(int)> on_stop_;

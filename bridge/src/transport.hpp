@@ -25,7 +25,7 @@ namespace shmrec::bridge {
 
 // The engine failed (could not start, refused an entity, lost its connection to itself).
 class TransportError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -36,7 +36,7 @@ enum class Wake : std::uint8_t {
 };
 
 class Publisher {
-public:
+  public:
     virtual ~Publisher() = default;
     // Makes `identity` the topic's identity, for subscribers present and to come.
     virtual void announce(const Identity& identity) = 0;
@@ -50,7 +50,7 @@ public:
 };
 
 class Subscriber {
-public:
+  public:
     virtual ~Subscriber() = default;
     // Waits until an identity not taken yet is there.
     virtual Wake wait_for_identity(std::chrono::nanoseconds timeout) = 0;
@@ -64,7 +64,7 @@ public:
 };
 
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
     // The engine and its version, for status lines: "Cyclone DDS 0.10.2".
     virtual std::string engine() const = 0;

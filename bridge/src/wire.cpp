@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::size_t max_topic = 100;
 
-bool is_power_of_two(std::uint32_t v) noexcept { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(std::uint32_t v) noexcept {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
 }  // namespace
 
@@ -23,8 +25,8 @@ std::string topic_problem(std::string_view topic) {
         return fmt::format("topic '{}' starts with a digit", topic);
     }
     for (const char c : topic) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) {
             return fmt::format("topic '{}' holds '{}': topic names are letters, digits and '_'",
                                topic, c);
@@ -66,10 +68,9 @@ std::optional<std::string> check_identity(const Identity& identity) {
 
 std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expected) {
     const RecordKey& r = batch.record;
-    if (r.name != expected.name || r.size != expected.size ||
-        r.alignment != expected.alignment || r.fingerprint != expected.fingerprint) {
-        return fmt::format("a batch of {}, the topic carries {}", describe(r),
-                           describe(expected));
+    if (r.name != expected.name || r.size != expected.size || r.alignment != expected.alignment ||
+        r.fingerprint != expected.fingerprint) {
+        return fmt::format("a batch of {}, the topic carries {}", describe(r), describe(expected));
     }
     if (batch.record_count == 0) return std::string("an empty batch");
     const std::uint64_t bytes = std::uint64_t{batch.record_count} * r.size;

@@ -21,9 +21,9 @@ namespace shmrec::bridge {
 
 // What a topic carries: the exporter's region type, as the region embeds it.
 struct Identity {
-    std::string topic;        // the data topic, T
-    std::string region;       // the source region's name on the exporting host
-    RecordType type;          // name, size, alignment, fingerprint, schema, binary schema
+    std::string topic;           // the data topic, T
+    std::string region;          // the source region's name on the exporting host
+    RecordType type;             // name, size, alignment, fingerprint, schema, binary schema
     std::uint64_t capacity = 0;  // the source broadcast's capacity, in records
     std::uint64_t session = 0;   // random, new for every exporter run
 };

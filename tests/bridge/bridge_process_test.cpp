@@ -26,7 +26,7 @@ std::string transcript(const ChildProcess& p) {
 }
 
 class BridgeTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (const auto why = TwoHosts::unavailable()) GTEST_SKIP() << "two hosts: " << *why;
         hosts_ = TwoHosts::create();
@@ -62,9 +62,8 @@ TEST_F(BridgeTest, RecordsFlowFromHostAToHostBInOrderAndComplete) {
     ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'StudentsA' (school.Student"),
               "")
         << transcript(*exporter);
-    ASSERT_NE(importer->expect_line("shmrec-bridge: importing topic 'Students' (school.Student",
-                                    20s),
-              "")
+    ASSERT_NE(
+        importer->expect_line("shmrec-bridge: importing topic 'Students' (school.Student", 20s), "")
         << transcript(*importer);
 
     // Host B has no region of A's: the reader sees only what the bridge wrote.
@@ -94,8 +93,8 @@ TEST_F(BridgeTest, ImporterRefusesARegionOfAnotherRecordTypeAndWritesNothing) {
     auto other = hosts_->b().spawn(peer, {"other-writer", "--name", "StudentsB"});
     ASSERT_EQ(other->read_line(20s).value_or("(nothing)"), "written 3");
 
-    auto writer = hosts_->a().spawn(peer, {"students-writer", "--name", "StudentsA", "--count",
-                                           "1000", "--capacity", "1024"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "1024"});
     ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
     auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
     ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'StudentsA'", 20s), "")

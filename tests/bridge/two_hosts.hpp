@@ -53,8 +53,9 @@ inline CommandResult run_command(const std::vector<std::string>& argv) {
 }
 
 class Host {
-public:
-    Host(std::string netns, std::filesystem::path shm) : netns_(std::move(netns)), shm_(std::move(shm)) {}
+  public:
+    Host(std::string netns, std::filesystem::path shm)
+        : netns_(std::move(netns)), shm_(std::move(shm)) {}
 
     const std::string& netns() const { return netns_; }
     // This host's /dev/shm, as seen from the test's own mount namespace.
@@ -63,9 +64,10 @@ public:
     // The argv that runs `program args...` on this host, its stderr merged into its stdout.
     std::vector<std::string> command(const std::string& program,
                                      const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{"netns", "exec", netns_, "sh", "-c",
-                                      "mount --bind \"$0\" /dev/shm || exit 125; exec \"$@\" 2>&1",
-                                      shm_.string(), program};
+        std::vector<std::string> argv{
+            "netns",       "exec", netns_,
+            "sh",          "-c",   "mount --bind \"$0\" /dev/shm || exit 125; exec \"$@\" 2>&1",
+            shm_.string(), program};
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }
@@ -76,13 +78,13 @@ public:
         return std::make_unique<shmrec_test::ChildProcess>("ip", command(program, args));
     }
 
-private:
+  private:
     std::string netns_;
     std::filesystem::path shm_;
 };
 
 class TwoHosts {
-public:
+  public:
     // Why two hosts cannot be made here; nullopt when they can (then create() works unless
     // the machine changes meanwhile).
     static std::optional<std::string> unavailable() {
@@ -109,7 +111,7 @@ public:
     const Host& a() const { return a_; }
     const Host& b() const { return b_; }
 
-private:
+  private:
     explicit TwoHosts(const std::string& id)
         : root_(std::filesystem::temp_directory_path() / ("shmrec-bridge-test-" + id)),
           a_("shmrec-a-" + id, root_ / "a"),

@@ -34,13 +34,16 @@ Batch batch_of(std::uint32_t count) {
     return b;
 }
 
-std::string problem(const std::optional<std::string>& p) { return p.value_or("(accepted)"); }
+std::string problem(const std::optional<std::string>& p) {
+    return p.value_or("(accepted)");
+}
 
 TEST(BridgeWire, TopicNamesAreLettersDigitsAndUnderscores) {
     EXPECT_EQ(topic_problem("Students_2"), "");
     EXPECT_EQ(topic_problem(""), "a topic name cannot be empty");
     EXPECT_EQ(topic_problem("2x"), "topic '2x' starts with a digit");
-    EXPECT_EQ(topic_problem("a/b"), "topic 'a/b' holds '/': topic names are letters, digits and '_'");
+    EXPECT_EQ(topic_problem("a/b"),
+              "topic 'a/b' holds '/': topic names are letters, digits and '_'");
     EXPECT_NE(topic_problem(std::string(101, 'x')), "");
 }
 
@@ -51,7 +54,8 @@ TEST(BridgeWire, AWellFormedIdentityIsAccepted) {
 TEST(BridgeWire, AnIdentityNoChannelCanCarryIsRefused) {
     Identity id = student_identity();
     id.type.size = 0;
-    EXPECT_EQ(problem(check_identity(id)), "record school.Student of 0 bytes (1 to 1048576 allowed)");
+    EXPECT_EQ(problem(check_identity(id)),
+              "record school.Student of 0 bytes (1 to 1048576 allowed)");
     id = student_identity();
     id.type.alignment = 3;
     EXPECT_EQ(problem(check_identity(id)),
