@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cinttypes>
+#include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "two_hosts.hpp"
@@ -121,6 +124,64 @@ TEST_F(BridgeTest, ImporterRefusesARegionOfAnotherRecordTypeAndWritesNothing) {
     writer->close_stdin();
     EXPECT_TRUE(other->wait_exit(10s).ok());
     EXPECT_TRUE(writer->wait_exit(10s).ok());
+}
+
+// The source broadcast laps a stalled exporter: the records it overwrote are lost at the
+// source, counted by the exporter, carried in the next batch and counted alike by the importer;
+// nothing else is lost, nothing duplicated.
+TEST_F(BridgeTest, RecordsLostAtTheSourceAreCountedOnBothSides) {
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "1024"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+
+    // Once B has the first 1000, the exporter is stopped and A's writer laps it.
+    auto first = hosts_->b().spawn(
+        peer, {"students-reader", "--name", "StudentsB", "--count", "1000", "--wait-ms", "20000"});
+    const auto first_status = first->wait_exit(30s);
+    ASSERT_TRUE(first_status.ok())
+        << first_status.describe() << "\n"
+        << transcript(*first) << transcript(*importer) << transcript(*exporter);
+    exporter->signal(SIGSTOP);
+    ASSERT_TRUE(exporter->wait_stopped(10s));
+    writer->send("write 5000");
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 6000");
+    exporter->signal(SIGCONT);
+    writer->close_stdin();  // closes the region: the exporter says so once it read the rest
+    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    ASSERT_NE(
+        exporter->expect_line("shmrec-bridge: the writer of region 'StudentsA' closed it", 20s), "")
+        << transcript(*exporter);
+
+    const std::string exported = stop(*exporter, "exported");
+    std::uint64_t records = 0, batches = 0, lost = 0;
+    ASSERT_EQ(std::sscanf(exported.c_str(),
+                          "shmrec-bridge: exported %" SCNu64 " records in %" SCNu64
+                          " batches from region 'StudentsA'; lost at the source %" SCNu64,
+                          &records, &batches, &lost),
+              3)
+        << exported;
+    EXPECT_GT(lost, 0u) << exported;
+    EXPECT_EQ(records + lost, 6000u) << exported;
+
+    // Everything exported reaches B before the importer is stopped.
+    std::string written;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto probe = hosts_->b().spawn(peer, {"written", "--name", "StudentsB"});
+        written = probe->read_line(10s).value_or("");
+        (void)probe->wait_exit(10s);
+        if (written == "school.Student written " + std::to_string(records)) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(written, "school.Student written " + std::to_string(records));
+    const std::string imported = stop(*importer, "imported");
+    EXPECT_NE(imported.find("imported " + std::to_string(records) + " records"), std::string::npos)
+        << imported;
+    EXPECT_NE(imported.find("lost at the source " + std::to_string(lost) +
+                            ", missing 0, duplicates 0, refused 0"),
+              std::string::npos)
+        << imported;
 }
 
 // Bad arguments are refused before anything starts: exit status 2 and the reason.

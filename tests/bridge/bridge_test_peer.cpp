@@ -3,7 +3,9 @@
 //
 //   students-writer --name N --count K --capacity C
 //       creates a Broadcast<school::Student> of capacity C, writes students 0..K-1
-//       (id i, name "student-i"), prints "written K", keeps the region until stdin ends
+//       (id i, name "student-i"), prints "written K"; then, for each line "write M" on stdin,
+//       writes the next M students and prints "written <total>"; at the end of stdin closes
+//       the region (a clean close) and exits
 //   students-reader --name N --count K --wait-ms W
 //       waits up to W ms for the region, reads K records from the oldest, checks that record i
 //       is student i; prints "read K in order", or the first wrong record and exits 1
@@ -43,17 +45,25 @@ void hold_until_stdin_ends() {
 }
 
 int students_writer(const PeerOptions& args) {
-    const std::uint64_t count = std::stoull(need(args, "count"));
     auto writer = shmrec::Broadcast<school::Student>::writer(need(args, "name"),
                                                              std::stoull(need(args, "capacity")));
-    for (std::uint64_t i = 0; i < count; ++i) {
-        school::Student s{};
-        s.id = static_cast<std::int64_t>(i);
-        s.name = "student-" + std::to_string(i);
-        if (writer.try_write(s) != shmrec::WriteStatus::ok) fail("write failed");
+    std::uint64_t written = 0;
+    auto write = [&](std::uint64_t count) {
+        for (std::uint64_t end = written + count; written < end; ++written) {
+            school::Student s{};
+            s.id = static_cast<std::int64_t>(written);
+            s.name = "student-" + std::to_string(written);
+            if (writer.try_write(s) != shmrec::WriteStatus::ok) fail("write failed");
+        }
+        std::cout << "written " << written << std::endl;
+    };
+    write(std::stoull(need(args, "count")));
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line.rfind("write ", 0) != 0) fail("unknown command " + line);
+        write(std::stoull(line.substr(6)));
     }
-    std::cout << "written " << count << std::endl;
-    hold_until_stdin_ends();
+    writer.close();
     return 0;
 }
 
