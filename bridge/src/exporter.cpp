@@ -85,9 +85,14 @@ class Batcher {
     bool empty() const noexcept { return count_ == 0; }
 
     BatchView view(const RecordKey& record, std::uint64_t session) const {
-        return {session, record,
-                first_,  lost_before_,
-                count_,  std::span<const std::byte>(buffer_).first(std::size_t{count_} * size_)};
+        BatchView batch;
+        batch.session = session;
+        batch.record = record;
+        batch.first_position = first_;
+        batch.lost_before = lost_before_;
+        batch.record_count = count_;
+        batch.records = std::span<const std::byte>(buffer_).first(std::size_t{count_} * size_);
+        return batch;
     }
 
     // The batch was sent: start the next one (with the record read past a gap, if any).

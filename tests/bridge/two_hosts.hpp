@@ -64,10 +64,12 @@ class Host {
     // The argv that runs `program args...` on this host, its stderr merged into its stdout.
     std::vector<std::string> command(const std::string& program,
                                      const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{
-            "netns",       "exec", netns_,
-            "sh",          "-c",   "mount --bind \"$0\" /dev/shm || exit 125; exec \"$@\" 2>&1",
-            shm_.string(), program};
+        // sh -c SCRIPT DIR PROGRAM ARGS...: "$0" is this host's tmpfs, "$@" the program.
+        static constexpr const char* script =
+            "mount --bind \"$0\" /dev/shm || exit 125; exec \"$@\" 2>&1";
+        std::vector<std::string> argv{"netns", "exec", netns_, "sh", "-c", script};
+        argv.push_back(shm_.string());
+        argv.push_back(program);
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }
