@@ -33,6 +33,7 @@
 #include <thread>
 
 #include "checked_record.hpp"
+#include "peer_options.hpp"
 #include "shmrec/cell.hpp"
 #include "timing.hpp"
 
@@ -42,6 +43,7 @@ using namespace std::chrono_literals;
 using shmrec_test::Checked;
 using CheckedCell = shmrec::Cell<Checked>;
 using shmrec_test::monotonic_ns;
+using shmrec_test::need;
 
 void reply(const std::string& line) {
     std::cout << line << std::endl;
@@ -50,22 +52,6 @@ void reply(const std::string& line) {
 [[noreturn]] void fail(const std::string& why) {
     std::cerr << "shmrec_test_peer: " << why << std::endl;
     std::exit(1);
-}
-
-std::map<std::string, std::string> parse(int argc, char** argv) {
-    std::map<std::string, std::string> args;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        std::string key = argv[i];
-        if (key.rfind("--", 0) != 0) fail("bad argument " + key);
-        args[key.substr(2)] = argv[i + 1];
-    }
-    return args;
-}
-
-std::string need(const std::map<std::string, std::string>& args, const std::string& key) {
-    auto it = args.find(key);
-    if (it == args.end()) fail("missing --" + key);
-    return it->second;
 }
 
 int cell_writer(const std::map<std::string, std::string>& args) {
@@ -200,8 +186,8 @@ int pong(const std::map<std::string, std::string>& args) {
 int main(int argc, char** argv) {
     if (argc < 2) fail("usage: shmrec_test_peer <cell-writer|cell-reader|sleep-writer|pong> ...");
     const std::string command = argv[1];
-    const auto args = parse(argc, argv);
     try {
+        const auto args = shmrec_test::parse_peer_options(argc, argv);
         if (command == "cell-writer") return cell_writer(args);
         if (command == "cell-reader") return cell_reader(args);
         if (command == "sleep-writer") return sleep_writer(args);

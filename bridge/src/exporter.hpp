@@ -1,0 +1,32 @@
+// shmrec-bridge export: a local broadcast region's records, read as an ordinary reader
+// (untyped, any record type), published in batches on a topic (docs/bridge.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "stop_signals.hpp"
+#include "transport.hpp"
+
+namespace shmrec::bridge {
+
+struct ExportOptions {
+    std::string region;  // the local broadcast region's name
+    std::string topic;   // T
+    // A batch ends when the reader would wait, at this many records (or max_batch_bytes), or
+    // at a gap.
+    std::uint32_t max_batch_records = 1024;
+};
+
+struct ExportCounts {
+    std::uint64_t records = 0;  // records published
+    std::uint64_t batches = 0;
+    std::uint64_t lost = 0;  // records the region's writer overwrote before we read them
+};
+
+// Waits for the region (it may not exist yet) and for a subscriber, then publishes until
+// `stop` is requested (and the transport woken). Throws shmrec::Error when the region cannot be
+// read (another channel kind, corrupt, no permission), TransportError when the engine fails.
+ExportCounts run_export(Transport& transport, const ExportOptions& options, const StopFlag& stop);
+
+}  // namespace shmrec::bridge

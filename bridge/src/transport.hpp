@@ -1,0 +1,79 @@
+// The bridge's view of a distributed engine: a topic's identity announced and discovered, its
+// batches published and received, waits that another thread can cut short. Exporter and
+// importer use only this; cyclone_transport.hpp is the one implementation (Eclipse Cyclone
+// DDS) and the only part of the bridge that sees an engine's headers, so a second engine
+// (Zenoh) is a second implementation, not a change elsewhere.
+//
+// Delivery is what the bridge's QoS profile asks of the engine (docs/bridge.md, "QoS"):
+// batches reliable and in order from one publisher, flow-controlled (publish() waits while
+// the receivers' queues are full); the latest identity kept for late subscribers.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wire.hpp"
+
+namespace shmrec::bridge {
+
+// The engine failed (could not start, refused an entity, lost its connection to itself).
+class TransportError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class Wake : std::uint8_t {
+    ready,    // what was waited for is there
+    timeout,  // not yet
+    woken,    // Transport::wake() was called (now or before): stop waiting
+};
+
+class Publisher {
+  public:
+    virtual ~Publisher() = default;
+    // Makes `identity` the topic's identity, for subscribers present and to come.
+    virtual void announce(const Identity& identity) = 0;
+    // How many subscribers receive the batches now.
+    virtual std::size_t subscribers() = 0;
+    // Waits until at least one subscriber receives the batches.
+    virtual Wake wait_for_subscriber(std::chrono::nanoseconds timeout) = 0;
+    // Sends one batch. False when the receivers' queues stayed full for the engine's blocking
+    // time: nothing was sent, send it again (or give up when stopping).
+    [[nodiscard]] virtual bool publish(const BatchView& batch) = 0;
+};
+
+class Subscriber {
+  public:
+    virtual ~Subscriber() = default;
+    // Waits until an identity not taken yet is there.
+    virtual Wake wait_for_identity(std::chrono::nanoseconds timeout) = 0;
+    // The newest identity received since the last call; nullopt if none. (The engine drops
+    // what it cannot decode; what it decodes is checked by the caller: wire.hpp.)
+    virtual std::optional<Identity> take_identity() = 0;
+    // Waits until a batch or an identity not taken yet is there.
+    virtual Wake wait(std::chrono::nanoseconds timeout) = 0;
+    // Appends up to `max` received batches to `out`, in the order they were published.
+    virtual std::size_t take_batches(std::vector<Batch>& out, std::size_t max) = 0;
+};
+
+class Transport {
+  public:
+    virtual ~Transport() = default;
+    // The engine and its version, for status lines: "Cyclone DDS 0.10.2".
+    virtual std::string engine() const = 0;
+    // Endpoints of topic T (wire.hpp, topic_problem(): a valid name).
+    virtual std::unique_ptr<Publisher> publisher(std::string_view topic) = 0;
+    virtual std::unique_ptr<Subscriber> subscriber(std::string_view topic) = 0;
+    // From any thread, also a signal-handling one: every wait of this transport's endpoints
+    // in progress or to come returns Wake::woken.
+    virtual void wake() noexcept = 0;
+};
+
+}  // namespace shmrec::bridge

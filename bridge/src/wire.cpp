@@ -1,0 +1,96 @@
+#include "wire.hpp"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace shmrec::bridge {
+
+namespace {
+
+constexpr std::size_t max_topic = 100;
+
+bool is_power_of_two(std::uint32_t v) noexcept {
+    return v != 0 && (v & (v - 1)) == 0;
+}
+
+}  // namespace
+
+std::string topic_problem(std::string_view topic) {
+    if (topic.empty()) return "a topic name cannot be empty";
+    if (topic.size() > max_topic) {
+        return fmt::format("topic '{}' is longer than {} characters", topic, max_topic);
+    }
+    if (topic.front() >= '0' && topic.front() <= '9') {
+        return fmt::format("topic '{}' starts with a digit", topic);
+    }
+    for (const char c : topic) {
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        if (!ok) {
+            return fmt::format("topic '{}' holds '{}': topic names are letters, digits and '_'",
+                               topic, c);
+        }
+    }
+    return {};
+}
+
+std::optional<std::string> check_identity(const Identity& identity) {
+    const RecordType& t = identity.type;
+    if (const std::string p = topic_problem(identity.topic); !p.empty()) return p;
+    if (t.name.empty() || t.name.size() > max_record_name) {
+        return fmt::format("a record name of {} bytes (1 to {} allowed)", t.name.size(),
+                           max_record_name);
+    }
+    if (t.size == 0 || t.size > max_batch_bytes) {
+        return fmt::format("record {} of {} bytes (1 to {} allowed)", t.name, t.size,
+                           max_batch_bytes);
+    }
+    if (!is_power_of_two(t.alignment) || t.alignment > 64) {
+        return fmt::format("record {} aligned to {} (a power of two up to 64 expected)", t.name,
+                           t.alignment);
+    }
+    if (t.size % t.alignment != 0) {
+        return fmt::format("record {} of {} bytes is not a multiple of its alignment {}", t.name,
+                           t.size, t.alignment);
+    }
+    if (t.schema.size() > max_schema_bytes || t.binary_schema.size() > max_schema_bytes) {
+        return fmt::format("record {} comes with a schema larger than {} bytes", t.name,
+                           max_schema_bytes);
+    }
+    if (identity.capacity == 0 || (identity.capacity & (identity.capacity - 1)) != 0 ||
+        identity.capacity > (std::uint64_t{1} << 32)) {
+        return fmt::format("a source capacity of {} records (a power of two up to 2^32 expected)",
+                           identity.capacity);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expected) {
+    const RecordKey& r = batch.record;
+    if (r.name != expected.name || r.size != expected.size || r.alignment != expected.alignment ||
+        r.fingerprint != expected.fingerprint) {
+        return fmt::format("a batch of {}, the topic carries {}", describe(r), describe(expected));
+    }
+    if (batch.record_count == 0) return std::string("an empty batch");
+    const std::uint64_t bytes = std::uint64_t{batch.record_count} * r.size;
+    if (bytes != batch.records.size()) {
+        return fmt::format("a batch of {} records of {} bytes carries {} bytes, not {}",
+                           batch.record_count, r.size, batch.records.size(), bytes);
+    }
+    if (bytes > max_batch_bytes) {
+        return fmt::format("a batch of {} bytes (at most {} accepted)", bytes, max_batch_bytes);
+    }
+    if (batch.first_position > std::numeric_limits<std::uint64_t>::max() - batch.record_count) {
+        return fmt::format("a batch at position {} whose records would pass 2^64",
+                           batch.first_position);
+    }
+    return std::nullopt;
+}
+
+std::string describe(const RecordKey& record) {
+    return fmt::format("{} ({} bytes, aligned to {}, fingerprint {:#018x})", record.name,
+                       record.size, record.alignment, record.fingerprint);
+}
+
+}  // namespace shmrec::bridge

@@ -1,0 +1,80 @@
+// What shmrec-bridge sends, independent of the engine that carries it (docs/bridge.md,
+// "Wire format"): the identity of a topic's records and the batches of records. The engine's
+// own encoding of these (bridge/idl/shmrec_bridge.idl for Cyclone DDS) lives in its transport.
+//
+// Everything received from the network is untrusted: check_identity() and check_batch() are
+// the only gates between a received message and a region, and they say in one sentence what
+// was wrong.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <shmrec/untyped.hpp>
+
+namespace shmrec::bridge {
+
+// What a topic carries: the exporter's region type, as the region embeds it.
+struct Identity {
+    std::string topic;           // the data topic, T
+    std::string region;          // the source region's name on the exporting host
+    RecordType type;             // name, size, alignment, fingerprint, schema, binary schema
+    std::uint64_t capacity = 0;  // the source broadcast's capacity, in records
+    std::uint64_t session = 0;   // random, new for every exporter run
+};
+
+// What every batch repeats of its identity, so each one is checked on its own.
+struct RecordKey {
+    std::string name;
+    std::uint32_t size = 0;
+    std::uint32_t alignment = 0;
+    std::uint64_t fingerprint = 0;
+
+    static RecordKey of(const RecordType& type) {
+        return {type.name, type.size, type.alignment, type.fingerprint};
+    }
+};
+
+// Records at consecutive source positions [first_position, first_position + record_count),
+// back to back. A batch to send views the exporter's buffer; a received one owns its bytes.
+template <class Bytes>
+struct BasicBatch {
+    std::uint64_t session = 0;
+    RecordKey record;
+    std::uint64_t first_position = 0;
+    std::uint64_t lost_before = 0;  // records the exporter lost (lapped) right before this one
+    std::uint32_t record_count = 0;
+    Bytes records;
+};
+using BatchView = BasicBatch<std::span<const std::byte>>;
+using Batch = BasicBatch<std::vector<std::byte>>;
+
+// The largest batch the bridge sends or accepts, in bytes of records.
+inline constexpr std::size_t max_batch_bytes = 1 << 20;
+// Record names longer than the region header holds are refused (untyped.hpp).
+inline constexpr std::size_t max_record_name = 111;
+// An embedded schema larger than this is refused.
+inline constexpr std::size_t max_schema_bytes = 1 << 20;
+
+// Why `topic` is not a topic name, empty when it is one: 1..100 characters of letters, digits
+// and '_', not starting with a digit (the DDS topic-name rules as Cyclone DDS 0.10 enforces
+// them, without the '/' the bridge uses to build its own topic names from T).
+std::string topic_problem(std::string_view topic);
+
+// Why a received identity cannot be used (a record no channel can carry, sizes out of
+// range); nullopt when it is well-formed.
+std::optional<std::string> check_identity(const Identity& identity);
+
+// Why a received batch cannot be written into a region of `expected` records: another record,
+// a byte length that is not record_count * size, too large, positions that would overflow.
+std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expected);
+
+// "school.Student (32 bytes, aligned to 8, fingerprint 0xd69b7e078e1d4063)"
+std::string describe(const RecordKey& record);
+
+}  // namespace shmrec::bridge

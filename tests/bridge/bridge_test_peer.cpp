@@ -1,0 +1,126 @@
+// The bridge tests' peer: the local writer and reader on either side of a bridge, run on a
+// simulated host (two_hosts.hpp). Prints on stdout, errors on stderr, exit status 0 on success.
+//
+//   students-writer --name N --count K --capacity C
+//       creates a Broadcast<school::Student> of capacity C, writes students 0..K-1
+//       (id i, name "student-i"), prints "written K"; then, for each line "write M" on stdin,
+//       writes the next M students and prints "written <total>"; at the end of stdin closes
+//       the region (a clean close) and exits
+//   students-reader --name N --count K --wait-ms W
+//       waits up to W ms for the region, reads K records from the oldest, checks that record i
+//       is student i; prints "read K in order", or the first wrong record and exits 1
+//   other-writer --name N
+//       creates a Broadcast<shmrec_test::Other> of capacity 64, writes 3 records, prints
+//       "written 3", keeps the region until stdin ends
+//   written --name N
+//       prints "<record name> written <count>" for the region (no role taken)
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <shmrec/broadcast.hpp>
+#include <shmrec/untyped.hpp>
+
+#include "peer_options.hpp"
+#include "student.shmrec.hpp"
+#include "test_records.shmrec.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmrec_test::need;
+using shmrec_test::PeerOptions;
+
+[[noreturn]] void fail(const std::string& why) {
+    std::cerr << "shmrec_bridge_test_peer: " << why << std::endl;
+    std::exit(1);
+}
+
+void hold_until_stdin_ends() {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+}
+
+int students_writer(const PeerOptions& args) {
+    auto writer = shmrec::Broadcast<school::Student>::writer(need(args, "name"),
+                                                             std::stoull(need(args, "capacity")));
+    std::uint64_t written = 0;
+    auto write = [&](std::uint64_t count) {
+        for (std::uint64_t end = written + count; written < end; ++written) {
+            school::Student s{};
+            s.id = static_cast<std::int64_t>(written);
+            s.name = "student-" + std::to_string(written);
+            if (writer.try_write(s) != shmrec::WriteStatus::ok) fail("write failed");
+        }
+        std::cout << "written " << written << std::endl;
+    };
+    write(std::stoull(need(args, "count")));
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line.rfind("write ", 0) != 0) fail("unknown command " + line);
+        write(std::stoull(line.substr(6)));
+    }
+    writer.close();
+    return 0;
+}
+
+int students_reader(const PeerOptions& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    shmrec::RegionOptions options;
+    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    auto reader = shmrec::Broadcast<school::Student>::reader(need(args, "name"),
+                                                             shmrec::StartAt::oldest, options);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        school::Student s{};
+        const shmrec::ReadStatus st = reader.read(s, 20s);
+        if (st != shmrec::ReadStatus::ok) {
+            fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
+        }
+        const std::string name = "student-" + std::to_string(i);
+        if (s.id != static_cast<std::int64_t>(i) || s.name.view() != name) {
+            fail("record " + std::to_string(i) + " is {" + std::to_string(s.id) + ", " +
+                 s.name.str() + "}, expected {" + std::to_string(i) + ", " + name + "}");
+        }
+    }
+    if (reader.lost() != 0) fail("lost " + std::to_string(reader.lost()));
+    std::cout << "read " << count << " in order" << std::endl;
+    return 0;
+}
+
+int other_writer(const PeerOptions& args) {
+    auto writer = shmrec::Broadcast<shmrec_test::Other>::writer(need(args, "name"), 64);
+    for (int i = 0; i < 3; ++i) {
+        shmrec_test::Other o{};
+        o.x = i;
+        if (writer.try_write(o) != shmrec::WriteStatus::ok) fail("write failed");
+    }
+    std::cout << "written 3" << std::endl;
+    hold_until_stdin_ends();
+    return 0;
+}
+
+int written(const PeerOptions& args) {
+    const auto monitor = shmrec::ChannelMonitor::open(need(args, "name"));
+    std::cout << monitor.info().record_name << " written " << monitor.state().written << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) fail("usage: shmrec_bridge_test_peer VERB --option value ...");
+    const std::string verb = argv[1];
+    try {
+        const auto args = shmrec_test::parse_peer_options(argc, argv);
+        if (verb == "students-writer") return students_writer(args);
+        if (verb == "students-reader") return students_reader(args);
+        if (verb == "other-writer") return other_writer(args);
+        if (verb == "written") return written(args);
+    } catch (const std::exception& e) {
+        fail(verb + ": " + e.what());
+    }
+    fail("unknown verb " + verb);
+}
