@@ -281,10 +281,19 @@ class ChildProcess {
                 child_stderr != nullptr ? child_stderr : INVALID_HANDLE_VALUE;
             startup.lpAttributeList = attributes;
             PROCESS_INFORMATION info{};
-            if (!::CreateProcessW(nullptr, command_line.data(), nullptr, nullptr, TRUE,
-                                  EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
-                                  env_block.data(), nullptr, &startup.StartupInfo, &info)) {
-                win::throw_last_error("CreateProcessW " + program);
+            // Wine 8 under heavy load now and then fails a start with ERROR_INTERNAL_ERROR
+            // (seen once in a CI run, two test suites at once on 2 cores): nothing was
+            // started, so try again a few times before giving up.
+            for (int attempt = 1;; ++attempt) {
+                if (::CreateProcessW(nullptr, command_line.data(), nullptr, nullptr, TRUE,
+                                     EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
+                                     env_block.data(), nullptr, &startup.StartupInfo, &info)) {
+                    break;
+                }
+                if (::GetLastError() != ERROR_INTERNAL_ERROR || attempt == 3) {
+                    win::throw_last_error("CreateProcessW " + program);
+                }
+                ::Sleep(100);
             }
             ::CloseHandle(info.hThread);
             process_ = info.hProcess;
