@@ -367,10 +367,10 @@ public:
 
     // Up to `max` verified records, in order: visit(const T& record) or
     // visit(const T& record, std::uint64_t sequence) for each (returning false ends the batch
-    // after that record), then all of them are consumed
-    // at once (the head goes back to the writer once per batch: ByteRingReader::try_read_batch).
-    // In place, or with TableReadOptions::copy each record copied first into one buffer the
-    // reader keeps (no allocation per record; the reference is valid during its visit only).
+    // after that record), then all of them are consumed at once (the head goes back to the
+    // writer once per batch: ByteRingReader::try_read_batch). The record is in place, or with
+    // TableReadOptions::copy in one buffer the reader keeps (no allocation per record); either
+    // way the reference is valid during its visit only.
     // Returns how many were visited and ok; or, when none was, why (empty, closed, ...). A
     // record that fails verification ends the batch: it is skipped and counted as try_peek
     // does, and the batch returns the records visited before it with `corrupt`.
