@@ -48,7 +48,8 @@ TEST_F(ByteRingBatchTest, MessagesReachTheConsumerAtOnceAndTheCountersWhenTheBat
             EXPECT_TRUE(is_message(m.data, seen, 20));
             ++seen;
         });
-        EXPECT_EQ(got.count, 1u) << "message " << i << " is not the consumer's until the batch ends";
+        EXPECT_EQ(got.count, 1u) << "message " << i
+                                 << " is not the consumer's until the batch ends";
         EXPECT_EQ(monitor.state().written, 0u) << "the counters were published inside the batch";
         return s;
     });
@@ -69,9 +70,8 @@ TEST_F(ByteRingBatchTest, ABatchStopsAtTheFirstWriteThatFails) {
     EXPECT_EQ(batch.status, WriteStatus::full);
     EXPECT_EQ(w.written(), 4u);
     std::uint64_t k = 0;
-    const auto got = r.try_read_batch(100, [&](const MessageView& m) {
-        EXPECT_TRUE(is_message(m.data, k++, 40));
-    });
+    const auto got = r.try_read_batch(
+        100, [&](const MessageView& m) { EXPECT_TRUE(is_message(m.data, k++, 40)); });
     EXPECT_EQ(got.count, 4u);
     EXPECT_EQ(got.status, ReadStatus::ok);
     EXPECT_EQ(r.try_read_batch(100, [](const MessageView&) {}).status, ReadStatus::empty);
@@ -83,7 +83,8 @@ TEST_F(ByteRingBatchTest, AVisitEndsTheBatchByReturningFalseOrThrowing) {
     const std::string n = name();
     auto w = ByteRing::writer(n, frame_type, 1024);
     auto r = ByteRing::reader(n, frame_type);
-    for (std::uint64_t k = 0; k < 8; ++k) ASSERT_EQ(w.try_write(make_message(k, 10)), WriteStatus::ok);
+    for (std::uint64_t k = 0; k < 8; ++k)
+        ASSERT_EQ(w.try_write(make_message(k, 10)), WriteStatus::ok);
 
     std::vector<std::uint64_t> seen;
     auto stop_at_2 = [&](const MessageView& m) {
@@ -93,13 +94,16 @@ TEST_F(ByteRingBatchTest, AVisitEndsTheBatchByReturningFalseOrThrowing) {
     EXPECT_EQ(r.try_read_batch(100, stop_at_2).count, 3u);
     EXPECT_EQ(r.consumed(), 3u);
 
-    EXPECT_THROW((void)r.try_read_batch(100, [&](const MessageView& m) {
-                     if (m.sequence == 5) throw std::runtime_error("visit failed");
-                     seen.push_back(m.sequence);
-                 }),
+    EXPECT_THROW((void)r.try_read_batch(100,
+                                        [&](const MessageView& m) {
+                                            if (m.sequence == 5)
+                                                throw std::runtime_error("visit failed");
+                                            seen.push_back(m.sequence);
+                                        }),
                  std::runtime_error);
     EXPECT_EQ(r.consumed(), 5u) << "3 and 4 are consumed, 5 is not";
-    EXPECT_EQ(r.try_read_batch(100, [&](const MessageView& m) { seen.push_back(m.sequence); }).count, 3u);
+    EXPECT_EQ(
+        r.try_read_batch(100, [&](const MessageView& m) { seen.push_back(m.sequence); }).count, 3u);
     EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
@@ -117,10 +121,13 @@ TEST_F(ByteRingBatchTest, ABatchThatWaitsForRoomWakesTheConsumerFirst) {
     std::uint64_t next = 0;
     std::thread consumer([&] {
         while (next < total) {
-            const auto got = r.read_batch(100, [&](const MessageView& m) {
-                EXPECT_TRUE(is_message(m.data, next, 40)) << next;
-                ++next;
-            }, 20s);
+            const auto got = r.read_batch(
+                100,
+                [&](const MessageView& m) {
+                    EXPECT_TRUE(is_message(m.data, next, 40)) << next;
+                    ++next;
+                },
+                20s);
             if (got.status != ReadStatus::ok) {
                 ADD_FAILURE() << to_string(got.status);
                 return;
@@ -129,7 +136,8 @@ TEST_F(ByteRingBatchTest, ABatchThatWaitsForRoomWakesTheConsumerFirst) {
     });
     std::this_thread::sleep_for(50ms);  // the consumer is asleep
     const auto t0 = shmrec_test::Clock::now();
-    const auto batch = w.batch(total, [&](std::size_t i) { return w.write(make_message(i, 40), 20s); });
+    const auto batch =
+        w.batch(total, [&](std::size_t i) { return w.write(make_message(i, 40), 20s); });
     consumer.join();
     EXPECT_EQ(batch.count, total);
     EXPECT_EQ(batch.status, WriteStatus::ok);
@@ -161,11 +169,14 @@ TEST_F(ByteRingBatchTest, BatchesOfRandomSizesStreamInOrderAcrossManyWraps) {
     });
     std::uint64_t next = 0;
     while (next < total) {
-        const auto got = r.read_batch(1 + next % 53, [&](const MessageView& m) {
-            EXPECT_EQ(m.sequence, next);
-            EXPECT_TRUE(is_message(m.data, next, size_of(next, max, true))) << next;
-            ++next;
-        }, 20s);
+        const auto got = r.read_batch(
+            1 + next % 53,
+            [&](const MessageView& m) {
+                EXPECT_EQ(m.sequence, next);
+                EXPECT_TRUE(is_message(m.data, next, size_of(next, max, true))) << next;
+                ++next;
+            },
+            20s);
         ASSERT_EQ(got.status, ReadStatus::ok) << "after " << next;
     }
     writer.join();
@@ -176,7 +187,8 @@ TEST_F(ByteRingBatchTest, BatchesOfRandomSizesStreamInOrderAcrossManyWraps) {
 
 using EnrolmentRing = shmrec::TableRing<school::Enrolment>;
 
-flatbuffers::Offset<school::Enrolment> enrolment(flatbuffers::FlatBufferBuilder& fbb, std::uint64_t k) {
+flatbuffers::Offset<school::Enrolment> enrolment(flatbuffers::FlatBufferBuilder& fbb,
+                                                 std::uint64_t k) {
     school::Student s{};
     s.id = static_cast<std::int64_t>(k);
     s.name = "SecBug";
@@ -206,11 +218,12 @@ TEST_P(TableBatchTest, RecordsBuiltAndReadInBatchesArriveVerifiedAndInOrder) {
     std::thread writer([&] {
         std::uint64_t k = 0;
         while (k < total) {
-            const auto b = w.build(std::min<std::uint64_t>(16, total - k), 256,
-                                   [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) {
-                                       return enrolment(fbb, k + i);
-                                   },
-                                   20s);
+            const auto b = w.build(
+                std::min<std::uint64_t>(16, total - k), 256,
+                [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) {
+                    return enrolment(fbb, k + i);
+                },
+                20s);
             if (b.status != WriteStatus::ok) {
                 ADD_FAILURE() << to_string(b.status);
                 return;
@@ -220,11 +233,14 @@ TEST_P(TableBatchTest, RecordsBuiltAndReadInBatchesArriveVerifiedAndInOrder) {
     });
     std::uint64_t next = 0;
     while (next < total) {
-        const auto got = r.read_batch(32, [&](const school::Enrolment& e, std::uint64_t seq) {
-            EXPECT_EQ(seq, next);
-            EXPECT_TRUE(is_enrolment(e, next)) << next;
-            ++next;
-        }, 20s);
+        const auto got = r.read_batch(
+            32,
+            [&](const school::Enrolment& e, std::uint64_t seq) {
+                EXPECT_EQ(seq, next);
+                EXPECT_TRUE(is_enrolment(e, next)) << next;
+                ++next;
+            },
+            20s);
         ASSERT_EQ(got.status, ReadStatus::ok) << "after " << next;
     }
     writer.join();
@@ -240,22 +256,30 @@ TEST_F(ByteRingBatchTest, ATableRecordThatFailsVerificationEndsTheBatch) {
     const std::string n = name();
     auto w = EnrolmentRing::writer(n, 4096);
     auto r = EnrolmentRing::reader(n);
-    const auto built = [](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) { return enrolment(fbb, i); };
+    const auto built = [](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) {
+        return enrolment(fbb, i);
+    };
     ASSERT_EQ(w.try_build(2, 256, built).count, 2u);
     const std::vector<std::byte> garbage(64, std::byte{0xee});
     ASSERT_EQ(w.bytes().try_write(garbage), WriteStatus::ok);
-    ASSERT_EQ(w.try_build(2, 256, [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) {
-        return enrolment(fbb, 3 + i);
-    }).count, 2u);
+    ASSERT_EQ(w.try_build(2, 256,
+                          [&](flatbuffers::FlatBufferBuilder& fbb, std::size_t i) {
+                              return enrolment(fbb, 3 + i);
+                          })
+                  .count,
+              2u);
 
     std::vector<std::uint64_t> seen;
-    auto visit = [&](const school::Enrolment& e) { seen.push_back(static_cast<std::uint64_t>(e.student()->id)); };
+    auto visit = [&](const school::Enrolment& e) {
+        seen.push_back(static_cast<std::uint64_t>(e.student()->id));
+    };
     const auto first = r.try_read_batch(10, visit);
     EXPECT_EQ(first.count, 2u);
     EXPECT_EQ(first.status, ReadStatus::corrupt);
     EXPECT_EQ(r.rejected(), 1u);
     EXPECT_EQ(r.last_rejection().sequence, 2u);
-    EXPECT_NE(r.last_rejection().reason.find("Verifier"), std::string::npos) << r.last_rejection().reason;
+    EXPECT_NE(r.last_rejection().reason.find("Verifier"), std::string::npos)
+        << r.last_rejection().reason;
     const auto second = r.try_read_batch(10, visit);
     EXPECT_EQ(second.count, 2u);
     EXPECT_EQ(second.status, ReadStatus::ok);

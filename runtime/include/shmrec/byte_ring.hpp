@@ -96,7 +96,8 @@ struct ByteRingView : FrameBuffer {
 
     ByteRingView() = default;
     explicit ByteRingView(const Region& region)
-        : FrameBuffer(RegionAccess::data(region) + sizeof(ByteRingControl), region.geometry().capacity),
+        : FrameBuffer(RegionAccess::data(region) + sizeof(ByteRingControl),
+                      region.geometry().capacity),
           control(reinterpret_cast<ByteRingControl*>(RegionAccess::data(region))) {}
 
     WaiterRegistry consumer_waiters() const noexcept { return {&control->ring.consumer_waiting, 1}; }
@@ -272,8 +273,9 @@ public:
     ByteRingWriter(ByteRingWriter&& other) noexcept
         : WriterEndpoint(std::move(other)), view_(other.view_), room_waiters_(other.room_waiters_),
           room_bell_(other.room_bell_), tail_(other.tail_), cached_head_(other.cached_head_),
-          written_(other.written_), claim_(other.claim_), loan_(std::exchange(other.loan_, nullptr)),
-          held_(std::exchange(other.held_, false)), unpublished_(std::exchange(other.unpublished_, false)) {
+          written_(other.written_), claim_(other.claim_),
+          loan_(std::exchange(other.loan_, nullptr)), held_(std::exchange(other.held_, false)),
+          unpublished_(std::exchange(other.unpublished_, false)) {
         if (loan_ != nullptr) loan_->writer_ = this;
     }
     ByteRingWriter& operator=(ByteRingWriter&& other) noexcept {
@@ -522,7 +524,9 @@ private:
     // Holds step 7 back for the duration of a batch (batches nest: the outermost publishes).
     class HeldPublication {
     public:
-        explicit HeldPublication(ByteRingWriter& w) noexcept : w_(w), outer_(!w.held_) { w.held_ = true; }
+        explicit HeldPublication(ByteRingWriter& w) noexcept : w_(w), outer_(!w.held_) {
+            w.held_ = true;
+        }
         HeldPublication(const HeldPublication&) = delete;
         HeldPublication& operator=(const HeldPublication&) = delete;
         ~HeldPublication() {

@@ -413,8 +413,8 @@ private:
     template <class Visit>
     auto verified_visit(Visit& visit, bool& rejected) {
         return [this, &visit, &rejected](const MessageView& m) {
-            std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(m.data.data()),
-                                                m.data.size());
+            std::span<const std::uint8_t> bytes(
+                reinterpret_cast<const std::uint8_t*>(m.data.data()), m.data.size());
             if (options_.copy || reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
                 scratch_.resize((bytes.size() + 7) / 8);
                 if (!bytes.empty()) std::memcpy(scratch_.data(), bytes.data(), bytes.size());

@@ -20,7 +20,8 @@ struct FrameBuffer {
 
     FrameBuffer() = default;
     FrameBuffer(std::byte* data, std::uint64_t capacity) noexcept
-        : buffer(data), mask(capacity - 1),
+        : buffer(data),
+          mask(capacity - 1),
           capacity_log2(static_cast<unsigned>(std::countr_zero(capacity))) {}
 
     std::uint64_t capacity() const noexcept { return mask + 1; }
