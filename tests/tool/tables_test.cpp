@@ -3,6 +3,7 @@
 // JSON and compared with what was written. Every wait is bounded.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -142,30 +143,36 @@ TEST_F(ToolTables, ARecordThatFailsVerificationIsReportedAndTailGoesOn) {
 
 TEST_F(ToolTables, TailFollowsARingAsItsConsumerTakesEveryRecord) {
     const std::string n = name();
-    constexpr std::uint64_t total = 200;
+    constexpr std::uint64_t most = 10'000;  // 2 ms apart: at most 20 s
     auto writer = EnrolmentRing::writer(n, 1 << 16);
     auto reader = EnrolmentRing::reader(n);
     ChildProcess tail(SHMREC_TOOL, {"tail", "-f", "--start", "newest", "--max", "5", n});
-    // The observer holds no role, so nothing tells us it is attached: give it a moment, then
-    // write slowly enough for it to see records pass.
-    std::this_thread::sleep_for(300ms);
+    // The observer holds no role, so nothing tells us when it is attached: write slowly, and
+    // until it has printed its 5 records and ended (a fixed number of records raced a tool
+    // that started late, under load).
+    std::atomic<bool> tail_done{false};
+    std::uint64_t produced = 0;
     std::thread produce([&] {
-        for (std::uint64_t k = 0; k < total; ++k) {
-            (void)writer.write(enrolment(k), 5s);
+        for (; produced < most && !tail_done.load(); ++produced) {
+            if (writer.write(enrolment(produced), 5s) != shmrec::WriteStatus::ok) break;
             std::this_thread::sleep_for(2ms);
         }
+        writer.close();
     });
     std::uint64_t consumed = 0;
-    const auto deadline = Clock::now() + 20s;
-    while (consumed < total && Clock::now() < deadline) {
-        auto r = reader.peek(100ms);
-        if (!r) continue;
-        EXPECT_EQ(r->student()->id, first_id + static_cast<std::int64_t>(consumed));
-        ++consumed;
-    }
+    std::thread consume([&] {
+        for (;;) {
+            auto r = reader.peek(10s);
+            if (!r) return;  // closed once everything was taken
+            EXPECT_EQ(r->student()->id, first_id + static_cast<std::int64_t>(consumed));
+            ++consumed;
+        }
+    });
+    const auto& lines = tail.read_all(30s);
+    tail_done = true;
     produce.join();
-    EXPECT_EQ(consumed, total);
-    const auto& lines = tail.read_all(10s);
+    consume.join();
+    EXPECT_EQ(consumed, produced);
     ASSERT_EQ(lines.size(), 5u);
     std::int64_t previous = -1;
     for (const auto& line : lines) {
