@@ -317,8 +317,15 @@ ReadStatus ByteRingObserver::next(std::vector<std::byte>& out) {
         };
         if (!committed()) {
             // Not yet written, or written and reused since (the word cleared, a later frame
-            // being filled, or a later lap's payload bytes). Acquire pairs with the writer's
-            // release of tail (7): every frame below it was committed before.
+            // being filled, or a later lap's payload bytes). The claim is stored before every
+            // frame, tail only once per batch (7): a claim a lap past us says "reused" even
+            // while a batch holds tail back. Relaxed: a hint, resync() re-reads what it needs.
+            if (detail::ahead(ring.claimed.load(std::memory_order_relaxed), p + cap) > 0) {
+                if (!resync(p)) return ReadStatus::corrupt;
+                continue;
+            }
+            // Acquire pairs with the writer's release of tail (7): every frame below it was
+            // committed before.
             const std::uint64_t t = ring.tail.load(std::memory_order_acquire);
             if (detail::ahead(t, p) <= 0) return ReadStatus::empty;
             // Committed before `t`: look again (acquire, as above); still not committed means

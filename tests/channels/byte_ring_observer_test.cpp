@@ -159,6 +159,31 @@ TEST_F(ByteRingObserverTest, AStoppedObserverCountsWhatWasReusedExactly) {
     EXPECT_EQ(o.position(), r.position());
 }
 
+// The same while a writer's batch holds its tail back (ByteRingWriter::batch): the ring goes
+// round several times inside one batch, and the observer must see that it was lapped (the
+// claim says so) instead of answering `empty` from the stale tail.
+TEST_F(ByteRingObserverTest, AnObserverLappedInsideABatchSeesItBeforeTheBatchEnds) {
+    const std::string n = name();
+    auto w = ByteRing::writer(n, frame_type, 256);
+    auto r = ByteRing::reader(n, frame_type);
+    auto o = shmrec::untyped::byte_ring_observer(n);
+    std::vector<std::byte> got;
+    constexpr std::uint64_t count = 100;
+    ReadStatus seen_inside = ReadStatus::empty;
+    const auto b = w.batch(count, [&](std::size_t k) {
+        const WriteStatus s = w.try_write(make_message(k, 40));
+        if (k + 1 == count) seen_inside = o.try_read(got);  // the last one, inside the batch
+        std::vector<std::byte> consumed;
+        EXPECT_EQ(r.try_read(consumed), ReadStatus::ok) << k;
+        return s;
+    });
+    ASSERT_EQ(b.count, count);
+    EXPECT_EQ(seen_inside, ReadStatus::ok) << "the observer took the stale tail for the end";
+    EXPECT_EQ(o.sequence(), count - 1);
+    EXPECT_TRUE(is_message(got, count - 1, 40));
+    EXPECT_EQ(o.missed(), count - 1);
+}
+
 TEST_F(ByteRingObserverTest, ItReadsWhatWasCommittedThenSeesTheClose) {
     const std::string n = name();
     auto w = ByteRing::writer(n, frame_type, 256);

@@ -343,7 +343,9 @@ public:
     // the tail and counters for observers and the wake-up check towards a sleeping consumer
     // (a full fence), is paid once, when the batch ends or before a wait for room inside it.
     // Returns how many fill() calls succeeded, and ok or the status of the one that did not.
-    // fill() must not move or destroy the writer.
+    // fill() must not move or destroy the writer. A consumer already asleep on its doorbell
+    // wakes only then (or at its next liveness check): a fill() that waits for something else
+    // that consumer must do delays it up to WaitOptions::liveness_interval.
     template <class Fill>
     BatchWrite batch(std::size_t count, Fill&& fill) {
         if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
@@ -674,6 +676,7 @@ public:
     // ends the batch after its message. Returns how many were visited and ok; or, when none
     // was: empty, closed, writer_gone, corrupt, sample_pending, or the handle's refusal. If
     // visit throws, the messages before the one it threw on are consumed, that one is not.
+    // visit must not use the reader (a sample taken inside would release a stale head).
     template <class Visit>
     [[nodiscard]] BatchRead try_read_batch(std::size_t max, Visit&& visit) {
         if (const auto s = readable(); s != ReadStatus::ok) return {0, s};

@@ -249,7 +249,10 @@ public:
         const auto deadline = detail::deadline_after(timeout);
         return ring_.batch(count, [&](std::size_t i) {
             TableLoan<T> loan = try_loan(max_size);
-            if (loan || loan.status() != WriteStatus::full) return commit_built(loan, build, i);
+            // Wait where loan(timeout) would: a full ring, or one no consumer has opened yet.
+            const bool wait =
+                loan.status() == WriteStatus::full || loan.status() == WriteStatus::no_reader;
+            if (loan || !wait) return commit_built(loan, build, i);
             TableLoan<T> waited = this->loan(max_size, deadline - detail::SteadyClock::now());
             return commit_built(waited, build, i);
         });
@@ -370,7 +373,7 @@ public:
     // after that record), then all of them are consumed at once (the head goes back to the
     // writer once per batch: ByteRingReader::try_read_batch). The record is in place, or with
     // TableReadOptions::copy in one buffer the reader keeps (no allocation per record); either
-    // way the reference is valid during its visit only.
+    // way the reference is valid during its visit only. visit must not use the reader.
     // Returns how many were visited and ok; or, when none was, why (empty, closed, ...). A
     // record that fails verification ends the batch: it is skipped and counted as try_peek
     // does, and the batch returns the records visited before it with `corrupt`.
