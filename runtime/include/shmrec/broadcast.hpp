@@ -254,13 +254,24 @@ protected:
         return s;
     }
 
+    // What a batch read does at a lap found after its first record.
+    enum class AtLap : std::uint8_t {
+        skip,       // move past it (lost() counts it) and go on: the batch may span the gap
+        end_batch,  // end the batch before it; the next read moves past it, so a batch is
+                    // always consecutive positions and lost() counts only records before it
+    };
+
     // Up to `count` records into `count` buffers `stride` bytes apart from `first`.
-    BatchRead read_records(std::byte* first, std::size_t count, std::size_t stride) noexcept {
+    BatchRead read_records(std::byte* first, std::size_t count, std::size_t stride,
+                           AtLap at_lap = AtLap::skip) noexcept {
         if (!usable()) return {0, refusal<ReadStatus>()};
         if (count == 0) return {0, ReadStatus::ok};
         std::size_t n = 0;
         ReadStatus s = ReadStatus::ok;
-        while (n < count && (s = next(first + n * stride)) == ReadStatus::ok) ++n;
+        while (n < count && (s = next(first + n * stride,
+                                      n > 0 && at_lap == AtLap::end_batch)) == ReadStatus::ok) {
+            ++n;
+        }
         if (n == 0 && s == ReadStatus::empty) {
             s = empty_status();
             if (s == ReadStatus::ok) s = next(first);
@@ -294,8 +305,9 @@ protected:
 
 private:
     // The record at our position, moving past laps: ok, empty (not there yet), corrupt, or
-    // contended (lapped on every attempt: the writer outruns the copy).
-    ReadStatus next(void* out) noexcept {
+    // contended (lapped on every attempt: the writer outruns the copy). With `stop_at_lap`, a
+    // lap is not moved past but answered as empty, position and lost() untouched.
+    ReadStatus next(void* out, bool stop_at_lap = false) noexcept {
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
             const std::uint64_t r = position_;
             switch (seqlock_try_load(view_.version(r), view_.payload(r), r + 1, out,
@@ -306,6 +318,7 @@ private:
                     return ReadStatus::ok;
                 case SeqlockLoad::not_yet: return ReadStatus::empty;
                 case SeqlockLoad::newer:
+                    if (stop_at_lap) return ReadStatus::empty;
                     if (!skip_lapped(r)) return ReadStatus::corrupt;
                     break;
                 case SeqlockLoad::torn: break;  // look again: likely lapped now

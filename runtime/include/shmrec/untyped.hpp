@@ -227,6 +227,25 @@ public:
         if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
         return read_records(out.data(), out.size() / type_.size, type_.size);
     }
+    // As try_read_batch, but the records are at consecutive positions: a lap found after the
+    // first record ends the batch before it (the next call moves past it). So the batch is
+    // positions [position() - count, position()), and lost() counts only records lost before
+    // its first one (what a bridge needs to place every gap exactly).
+    [[nodiscard]] BatchRead try_read_run(std::span<std::byte> out) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        return read_records(out.data(), out.size() / type_.size, type_.size, AtLap::end_batch);
+    }
+    // Waits up to `timeout` for at least one record, then as try_read_run.
+    [[nodiscard]] BatchRead read_run(std::span<std::byte> out,
+                                     std::chrono::nanoseconds timeout) noexcept {
+        std::size_t count = 0;
+        const ReadStatus s = read_until(detail::deadline_after(timeout), [&] {
+            const BatchRead r = try_read_run(out);
+            count = r.count;
+            return r.status;
+        });
+        return {count, s};
+    }
     const RecordType& type() const noexcept { return type_; }
 
 private:
