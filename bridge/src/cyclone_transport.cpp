@@ -180,13 +180,21 @@ std::size_t take(dds_entity_t reader, std::size_t max, Use&& use) {
     if (want == 0) return 0;
     const dds_return_t n = dds_take(reader, samples.data(), infos.data(), want, want);
     if (n < 0) fail("dds_take", n);
+    // The loan goes back also when `use` throws.
+    struct Loan {
+        dds_entity_t reader;
+        std::array<void*, take_at_once>& samples;
+        dds_return_t n;
+        ~Loan() {
+            if (n > 0) (void)dds_return_loan(reader, samples.data(), n);
+        }
+    } loan{reader, samples, n};
     std::size_t valid = 0;
     for (dds_return_t i = 0; i < n; ++i) {
         if (!infos[i].valid_data) continue;  // an instance-state change, no data
         use(*static_cast<const Sample*>(samples[i]));
         ++valid;
     }
-    if (n > 0) (void)dds_return_loan(reader, samples.data(), n);
     return valid;
 }
 
@@ -219,6 +227,7 @@ class CyclonePublisher final : public Publisher {
         s.schema = const_cast<char*>(identity.type.schema.c_str());
         s.binary_schema = view_of(std::as_bytes(std::span(identity.type.binary_schema)));
         s.session = identity.session;
+        s.source_epoch = identity.source_epoch;
         const dds_return_t rc = dds_write(identity_writer_.get(), &s);
         if (rc < 0) fail("dds_write (identity)", rc);
     }
@@ -253,6 +262,7 @@ class CyclonePublisher final : public Publisher {
         s.lost_before = batch.lost_before;
         s.record_count = batch.record_count;
         s.records = view_of(batch.records);
+        s.source_epoch = batch.source_epoch;
         const dds_return_t rc = dds_write(batch_writer_.get(), &s);
         if (rc == DDS_RETCODE_TIMEOUT) return false;
         if (rc < 0) fail("dds_write (batch)", rc);
@@ -308,6 +318,7 @@ class CycloneSubscriber final : public Subscriber {
                 id.type.binary_schema.assign(u, u + b.size());
                 id.capacity = s.capacity;
                 id.session = s.session;
+                id.source_epoch = s.source_epoch;
                 newest = std::move(id);
             });
         return newest;
@@ -315,18 +326,19 @@ class CycloneSubscriber final : public Subscriber {
 
     Wake wait(std::chrono::nanoseconds timeout) override { return waitset_.wait(timeout); }
 
-    std::size_t take_batches(std::vector<Batch>& out, std::size_t max) override {
+    std::size_t take_batches(std::size_t max,
+                             const std::function<void(const BatchView&)>& visit) override {
         return take<shmrec_bridge_Batch>(
             batch_reader_.get(), max, [&](const shmrec_bridge_Batch& s) {
-                Batch b;
+                BatchView b;
                 b.session = s.session;
+                b.source_epoch = s.source_epoch;
                 b.record = {text(s.record_name), s.record_size, s.record_alignment, s.fingerprint};
                 b.first_position = s.first_position;
                 b.lost_before = s.lost_before;
                 b.record_count = s.record_count;
-                const auto r = bytes(s.records);
-                b.records.assign(r.begin(), r.end());
-                out.push_back(std::move(b));
+                b.records = bytes(s.records);  // the loaned sample's, until dds_return_loan
+                visit(b);
             });
     }
 

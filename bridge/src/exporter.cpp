@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -12,6 +11,7 @@
 #include <shmrec/untyped.hpp>
 
 #include "notice.hpp"
+#include "status_clock.hpp"
 
 namespace shmrec::bridge {
 
@@ -48,142 +48,134 @@ std::optional<untyped::BroadcastReader> open_region(const ExportOptions& options
     return std::nullopt;
 }
 
-// Batches the reader's records: consecutive source positions, the loss before the first.
-class Batcher {
-  public:
-    Batcher(untyped::BroadcastReader& reader, std::uint32_t max_records)
-        : reader_(reader),
-          size_(reader.type().size),
-          buffer_(std::size_t{max_records} * size_),
-          max_records_(max_records) {}
+// True when the name no longer leads to the region `epoch` names: removed, or created again
+// (a new region, positions from 0). Then the exporter opens the name again.
+bool region_replaced(const ExportOptions& options, std::uint64_t epoch) {
+    try {
+        return source_epoch(inspect_region(Location::memory(options.region)).creator) != epoch;
+    } catch (const Error&) {
+        return true;  // gone or unreadable: open_region() waits for it, or says what is wrong
+    }
+}
 
-    // Fills the batch: waits up to `slice` for its first record, then takes what is ready
-    // without waiting. Returns the status that ended it (ok: the batch is full, or ended at a
-    // gap; empty / timeout: nothing more now).
-    ReadStatus fill() {
-        while (count_ < max_records_) {
-            const std::uint64_t lost = reader_.lost();
-            const auto out = std::span(buffer_).subspan(std::size_t{count_} * size_, size_);
-            const ReadStatus s = count_ == 0 ? reader_.read(out, slice) : reader_.try_read(out);
-            if (s == ReadStatus::contended) continue;  // lapped on every attempt: again
-            if (s != ReadStatus::ok) return s;
-            const std::uint64_t position = reader_.position() - 1;
-            if (count_ == 0) {
-                first_ = position;
-                lost_before_ = reader_.lost() - reported_lost_;
-            } else if (reader_.lost() != lost) {
-                // A lap between the last record and this one: the batch ends before it, and
-                // this record starts the next one (carried over by take()).
-                carry_ = true;
-                return ReadStatus::ok;
+// Waits until an importer subscribes; false when asked to stop first.
+bool await_subscriber(Publisher& publisher, const ExportOptions& options, const StopFlag& stop) {
+    if (publisher.subscribers() > 0) return true;
+    notice("waiting for an importer of topic '{}'", options.topic);
+    while (!stop.requested()) {
+        const Wake w = publisher.wait_for_subscriber(slice);
+        if (w == Wake::woken) return false;
+        if (w == Wake::ready) {
+            notice("an importer subscribed to topic '{}'", options.topic);
+            return true;
+        }
+    }
+    return false;
+}
+
+// Why run_region() returned.
+enum class RegionEnd : std::uint8_t { stop, replaced };
+
+// Publishes `reader`'s records until asked to stop or the region is replaced. A batch is one
+// read_run(): the records ready now, up to max_records, at consecutive positions (a lap ends
+// it, and the next batch reports the loss). So batches adapt to the load: one record when the
+// writer is slow, as many as came in while the previous batch was sent when it is fast.
+RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
+                     Publisher& publisher, const ExportOptions& options, const StopFlag& stop,
+                     ExportCounts& counts, StatusClock& status) {
+    const RecordKey record = RecordKey::of(identity.type);
+    // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
+    const std::size_t max_records = std::max<std::size_t>(
+        1, std::min<std::size_t>(options.max_batch_records, max_batch_bytes / record.size));
+    std::vector<std::byte> buffer(max_records * record.size);
+    const std::uint64_t lost_before_region = counts.lost;
+    std::uint64_t reported_lost = 0;  // of this region's
+    bool writer_missing = false;
+    while (!stop.requested()) {
+        if (status.due(counts.records)) {
+            notice("status: exported {} records in {} batches ({:.0f} records/s), lost at the "
+                   "source {}, importers {}",
+                   counts.records, counts.batches, status.rate(), counts.lost,
+                   publisher.subscribers());
+        }
+        // While no importer listens the records wait in the region (a writer that laps the
+        // exporter meanwhile is counted as lost at the source, as for any slow reader).
+        if (!await_subscriber(publisher, options, stop)) return RegionEnd::stop;
+        const BatchRead r = reader.read_run(buffer, slice);
+        if (r.count > 0) {
+            BatchView batch;
+            batch.session = identity.session;
+            batch.source_epoch = identity.source_epoch;
+            batch.record = record;
+            batch.first_position = reader.position() - r.count;
+            batch.lost_before = reader.lost() - reported_lost;
+            batch.record_count = static_cast<std::uint32_t>(r.count);
+            batch.records = std::span<const std::byte>(buffer).first(r.count * record.size);
+            while (!publisher.publish(batch)) {
+                if (stop.requested()) return RegionEnd::stop;  // receivers full for good
             }
-            ++count_;
+            reported_lost += batch.lost_before;
+            counts.records += batch.record_count;
+            counts.batches += 1;
+            counts.lost = lost_before_region + reader.lost();
+            writer_missing = false;
+            continue;
         }
-        return ReadStatus::ok;
-    }
-
-    bool empty() const noexcept { return count_ == 0; }
-
-    BatchView view(const RecordKey& record, std::uint64_t session) const {
-        BatchView batch;
-        batch.session = session;
-        batch.record = record;
-        batch.first_position = first_;
-        batch.lost_before = lost_before_;
-        batch.record_count = count_;
-        batch.records = std::span<const std::byte>(buffer_).first(std::size_t{count_} * size_);
-        return batch;
-    }
-
-    // The batch was sent: start the next one (with the record read past a gap, if any).
-    void take() {
-        reported_lost_ += lost_before_;
-        if (carry_) {
-            std::memmove(buffer_.data(), buffer_.data() + std::size_t{count_} * size_, size_);
-            first_ = reader_.position() - 1;
-            lost_before_ = reader_.lost() - reported_lost_;
-            count_ = 1;
-            carry_ = false;
-        } else {
-            count_ = 0;
+        switch (r.status) {
+            case ReadStatus::timeout:
+            case ReadStatus::contended:  // lapped on every attempt: again
+                break;
+            case ReadStatus::closed:
+            case ReadStatus::writer_gone:
+                // Everything the writer committed was published: wait for a writer that takes
+                // the region over (its positions continue) or a region created anew.
+                if (!writer_missing) {
+                    notice("the writer of region '{}' {}; waiting for a new one", options.region,
+                           r.status == ReadStatus::closed ? "closed it" : "is gone");
+                }
+                writer_missing = true;
+                if (reader.wait_for_writer(slice) == ReadStatus::ok) break;
+                if (region_replaced(options, identity.source_epoch)) {
+                    notice("region '{}' was removed or created anew; opening it again",
+                           options.region);
+                    return RegionEnd::replaced;
+                }
+                break;
+            default:
+                throw std::runtime_error(fmt::format("reading region '{}' failed: {}",
+                                                     options.region, to_string(r.status)));
         }
     }
-
-  private:
-    untyped::BroadcastReader& reader_;
-    std::size_t size_;
-    std::vector<std::byte> buffer_;
-    std::uint32_t max_records_;
-    std::uint32_t count_ = 0;
-    std::uint64_t first_ = 0;
-    std::uint64_t lost_before_ = 0;
-    std::uint64_t reported_lost_ = 0;  // lost records already attributed to a batch
-    bool carry_ = false;
-};
+    return RegionEnd::stop;
+}
 
 }  // namespace
 
 ExportCounts run_export(Transport& transport, const ExportOptions& options, const StopFlag& stop) {
     ExportCounts counts;
-
     auto publisher = transport.publisher(options.topic);
-    std::optional<untyped::BroadcastReader> reader = open_region(options, stop);
-    if (!reader) return counts;
-
-    const Identity identity{options.topic, options.region, reader->type(), reader->capacity(),
-                            new_session()};
-    const RecordKey record = RecordKey::of(identity.type);
-    if (const auto problem = check_identity(identity)) {
-        throw std::runtime_error(
-            fmt::format("region '{}' cannot be exported: {}", options.region, *problem));
-    }
-    publisher->announce(identity);
-    notice("exporting region '{}' ({}, capacity {}) as topic '{}' over {}", options.region,
-           describe(record), identity.capacity, options.topic, transport.engine());
-
+    const std::uint64_t session = new_session();
+    StatusClock status(options.status_interval);
     while (!stop.requested()) {
-        const Wake w = publisher->wait_for_subscriber(slice);
-        if (w == Wake::ready) break;
-        if (w == Wake::woken) return counts;
-    }
-    if (stop.requested()) return counts;
-    notice("an importer subscribed to topic '{}'", options.topic);
-
-    // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
-    const auto max_records = static_cast<std::uint32_t>(std::max<std::size_t>(
-        1, std::min<std::size_t>(options.max_batch_records, max_batch_bytes / record.size)));
-    Batcher batcher(*reader, max_records);
-    bool writer_missing = false;
-    while (!stop.requested()) {
-        const ReadStatus s = batcher.fill();
-        if (!batcher.empty()) {
-            const BatchView batch = batcher.view(record, identity.session);
-            while (!publisher->publish(batch)) {
-                if (stop.requested()) return counts;  // receivers full for good: give up the batch
-            }
-            counts.records += batch.record_count;
-            counts.batches += 1;
-            batcher.take();
+        std::optional<untyped::BroadcastReader> reader = open_region(options, stop);
+        if (!reader) break;
+        const Identity identity{options.topic,
+                                options.region,
+                                reader->type(),
+                                reader->capacity(),
+                                session,
+                                source_epoch(reader->region().creator())};
+        if (const auto problem = check_identity(identity)) {
+            throw std::runtime_error(
+                fmt::format("region '{}' cannot be exported: {}", options.region, *problem));
         }
-        counts.lost = reader->lost();
-        switch (s) {
-            case ReadStatus::ok:
-            case ReadStatus::empty:
-            case ReadStatus::timeout:
-                break;
-            case ReadStatus::closed:
-            case ReadStatus::writer_gone:
-                // Everything the writer committed was read: wait for a replacement writer.
-                if (!writer_missing) {
-                    notice("the writer of region '{}' {}; waiting for a new one", options.region,
-                           s == ReadStatus::closed ? "closed it" : "is gone");
-                }
-                writer_missing = true;
-                if (reader->wait_for_writer(slice) == ReadStatus::ok) writer_missing = false;
-                break;
-            default:
-                throw std::runtime_error(
-                    fmt::format("reading region '{}' failed: {}", options.region, to_string(s)));
+        publisher->announce(identity);
+        notice("exporting region '{}' ({}, capacity {}) as topic '{}' over {}", options.region,
+               describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
+               transport.engine());
+        if (run_region(*reader, identity, *publisher, options, stop, counts, status) ==
+            RegionEnd::stop) {
+            break;
         }
     }
     return counts;

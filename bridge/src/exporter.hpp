@@ -2,6 +2,7 @@
 // (untyped, any record type), published in batches on a topic (docs/bridge.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,8 @@ struct ExportOptions {
     // A batch ends when the reader would wait, at this many records (or max_batch_bytes), or
     // at a gap.
     std::uint32_t max_batch_records = 1024;
+    // A status line this often; zero: none.
+    std::chrono::seconds status_interval{0};
 };
 
 struct ExportCounts {

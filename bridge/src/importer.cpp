@@ -1,5 +1,6 @@
 #include "importer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -9,6 +10,7 @@
 #include <shmrec/untyped.hpp>
 
 #include "notice.hpp"
+#include "status_clock.hpp"
 
 namespace shmrec::bridge {
 
@@ -66,16 +68,28 @@ untyped::BroadcastWriter open_region(const ImportOptions& options, const Identit
     }
 }
 
-// Source positions: what has been written, and what each batch adds to the counts.
+// Source positions: what has been written, and what each batch adds to the counts. Positions
+// are comparable within one source epoch; a batch of a new epoch (the source region created
+// anew) starts the count again, and batches of an epoch left behind are refused.
 class Sequencer {
   public:
-    // How many leading records of `batch` were written before (to skip); counts the gap
-    // before it.
-    std::uint64_t admit(const Batch& batch, ImportCounts& counts) {
+    enum class Verdict : std::uint8_t { write, stale_epoch };
+
+    // How many leading records of `batch` were written before (to skip) in `skip`; counts
+    // the gap before it.
+    Verdict admit(const BatchView& batch, ImportCounts& counts, std::uint64_t& skip) {
         const std::uint64_t first = batch.first_position;
-        if (!started_) {
-            // The first batch: the loss it reports happened just before it.
+        if (!started_ || batch.source_epoch != epoch_) {
+            if (std::find(retired_.begin(), retired_.end(), batch.source_epoch) != retired_.end())
+                return Verdict::stale_epoch;
+            if (started_) {
+                retired_.push_back(epoch_);
+                notice("the source region was created anew (epoch {:#018x}); its positions start "
+                       "again at {}", batch.source_epoch, first);
+            }
+            // The loss the batch reports happened just before it.
             next_ = first - std::min(batch.lost_before, first);
+            epoch_ = batch.source_epoch;
             started_ = true;
         }
         counts.source_lost += batch.lost_before;
@@ -83,10 +97,9 @@ class Sequencer {
             const std::uint64_t gap = first - next_;
             counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
         }
-        const std::uint64_t skip =
-            first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
+        skip = first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
         counts.duplicates += skip;
-        return skip;
+        return Verdict::write;
     }
     void written_through(std::uint64_t end) noexcept {
         if (end > next_) next_ = end;
@@ -94,7 +107,9 @@ class Sequencer {
 
   private:
     bool started_ = false;
+    std::uint64_t epoch_ = 0;
     std::uint64_t next_ = 0;  // the source position expected next
+    std::vector<std::uint64_t> retired_;  // epochs left behind (a handful, at most)
 };
 
 }  // namespace
@@ -115,8 +130,34 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options, cons
            options.topic, describe(record), identity->region, options.region, writer.capacity());
 
     Sequencer sequencer;
-    std::vector<Batch> batches;
+    StatusClock status(options.status_interval);
     std::optional<std::chrono::steady_clock::time_point> first_write;
+    const auto write = [&](const BatchView& batch) {
+        if (const auto problem = check_batch(batch, record)) {
+            report_refusal(counts.refused, "a batch: " + *problem);
+            return;
+        }
+        std::uint64_t skip = 0;
+        if (sequencer.admit(batch, counts, skip) == Sequencer::Verdict::stale_epoch) {
+            report_refusal(counts.refused, "a batch of a source region created anew since");
+            return;
+        }
+        if (skip == batch.record_count) return;
+        const BatchWrite w = writer.try_write_batch(batch.records.subspan(skip * record.size));
+        if (w.status != WriteStatus::ok) {
+            throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
+                                                 options.region, to_string(w.status)));
+        }
+        sequencer.written_through(batch.first_position + batch.record_count);
+        counts.records += w.count;
+        counts.batches += 1;
+        const auto now = std::chrono::steady_clock::now();
+        if (!first_write) {
+            first_write = now;
+            notice("first batch at source position {}", batch.first_position);
+        }
+        counts.active_seconds = std::chrono::duration<double>(now - *first_write).count();
+    };
     while (!stop.requested()) {
         if (auto id = subscriber->take_identity()) {
             // A new exporter (or a restarted one) of the topic: fine if it exports the same
@@ -128,30 +169,14 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options, cons
                                            describe(RecordKey::of(id->type)), options.topic));
             }
         }
-        batches.clear();
-        subscriber->take_batches(batches, batches_at_once);
-        for (const Batch& batch : batches) {
-            if (const auto problem = check_batch(batch, record)) {
-                report_refusal(counts.refused, "a batch: " + *problem);
-                continue;
-            }
-            const std::uint64_t skip = sequencer.admit(batch, counts);
-            if (skip == batch.record_count) continue;
-            const auto fresh =
-                std::span<const std::byte>(batch.records).subspan(skip * record.size);
-            const BatchWrite w = writer.try_write_batch(fresh);
-            if (w.status != WriteStatus::ok) {
-                throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
-                                                     options.region, to_string(w.status)));
-            }
-            sequencer.written_through(batch.first_position + batch.record_count);
-            counts.records += w.count;
-            counts.batches += 1;
-            const auto now = std::chrono::steady_clock::now();
-            if (!first_write) first_write = now;
-            counts.active_seconds = std::chrono::duration<double>(now - *first_write).count();
+        const std::size_t taken = subscriber->take_batches(batches_at_once, write);
+        if (status.due(counts.records)) {
+            notice("status: imported {} records in {} batches ({:.0f} records/s); lost at the "
+                   "source {}, missing {}, duplicates {}, refused {}",
+                   counts.records, counts.batches, status.rate(), counts.source_lost,
+                   counts.missing, counts.duplicates, counts.refused);
         }
-        if (batches.empty() && subscriber->wait(slice) == Wake::woken) break;
+        if (taken == 0 && subscriber->wait(slice) == Wake::woken) break;
     }
     return counts;
 }

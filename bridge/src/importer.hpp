@@ -3,6 +3,7 @@
 // (docs/bridge.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,8 @@ struct ImportOptions {
     std::string region;  // the local broadcast region to write
     // Capacity of a region the importer creates, in records (a power of two); 0: the source's.
     std::uint64_t capacity = 0;
+    // A status line this often; zero: none.
+    std::chrono::seconds status_interval{0};
 };
 
 struct ImportCounts {

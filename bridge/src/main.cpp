@@ -7,6 +7,7 @@
 // Exit statuses: 0 stopped by SIGINT / SIGTERM (or nothing to do); 1 failed (the engine, the
 // region); 2 bad arguments; 3 refused: the local region holds another record type than the
 // topic carries (or is not a broadcast).
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -74,9 +75,13 @@ int main(int argc, char** argv) {
         ->required();
     import_cmd->add_option("--capacity", in.capacity,
                            "Capacity of a region created here (default: the source's)");
+    unsigned status_seconds = 0;
     for (CLI::App* command : {export_cmd, import_cmd}) {
         command->add_option("--domain", engine.domain, "DDS domain id (0-230; both sides alike)")
             ->check(CLI::Range(0, 230));
+        command->add_option("--status", status_seconds,
+                            "Print a status line every this many seconds (default: never)")
+            ->check(CLI::Range(0, 86400));
     }
 
     try {
@@ -93,6 +98,7 @@ int main(int argc, char** argv) {
         if (in.capacity != 0 && (in.capacity & (in.capacity - 1)) != 0) {
             throw CLI::ValidationError("--capacity must be a power of two");
         }
+        out.status_interval = in.status_interval = std::chrono::seconds(status_seconds);
         StopSignals::block();
         if (exporting) {
             return with_transport(engine, [&](Transport& transport, StopFlag& stop) {

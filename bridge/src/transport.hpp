@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -59,8 +60,10 @@ class Subscriber {
     virtual std::optional<Identity> take_identity() = 0;
     // Waits until a batch or an identity not taken yet is there.
     virtual Wake wait(std::chrono::nanoseconds timeout) = 0;
-    // Appends up to `max` received batches to `out`, in the order they were published.
-    virtual std::size_t take_batches(std::vector<Batch>& out, std::size_t max) = 0;
+    // Hands up to `max` received batches to `visit`, in the order they were published, and
+    // returns how many. A view lends the engine's buffer: valid during its visit only.
+    virtual std::size_t take_batches(std::size_t max,
+                                     const std::function<void(const BatchView&)>& visit) = 0;
 };
 
 class Transport {

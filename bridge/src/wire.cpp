@@ -66,7 +66,8 @@ std::optional<std::string> check_identity(const Identity& identity) {
     return std::nullopt;
 }
 
-std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expected) {
+template <class Bytes>
+std::optional<std::string> check_batch(const BasicBatch<Bytes>& batch, const RecordKey& expected) {
     const RecordKey& r = batch.record;
     if (r.name != expected.name || r.size != expected.size || r.alignment != expected.alignment ||
         r.fingerprint != expected.fingerprint) {
@@ -86,6 +87,21 @@ std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expe
                            batch.first_position);
     }
     return std::nullopt;
+}
+
+template std::optional<std::string> check_batch(const BatchView&, const RecordKey&);
+template std::optional<std::string> check_batch(const Batch&, const RecordKey&);
+
+std::uint64_t source_epoch(const CreatorInfo& creator) {
+    // splitmix64's finaliser over each field in turn: any field changed changes the epoch.
+    const auto mix = [](std::uint64_t z) {
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    std::uint64_t h = mix(static_cast<std::uint32_t>(creator.pid));
+    h = mix(h ^ creator.start_time);
+    return mix(h ^ creator.creation_time_ns);
 }
 
 std::string describe(const RecordKey& record) {

@@ -26,6 +26,9 @@ struct Identity {
     RecordType type;             // name, size, alignment, fingerprint, schema, binary schema
     std::uint64_t capacity = 0;  // the source broadcast's capacity, in records
     std::uint64_t session = 0;   // random, new for every exporter run
+    // Which creation of the source region (source_epoch()): positions are comparable only
+    // within one epoch. A region removed and created again starts a new one at position 0.
+    std::uint64_t source_epoch = 0;
 };
 
 // What every batch repeats of its identity, so each one is checked on its own.
@@ -41,10 +44,12 @@ struct RecordKey {
 };
 
 // Records at consecutive source positions [first_position, first_position + record_count),
-// back to back. A batch to send views the exporter's buffer; a received one owns its bytes.
+// back to back. A view lends its bytes (the exporter's buffer, an engine's received sample);
+// a Batch owns them.
 template <class Bytes>
 struct BasicBatch {
     std::uint64_t session = 0;
+    std::uint64_t source_epoch = 0;  // Identity::source_epoch of the region they come from
     RecordKey record;
     std::uint64_t first_position = 0;
     std::uint64_t lost_before = 0;  // records the exporter lost (lapped) right before this one
@@ -72,7 +77,13 @@ std::optional<std::string> check_identity(const Identity& identity);
 
 // Why a received batch cannot be written into a region of `expected` records: another record,
 // a byte length that is not record_count * size, too large, positions that would overflow.
-std::optional<std::string> check_batch(const Batch& batch, const RecordKey& expected);
+// (Defined for BatchView and Batch.)
+template <class Bytes>
+std::optional<std::string> check_batch(const BasicBatch<Bytes>& batch, const RecordKey& expected);
+
+// The epoch of the region a reader or writer has open: its creator's pid and start time and
+// the creation time, mixed into 64 bits.
+std::uint64_t source_epoch(const CreatorInfo& creator);
 
 // "school.Student (32 bytes, aligned to 8, fingerprint 0xd69b7e078e1d4063)"
 std::string describe(const RecordKey& record);
