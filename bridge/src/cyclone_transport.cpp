@@ -106,6 +106,18 @@ Qos identity_qos() {
     return q;
 }
 
+// The participant's lease: how long the others wait without hearing from it before they take
+// it for dead. Cyclone's default, 10 s, is how long a killed importer would hold up the
+// exporter (and so every other importer): a reliable writer keeps what a matched reader has
+// not acknowledged, and blocks once that is more than its history holds.
+constexpr dds_duration_t participant_lease = DDS_SECS(3);
+
+Qos participant_qos() {
+    Qos q;
+    dds_qset_liveliness(q.get(), DDS_LIVELINESS_AUTOMATIC, participant_lease);
+    return q;
+}
+
 // The two DDS topics of topic T.
 struct Topics {
     Topics(dds_entity_t participant, std::string_view topic)
@@ -356,8 +368,8 @@ class CycloneTransport final : public Transport {
   public:
     explicit CycloneTransport(const CycloneOptions& options)
         : participant_("dds_create_participant",
-                       dds_create_participant(static_cast<dds_domainid_t>(options.domain), nullptr,
-                                              nullptr)),
+                       dds_create_participant(static_cast<dds_domainid_t>(options.domain),
+                                              participant_qos().get(), nullptr)),
           guard_("dds_create_guardcondition", dds_create_guardcondition(participant_.get())) {}
 
     std::string engine() const override { return "Cyclone DDS " DDS_VERSION; }

@@ -45,6 +45,30 @@ class BridgeTest : public ::testing::Test {
         return line;
     }
 
+    // The peer's "written" line for `region` on `host` once it says `count` records (10 s at
+    // most; the last line seen otherwise).
+    static std::string await_written(const shmrec_bridge_test::Host& host,
+                                     const std::string& region, std::uint64_t count) {
+        const std::string expected = "school.Student written " + std::to_string(count);
+        std::string written;
+        for (int attempt = 0; attempt < 100 && written != expected; ++attempt) {
+            if (attempt > 0) std::this_thread::sleep_for(100ms);
+            auto probe = host.spawn(peer, {"written", "--name", region});
+            written = probe->read_line(10s).value_or("");
+            (void)probe->wait_exit(10s);
+        }
+        return written;
+    }
+
+    // The runs of consecutive student ids in B's region (bridge_test_peer students-runs).
+    std::string runs_on_b(const std::string& region, std::uint64_t count) {
+        auto reader = hosts_->b().spawn(peer, {"students-runs", "--name", region, "--count",
+                                               std::to_string(count), "--wait-ms", "20000"});
+        const std::string line = reader->read_line(40s).value_or("(nothing)");
+        EXPECT_TRUE(reader->wait_exit(10s).ok()) << transcript(*reader);
+        return line;
+    }
+
     std::unique_ptr<TwoHosts> hosts_;
 };
 
@@ -166,15 +190,8 @@ TEST_F(BridgeTest, RecordsLostAtTheSourceAreCountedOnBothSides) {
     EXPECT_EQ(records + lost, 6000u) << exported;
 
     // Everything exported reaches B before the importer is stopped.
-    std::string written;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto probe = hosts_->b().spawn(peer, {"written", "--name", "StudentsB"});
-        written = probe->read_line(10s).value_or("");
-        (void)probe->wait_exit(10s);
-        if (written == "school.Student written " + std::to_string(records)) break;
-        std::this_thread::sleep_for(100ms);
-    }
-    EXPECT_EQ(written, "school.Student written " + std::to_string(records));
+    EXPECT_EQ(await_written(hosts_->b(), "StudentsB", records),
+              "school.Student written " + std::to_string(records));
     const std::string imported = stop(*importer, "imported");
     EXPECT_NE(imported.find("imported " + std::to_string(records) + " records"), std::string::npos)
         << imported;
@@ -182,6 +199,133 @@ TEST_F(BridgeTest, RecordsLostAtTheSourceAreCountedOnBothSides) {
                             ", missing 0, duplicates 0, refused 0"),
               std::string::npos)
         << imported;
+}
+
+// Restart rules (docs/bridge.md, "Restarts"): a restarted exporter reads its region from the
+// oldest record again; the importer knows the source positions it wrote and skips them, so B
+// gets what was written on A while no exporter ran, nothing twice.
+TEST_F(BridgeTest, ARestartedExporterResendsWhatTheRegionKeptAndTheImporterSkipsWhatItHas) {
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
+        << transcript(*exporter) << transcript(*importer);
+
+    exporter->signal(SIGKILL);
+    (void)exporter->wait_exit(10s);
+    writer->send("write 2000");  // while no exporter runs
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 3000");
+    auto again = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 3000), "school.Student written 3000")
+        << transcript(*again) << transcript(*importer);
+    EXPECT_EQ(runs_on_b("StudentsB", 3000), "runs 0-2999");
+
+    const std::string exported = stop(*again, "exported");
+    EXPECT_NE(exported.find("exported 3000 records"), std::string::npos) << exported;
+    const std::string imported = stop(*importer, "imported");
+    EXPECT_NE(imported.find("imported 3000 records"), std::string::npos) << imported;
+    EXPECT_NE(imported.find("missing 0, duplicates 1000, refused 0"), std::string::npos)
+        << imported;
+    writer->close_stdin();
+    EXPECT_TRUE(writer->wait_exit(10s).ok());
+}
+
+// A killed importer leaves its region behind, and the exporter pauses once the importer's
+// lease ends (nobody listens: records wait in the source region). A restarted importer takes
+// the region over (a reader on B keeps it from being stale) and gets everything written
+// meanwhile: the reader on B sees one stream, in order, nothing lost.
+TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: an importer subscribed", 20s), "")
+        << transcript(*exporter);
+    auto reader = hosts_->b().spawn(peer, {"students-reader", "--name", "StudentsB", "--count",
+                                           "3000", "--wait-ms", "20000"});
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
+        << transcript(*exporter) << transcript(*importer);
+
+    importer->signal(SIGKILL);
+    (void)importer->wait_exit(10s);
+    // The participant lease (3 s) ends: the exporter has no importer and stops reading.
+    // (Records exported before that went to the killed importer: its heir never sees them.)
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: waiting for an importer", 20s), "")
+        << transcript(*exporter);
+    writer->send("write 2000");
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 3000");
+    auto again = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    const auto read_status = reader->wait_exit(40s);
+    reader->read_all(1s);
+    EXPECT_TRUE(read_status.ok()) << read_status.describe() << "\n" << transcript(*reader);
+    EXPECT_EQ(reader->lines().empty() ? "" : reader->lines().back(), "read 3000 in order");
+    EXPECT_NE(again->expect_line("shmrec-bridge: first batch at source position 1000"), "")
+        << transcript(*again);
+    if (HasFailure()) {
+        exporter->signal(SIGTERM);
+        again->signal(SIGTERM);
+        exporter->read_all(3s);
+        again->read_all(3s);
+        ADD_FAILURE() << "exporter:\n" << transcript(*exporter) << "importer:\n" << transcript(*again);
+        return;
+    }
+
+    const std::string imported = stop(*again, "imported");
+    EXPECT_NE(imported.find("imported 2000 records"), std::string::npos) << imported;
+    EXPECT_NE(imported.find("missing 0, duplicates 0, refused 0"), std::string::npos) << imported;
+    stop(*exporter, "exported");
+    writer->close_stdin();
+    EXPECT_TRUE(writer->wait_exit(10s).ok());
+}
+
+// The writer on A dies and another takes its region over: positions go on, and so does the
+// bridge. Then the region is removed and created anew (positions from 0 again, a new epoch):
+// the exporter opens the new region, and the importer starts counting positions again instead
+// of taking the new records for ones it has.
+TEST_F(BridgeTest, AWriterReplacedOrARegionCreatedAnewOnAIsFollowed) {
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
+        << transcript(*exporter) << transcript(*importer);
+
+    writer->signal(SIGKILL);
+    (void)writer->wait_exit(10s);
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: the writer of region 'StudentsA' is gone"),
+              "")
+        << transcript(*exporter);
+    auto heir = hosts_->a().spawn(peer, {"students-writer", "--name", "StudentsA", "--count",
+                                         "500", "--capacity", "8192", "--take-over", "yes"});
+    ASSERT_EQ(heir->read_line(20s).value_or("(nothing)"), "written 1500");
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1500), "school.Student written 1500")
+        << transcript(*exporter) << transcript(*importer);
+
+    heir->signal(SIGKILL);
+    (void)heir->wait_exit(10s);
+    std::filesystem::remove(hosts_->a().shm() / "StudentsA");
+    auto fresh = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "700", "--capacity", "8192"});
+    ASSERT_EQ(fresh->read_line(20s).value_or("(nothing)"), "written 700");
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: region 'StudentsA' was removed or created "
+                                    "anew",
+                                    20s),
+              "")
+        << transcript(*exporter);
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 2200), "school.Student written 2200")
+        << transcript(*exporter) << transcript(*importer);
+    EXPECT_EQ(runs_on_b("StudentsB", 2200), "runs 0-1499 0-699");
+
+    const std::string imported = stop(*importer, "imported");
+    EXPECT_NE(imported.find("imported 2200 records"), std::string::npos) << imported;
+    EXPECT_NE(imported.find("missing 0, duplicates 0, refused 0"), std::string::npos) << imported;
+    stop(*exporter, "exported");
+    fresh->close_stdin();
+    EXPECT_TRUE(fresh->wait_exit(10s).ok());
 }
 
 // Bad arguments are refused before anything starts: exit status 2 and the reason.

@@ -1,14 +1,19 @@
 // The bridge tests' peer: the local writer and reader on either side of a bridge, run on a
 // simulated host (two_hosts.hpp). Prints on stdout, errors on stderr, exit status 0 on success.
 //
-//   students-writer --name N --count K --capacity C
+//   students-writer --name N --count K --capacity C [--take-over yes]
 //       creates a Broadcast<school::Student> of capacity C, writes students 0..K-1
 //       (id i, name "student-i"), prints "written K"; then, for each line "write M" on stdin,
 //       writes the next M students and prints "written <total>"; at the end of stdin closes
-//       the region (a clean close) and exits
+//       the region (a clean close) and exits. With --take-over, takes over the region N of a
+//       writer that died (or creates it) and goes on from its position: student p at position p
 //   students-reader --name N --count K --wait-ms W
 //       waits up to W ms for the region, reads K records from the oldest, checks that record i
-//       is student i; prints "read K in order", or the first wrong record and exits 1
+//       is student i; prints "read K in order", or the first wrong record and exits 1. When
+//       the region's writer dies it waits (20 s) for another to take the region over
+//   students-runs --name N --count K --wait-ms W
+//       reads K records from the oldest (as students-reader) and prints the runs of
+//       consecutive ids they hold, "runs 0-999 0-499"; a repeat or a gap starts a new run
 //   other-writer --name N
 //       creates a Broadcast<shmrec_test::Other> of capacity 64, writes 3 records, prints
 //       "written 3", keeps the region until stdin ends
@@ -45,9 +50,11 @@ void hold_until_stdin_ends() {
 }
 
 int students_writer(const PeerOptions& args) {
-    auto writer = shmrec::Broadcast<school::Student>::writer(need(args, "name"),
-                                                             std::stoull(need(args, "capacity")));
-    std::uint64_t written = 0;
+    const bool take_over = args.count("take-over") != 0;
+    auto writer = shmrec::Broadcast<school::Student>::writer(
+        need(args, "name"), std::stoull(need(args, "capacity")),
+        take_over ? shmrec::OpenMode::open_or_create : shmrec::OpenMode::create_only);
+    std::uint64_t written = writer.written();
     auto write = [&](std::uint64_t count) {
         for (std::uint64_t end = written + count; written < end; ++written) {
             school::Student s{};
@@ -67,18 +74,33 @@ int students_writer(const PeerOptions& args) {
     return 0;
 }
 
-int students_reader(const PeerOptions& args) {
-    const std::uint64_t count = std::stoull(need(args, "count"));
+shmrec::Broadcast<school::Student>::Reader students_from_oldest(const PeerOptions& args) {
     shmrec::RegionOptions options;
     options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
-    auto reader = shmrec::Broadcast<school::Student>::reader(need(args, "name"),
-                                                             shmrec::StartAt::oldest, options);
+    return shmrec::Broadcast<school::Student>::reader(need(args, "name"), shmrec::StartAt::oldest,
+                                                      options);
+}
+
+school::Student next_student(shmrec::Broadcast<school::Student>::Reader& reader,
+                             std::uint64_t i) {
+    school::Student s{};
+    shmrec::ReadStatus st = reader.read(s, 20s);
+    // A writer that died (an importer killed) is waited for: its heir goes on.
+    while (st == shmrec::ReadStatus::writer_gone &&
+           reader.wait_for_writer(20s) == shmrec::ReadStatus::ok) {
+        st = reader.read(s, 20s);
+    }
+    if (st != shmrec::ReadStatus::ok) {
+        fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
+    }
+    return s;
+}
+
+int students_reader(const PeerOptions& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    auto reader = students_from_oldest(args);
     for (std::uint64_t i = 0; i < count; ++i) {
-        school::Student s{};
-        const shmrec::ReadStatus st = reader.read(s, 20s);
-        if (st != shmrec::ReadStatus::ok) {
-            fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
-        }
+        const school::Student s = next_student(reader, i);
         const std::string name = "student-" + std::to_string(i);
         if (s.id != static_cast<std::int64_t>(i) || s.name.view() != name) {
             fail("record " + std::to_string(i) + " is {" + std::to_string(s.id) + ", " +
@@ -87,6 +109,26 @@ int students_reader(const PeerOptions& args) {
     }
     if (reader.lost() != 0) fail("lost " + std::to_string(reader.lost()));
     std::cout << "read " << count << " in order" << std::endl;
+    return 0;
+}
+
+int students_runs(const PeerOptions& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    auto reader = students_from_oldest(args);
+    std::string runs;
+    std::int64_t first = 0, last = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::int64_t id = next_student(reader, i).id;
+        if (i > 0 && id == last + 1) {
+            last = id;
+            continue;
+        }
+        if (i > 0) runs += " " + std::to_string(first) + "-" + std::to_string(last);
+        first = last = id;
+    }
+    if (count > 0) runs += " " + std::to_string(first) + "-" + std::to_string(last);
+    if (reader.lost() != 0) fail("lost " + std::to_string(reader.lost()));
+    std::cout << "runs" << runs << std::endl;
     return 0;
 }
 
@@ -117,6 +159,7 @@ int main(int argc, char** argv) {
         const auto args = shmrec_test::parse_peer_options(argc, argv);
         if (verb == "students-writer") return students_writer(args);
         if (verb == "students-reader") return students_reader(args);
+        if (verb == "students-runs") return students_runs(args);
         if (verb == "other-writer") return other_writer(args);
         if (verb == "written") return written(args);
     } catch (const std::exception& e) {
