@@ -93,10 +93,10 @@ RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
     bool writer_missing = false;
     while (!stop.requested()) {
         if (status.due(counts.records)) {
-            notice("status: {} importers; exported {} records in {} batches ({:.0f} "
-                   "records/s), lost at the source {}",
-                   publisher.subscribers(), counts.records, counts.batches, status.rate(),
-                   counts.lost);
+            notice("status: export '{}' as '{}': {} importers; exported {} records in {} "
+                   "batches ({:.0f} records/s), lost at the source {}",
+                   options.region, options.topic, publisher.subscribers(), counts.records,
+                   counts.batches, status.rate(), counts.lost);
         }
         // While no importer listens the records wait in the region (a writer that laps the
         // exporter meanwhile is counted as lost at the source, as for any slow reader).

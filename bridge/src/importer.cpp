@@ -171,10 +171,10 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options, cons
         }
         const std::size_t taken = subscriber->take_batches(batches_at_once, write);
         if (status.due(counts.records)) {
-            notice("status: imported {} records in {} batches ({:.0f} records/s); lost at the "
-                   "source {}, missing {}, duplicates {}, refused {}",
-                   counts.records, counts.batches, status.rate(), counts.source_lost,
-                   counts.missing, counts.duplicates, counts.refused);
+            notice("status: import '{}' into '{}': imported {} records in {} batches ({:.0f} "
+                   "records/s); lost at the source {}, missing {}, duplicates {}, refused {}",
+                   options.topic, options.region, counts.records, counts.batches, status.rate(),
+                   counts.source_lost, counts.missing, counts.duplicates, counts.refused);
         }
         if (taken == 0 && subscriber->wait(slice) == Wake::woken) break;
     }

@@ -6,6 +6,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -326,6 +327,90 @@ TEST_F(BridgeTest, AWriterReplacedOrARegionCreatedAnewOnAIsFollowed) {
     stop(*exporter, "exported");
     fresh->close_stdin();
     EXPECT_TRUE(fresh->wait_exit(10s).ok());
+}
+
+// `shmrec-bridge run FILE`: the lines of a config file run side by side in one process, each
+// with its own region and topic, on one DDS participant per host.
+TEST_F(BridgeTest, OneProcessRunsEveryLineOfAConfigFile) {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      ("shmrec-bridge-config-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto write_file = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        return (dir / name).string();
+    };
+    const std::string on_a = write_file("a.conf",
+                                        "# host A: two regions out\n"
+                                        "export StudentsA --topic First\n"
+                                        "\n"
+                                        "export StudentsA2 --topic Second --batch 100  # small\n");
+    const std::string on_b = write_file("b.conf",
+                                        "import First --as FirstB\n"
+                                        "import Second --as SecondB --capacity 4096\n");
+    auto importers = hosts_->b().spawn(bridge, {"run", on_b});
+    auto exporters = hosts_->a().spawn(bridge, {"run", on_a, "--status", "1"});
+    auto first = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "3000", "--capacity", "4096"});
+    auto second = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA2", "--count", "2000", "--capacity", "4096"});
+    ASSERT_EQ(first->read_line(20s).value_or("(nothing)"), "written 3000");
+    ASSERT_EQ(second->read_line(20s).value_or("(nothing)"), "written 2000");
+    EXPECT_EQ(runs_on_b("FirstB", 3000), "runs 0-2999") << transcript(*exporters);
+    EXPECT_EQ(runs_on_b("SecondB", 2000), "runs 0-1999") << transcript(*importers);
+    ASSERT_NE(exporters->expect_line("shmrec-bridge: status: export 'StudentsA2'", 20s), "")
+        << transcript(*exporters);
+
+    // Both summaries of each process, in any order.
+    const auto summaries = [&](ChildProcess& p) {
+        p.signal(SIGTERM);
+        EXPECT_TRUE(p.wait_exit(10s).ok()) << transcript(p);
+        p.read_all(5s);
+        std::string all;
+        for (const auto& line : p.lines()) {
+            if (line.find(" records in ") != std::string::npos &&
+                line.find("status:") == std::string::npos) {
+                all += line + "\n";
+            }
+        }
+        return all;
+    };
+    const std::string exported = summaries(*exporters);
+    EXPECT_NE(exported.find("exported 3000 records in"), std::string::npos) << exported;
+    EXPECT_NE(exported.find("exported 2000 records in"), std::string::npos) << exported;
+    const std::string imported = summaries(*importers);
+    EXPECT_NE(imported.find("imported 3000 records in"), std::string::npos) << imported;
+    EXPECT_NE(imported.find("imported 2000 records in"), std::string::npos) << imported;
+    first->close_stdin();
+    second->close_stdin();
+    EXPECT_TRUE(first->wait_exit(10s).ok());
+    EXPECT_TRUE(second->wait_exit(10s).ok());
+    std::filesystem::remove_all(dir);
+}
+
+// A config file is read whole before anything starts: the first bad line is named, exit 2.
+TEST(BridgeCommandLine, AConfigFileIsCheckedLineByLineBeforeAnythingStarts) {
+    const std::filesystem::path file =
+        std::filesystem::temp_directory_path() /
+        ("shmrec-bridge-bad-" + std::to_string(::getpid()) + ".conf");
+    const auto refusal = [&](const std::string& text) {
+        std::ofstream(file) << text;
+        ChildProcess p("sh", {"-c", "exec \"$0\" run \"$1\" 2>&1", bridge, file.string()});
+        p.close_stdin();
+        p.read_all(10s);
+        EXPECT_EQ(p.wait_exit(10s), shmrec_test::ExitStatus::code_of(2)) << transcript(p);
+        return p.lines().empty() ? std::string() : p.lines().back();
+    };
+    const std::string name = file.string();
+    EXPECT_EQ(refusal("export A\n# fine so far\n\nimport T --as B --capacity 3\n"),
+              "shmrec-bridge: " + name + ":4: --capacity must be a power of two");
+    EXPECT_EQ(refusal("export A --topic T\nexport B --topic T\n"),
+              "shmrec-bridge: " + name + ":2: topic 'T' is exported by an earlier line");
+    EXPECT_EQ(refusal("import T --as R\nimport U --as R\n"),
+              "shmrec-bridge: " + name + ":2: region 'R' is imported into by an earlier line");
+    EXPECT_EQ(refusal("frobnicate A\n"),
+              "shmrec-bridge: " + name + ":1: 'frobnicate' is not a command (export or import)");
+    EXPECT_EQ(refusal("# only a comment\n"), "shmrec-bridge: " + name + ": no command in it");
+    std::filesystem::remove(file);
 }
 
 // Bad arguments are refused before anything starts: exit status 2 and the reason.
