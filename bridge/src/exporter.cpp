@@ -58,20 +58,40 @@ bool region_replaced(const ExportOptions& options, std::uint64_t epoch) {
     }
 }
 
-// Waits until an importer subscribes; false when asked to stop first.
-bool await_subscriber(Publisher& publisher, const ExportOptions& options, const StopFlag& stop) {
-    if (publisher.subscribers() > 0) return true;
-    notice("waiting for an importer of topic '{}'", options.topic);
-    while (!stop.requested()) {
-        const Wake w = publisher.wait_for_subscriber(slice);
-        if (w == Wake::woken) return false;
-        if (w == Wake::ready) {
-            notice("an importer subscribed to topic '{}'", options.topic);
-            return true;
+// The importers subscribed to the topic, as the engine counts them, with a notice for each
+// change.
+class Importers {
+  public:
+    Importers(Publisher& publisher, const ExportOptions& options)
+        : publisher_(publisher), options_(options) {}
+
+    // Counts them again; waits while there are none. False when asked to stop first.
+    bool await(const StopFlag& stop) {
+        bool told = false;
+        while (!stop.requested()) {
+            const std::size_t now = publisher_.subscribers();
+            if (now != known_) {
+                if (now > known_) {
+                    notice("an importer subscribed to topic '{}' ({} now)", options_.topic, now);
+                } else {
+                    notice("an importer of topic '{}' left ({} now)", options_.topic, now);
+                }
+                known_ = now;
+            }
+            if (now > 0) return true;
+            if (!told) notice("waiting for an importer of topic '{}'", options_.topic);
+            told = true;
+            if (publisher_.wait_for_subscriber(slice) == Wake::woken) return false;
         }
+        return false;
     }
-    return false;
-}
+    std::size_t known() const noexcept { return known_; }
+
+  private:
+    Publisher& publisher_;
+    const ExportOptions& options_;
+    std::size_t known_ = 0;
+};
 
 // Why run_region() returned.
 enum class RegionEnd : std::uint8_t { stop, replaced };
@@ -91,16 +111,17 @@ RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
     const std::uint64_t lost_before_region = counts.lost;
     std::uint64_t reported_lost = 0;  // of this region's
     bool writer_missing = false;
+    Importers importers(publisher, options);
     while (!stop.requested()) {
+        // While no importer listens the records wait in the region (a writer that laps the
+        // exporter meanwhile is counted as lost at the source, as for any slow reader).
+        if (!importers.await(stop)) return RegionEnd::stop;
         if (status.due(counts.records)) {
             notice("status: export '{}' as '{}': {} importers; exported {} records in {} "
                    "batches ({:.0f} records/s), lost at the source {}",
-                   options.region, options.topic, publisher.subscribers(), counts.records,
+                   options.region, options.topic, importers.known(), counts.records,
                    counts.batches, status.rate(), counts.lost);
         }
-        // While no importer listens the records wait in the region (a writer that laps the
-        // exporter meanwhile is counted as lost at the source, as for any slow reader).
-        if (!await_subscriber(publisher, options, stop)) return RegionEnd::stop;
         const BatchRead r = reader.read_run(buffer, slice);
         if (r.count > 0) {
             BatchView batch;

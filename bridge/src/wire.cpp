@@ -3,6 +3,8 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <shmrec/error.hpp>
+#include <shmrec/inspect/record_schema.hpp>
 
 namespace shmrec::bridge {
 
@@ -57,6 +59,18 @@ std::optional<std::string> check_identity(const Identity& identity) {
     if (t.schema.size() > max_schema_bytes || t.binary_schema.size() > max_schema_bytes) {
         return fmt::format("record {} comes with a schema larger than {} bytes", t.name,
                            max_schema_bytes);
+    }
+    if (!t.binary_schema.empty()) {
+        // The binary schema is embedded as received into the importer's region, where tools
+        // decode records with it: it must be a valid schema with a struct of this name and size.
+        try {
+            (void)inspect::RecordSchema::load(t.binary_schema, t.name, t.size,
+                                              fmt::format("topic '{}'", identity.topic));
+        } catch (const Error& e) {
+            return fmt::format("record {} comes with a binary schema that does not describe it: "
+                               "{}",
+                               t.name, e.what());
+        }
     }
     if (identity.capacity == 0 || (identity.capacity & (identity.capacity - 1)) != 0 ||
         identity.capacity > (std::uint64_t{1} << 32)) {

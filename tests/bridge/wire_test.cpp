@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "student.shmrec.hpp"
+
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -74,6 +76,34 @@ TEST(BridgeWire, AnIdentityNoChannelCanCarryIsRefused) {
     id = student_identity();
     id.topic = "no-topic";
     EXPECT_NE(problem(check_identity(id)), "(accepted)");
+}
+
+// The binary schema is embedded as received into the importer's region: it must describe the
+// record the identity names.
+TEST(BridgeWire, ABinarySchemaThatDoesNotDescribeTheRecordIsRefused) {
+    Identity id = student_identity();
+    id.type = shmrec::RecordType::of<school::Student>();
+    ASSERT_FALSE(id.type.binary_schema.empty());
+    EXPECT_EQ(check_identity(id), std::nullopt);
+
+    const std::string refused = "record school.Student comes with a binary schema that does not "
+                                "describe it: topic 'Students': corrupt record schema: ";
+    Identity garbage = id;
+    garbage.type.binary_schema.assign(64, 0xA5);
+    EXPECT_EQ(problem(check_identity(garbage)),
+              refused + "the 64 bytes are not a valid binary schema (reflection::Schema)");
+
+    Identity larger = id;
+    larger.type.size = 40;
+    EXPECT_EQ(problem(check_identity(larger)),
+              refused + "struct 'school.Student' is 32 bytes in the schema, the record is 40 bytes");
+
+    Identity renamed = id;
+    renamed.type.name = "school.Teacher";
+    EXPECT_NE(problem(check_identity(renamed)).find("record school.Teacher comes with a binary "
+                                                    "schema that does not describe it"),
+              std::string::npos)
+        << problem(check_identity(renamed));
 }
 
 TEST(BridgeWire, AWellFormedBatchIsAccepted) {
