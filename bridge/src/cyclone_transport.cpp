@@ -240,6 +240,7 @@ class CyclonePublisher final : public Publisher {
         s.binary_schema = view_of(std::as_bytes(std::span(identity.type.binary_schema)));
         s.session = identity.session;
         s.source_epoch = identity.source_epoch;
+        s.source_kind = static_cast<std::uint32_t>(identity.kind);
         const dds_return_t rc = dds_write(identity_writer_.get(), &s);
         if (rc < 0) fail("dds_write (identity)", rc);
     }
@@ -331,6 +332,7 @@ class CycloneSubscriber final : public Subscriber {
                 id.capacity = s.capacity;
                 id.session = s.session;
                 id.source_epoch = s.source_epoch;
+                id.kind = static_cast<SourceKind>(s.source_kind);  // check_identity() checks it
                 newest = std::move(id);
             });
         return newest;

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <optional>
 #include <random>
+#include <span>
 #include <stdexcept>
+#include <variant>
 #include <vector>
 
 #include <shmrec/error.hpp>
@@ -29,16 +31,85 @@ std::uint64_t new_session() {
     return (std::uint64_t{random()} << 32) ^ random();
 }
 
-// The region, once it exists; nullopt when asked to stop first.
-std::optional<untyped::BroadcastReader> open_region(const ExportOptions& options,
-                                                    const StopFlag& stop) {
+// A broadcast's records: every one, in runs of consecutive positions. A batch is one
+// read_run(): the records ready now, up to the buffer's size; a lap ends it, and the next
+// batch reports the loss. So batches adapt to the load: one record when the writer is slow,
+// as many as came in while the previous batch was sent when it is fast.
+class BroadcastSource {
+  public:
+    static constexpr SourceKind kind = SourceKind::broadcast;
+
+    explicit BroadcastSource(untyped::BroadcastReader reader) : reader_(std::move(reader)) {}
+
+    struct Run {
+        std::size_t count = 0;
+        ReadStatus status = ReadStatus::ok;  // why nothing was read, when count is 0
+        std::uint64_t first_position = 0;
+        std::uint64_t lost_before = 0;
+    };
+    Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
+        const BatchRead r = reader_.read_run(buffer, timeout);
+        if (r.count == 0) return {0, r.status};
+        const std::uint64_t lost = reader_.lost() - reported_lost_;
+        reported_lost_ = reader_.lost();
+        return {r.count, ReadStatus::ok, reader_.position() - r.count, lost};
+    }
+    std::uint64_t lost() const noexcept { return reader_.lost(); }
+    std::uint64_t capacity() const noexcept { return reader_.capacity(); }
+    const RecordType& type() const noexcept { return reader_.type(); }
+    const Region& region() const noexcept { return reader_.region(); }
+    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
+
+  private:
+    untyped::BroadcastReader reader_;
+    std::uint64_t reported_lost_ = 0;  // lost records already attributed to a batch
+};
+
+// A cell's latest value, each time it changes: a batch of one record at the position of its
+// stamp. Values superseded before the exporter read them are no loss (a cell's readers see
+// only the latest), so lost_before is always 0.
+class CellSource {
+  public:
+    static constexpr SourceKind kind = SourceKind::cell;
+
+    explicit CellSource(untyped::CellReader reader) : reader_(std::move(reader)) {}
+
+    using Run = BroadcastSource::Run;
+    Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
+        const ReadStatus s = reader_.read(buffer.first(reader_.type().size), timeout);
+        if (s != ReadStatus::ok) return {0, s};
+        return {1, ReadStatus::ok, reader_.sequence() - 1, 0};  // stamps start at 1
+    }
+    std::uint64_t lost() const noexcept { return 0; }
+    std::uint64_t capacity() const noexcept { return 1; }
+    const RecordType& type() const noexcept { return reader_.type(); }
+    const Region& region() const noexcept { return reader_.region(); }
+    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
+
+  private:
+    untyped::CellReader reader_;
+};
+
+using Source = std::variant<BroadcastSource, CellSource>;
+
+// The region, once it exists, as a source of its kind; nullopt when asked to stop first.
+// Throws shmrec::Error (wrong_kind) for a region that is neither a broadcast nor a cell.
+std::optional<Source> open_region(const ExportOptions& options, const StopFlag& stop) {
+    const Location where = Location::memory(options.region);
     RegionOptions wait_for_it;
     wait_for_it.wait_for_creator = slice;
     bool told = false;
     while (!stop.requested()) {
         try {
-            return untyped::broadcast_reader(Location::memory(options.region), StartAt::oldest,
-                                             wait_for_it);
+            const RegionInfo info = inspect_region(where, wait_for_it);
+            if (info.kind == ChannelKind::cell) return Source(CellSource(untyped::cell_reader(where)));
+            if (info.kind != ChannelKind::broadcast) {
+                throw Error(ErrorCode::wrong_kind, options.region,
+                            fmt::format("region '{}' is a {}: shmrec-bridge exports broadcasts "
+                                        "and cells",
+                                        options.region, info.kind_name));
+            }
+            return Source(BroadcastSource(untyped::broadcast_reader(where, StartAt::oldest)));
         } catch (const Error& e) {
             if (e.code() != ErrorCode::not_found && e.code() != ErrorCode::init_timeout) throw;
             if (!told) notice("waiting for region '{}' to be created", options.region);
@@ -96,11 +167,9 @@ class Importers {
 // Why run_region() returned.
 enum class RegionEnd : std::uint8_t { stop, replaced };
 
-// Publishes `reader`'s records until asked to stop or the region is replaced. A batch is one
-// read_run(): the records ready now, up to max_records, at consecutive positions (a lap ends
-// it, and the next batch reports the loss). So batches adapt to the load: one record when the
-// writer is slow, as many as came in while the previous batch was sent when it is fast.
-RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
+// Publishes the source's records until asked to stop or the region is replaced.
+template <class SourceOfKind>
+RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                      Publisher& publisher, const ExportOptions& options, const StopFlag& stop,
                      ExportCounts& counts, StatusClock& status) {
     const RecordKey record = RecordKey::of(identity.type);
@@ -109,7 +178,6 @@ RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
         1, std::min<std::size_t>(options.max_batch_records, max_batch_bytes / record.size));
     std::vector<std::byte> buffer(max_records * record.size);
     const std::uint64_t lost_before_region = counts.lost;
-    std::uint64_t reported_lost = 0;  // of this region's
     bool writer_missing = false;
     Importers importers(publisher, options);
     while (!stop.requested()) {
@@ -122,29 +190,28 @@ RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
                    options.region, options.topic, importers.known(), counts.records,
                    counts.batches, status.rate(), counts.lost);
         }
-        const BatchRead r = reader.read_run(buffer, slice);
+        const typename SourceOfKind::Run r = source.read(buffer, slice);
         if (r.count > 0) {
             BatchView batch;
             batch.session = identity.session;
             batch.source_epoch = identity.source_epoch;
             batch.record = record;
-            batch.first_position = reader.position() - r.count;
-            batch.lost_before = reader.lost() - reported_lost;
+            batch.first_position = r.first_position;
+            batch.lost_before = r.lost_before;
             batch.record_count = static_cast<std::uint32_t>(r.count);
             batch.records = std::span<const std::byte>(buffer).first(r.count * record.size);
             while (!publisher.publish(batch)) {
                 if (stop.requested()) return RegionEnd::stop;  // receivers full for good
             }
-            reported_lost += batch.lost_before;
             counts.records += batch.record_count;
             counts.batches += 1;
-            counts.lost = lost_before_region + reader.lost();
+            counts.lost = lost_before_region + source.lost();
             writer_missing = false;
             continue;
         }
         switch (r.status) {
             case ReadStatus::timeout:
-            case ReadStatus::contended:  // lapped on every attempt: again
+            case ReadStatus::contended:  // overwritten on every attempt: again
                 break;
             case ReadStatus::closed:
             case ReadStatus::writer_gone:
@@ -155,7 +222,7 @@ RegionEnd run_region(untyped::BroadcastReader& reader, const Identity& identity,
                            r.status == ReadStatus::closed ? "closed it" : "is gone");
                 }
                 writer_missing = true;
-                if (reader.wait_for_writer(slice) == ReadStatus::ok) break;
+                if (source.wait_for_writer(slice) == ReadStatus::ok) break;
                 if (region_replaced(options, identity.source_epoch)) {
                     notice("region '{}' was removed or created anew; opening it again",
                            options.region);
@@ -178,26 +245,30 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
     const std::uint64_t session = new_session();
     StatusClock status(options.status_interval);
     while (!stop.requested()) {
-        std::optional<untyped::BroadcastReader> reader = open_region(options, stop);
-        if (!reader) break;
-        const Identity identity{options.topic,
-                                options.region,
-                                reader->type(),
-                                reader->capacity(),
-                                session,
-                                source_epoch(reader->region().creator())};
-        if (const auto problem = check_identity(identity)) {
-            throw std::runtime_error(
-                fmt::format("region '{}' cannot be exported: {}", options.region, *problem));
-        }
-        publisher->announce(identity);
-        notice("exporting region '{}' ({}, capacity {}) as topic '{}' over {}", options.region,
-               describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
-               transport.engine());
-        if (run_region(*reader, identity, *publisher, options, stop, counts, status) ==
-            RegionEnd::stop) {
-            break;
-        }
+        std::optional<Source> opened = open_region(options, stop);
+        if (!opened) break;
+        const RegionEnd end = std::visit(
+            [&](auto& source) {
+                const Identity identity{options.topic,
+                                        options.region,
+                                        source.type(),
+                                        source.capacity(),
+                                        session,
+                                        source_epoch(source.region().creator()),
+                                        source.kind};
+                if (const auto problem = check_identity(identity)) {
+                    throw std::runtime_error(fmt::format("region '{}' cannot be exported: {}",
+                                                         options.region, *problem));
+                }
+                publisher->announce(identity);
+                notice("exporting region '{}' ({} of {}, capacity {}) as topic '{}' over {}",
+                       options.region, to_string(identity.kind),
+                       describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
+                       transport.engine());
+                return run_region(source, identity, *publisher, options, stop, counts, status);
+            },
+            *opened);
+        if (end == RegionEnd::stop) break;
     }
     return counts;
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <stdexcept>
+#include <variant>
 #include <vector>
 
 #include <shmrec/error.hpp>
@@ -52,21 +54,59 @@ std::optional<Identity> await_identity(Subscriber& subscriber, const ImportOptio
     return std::nullopt;
 }
 
-// The local region for `identity`'s records: created, or taken over when it holds the same
-// record. The runtime's refusal of any other region (type, layout or fingerprint mismatch,
-// another channel kind, a live writer) keeps its code, with the topic's side added.
-untyped::BroadcastWriter open_region(const ImportOptions& options, const Identity& identity) {
-    const std::uint64_t capacity = options.capacity != 0 ? options.capacity : identity.capacity;
-    try {
-        return untyped::broadcast_writer(Location::memory(options.region), identity.type, capacity,
-                                         OpenMode::open_or_create);
-    } catch (const Error& e) {
-        throw Error(
-            e.code(), e.region(),
-            fmt::format("topic '{}' carries {} (exported from region '{}'): {}", options.topic,
-                        describe(RecordKey::of(identity.type)), identity.region, e.what()));
+// The local region the importer writes, of the topic's kind: a broadcast gets every record of
+// a batch; a cell each in turn (the last stays).
+class Sink {
+  public:
+    // Creates the region, or takes it over when it holds the same record. The runtime's
+    // refusal of any other region (type, layout or fingerprint mismatch, another channel kind,
+    // a live writer) keeps its code, with the topic's side added.
+    Sink(const ImportOptions& options, const Identity& identity)
+        : writer_(open(options, identity)) {}
+
+    std::uint64_t capacity() const {
+        return std::visit([](const auto& w) -> std::uint64_t { return capacity_of(w); }, writer_);
     }
-}
+
+    BatchWrite write(std::span<const std::byte> records, std::size_t record_size) {
+        if (auto* broadcast = std::get_if<untyped::BroadcastWriter>(&writer_)) {
+            return broadcast->try_write_batch(records);
+        }
+        auto& cell = std::get<untyped::CellWriter>(writer_);
+        BatchWrite w{0, WriteStatus::ok};
+        for (std::size_t at = 0; at < records.size(); at += record_size, ++w.count) {
+            w.status = cell.try_write(records.subspan(at, record_size));
+            if (w.status != WriteStatus::ok) break;
+        }
+        return w;
+    }
+
+  private:
+    using Writer = std::variant<untyped::BroadcastWriter, untyped::CellWriter>;
+
+    static std::uint64_t capacity_of(const untyped::BroadcastWriter& w) { return w.capacity(); }
+    static std::uint64_t capacity_of(const untyped::CellWriter&) { return 1; }
+
+    static Writer open(const ImportOptions& options, const Identity& identity) {
+        const Location where = Location::memory(options.region);
+        try {
+            if (identity.kind == SourceKind::cell) {
+                return untyped::cell_writer(where, identity.type, OpenMode::open_or_create);
+            }
+            const std::uint64_t capacity =
+                options.capacity != 0 ? options.capacity : identity.capacity;
+            return untyped::broadcast_writer(where, identity.type, capacity,
+                                             OpenMode::open_or_create);
+        } catch (const Error& e) {
+            throw Error(e.code(), e.region(),
+                        fmt::format("topic '{}' carries {} (exported from {} '{}'): {}",
+                                    options.topic, describe(RecordKey::of(identity.type)),
+                                    to_string(identity.kind), identity.region, e.what()));
+        }
+    }
+
+    Writer writer_;
+};
 
 // Source positions: what has been written, and what each batch adds to the counts. Positions
 // are comparable within one source epoch; a batch of a new epoch (the source region created
@@ -74,6 +114,10 @@ untyped::BroadcastWriter open_region(const ImportOptions& options, const Identit
 class Sequencer {
   public:
     enum class Verdict : std::uint8_t { write, stale_epoch };
+
+    // count_gaps: positions neither delivered nor reported lost are `missing` (a broadcast);
+    // otherwise they are values superseded at the source (a cell).
+    explicit Sequencer(bool count_gaps) : count_gaps_(count_gaps) {}
 
     // How many leading records of `batch` were written before (to skip) in `skip`; counts
     // the gap before it.
@@ -93,7 +137,7 @@ class Sequencer {
             started_ = true;
         }
         counts.source_lost += batch.lost_before;
-        if (first > next_) {
+        if (count_gaps_ && first > next_) {
             const std::uint64_t gap = first - next_;
             counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
         }
@@ -106,6 +150,7 @@ class Sequencer {
     }
 
   private:
+    bool count_gaps_;
     bool started_ = false;
     std::uint64_t epoch_ = 0;
     std::uint64_t next_ = 0;  // the source position expected next
@@ -125,11 +170,14 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options, cons
     // Creates the region, or takes over an idle writer's region of the same record; a region of
     // another record is refused here (shmrec::Error, type or layout mismatch), before anything
     // is written.
-    auto writer = open_region(options, *identity);
-    notice("importing topic '{}' ({}, exported from region '{}') into region '{}' (capacity {})",
-           options.topic, describe(record), identity->region, options.region, writer.capacity());
+    Sink sink(options, *identity);
+    notice("importing topic '{}' ({} of {}, exported from region '{}') into region '{}' "
+           "(capacity {})",
+           options.topic, to_string(identity->kind), describe(record), identity->region,
+           options.region, sink.capacity());
 
-    Sequencer sequencer;
+    // A cell's records are its successive latest values: positions it skipped are no loss.
+    Sequencer sequencer(identity->kind == SourceKind::broadcast);
     StatusClock status(options.status_interval);
     std::optional<std::chrono::steady_clock::time_point> first_write;
     const auto write = [&](const BatchView& batch) {
@@ -143,7 +191,7 @@ ImportCounts run_import(Transport& transport, const ImportOptions& options, cons
             return;
         }
         if (skip == batch.record_count) return;
-        const BatchWrite w = writer.try_write_batch(batch.records.subspan(skip * record.size));
+        const BatchWrite w = sink.write(batch.records.subspan(skip * record.size), record.size);
         if (w.status != WriteStatus::ok) {
             throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
                                                  options.region, to_string(w.status)));

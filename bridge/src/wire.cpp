@@ -72,6 +72,10 @@ std::optional<std::string> check_identity(const Identity& identity) {
                                t.name, e.what());
         }
     }
+    if (identity.kind != SourceKind::broadcast && identity.kind != SourceKind::cell) {
+        return fmt::format("a source of kind {} (0, broadcast, or 1, cell, expected)",
+                           static_cast<std::uint32_t>(identity.kind));
+    }
     if (identity.capacity == 0 || (identity.capacity & (identity.capacity - 1)) != 0 ||
         identity.capacity > (std::uint64_t{1} << 32)) {
         return fmt::format("a source capacity of {} records (a power of two up to 2^32 expected)",
@@ -116,6 +120,10 @@ std::uint64_t source_epoch(const CreatorInfo& creator) {
     std::uint64_t h = mix(static_cast<std::uint32_t>(creator.pid));
     h = mix(h ^ creator.start_time);
     return mix(h ^ creator.creation_time_ns);
+}
+
+std::string_view to_string(SourceKind kind) {
+    return kind == SourceKind::cell ? "cell" : "broadcast";
 }
 
 std::string describe(const RecordKey& record) {

@@ -19,6 +19,11 @@
 
 namespace shmrec::bridge {
 
+// The kind of region a topic's records come from, and the importer makes: every record of a
+// broadcast, or the latest value of a cell (an importer writes each one it receives, and
+// superseded ones are not losses).
+enum class SourceKind : std::uint32_t { broadcast = 0, cell = 1 };
+
 // What a topic carries: the exporter's region type, as the region embeds it.
 struct Identity {
     std::string topic;           // the data topic, T
@@ -29,6 +34,7 @@ struct Identity {
     // Which creation of the source region (source_epoch()): positions are comparable only
     // within one epoch. A region removed and created again starts a new one at position 0.
     std::uint64_t source_epoch = 0;
+    SourceKind kind = SourceKind::broadcast;
 };
 
 // What every batch repeats of its identity, so each one is checked on its own.
@@ -87,5 +93,7 @@ std::uint64_t source_epoch(const CreatorInfo& creator);
 
 // "school.Student (32 bytes, aligned to 8, fingerprint 0xd69b7e078e1d4063)"
 std::string describe(const RecordKey& record);
+// "broadcast", "cell"
+std::string_view to_string(SourceKind kind);
 
 }  // namespace shmrec::bridge

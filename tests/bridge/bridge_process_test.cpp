@@ -87,11 +87,11 @@ TEST_F(BridgeTest, RecordsFlowFromHostAToHostBInOrderAndComplete) {
     auto writer = hosts_->a().spawn(peer, {"students-writer", "--name", "StudentsA", "--count",
                                            std::to_string(count), "--capacity", "131072"});
     ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written " + std::to_string(count));
-    ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'StudentsA' (school.Student"),
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'StudentsA' (broadcast of school.Student"),
               "")
         << transcript(*exporter);
     ASSERT_NE(
-        importer->expect_line("shmrec-bridge: importing topic 'Students' (school.Student", 20s), "")
+        importer->expect_line("shmrec-bridge: importing topic 'Students' (broadcast of school.Student", 20s), "")
         << transcript(*importer);
 
     // Host B has no region of A's: the reader sees only what the bridge wrote.
@@ -327,6 +327,42 @@ TEST_F(BridgeTest, AWriterReplacedOrARegionCreatedAnewOnAIsFollowed) {
     stop(*exporter, "exported");
     fresh->close_stdin();
     EXPECT_TRUE(fresh->wait_exit(10s).ok());
+}
+
+// A cell is exported value by value and imported into a cell: B's readers see its values in
+// order, ending with the latest; superseded values are no loss.
+TEST_F(BridgeTest, ACellIsCarriedValueByValueIntoACell) {
+    auto importer = hosts_->b().spawn(bridge, {"import", "Latest", "--as", "LatestB"});
+    auto writer = hosts_->a().spawn(peer, {"student-cell-writer", "--name", "LatestA"});
+    writer->send("set 1");
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "set 1");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "LatestA", "--topic", "Latest"});
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'LatestA' (cell of "
+                                    "school.Student",
+                                    20s),
+              "")
+        << transcript(*exporter);
+    ASSERT_NE(importer->expect_line("shmrec-bridge: importing topic 'Latest' (cell of", 20s), "")
+        << transcript(*importer);
+    auto first = hosts_->b().spawn(
+        peer, {"student-cell-reader", "--name", "LatestB", "--until", "1", "--wait-ms", "20000"});
+    EXPECT_EQ(first->read_line(30s).value_or("(nothing)"), "latest 1 after 1 values");
+
+    // A reader on B follows the values as they come, up to the last one set on A.
+    auto follower = hosts_->b().spawn(
+        peer, {"student-cell-reader", "--name", "LatestB", "--until", "500", "--wait-ms", "20000"});
+    for (int id = 2; id <= 500; ++id) writer->send("set " + std::to_string(id));
+    EXPECT_EQ(writer->expect_line("set 500", 20s), "set 500");
+    const std::string followed = follower->read_line(30s).value_or("(nothing)");
+    EXPECT_EQ(followed.rfind("latest 500 after ", 0), 0u) << followed << transcript(*follower);
+
+    stop(*exporter, "exported");
+    const std::string imported = stop(*importer, "imported");
+    EXPECT_NE(imported.find("lost at the source 0, missing 0, duplicates 0, refused 0"),
+              std::string::npos)
+        << imported;
+    writer->close_stdin();
+    EXPECT_TRUE(writer->wait_exit(10s).ok());
 }
 
 // `shmrec-bridge run FILE`: the lines of a config file run side by side in one process, each

@@ -14,6 +14,12 @@
 //   students-runs --name N --count K --wait-ms W
 //       reads K records from the oldest (as students-reader) and prints the runs of
 //       consecutive ids they hold, "runs 0-999 0-499"; a repeat or a gap starts a new run
+//   student-cell-writer --name N
+//       creates a Cell<school::Student>; for each line "set K" on stdin writes student K and
+//       prints "set K"; at the end of stdin closes the cell
+//   student-cell-reader --name N --until K --wait-ms W
+//       waits up to W ms for the cell, then reads its values as they change until it holds
+//       student K; checks that ids only grow; prints "latest K after M values"
 //   other-writer --name N
 //       creates a Broadcast<shmrec_test::Other> of capacity 64, writes 3 records, prints
 //       "written 3", keeps the region until stdin ends
@@ -26,6 +32,7 @@
 #include <string>
 
 #include <shmrec/broadcast.hpp>
+#include <shmrec/cell.hpp>
 #include <shmrec/untyped.hpp>
 
 #include "peer_options.hpp"
@@ -132,6 +139,41 @@ int students_runs(const PeerOptions& args) {
     return 0;
 }
 
+int student_cell_writer(const PeerOptions& args) {
+    auto writer = shmrec::Cell<school::Student>::writer(need(args, "name"));
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line.rfind("set ", 0) != 0) fail("unknown command " + line);
+        school::Student s{};
+        s.id = std::stoll(line.substr(4));
+        s.name = "student-" + std::to_string(s.id);
+        if (writer.try_write(s) != shmrec::WriteStatus::ok) fail("write failed");
+        std::cout << "set " << s.id << std::endl;
+    }
+    writer.close();
+    return 0;
+}
+
+int student_cell_reader(const PeerOptions& args) {
+    const std::int64_t until = std::stoll(need(args, "until"));
+    shmrec::RegionOptions options;
+    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    auto reader = shmrec::Cell<school::Student>::reader(need(args, "name"), options);
+    std::int64_t last = -1;
+    for (std::uint64_t values = 1;; ++values) {
+        school::Student s{};
+        const shmrec::ReadStatus st = reader.read(s, 20s);
+        if (st != shmrec::ReadStatus::ok) fail("value " + std::string(shmrec::to_string(st)));
+        if (s.id <= last) fail("student " + std::to_string(s.id) + " after " + std::to_string(last));
+        if (s.name.view() != "student-" + std::to_string(s.id)) fail("bad name " + s.name.str());
+        last = s.id;
+        if (last == until) {
+            std::cout << "latest " << last << " after " << values << " values" << std::endl;
+            return 0;
+        }
+    }
+}
+
 int other_writer(const PeerOptions& args) {
     auto writer = shmrec::Broadcast<shmrec_test::Other>::writer(need(args, "name"), 64);
     for (int i = 0; i < 3; ++i) {
@@ -160,6 +202,8 @@ int main(int argc, char** argv) {
         if (verb == "students-writer") return students_writer(args);
         if (verb == "students-reader") return students_reader(args);
         if (verb == "students-runs") return students_runs(args);
+        if (verb == "student-cell-writer") return student_cell_writer(args);
+        if (verb == "student-cell-reader") return student_cell_reader(args);
         if (verb == "other-writer") return other_writer(args);
         if (verb == "written") return written(args);
     } catch (const std::exception& e) {
