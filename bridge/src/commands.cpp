@@ -23,7 +23,8 @@ Verbs::Verbs(CLI::App& app, Command& command, ProcessOptions* process) : command
     export_->add_option("name", command.out.region, "The local broadcast region (/dev/shm/NAME)")
         ->required();
     export_->add_option("--topic", command.out.topic, "Topic name T (default: NAME)");
-    export_->add_option("--batch", command.out.max_batch_records, "At most this many records a batch")
+    export_->add_option("--batch", command.out.max_batch_records,
+                        "At most this many records a batch")
         ->check(CLI::Range(1, 1 << 20));
 
     import_ =

@@ -102,7 +102,9 @@ std::optional<Source> open_region(const ExportOptions& options, const StopFlag& 
     while (!stop.requested()) {
         try {
             const RegionInfo info = inspect_region(where, wait_for_it);
-            if (info.kind == ChannelKind::cell) return Source(CellSource(untyped::cell_reader(where)));
+            if (info.kind == ChannelKind::cell) {
+                return Source(CellSource(untyped::cell_reader(where)));
+            }
             if (info.kind != ChannelKind::broadcast) {
                 throw Error(ErrorCode::wrong_kind, options.region,
                             fmt::format("region '{}' is a {}: shmrec-bridge exports broadcasts "

@@ -87,11 +87,13 @@ TEST_F(BridgeTest, RecordsFlowFromHostAToHostBInOrderAndComplete) {
     auto writer = hosts_->a().spawn(peer, {"students-writer", "--name", "StudentsA", "--count",
                                            std::to_string(count), "--capacity", "131072"});
     ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written " + std::to_string(count));
-    ASSERT_NE(exporter->expect_line("shmrec-bridge: exporting region 'StudentsA' (broadcast of school.Student"),
+    ASSERT_NE(exporter->expect_line(
+                  "shmrec-bridge: exporting region 'StudentsA' (broadcast of school.Student"),
               "")
         << transcript(*exporter);
-    ASSERT_NE(
-        importer->expect_line("shmrec-bridge: importing topic 'Students' (broadcast of school.Student", 20s), "")
+    ASSERT_NE(importer->expect_line(
+                  "shmrec-bridge: importing topic 'Students' (broadcast of school.Student", 20s),
+              "")
         << transcript(*importer);
 
     // Host B has no region of A's: the reader sees only what the bridge wrote.
@@ -270,7 +272,9 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
         again->signal(SIGTERM);
         exporter->read_all(3s);
         again->read_all(3s);
-        ADD_FAILURE() << "exporter:\n" << transcript(*exporter) << "importer:\n" << transcript(*again);
+        ADD_FAILURE() << "exporter:\n"
+                      << transcript(*exporter) << "importer:\n"
+                      << transcript(*again);
         return;
     }
 

@@ -164,7 +164,9 @@ int student_cell_reader(const PeerOptions& args) {
         school::Student s{};
         const shmrec::ReadStatus st = reader.read(s, 20s);
         if (st != shmrec::ReadStatus::ok) fail("value " + std::string(shmrec::to_string(st)));
-        if (s.id <= last) fail("student " + std::to_string(s.id) + " after " + std::to_string(last));
+        if (s.id <= last) {
+            fail("student " + std::to_string(s.id) + " after " + std::to_string(last));
+        }
         if (s.name.view() != "student-" + std::to_string(s.id)) fail("bad name " + s.name.str());
         last = s.id;
         if (last == until) {

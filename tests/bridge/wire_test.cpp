@@ -96,7 +96,8 @@ TEST(BridgeWire, ABinarySchemaThatDoesNotDescribeTheRecordIsRefused) {
     Identity larger = id;
     larger.type.size = 40;
     EXPECT_EQ(problem(check_identity(larger)),
-              refused + "struct 'school.Student' is 32 bytes in the schema, the record is 40 bytes");
+              refused +
+                  "struct 'school.Student' is 32 bytes in the schema, the record is 40 bytes");
 
     Identity renamed = id;
     renamed.type.name = "school.Teacher";
