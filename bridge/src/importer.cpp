@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -108,42 +109,38 @@ class Sink {
     Writer writer_;
 };
 
-// Source positions: what has been written, and what each batch adds to the counts. Positions
-// are comparable within one source epoch; a batch of a new epoch (the source region created
-// anew) starts the count again, and batches of an epoch left behind are refused.
+// Source positions within one source epoch: what has been written, and what each batch adds
+// to the counts.
 class Sequencer {
   public:
-    enum class Verdict : std::uint8_t { write, stale_epoch };
-
     // count_gaps: positions neither delivered nor reported lost are `missing` (a broadcast);
     // otherwise they are values superseded at the source (a cell).
     explicit Sequencer(bool count_gaps) : count_gaps_(count_gaps) {}
 
-    // How many leading records of `batch` were written before (to skip) in `skip`; counts
-    // the gap before it.
-    Verdict admit(const BatchView& batch, ImportCounts& counts, std::uint64_t& skip) {
+    bool started() const noexcept { return started_; }
+    std::uint64_t epoch() const noexcept { return epoch_; }
+
+    // Positions start again with `batch` (the first, or the first of a new epoch): the loss
+    // it reports happened just before it.
+    void start(const BatchView& batch) {
+        next_ = batch.first_position - std::min(batch.lost_before, batch.first_position);
+        epoch_ = batch.source_epoch;
+        started_ = true;
+    }
+
+    // How many leading records of `batch` (of the current epoch) were written before: to
+    // skip. Counts the gap before it.
+    std::uint64_t admit(const BatchView& batch, ImportCounts& counts) {
         const std::uint64_t first = batch.first_position;
-        if (!started_ || batch.source_epoch != epoch_) {
-            if (std::find(retired_.begin(), retired_.end(), batch.source_epoch) != retired_.end())
-                return Verdict::stale_epoch;
-            if (started_) {
-                retired_.push_back(epoch_);
-                notice("the source region was created anew (epoch {:#018x}); its positions start "
-                       "again at {}", batch.source_epoch, first);
-            }
-            // The loss the batch reports happened just before it.
-            next_ = first - std::min(batch.lost_before, first);
-            epoch_ = batch.source_epoch;
-            started_ = true;
-        }
         counts.source_lost += batch.lost_before;
         if (count_gaps_ && first > next_) {
             const std::uint64_t gap = first - next_;
             counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
         }
-        skip = first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
+        const std::uint64_t skip =
+            first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
         counts.duplicates += skip;
-        return Verdict::write;
+        return skip;
     }
     void written_through(std::uint64_t end) noexcept {
         if (end > next_) next_ = end;
@@ -154,77 +151,211 @@ class Sequencer {
     bool started_ = false;
     std::uint64_t epoch_ = 0;
     std::uint64_t next_ = 0;  // the source position expected next
-    std::vector<std::uint64_t> retired_;  // epochs left behind (a handful, at most)
+};
+
+// The source epochs this importer writes from: those announced by an identity it accepted
+// (the same record from the same kind of region), until it has left them behind. The two
+// topics are not ordered, so a batch may come before its identity: it waits for it (Import).
+// The most recent `kept` of each list are remembered, so a peer that makes up epochs cannot
+// grow them without bound.
+class Epochs {
+  public:
+    enum class State : std::uint8_t { accepted, refused, unknown };
+
+    State state(std::uint64_t epoch) const {
+        if (contains(refused_, epoch)) return State::refused;
+        return contains(accepted_, epoch) ? State::accepted : State::unknown;
+    }
+    void accept(std::uint64_t epoch) {
+        if (!contains(refused_, epoch)) remember(accepted_, epoch);
+    }
+    void refuse(std::uint64_t epoch) {
+        std::erase(accepted_, epoch);
+        remember(refused_, epoch);
+    }
+
+  private:
+    static constexpr std::size_t kept = 16;
+
+    static bool contains(const std::vector<std::uint64_t>& list, std::uint64_t epoch) {
+        return std::find(list.begin(), list.end(), epoch) != list.end();
+    }
+    static void remember(std::vector<std::uint64_t>& list, std::uint64_t epoch) {
+        if (contains(list, epoch)) return;
+        if (list.size() == kept) list.erase(list.begin());
+        list.push_back(epoch);
+    }
+
+    std::vector<std::uint64_t> accepted_;
+    std::vector<std::uint64_t> refused_;
+};
+
+// One run of `import`: the topic's identity and batches, checked, into the sink.
+class Import {
+  public:
+    Import(Subscriber& subscriber, const ImportOptions& options, const Identity& identity,
+           ImportCounts& counts)
+        : subscriber_(subscriber),
+          options_(options),
+          identity_(identity),
+          record_(RecordKey::of(identity.type)),
+          // Creates the region, or takes over an idle writer's region of the same record; a
+          // region of another record is refused here (shmrec::Error, type or layout mismatch),
+          // before anything is written.
+          sink_(options, identity),
+          // A cell's records are its successive latest values: positions it skipped are no
+          // loss.
+          sequencer_(identity.kind == SourceKind::broadcast),
+          counts_(counts) {
+        epochs_.accept(identity.source_epoch);
+        notice("importing topic '{}' ({} of {}, exported from region '{}') into region '{}' "
+               "(capacity {})",
+               options.topic, to_string(identity.kind), describe(record_), identity.region,
+               options.region, sink_.capacity());
+    }
+
+    // Takes what has arrived; false when there was nothing.
+    bool take() {
+        take_identities();
+        return subscriber_.take_batches(batches_at_once, [&](const BatchView& batch) {
+            on_batch(batch);
+        }) > 0;
+    }
+
+  private:
+    // Batches of an epoch whose identity has not come yet, in arrival order, at most this many.
+    static constexpr std::size_t max_waiting = 256;
+
+    void take_identities() {
+        while (auto id = subscriber_.take_identity()) {
+            // A new exporter (or a restarted one) of the topic: fine if it exports the same
+            // record from the same kind of region. Otherwise its batches are refused too (by
+            // their epoch: a batch says its record, not its kind).
+            if (id->type.fingerprint == record_.fingerprint && id->type.name == record_.name &&
+                id->kind == identity_.kind && !check_identity(*id)) {
+                epochs_.accept(id->source_epoch);
+            } else {
+                epochs_.refuse(id->source_epoch);
+                report_refusal(counts_.refused,
+                               fmt::format("an exporter of a {} of {} on topic '{}' (this "
+                                           "importer writes a {} of {})",
+                                           to_string(id->kind), describe(RecordKey::of(id->type)),
+                                           options_.topic, to_string(identity_.kind),
+                                           describe(record_)));
+            }
+            release_waiting(id->source_epoch);
+        }
+    }
+
+    void on_batch(const BatchView& batch) {
+        Epochs::State state = epochs_.state(batch.source_epoch);
+        if (state == Epochs::State::unknown) {
+            take_identities();  // its identity may have come meanwhile
+            state = epochs_.state(batch.source_epoch);
+        }
+        if (state == Epochs::State::unknown || waiting_for(batch.source_epoch)) {
+            wait_for_identity(batch);
+            return;
+        }
+        if (state == Epochs::State::refused) {
+            report_refusal(counts_.refused, "a batch of a source left behind or refused");
+            return;
+        }
+        write(batch);
+    }
+
+    bool waiting_for(std::uint64_t epoch) const {
+        return std::any_of(waiting_.begin(), waiting_.end(),
+                           [&](const Batch& b) { return b.source_epoch == epoch; });
+    }
+
+    // Keeps a copy of `batch` until its epoch's identity comes.
+    void wait_for_identity(const BatchView& batch) {
+        if (waiting_.size() == max_waiting) {
+            waiting_.pop_front();
+            report_refusal(counts_.refused, "a batch whose source never announced itself");
+        }
+        waiting_.push_back(copy_of(batch));
+    }
+
+    // The identity of `epoch` came: its waiting batches go on, in their order.
+    void release_waiting(std::uint64_t epoch) {
+        std::deque<Batch> released;
+        std::deque<Batch> others;
+        for (Batch& b : waiting_) {
+            (b.source_epoch == epoch ? released : others).push_back(std::move(b));
+        }
+        waiting_ = std::move(others);
+        for (const Batch& b : released) on_batch(view_of(b));
+    }
+
+    void write(const BatchView& batch) {
+        if (const auto problem = check_batch(batch, record_)) {
+            report_refusal(counts_.refused, "a batch: " + *problem);
+            return;
+        }
+        if (!sequencer_.started() || batch.source_epoch != sequencer_.epoch()) {
+            if (sequencer_.started()) {
+                epochs_.refuse(sequencer_.epoch());  // left behind: its late batches are refused
+                notice("the source region was created anew (epoch {:#018x}); its positions "
+                       "start again at {}",
+                       batch.source_epoch, batch.first_position);
+            }
+            sequencer_.start(batch);
+        }
+        const std::uint64_t skip = sequencer_.admit(batch, counts_);
+        if (skip == batch.record_count) return;
+        const BatchWrite w = sink_.write(batch.records.subspan(skip * record_.size), record_.size);
+        if (w.status != WriteStatus::ok) {
+            throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
+                                                 options_.region, to_string(w.status)));
+        }
+        sequencer_.written_through(batch.first_position + batch.record_count);
+        counts_.records += w.count;
+        counts_.batches += 1;
+        const auto now = std::chrono::steady_clock::now();
+        if (!first_write_) {
+            first_write_ = now;
+            notice("first batch at source position {}", batch.first_position);
+        }
+        counts_.active_seconds = std::chrono::duration<double>(now - *first_write_).count();
+    }
+
+    Subscriber& subscriber_;
+    const ImportOptions& options_;
+    const Identity identity_;
+    const RecordKey record_;
+    Sink sink_;
+    Sequencer sequencer_;
+    Epochs epochs_;
+    std::deque<Batch> waiting_;
+    ImportCounts& counts_;
+    std::optional<std::chrono::steady_clock::time_point> first_write_;
 };
 
 }  // namespace
 
 ImportCounts run_import(Transport& transport, const ImportOptions& options, const StopFlag& stop) {
+    const auto subscriber = transport.subscriber(options.topic);
+    return run_import(*subscriber, options, stop);
+}
+
+ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
+                        const StopFlag& stop) {
     ImportCounts counts;
-
-    auto subscriber = transport.subscriber(options.topic);
-    const std::optional<Identity> identity = await_identity(*subscriber, options, stop, counts);
+    const std::optional<Identity> identity = await_identity(subscriber, options, stop, counts);
     if (!identity) return counts;
-    const RecordKey record = RecordKey::of(identity->type);
-
-    // Creates the region, or takes over an idle writer's region of the same record; a region of
-    // another record is refused here (shmrec::Error, type or layout mismatch), before anything
-    // is written.
-    Sink sink(options, *identity);
-    notice("importing topic '{}' ({} of {}, exported from region '{}') into region '{}' "
-           "(capacity {})",
-           options.topic, to_string(identity->kind), describe(record), identity->region,
-           options.region, sink.capacity());
-
-    // A cell's records are its successive latest values: positions it skipped are no loss.
-    Sequencer sequencer(identity->kind == SourceKind::broadcast);
+    Import import(subscriber, options, *identity, counts);
     StatusClock status(options.status_interval);
-    std::optional<std::chrono::steady_clock::time_point> first_write;
-    const auto write = [&](const BatchView& batch) {
-        if (const auto problem = check_batch(batch, record)) {
-            report_refusal(counts.refused, "a batch: " + *problem);
-            return;
-        }
-        std::uint64_t skip = 0;
-        if (sequencer.admit(batch, counts, skip) == Sequencer::Verdict::stale_epoch) {
-            report_refusal(counts.refused, "a batch of a source region created anew since");
-            return;
-        }
-        if (skip == batch.record_count) return;
-        const BatchWrite w = sink.write(batch.records.subspan(skip * record.size), record.size);
-        if (w.status != WriteStatus::ok) {
-            throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
-                                                 options.region, to_string(w.status)));
-        }
-        sequencer.written_through(batch.first_position + batch.record_count);
-        counts.records += w.count;
-        counts.batches += 1;
-        const auto now = std::chrono::steady_clock::now();
-        if (!first_write) {
-            first_write = now;
-            notice("first batch at source position {}", batch.first_position);
-        }
-        counts.active_seconds = std::chrono::duration<double>(now - *first_write).count();
-    };
     while (!stop.requested()) {
-        if (auto id = subscriber->take_identity()) {
-            // A new exporter (or a restarted one) of the topic: fine if it exports the same
-            // record; its batches are checked one by one in any case.
-            if (RecordKey::of(id->type).fingerprint != record.fingerprint ||
-                id->type.name != record.name) {
-                report_refusal(counts.refused,
-                               fmt::format("an exporter of {} on topic '{}'",
-                                           describe(RecordKey::of(id->type)), options.topic));
-            }
-        }
-        const std::size_t taken = subscriber->take_batches(batches_at_once, write);
+        const bool took = import.take();
         if (status.due(counts.records)) {
             notice("status: import '{}' into '{}': imported {} records in {} batches ({:.0f} "
                    "records/s); lost at the source {}, missing {}, duplicates {}, refused {}",
                    options.topic, options.region, counts.records, counts.batches, status.rate(),
                    counts.source_lost, counts.missing, counts.duplicates, counts.refused);
         }
-        if (taken == 0 && subscriber->wait(slice) == Wake::woken) break;
+        if (!took && subscriber.wait(slice) == Wake::woken) break;
     }
     return counts;
 }

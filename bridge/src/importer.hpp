@@ -37,5 +37,8 @@ struct ImportCounts {
 // then writes what arrives until `stop` is requested and the transport woken. Throws
 // TransportError when the engine fails.
 ImportCounts run_import(Transport& transport, const ImportOptions& options, const StopFlag& stop);
+// The same on a subscriber of options.topic already made (the tests script one).
+ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
+                        const StopFlag& stop);
 
 }  // namespace shmrec::bridge

@@ -107,6 +107,18 @@ std::optional<std::string> check_batch(const BasicBatch<Bytes>& batch, const Rec
     return std::nullopt;
 }
 
+template <class To, class From>
+static To with_records(const From& from, typename To::Records records) {
+    return {from.session,     from.source_epoch, from.record,  from.first_position,
+            from.lost_before, from.record_count, std::move(records)};
+}
+
+Batch copy_of(const BatchView& view) {
+    return with_records<Batch>(view, {view.records.begin(), view.records.end()});
+}
+
+BatchView view_of(const Batch& batch) { return with_records<BatchView>(batch, batch.records); }
+
 template std::optional<std::string> check_batch(const BatchView&, const RecordKey&);
 template std::optional<std::string> check_batch(const Batch&, const RecordKey&);
 

@@ -54,6 +54,8 @@ struct RecordKey {
 // a Batch owns them.
 template <class Bytes>
 struct BasicBatch {
+    using Records = Bytes;
+
     std::uint64_t session = 0;
     std::uint64_t source_epoch = 0;  // Identity::source_epoch of the region they come from
     RecordKey record;
@@ -64,6 +66,10 @@ struct BasicBatch {
 };
 using BatchView = BasicBatch<std::span<const std::byte>>;
 using Batch = BasicBatch<std::vector<std::byte>>;
+
+// A batch holding a copy of the view's records, and a view of a batch's.
+Batch copy_of(const BatchView& view);
+BatchView view_of(const Batch& batch);
 
 // The largest batch the bridge sends or accepts, in bytes of records.
 inline constexpr std::size_t max_batch_bytes = 1 << 20;

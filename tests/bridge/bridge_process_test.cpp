@@ -369,6 +369,48 @@ TEST_F(BridgeTest, ACellIsCarriedValueByValueIntoACell) {
     EXPECT_TRUE(writer->wait_exit(10s).ok());
 }
 
+// A second exporter on the topic with the same record from another kind of region (a cell,
+// where the importer writes a broadcast): its identity is refused, and so are its batches
+// (by their source epoch, since a batch names its record, not its kind).
+TEST_F(BridgeTest, AnExporterOfAnotherKindOfRegionOnTheTopicIsRefusedWithItsBatches) {
+    auto importer = hosts_->b().spawn(
+        bridge, {"import", "Students", "--as", "StudentsB", "--status", "1"});
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "4096"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
+        << transcript(*exporter) << transcript(*importer);
+
+    auto cell = hosts_->a().spawn(peer, {"student-cell-writer", "--name", "LatestA"});
+    cell->send("set 7");
+    ASSERT_EQ(cell->read_line(20s).value_or("(nothing)"), "set 7");
+    auto intruder = hosts_->a().spawn(bridge, {"export", "LatestA", "--topic", "Students"});
+    ASSERT_NE(importer->expect_line("shmrec-bridge: refused an exporter of a cell of "
+                                    "school.Student",
+                                    20s),
+              "")
+        << transcript(*importer);
+    // The identity, then the cell's batch: two refusals, seen on a status line.
+    std::string line;
+    for (auto deadline = std::chrono::steady_clock::now() + 20s;
+         line.find("refused 2") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline;) {
+        line = importer->read_line(20s).value_or("");
+    }
+    EXPECT_NE(line.find("imported 1000 records"), std::string::npos) << transcript(*importer);
+    EXPECT_NE(line.find("refused 2"), std::string::npos) << transcript(*importer);
+    EXPECT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000");
+
+    stop(*intruder, "exported");
+    stop(*exporter, "exported");
+    stop(*importer, "imported");
+    cell->close_stdin();
+    writer->close_stdin();
+    EXPECT_TRUE(cell->wait_exit(10s).ok());
+    EXPECT_TRUE(writer->wait_exit(10s).ok());
+}
+
 // `shmrec-bridge run FILE`: the lines of a config file run side by side in one process, each
 // with its own region and topic, on one DDS participant per host.
 TEST_F(BridgeTest, OneProcessRunsEveryLineOfAConfigFile) {
