@@ -10,7 +10,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     libcli11-dev libfmt-dev nlohmann-json3-dev
     clang libclang-rt-14-dev
-    cyclonedds-dev cyclonedds-tools iproute2
+    cyclonedds-dev cyclonedds-tools iproute2 nftables
     "$@"
 )
 

@@ -21,10 +21,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "cyclone_config.hpp"
 #include "shmrec_bridge.h"
 
 namespace shmrec::bridge {
@@ -368,8 +370,13 @@ class CycloneSubscriber final : public Subscriber {
 
 class CycloneTransport final : public Transport {
   public:
+    // The domain is created explicitly, with the bridge's configuration (cyclone_config.hpp),
+    // before the participant that would otherwise create it from CYCLONEDDS_URI alone.
     explicit CycloneTransport(const CycloneOptions& options)
-        : participant_("dds_create_participant",
+        : domain_("dds_create_domain (the bridge's defaults, then CYCLONEDDS_URI)",
+                  dds_create_domain(static_cast<dds_domainid_t>(options.domain),
+                                    cyclone_config(std::getenv("CYCLONEDDS_URI")).c_str())),
+          participant_("dds_create_participant",
                        dds_create_participant(static_cast<dds_domainid_t>(options.domain),
                                               participant_qos().get(), nullptr)),
           guard_("dds_create_guardcondition", dds_create_guardcondition(participant_.get())) {}
@@ -385,6 +392,7 @@ class CycloneTransport final : public Transport {
     void wake() noexcept override { (void)dds_set_guardcondition(guard_.get(), true); }
 
   private:
+    Entity domain_;  // deleted last: deleting it would delete the participant
     Entity participant_;
     Entity guard_;
 };

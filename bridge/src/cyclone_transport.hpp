@@ -10,8 +10,9 @@
 namespace shmrec::bridge {
 
 struct CycloneOptions {
-    // The DDS domain; importers and exporters meet only within one. The participant's
-    // configuration comes from CYCLONEDDS_URI as for any Cyclone DDS program.
+    // The DDS domain; importers and exporters meet only within one. The configuration is the
+    // bridge's defaults (cyclone_config.hpp), then CYCLONEDDS_URI as for any Cyclone DDS
+    // program: what the user sets there wins.
     std::uint32_t domain = 0;
 };
 

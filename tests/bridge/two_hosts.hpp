@@ -1,15 +1,21 @@
-// TwoHosts: two simulated hosts on this machine for the bridge's tests. Each is a network
-// namespace (the two joined by a veth pair, 10.231.0.1/24 and 10.231.0.2/24, nothing else
-// reachable) with a private /dev/shm: a tmpfs of its own, bind-mounted over /dev/shm in the
-// mount namespace `ip netns exec` gives each process it starts. So a process on host A and
-// one on host B share no region and meet only through the veth, as on two machines.
+// Hosts: simulated hosts on this machine for the bridge's tests, two (TwoHosts) or more. Each
+// is a network namespace with a private /dev/shm: a tmpfs of its own, bind-mounted over /dev/shm
+// in the mount namespace `ip netns exec` gives each process it starts. So a process on host A and
+// one on host B share no region and meet only through the network, as on two machines.
+//
+// The network, 10.231.0.0/24, host i at 10.231.0.<i + 1>, nothing else reachable:
+//   2 hosts   a veth pair between them
+//   3 or more a "switch": one more namespace holding a Linux bridge, a veth pair from each host to
+//             it; multicast snooping off, so Cyclone's multicast discovery and data reach every
+//             host as on a plain Ethernet switch
 //
 //   auto hosts = TwoHosts::create();            // skip the test if unavailable()
 //   auto importer = hosts->b().spawn(bridge, {"import", "T", "--as", "R"});
+//   auto three = Hosts::create(3);              // a(), b(), c(), host(i)
 //
 // Everything is removed by the destructor, also when the test failed half-way: the
-// namespaces (and with them the veth pair), the tmpfs mounts, their directories. Names carry
-// this process's pid and a counter, so tests running in parallel never meet.
+// namespaces (and with them the veth pairs and the bridge), the tmpfs mounts, their directories.
+// Names carry this process's pid and a counter, so tests running in parallel never meet.
 //
 // Needs root (network namespaces, mounts) and iproute2's `ip`; unavailable() says why not.
 #pragma once
@@ -54,10 +60,12 @@ inline CommandResult run_command(const std::vector<std::string>& argv) {
 
 class Host {
   public:
-    Host(std::string netns, std::filesystem::path shm)
-        : netns_(std::move(netns)), shm_(std::move(shm)) {}
+    Host(std::string netns, std::filesystem::path shm, std::string interface = {})
+        : netns_(std::move(netns)), shm_(std::move(shm)), interface_(std::move(interface)) {}
 
     const std::string& netns() const { return netns_; }
+    // This host's end of its veth pair: its only network interface besides lo.
+    const std::string& interface() const { return interface_; }
     // This host's /dev/shm, as seen from the test's own mount namespace.
     const std::filesystem::path& shm() const { return shm_; }
 
@@ -83,12 +91,13 @@ class Host {
   private:
     std::string netns_;
     std::filesystem::path shm_;
+    std::string interface_;
 };
 
-class TwoHosts {
+class Hosts {
   public:
-    // Why two hosts cannot be made here; nullopt when they can (then create() works unless
-    // the machine changes meanwhile).
+    // Why hosts cannot be made here; nullopt when they can (then create() works unless the
+    // machine changes meanwhile).
     static std::optional<std::string> unavailable() {
         if (::geteuid() != 0) return "needs root (network namespaces, tmpfs mounts)";
         if (!run_command({"ip", "-V"}).ok) return "iproute2's `ip` is not installed";
@@ -99,83 +108,112 @@ class TwoHosts {
         return std::nullopt;
     }
 
-    // Throws std::runtime_error naming the step that failed (what was made is removed).
-    static std::unique_ptr<TwoHosts> create() {
+    // `count` hosts, 2 to 26. Throws std::runtime_error naming the step that failed (what was
+    // made is removed).
+    static std::unique_ptr<Hosts> create(std::size_t count = 2) {
+        if (count < 2 || count > 26) throw std::invalid_argument("hosts: 2 to 26 hosts");
         static std::atomic<int> counter{0};
         const std::string id = std::to_string(::getpid()) + "-" + std::to_string(counter++);
-        return std::unique_ptr<TwoHosts>(new TwoHosts(id));
+        return std::unique_ptr<Hosts>(new Hosts(id, count));
     }
 
-    TwoHosts(const TwoHosts&) = delete;
-    TwoHosts& operator=(const TwoHosts&) = delete;
-    ~TwoHosts() { remove(); }
+    Hosts(const Hosts&) = delete;
+    Hosts& operator=(const Hosts&) = delete;
+    ~Hosts() { remove(); }
 
-    const Host& a() const { return a_; }
-    const Host& b() const { return b_; }
+    std::size_t count() const { return hosts_.size(); }
+    const Host& host(std::size_t i) const { return hosts_.at(i); }
+    const Host& a() const { return host(0); }
+    const Host& b() const { return host(1); }
+    const Host& c() const { return host(2); }
 
   private:
-    explicit TwoHosts(const std::string& id)
-        : root_(std::filesystem::temp_directory_path() / ("shmrec-bridge-test-" + id)),
-          a_("shmrec-a-" + id, root_ / "a"),
-          b_("shmrec-b-" + id, root_ / "b"),
-          veth_a_("sa" + short_id(id)),
-          veth_b_("sb" + short_id(id)) {
+    Hosts(const std::string& id, std::size_t count)
+        : root_(std::filesystem::temp_directory_path() / ("shmrec-bridge-test-" + id)) {
+        // Interface names are at most 15 characters: a prefix of 2 and 12 of the id.
+        const std::string short_id = id.substr(0, 12);
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::string letter(1, static_cast<char>('a' + i));
+            // Two hosts keep the names they always had ("sa<id>", "sb<id>").
+            const std::string veth = (count == 2 ? "s" : "h") + letter + short_id;
+            hosts_.emplace_back("shmrec-" + letter + "-" + id, root_ / letter, veth);
+        }
+        if (count > 2) {
+            switch_ = "shmrec-sw-" + id;
+            bridge_ = "br" + short_id;
+        }
         try {
-            make();
+            make(short_id);
         } catch (...) {
             remove();
             throw;
         }
     }
 
-    // Interface names are at most 15 characters.
-    static std::string short_id(const std::string& id) { return id.substr(0, 12); }
-
     void step(const std::vector<std::string>& argv) {
         const CommandResult r = run_command(argv);
         if (!r.ok) {
             std::string line;
             for (const auto& a : argv) line += a + " ";
-            throw std::runtime_error("two hosts: `" + line + "` failed: " + r.output);
+            throw std::runtime_error("hosts: `" + line + "` failed: " + r.output);
         }
     }
 
-    void make() {
-        step({"ip", "netns", "add", a_.netns()});
-        made_a_ = true;
-        step({"ip", "netns", "add", b_.netns()});
-        made_b_ = true;
-        step({"ip", "link", "add", veth_a_, "type", "veth", "peer", "name", veth_b_});
-        step({"ip", "link", "set", veth_a_, "netns", a_.netns()});
-        step({"ip", "link", "set", veth_b_, "netns", b_.netns()});
-        step({"ip", "-n", a_.netns(), "addr", "add", "10.231.0.1/24", "dev", veth_a_});
-        step({"ip", "-n", b_.netns(), "addr", "add", "10.231.0.2/24", "dev", veth_b_});
-        for (const Host* h : {&a_, &b_}) {
-            const std::string& veth = h == &a_ ? veth_a_ : veth_b_;
-            step({"ip", "-n", h->netns(), "link", "set", "lo", "up"});
-            step({"ip", "-n", h->netns(), "link", "set", veth, "up"});
+    void add_netns(const std::string& name) {
+        step({"ip", "netns", "add", name});
+        made_.push_back(name);
+    }
+
+    void make(const std::string& short_id) {
+        for (const Host& h : hosts_) add_netns(h.netns());
+        if (hosts_.size() == 2) {
+            step({"ip", "link", "add", a().interface(), "type", "veth", "peer", "name",
+                  b().interface()});
+        } else {
+            add_netns(switch_);
+            step({"ip", "-n", switch_, "link", "add", bridge_, "type", "bridge", "mcast_snooping",
+                  "0"});
+            step({"ip", "-n", switch_, "link", "set", bridge_, "up"});
+            for (std::size_t i = 0; i < hosts_.size(); ++i) {
+                // The switch's port: "p<letter><id>", created in the switch namespace.
+                const std::string port =
+                    "p" + std::string(1, static_cast<char>('a' + i)) + short_id;
+                step({"ip", "link", "add", hosts_[i].interface(), "type", "veth", "peer", "name",
+                      port});
+                step({"ip", "link", "set", port, "netns", switch_});
+                step({"ip", "-n", switch_, "link", "set", port, "master", bridge_});
+                step({"ip", "-n", switch_, "link", "set", port, "up"});
+            }
         }
-        for (const Host* h : {&a_, &b_}) {
-            std::filesystem::create_directories(h->shm());
-            if (::mount("tmpfs", h->shm().c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+        for (std::size_t i = 0; i < hosts_.size(); ++i) {
+            const Host& h = hosts_[i];
+            step({"ip", "link", "set", h.interface(), "netns", h.netns()});
+            step({"ip", "-n", h.netns(), "addr", "add", "10.231.0." + std::to_string(i + 1) + "/24",
+                  "dev", h.interface()});
+            step({"ip", "-n", h.netns(), "link", "set", "lo", "up"});
+            step({"ip", "-n", h.netns(), "link", "set", h.interface(), "up"});
+        }
+        for (const Host& h : hosts_) {
+            std::filesystem::create_directories(h.shm());
+            if (::mount("tmpfs", h.shm().c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
                         "size=64m,mode=1777") != 0) {
-                throw std::runtime_error("two hosts: mounting a tmpfs on " + h->shm().string() +
+                throw std::runtime_error("hosts: mounting a tmpfs on " + h.shm().string() +
                                          " failed: " + std::strerror(errno));
             }
-            mounted_.push_back(h->shm());
+            mounted_.push_back(h.shm());
         }
     }
 
     void remove() noexcept {
-        // Deleting a namespace deletes the veth end in it, and with it the pair.
-        for (auto [made, host] : {std::pair{&made_a_, &a_}, std::pair{&made_b_, &b_}}) {
-            if (!*made) continue;
+        // Deleting a namespace deletes the veth ends and the bridge in it, and with a veth end
+        // its pair.
+        for (const auto& name : made_) {
             try {
-                (void)run_command({"ip", "netns", "delete", host->netns()});
+                (void)run_command({"ip", "netns", "delete", name});
             } catch (...) {  // nothing more to do: the name carries our pid
             }
-            *made = false;
         }
+        made_.clear();
         for (const auto& dir : mounted_) (void)::umount2(dir.c_str(), MNT_DETACH);
         mounted_.clear();
         std::error_code ignored;
@@ -183,13 +221,14 @@ class TwoHosts {
     }
 
     std::filesystem::path root_;
-    Host a_;
-    Host b_;
-    std::string veth_a_;
-    std::string veth_b_;
-    bool made_a_ = false;
-    bool made_b_ = false;
+    std::vector<Host> hosts_;
+    std::string switch_;  // the switch's namespace and bridge, with 3 hosts or more
+    std::string bridge_;
+    std::vector<std::string> made_;  // namespaces to delete
     std::vector<std::filesystem::path> mounted_;
 };
+
+// The name the bridge's first tests and the bridge benchmark know.
+using TwoHosts = Hosts;
 
 }  // namespace shmrec_bridge_test
