@@ -1,0 +1,58 @@
+// The bridge between the two hosts, one run at a time: on A a writer (the benchmark's peer)
+// into a fresh broadcast and `shmrec-bridge export`; on B `shmrec-bridge import` and a reader
+// (the peer again) of the region the importer makes. Every run starts new processes and new
+// regions, so each summary the bridge prints on SIGTERM belongs to that run alone.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "two_hosts.hpp"
+
+namespace bridge_bench {
+
+struct Programs {
+    std::string bridge;  // shmrec-bridge
+    std::string peer;    // shmrec-bridge-bench-peer
+};
+
+struct RunPlan {
+    std::string name;         // region and topic, on both hosts
+    double rate = 0;          // records/s the writer offers (paced); 0: as fast as it can
+    std::uint64_t count = 0;  // records written
+    std::uint64_t capacity = 0;  // of A's broadcast (B's region gets the same)
+    std::uint32_t batch = 0;     // the exporter's --batch
+    bool timed = false;          // per-record send and receive times (latency)
+};
+
+struct RunResult {
+    RunPlan plan;
+    std::uint64_t written = 0;
+    double written_rate = 0;  // what the writer achieved: records / (last write - first)
+    std::uint64_t received = 0;  // by B's reader
+    std::uint64_t lapped = 0;    // records B's reader itself was lapped past (not the bridge's)
+    std::uint64_t disorder = 0;  // records B's reader saw repeated or out of order
+    double carried_rate = 0;     // received / (B's last read - A's first write)
+    // The bridge's own summaries.
+    std::uint64_t exported = 0;
+    std::uint64_t source_lost = 0;  // the exporter's "lost at the source"
+    std::uint64_t imported = 0;
+    std::uint64_t missing = 0;  // the importer's
+    std::uint64_t duplicates = 0;
+    // One-way latencies, A's write to B's read, in ns (timed runs only; records that never
+    // arrived are left out).
+    std::vector<std::int64_t> latencies_ns;
+
+    bool lossless() const {
+        return received == written && source_lost == 0 && missing == 0 && disorder == 0;
+    }
+};
+
+// One run; throws std::runtime_error (with the failing process's output) when a process
+// fails or does not report in time. `work` holds the timing files of a timed run.
+RunResult run_bridge(const shmrec_bridge_test::TwoHosts& hosts, const Programs& programs,
+                     const RunPlan& plan, const std::filesystem::path& work);
+
+}  // namespace bridge_bench

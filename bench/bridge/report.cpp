@@ -1,0 +1,312 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "stats.hpp"
+
+namespace bridge_bench {
+
+namespace {
+
+constexpr double target_lossless_rate = 1e6;  // records/s
+constexpr double target_vs_ddsperf = 0.5;
+constexpr double target_latency_vs_rtt = 2.0;
+
+// 1234567 -> "1.23M", three significant digits.
+std::string si(double v) {
+    const char* suffix[] = {"", "k", "M", "G"};
+    int i = 0;
+    while (std::fabs(v) >= 1000 && i < 3) {
+        v /= 1000;
+        ++i;
+    }
+    if (std::fabs(v) >= 100) return fmt::format("{:.0f}{}", v, suffix[i]);
+    if (std::fabs(v) >= 10) return fmt::format("{:.1f}{}", v, suffix[i]);
+    return fmt::format("{:.2f}{}", v, suffix[i]);
+}
+std::string us(double v) { return fmt::format("{:.1f} µs", v); }
+
+struct Latency {
+    double p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+    std::size_t samples = 0;
+};
+
+std::optional<Latency> latency_of(const std::optional<RunResult>& run) {
+    if (!run || run->latencies_ns.empty()) return std::nullopt;
+    std::vector<std::int64_t> sorted = run->latencies_ns;
+    std::sort(sorted.begin(), sorted.end());
+    auto at = [&](double q) { return bench::quantile(sorted, q) / 1000.0; };
+    return Latency{at(0.5), at(0.9), at(0.99), at(0.999),
+                   static_cast<double>(sorted.back()) / 1000.0, sorted.size()};
+}
+
+// The highest rate B received at in a step without any loss; nullopt if no step was lossless.
+std::optional<double> lossless_rate(const Measurements& m) {
+    std::optional<double> best;
+    for (const auto& s : m.steps) {
+        if (s.lossless() && (!best || s.carried_rate > *best)) best = s.carried_rate;
+    }
+    return best;
+}
+
+double highest_carried_rate(const Measurements& m) {
+    double best = 0;
+    for (const auto& s : m.steps) best = std::max(best, s.carried_rate);
+    return best;
+}
+
+struct Target {
+    std::string key;   // for the JSON
+    std::string what;
+    std::optional<double> value;  // nullopt: not measured in this run
+    double limit;
+    bool at_most;
+    bool met() const { return value && (at_most ? *value <= limit : *value >= limit); }
+};
+
+std::vector<Target> targets_of(const Setup& setup, const Measurements& m) {
+    const auto lossless = lossless_rate(m);
+    const auto latency = latency_of(m.latency);
+    std::vector<Target> out;
+    out.push_back({"lossless_rate_vs_1M", "bridge's highest lossless rate / 1 M records/s",
+                   lossless ? std::optional(*lossless / target_lossless_rate) : std::nullopt, 1.0,
+                   false});
+    std::optional<double> vs_ddsperf;
+    if (lossless && m.ddsperf_small) vs_ddsperf = *lossless / m.ddsperf_small->samples_per_s;
+    out.push_back({"lossless_rate_vs_ddsperf",
+                   "bridge's highest lossless rate / ddsperf's 32-byte samples/s", vs_ddsperf,
+                   target_vs_ddsperf, false});
+    std::optional<double> vs_rtt;
+    if (latency && m.ddsperf_rtt_paced) vs_rtt = latency->p50_us / m.ddsperf_rtt_paced->p50_us;
+    out.push_back({"latency_p50_vs_ddsperf_rtt_p50",
+                   fmt::format("bridge's one-way latency p50 / ddsperf's round trip p50, both at "
+                               "{} Hz",
+                               setup.latency_rate),
+                   vs_rtt, target_latency_vs_rtt, true});
+    return out;
+}
+
+std::string yes_no(bool b) { return b ? "yes" : "NO"; }
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths(rows.front().size(), 0);
+    auto width = [](const std::string& s) {
+        return static_cast<std::size_t>(
+            std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
+    };
+    for (const auto& r : rows) {
+        for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
+    }
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+        std::string line;
+        for (std::size_t i = 0; i < rows[n].size(); ++i) {
+            line += rows[n][i] + std::string(widths[i] - width(rows[n][i]) + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        fmt::print("  {}\n", line);
+        if (n == 0) fmt::print("  {}\n", std::string(line.size(), '-'));
+    }
+}
+
+void print_ddsperf(const Setup& setup, const Measurements& m) {
+    fmt::print("\n== Cyclone DDS's ddsperf, A → B (topic KS, reliable, keep-all) ==\n");
+    if (const auto& t = m.ddsperf_small) {
+        fmt::print("  throughput, 32-byte samples: {} samples/s ({} samples over {:.1f} s, lost {})\n",
+                   si(t->samples_per_s), si(static_cast<double>(t->samples)), t->seconds, t->lost);
+    }
+    if (const auto& t = m.ddsperf_batch) {
+        const double bytes = t->samples_per_s * static_cast<double>(setup.batch_payload);
+        fmt::print("  throughput, {}-byte samples (a full batch's bytes): {} samples/s = {}B/s = "
+                   "{} 32-byte records/s\n",
+                   setup.batch_payload, si(t->samples_per_s), si(bytes), si(bytes / 32));
+    }
+    auto rtt = [](const char* what, const std::optional<DdsperfRoundTrip>& r) {
+        if (!r) return;
+        fmt::print("  round trip, 32 B, {}: p50 {}  p90 {}  p99 {}  ({} round trips; median of the "
+                   "one-second reports)\n",
+                   what, us(r->p50_us), us(r->p90_us), us(r->p99_us), r->round_trips);
+    };
+    rtt(fmt::format("ping at {} Hz", setup.latency_rate).c_str(), m.ddsperf_rtt_paced);
+    rtt("ping back to back", m.ddsperf_rtt_back_to_back);
+}
+
+void print_bridge(const Setup& setup, const Measurements& m) {
+    fmt::print("\n== shmrec-bridge, A → B: 32-byte school.Student, broadcast of {}, export --batch "
+               "{} ==\n",
+               setup.capacity, setup.batch);
+    fmt::print("  Each step: a fresh writer paced at the offered rate for {:.1f} s, fresh exporter, "
+               "importer and reader.\n"
+               "  carried: records B's reader got / (its last read - A's first write). Lossless: "
+               "every record read on B,\n"
+               "  in order, the exporter's \"lost at the source\" 0, the importer's \"missing\" 0.\n",
+               setup.step_seconds);
+    if (!m.steps.empty()) {
+        std::vector<std::vector<std::string>> rows{
+            {"offered/s", "written/s", "carried/s", "read on B", "lost at source", "missing",
+             "B lapped", "lossless"}};
+        for (const auto& s : m.steps) {
+            rows.push_back({si(s.plan.rate), si(s.written_rate), si(s.carried_rate),
+                            fmt::format("{} of {}", s.received, s.written),
+                            std::to_string(s.source_lost), std::to_string(s.missing),
+                            std::to_string(s.lapped), yes_no(s.lossless())});
+        }
+        print_table(rows);
+        const auto lossless = lossless_rate(m);
+        fmt::print("  highest lossless rate: {} records/s; highest carried rate: {} records/s\n",
+                   lossless ? si(*lossless) : std::string("none"), si(highest_carried_rate(m)));
+    }
+    if (const auto l = latency_of(m.latency)) {
+        fmt::print("\n  One-way latency, writer on A → reader on B, {} records/s for {:.1f} s ({} "
+                   "records; lost {}):\n"
+                   "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+                   setup.latency_rate, setup.latency_seconds, l->samples,
+                   m.latency->written - m.latency->received, us(l->p50_us), us(l->p90_us),
+                   us(l->p99_us), us(l->p999_us), us(l->max_us));
+    }
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", c);
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
+
+}  // namespace
+
+void print_report(const Setup& setup, const Measurements& m) {
+    fmt::print("\nshmrec-bridge-bench — {}\n", setup.machine);
+    fmt::print("Two simulated hosts: network namespaces joined by a veth pair, a private /dev/shm "
+               "each.\nLoad average at the start: {}; at the end: {}. Run took {:.0f} s.\n",
+               setup.load_before, setup.load_after, setup.seconds);
+    print_ddsperf(setup, m);
+    print_bridge(setup, m);
+
+    fmt::print("\n== Targets of issue 12 (read, not asserted) ==\n");
+    int met = 0;
+    const auto targets = targets_of(setup, m);
+    for (const auto& t : targets) {
+        const std::string limit = fmt::format("{} {:.2g}", t.at_most ? "≤" : "≥", t.limit);
+        if (!t.value) {
+            fmt::print("  [  n/a  ]  {} {}  (not measured in this run)\n", t.what, limit);
+            continue;
+        }
+        met += t.met();
+        fmt::print("  [{}]  {}: {:.2f} (target {})\n", t.met() ? "  MET  " : "NOT MET", t.what,
+                   *t.value, limit);
+    }
+    fmt::print("  {} of {} targets met.\n", met, targets.size());
+    if (m.ddsperf_rtt_back_to_back && m.latency && !m.latency->latencies_ns.empty()) {
+        fmt::print("  For reference: one-way p50 / ddsperf's back-to-back round trip p50 = {:.2f}.\n",
+                   latency_of(m.latency)->p50_us / m.ddsperf_rtt_back_to_back->p50_us);
+    }
+    if (const auto l = lossless_rate(m); l && m.ddsperf_batch) {
+        const double records =
+            m.ddsperf_batch->samples_per_s * static_cast<double>(setup.batch_payload) / 32;
+        fmt::print("  For reference: lossless rate / the 32-byte records ddsperf carries in "
+                   "{}-byte samples = {:.2f}.\n",
+                   setup.batch_payload, *l / records);
+    }
+    for (const auto& f : m.failures) fmt::print("  NOT MEASURED: {}\n", f);
+}
+
+void write_json(const std::string& path, const Setup& setup, const Measurements& m) {
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    std::vector<std::string> figures;
+    auto figure = [&](const std::string& c, const std::string& metric, double v,
+                      const std::string& unit) {
+        figures.push_back(fmt::format(R"({{"case": "{}", "metric": "{}", "value": {}, "unit": "{}"}})",
+                                      json_escape(c), json_escape(metric), json_number(v),
+                                      json_escape(unit)));
+    };
+    if (const auto& t = m.ddsperf_small) {
+        figure("ddsperf-32", "throughput", t->samples_per_s, "samples/s");
+        figure("ddsperf-32", "lost", static_cast<double>(t->lost), "samples");
+    }
+    if (const auto& t = m.ddsperf_batch) {
+        const std::string c = fmt::format("ddsperf-{}", setup.batch_payload);
+        figure(c, "throughput", t->samples_per_s, "samples/s");
+        figure(c, "bytes_per_s", t->samples_per_s * static_cast<double>(setup.batch_payload), "B/s");
+    }
+    for (const auto& [name, r] : {std::pair{std::string("ddsperf-rtt-paced"), m.ddsperf_rtt_paced},
+                                  std::pair{std::string("ddsperf-rtt-back-to-back"),
+                                            m.ddsperf_rtt_back_to_back}}) {
+        if (!r) continue;
+        const std::string unit = "us (median of ddsperf's one-second reports)";
+        figure(name, "rtt_p50", r->p50_us, unit);
+        figure(name, "rtt_p90", r->p90_us, unit);
+        figure(name, "rtt_p99", r->p99_us, unit);
+    }
+    for (const auto& s : m.steps) {
+        const std::string c = fmt::format("bridge-step-{:.0f}", s.plan.rate);
+        figure(c, "offered", s.plan.rate, "records/s");
+        figure(c, "written", s.written_rate, "records/s");
+        figure(c, "carried", s.carried_rate, "records/s");
+        figure(c, "read_on_b", static_cast<double>(s.received), "records");
+        figure(c, "written_on_a", static_cast<double>(s.written), "records");
+        figure(c, "lost_at_source", static_cast<double>(s.source_lost), "records");
+        figure(c, "missing", static_cast<double>(s.missing), "records");
+        figure(c, "lossless", s.lossless() ? 1 : 0, "bool");
+    }
+    if (const auto l = lossless_rate(m)) figure("bridge", "lossless_rate", *l, "records/s");
+    if (!m.steps.empty()) figure("bridge", "highest_carried_rate", highest_carried_rate(m), "records/s");
+    if (const auto l = latency_of(m.latency)) {
+        const std::string unit = "us (one way, A's writer to B's reader)";
+        figure("bridge-latency", "p50", l->p50_us, unit);
+        figure("bridge-latency", "p90", l->p90_us, unit);
+        figure("bridge-latency", "p99", l->p99_us, unit);
+        figure("bridge-latency", "p999", l->p999_us, unit);
+        figure("bridge-latency", "max", l->max_us, unit);
+        figure("bridge-latency", "samples", static_cast<double>(l->samples), "records");
+    }
+
+    out << "{\n";
+    out << fmt::format(R"(  "benchmark": "shmrec-bridge-bench",)"
+                       "\n"
+                       R"(  "machine": "{}",)"
+                       "\n"
+                       R"(  "load_average": ["{}", "{}"],)"
+                       "\n"
+                       R"(  "seconds": {},)"
+                       "\n"
+                       R"(  "setup": {{"capacity": {}, "batch": {}, "step_seconds": {}, "latency_rate": {}, "latency_seconds": {}}},)"
+                       "\n",
+                       json_escape(setup.machine), json_escape(setup.load_before),
+                       json_escape(setup.load_after), json_number(setup.seconds), setup.capacity,
+                       setup.batch, json_number(setup.step_seconds), setup.latency_rate,
+                       json_number(setup.latency_seconds));
+    out << "  \"figures\": [\n";
+    for (std::size_t i = 0; i < figures.size(); ++i) {
+        out << "    " << figures[i] << (i + 1 < figures.size() ? ",\n" : "\n");
+    }
+    out << "  ],\n  \"targets\": [\n";
+    const auto targets = targets_of(setup, m);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const auto& t = targets[i];
+        out << fmt::format(
+            R"(    {{"target": "{}", "what": "{}", "value": {}, "limit": {}, "at_most": {}, "met": {}}}{})",
+            t.key, json_escape(t.what), t.value ? json_number(*t.value) : "null",
+            json_number(t.limit), t.at_most, t.met(), i + 1 < targets.size() ? ",\n" : "\n");
+    }
+    out << "  ],\n  \"not_measured\": [";
+    for (std::size_t i = 0; i < m.failures.size(); ++i) {
+        out << (i ? ", " : "") << '"' << json_escape(m.failures[i]) << '"';
+    }
+    out << "]\n}\n";
+}
+
+}  // namespace bridge_bench
