@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <regex>
 #include <stdexcept>
@@ -66,9 +67,56 @@ std::vector<std::int64_t> load_times(const std::filesystem::path& path, std::uin
     return times;
 }
 
+// The writer's "written ..." and the reader's "read ..." lines (peer.cpp).
+void take_peer_lines(const std::string& written, const std::string& read, RunResult& r) {
+    const auto w = pairs_of(written);
+    const auto rd = pairs_of(read);
+    r.written = std::stoull(need(w, "written", written));
+    const double seconds = std::stod(need(w, "seconds", written));
+    r.written_rate = seconds > 0 ? static_cast<double>(r.written) / seconds : 0;
+    const std::int64_t start_ns = std::stoll(need(w, "start_ns", written));
+    r.received = std::stoull(need(rd, "read", read));
+    r.lapped = std::stoull(need(rd, "lapped", read));
+    r.disorder = std::stoull(need(rd, "disorder", read));
+    const std::int64_t last_ns = std::stoll(need(rd, "last_ns", read));
+    if (r.received > 0 && last_ns > start_ns) {
+        r.carried_rate =
+            static_cast<double>(r.received) * 1e9 / static_cast<double>(last_ns - start_ns);
+    }
+}
+
+// The summary lines both sides of the bridge print when stopped (docs/bridge.md).
+void take_bridge_summaries(const ChildProcess& exporter, const ChildProcess& importer,
+                           RunResult& r) {
+    static const std::regex exported(R"(exported (\d+) records .*; lost at the source (\d+))");
+    static const std::regex imported(
+        R"(imported (\d+) records .*; lost at the source \d+, missing (\d+), duplicates (\d+))");
+    std::smatch m;
+    line_matching(exporter, exported, m, "shmrec-bridge export (host A)");
+    r.exported = field(m, 1);
+    r.source_lost = field(m, 2);
+    line_matching(importer, imported, m, "shmrec-bridge import (host B)");
+    r.imported = field(m, 1);
+    r.missing = field(m, 2);
+    r.duplicates = field(m, 3);
+}
+
+// Receive time - send time of every record that arrived, from the peers' timing files.
+std::vector<std::int64_t> one_way_latencies(const std::filesystem::path& sent_file,
+                                            const std::filesystem::path& received_file,
+                                            std::uint64_t count) {
+    const auto sent = load_times(sent_file, count);
+    const auto received = load_times(received_file, count);
+    std::vector<std::int64_t> out;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        if (received[i] >= 0 && sent[i] >= 0) out.push_back(received[i] - sent[i]);
+    }
+    return out;
+}
+
 }  // namespace
 
-RunResult run_bridge(const shmrec_bridge_test::TwoHosts& hosts, const Programs& programs,
+RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& programs,
                      const RunPlan& plan, const std::filesystem::path& work) {
     empty_shm(hosts.a());
     empty_shm(hosts.b());
@@ -87,24 +135,32 @@ RunResult run_bridge(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
     auto writer = hosts.a().spawn(programs.peer, writer_args);
     await_line(*writer, "ready", 10s, "writer (host A)");
 
-    auto importer = hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name});
-    auto exporter = hosts.a().spawn(
-        programs.bridge, {"export", plan.name, "--batch", std::to_string(plan.batch)});
-    await_line(*exporter, "shmrec-bridge: an importer subscribed", startup, "exporter (host A)");
-    await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");
+    // The bridge's two sides, or none for the local baseline (the reader on A).
+    std::unique_ptr<ChildProcess> importer, exporter;
+    if (plan.bridged) {
+        importer = hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name});
+        exporter = hosts.a().spawn(
+            programs.bridge, {"export", plan.name, "--batch", std::to_string(plan.batch)});
+        await_line(*exporter, "shmrec-bridge: an importer subscribed", startup,
+                   "exporter (host A)");
+        await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");
+    }
 
     std::vector<std::string> reader_args{"reader", "--name", plan.name, "--count",
                                          std::to_string(plan.count), "--idle-ms",
                                          std::to_string(reader_idle.count())};
     for (auto& a : timing(received_file)) reader_args.push_back(a);
-    auto reader = hosts.b().spawn(programs.peer, reader_args);
-    await_line(*reader, "ready", 15s, "reader (host B)");
+    const std::string reader_what = plan.bridged ? "reader (host B)" : "reader (host A)";
+    auto reader = (plan.bridged ? hosts.b() : hosts.a()).spawn(programs.peer, reader_args);
+    await_line(*reader, "ready", 15s, reader_what);
 
     writer->send("go");
     const auto expected = std::chrono::milliseconds(
-        plan.rate > 0 ? static_cast<std::int64_t>(1000.0 * static_cast<double>(plan.count) / plan.rate) : 0);
+        plan.rate > 0
+            ? static_cast<std::int64_t>(1000.0 * static_cast<double>(plan.count) / plan.rate)
+            : 0);
     const std::string written = await_line(*writer, "written ", expected + 60s, "writer (host A)");
-    const std::string read = await_line(*reader, "read ", expected + 90s, "reader (host B)");
+    const std::string read = await_line(*reader, "read ", expected + 90s, reader_what);
 
     writer->close_stdin();
     read_to_end(*writer, 10s);
@@ -112,47 +168,18 @@ RunResult run_bridge(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
         throw std::runtime_error("writer (host A) ended with " + s.describe() + tail_of(*writer));
     }
     if (const auto s = reader->wait_exit(10s); !s.ok()) {
-        throw std::runtime_error("reader (host B) ended with " + s.describe() + tail_of(*reader));
+        throw std::runtime_error(reader_what + " ended with " + s.describe() + tail_of(*reader));
     }
-    stop_and_check(*exporter, "shmrec-bridge export (host A)");
-    stop_and_check(*importer, "shmrec-bridge import (host B)");
+    if (plan.bridged) {
+        stop_and_check(*exporter, "shmrec-bridge export (host A)");
+        stop_and_check(*importer, "shmrec-bridge import (host B)");
+    }
 
     RunResult r;
     r.plan = plan;
-    const auto w = pairs_of(written);
-    const auto rd = pairs_of(read);
-    r.written = std::stoull(need(w, "written", written));
-    const double seconds = std::stod(need(w, "seconds", written));
-    r.written_rate = seconds > 0 ? static_cast<double>(r.written) / seconds : 0;
-    const std::int64_t start_ns = std::stoll(need(w, "start_ns", written));
-    r.received = std::stoull(need(rd, "read", read));
-    r.lapped = std::stoull(need(rd, "lapped", read));
-    r.disorder = std::stoull(need(rd, "disorder", read));
-    const std::int64_t last_ns = std::stoll(need(rd, "last_ns", read));
-    if (r.received > 0 && last_ns > start_ns) {
-        r.carried_rate =
-            static_cast<double>(r.received) * 1e9 / static_cast<double>(last_ns - start_ns);
-    }
-
-    static const std::regex exported(R"(exported (\d+) records .*; lost at the source (\d+))");
-    static const std::regex imported(
-        R"(imported (\d+) records .*; lost at the source \d+, missing (\d+), duplicates (\d+))");
-    std::smatch m;
-    line_matching(*exporter, exported, m, "shmrec-bridge export (host A)");
-    r.exported = field(m, 1);
-    r.source_lost = field(m, 2);
-    line_matching(*importer, imported, m, "shmrec-bridge import (host B)");
-    r.imported = field(m, 1);
-    r.missing = field(m, 2);
-    r.duplicates = field(m, 3);
-
-    if (plan.timed) {
-        const auto sent = load_times(sent_file, plan.count);
-        const auto received = load_times(received_file, plan.count);
-        for (std::uint64_t i = 0; i < plan.count; ++i) {
-            if (received[i] >= 0 && sent[i] >= 0) r.latencies_ns.push_back(received[i] - sent[i]);
-        }
-    }
+    take_peer_lines(written, read, r);
+    if (plan.bridged) take_bridge_summaries(*exporter, *importer, r);
+    if (plan.timed) r.latencies_ns = one_way_latencies(sent_file, received_file, plan.count);
     empty_shm(hosts.a());
     empty_shm(hosts.b());
     return r;

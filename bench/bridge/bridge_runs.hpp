@@ -1,7 +1,8 @@
 // The bridge between the two hosts, one run at a time: on A a writer (the benchmark's peer)
 // into a fresh broadcast and `shmrec-bridge export`; on B `shmrec-bridge import` and a reader
 // (the peer again) of the region the importer makes. Every run starts new processes and new
-// regions, so each summary the bridge prints on SIGTERM belongs to that run alone.
+// regions, so each summary the bridge prints on SIGTERM belongs to that run alone. The same
+// run without the bridge (the reader on A) is the local baseline of the latency.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +26,14 @@ struct RunPlan {
     std::uint64_t capacity = 0;  // of A's broadcast (B's region gets the same)
     std::uint32_t batch = 0;     // the exporter's --batch
     bool timed = false;          // per-record send and receive times (latency)
+    bool bridged = true;  // false: no bridge, the reader reads A's region on A
 };
 
 struct RunResult {
     RunPlan plan;
     std::uint64_t written = 0;
     double written_rate = 0;  // what the writer achieved: records / (last write - first)
-    std::uint64_t received = 0;  // by B's reader
+    std::uint64_t received = 0;  // by the reader (B's, or A's when not bridged)
     std::uint64_t lapped = 0;    // records B's reader itself was lapped past (not the bridge's)
     std::uint64_t disorder = 0;  // records B's reader saw repeated or out of order
     double carried_rate = 0;     // received / (B's last read - A's first write)
@@ -52,7 +54,7 @@ struct RunResult {
 
 // One run; throws std::runtime_error (with the failing process's output) when a process
 // fails or does not report in time. `work` holds the timing files of a timed run.
-RunResult run_bridge(const shmrec_bridge_test::TwoHosts& hosts, const Programs& programs,
+RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& programs,
                      const RunPlan& plan, const std::filesystem::path& work);
 
 }  // namespace bridge_bench

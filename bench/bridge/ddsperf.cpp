@@ -76,14 +76,15 @@ DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts,
 }
 
 DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts,
-                                    std::size_t payload, unsigned rate_hz,
+                                    std::size_t payload, unsigned rate_hz, Trigger trigger,
                                     std::chrono::seconds duration) {
+    const std::string mode = trigger == Trigger::waitset ? "waitset" : "listener";
     const auto pong_duration = duration + std::chrono::seconds(3);
-    auto pong = hosts.b().spawn("ddsperf", {"-D", seconds_arg(pong_duration), "pong"});
+    auto pong = hosts.b().spawn("ddsperf", {"-D", seconds_arg(pong_duration), "pong", mode});
     pause_for(discovery);
     std::vector<std::string> args{"-D", seconds_arg(duration), "ping"};
     if (rate_hz > 0) args.push_back(std::to_string(rate_hz) + "Hz");
-    args.insert(args.end(), {"size", std::to_string(payload)});
+    args.insert(args.end(), {"size", std::to_string(payload), mode});
     auto ping = hosts.a().spawn("ddsperf", args);
     check_exit(*ping, "ddsperf ping (host A)");
     pong->signal(SIGTERM);  // it has nothing more to answer

@@ -32,10 +32,14 @@ struct DdsperfRoundTrip {
     std::uint64_t round_trips = 0;
 };
 
+// How ping and pong take their samples: in a listener (ddsperf's default: on Cyclone's receive
+// thread) or in a thread of their own woken by a waitset, as the bridge's importer does.
+enum class Trigger { listener, waitset };
+
 // `ddsperf ping [R Hz] size S` on A, `ddsperf pong` on B, for `duration`; rate_hz 0: the next
 // ping as soon as the pong arrived.
 DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts,
-                                    std::size_t payload, unsigned rate_hz,
+                                    std::size_t payload, unsigned rate_hz, Trigger trigger,
                                     std::chrono::seconds duration);
 
 }  // namespace bridge_bench

@@ -45,11 +45,30 @@ std::optional<Latency> latency_of(const std::optional<RunResult>& run) {
                    static_cast<double>(sorted.back()) / 1000.0, sorted.size()};
 }
 
-// The highest rate B received at in a step without any loss; nullopt if no step was lossless.
+std::vector<const RunResult*> steps_by_rate(const Measurements& m) {
+    std::vector<const RunResult*> out;
+    for (const auto& s : m.steps) out.push_back(&s);
+    std::sort(out.begin(), out.end(),
+              [](const RunResult* x, const RunResult* y) { return x->plan.rate < y->plan.rate; });
+    return out;
+}
+
+// The lossless rate: the highest rate B's reader received at in a step that, like every step
+// offered less, lost nothing; nullopt when the lowest step lost records.
 std::optional<double> lossless_rate(const Measurements& m) {
     std::optional<double> best;
+    for (const RunResult* s : steps_by_rate(m)) {
+        if (!s->lossless()) break;
+        best = std::max(best.value_or(0), s->carried_rate);
+    }
+    return best;
+}
+
+// The highest rate of any lossless step, whatever the steps below it did.
+std::optional<double> highest_lossless_step(const Measurements& m) {
+    std::optional<double> best;
     for (const auto& s : m.steps) {
-        if (s.lossless() && (!best || s.carried_rate > *best)) best = s.carried_rate;
+        if (s.lossless()) best = std::max(best.value_or(0), s.carried_rate);
     }
     return best;
 }
@@ -73,13 +92,13 @@ std::vector<Target> targets_of(const Setup& setup, const Measurements& m) {
     const auto lossless = lossless_rate(m);
     const auto latency = latency_of(m.latency);
     std::vector<Target> out;
-    out.push_back({"lossless_rate_vs_1M", "bridge's highest lossless rate / 1 M records/s",
+    out.push_back({"lossless_rate_vs_1M", "bridge's lossless rate / 1 M records/s",
                    lossless ? std::optional(*lossless / target_lossless_rate) : std::nullopt, 1.0,
                    false});
     std::optional<double> vs_ddsperf;
     if (lossless && m.ddsperf_small) vs_ddsperf = *lossless / m.ddsperf_small->samples_per_s;
     out.push_back({"lossless_rate_vs_ddsperf",
-                   "bridge's highest lossless rate / ddsperf's 32-byte samples/s", vs_ddsperf,
+                   "bridge's lossless rate / ddsperf's 32-byte samples/s", vs_ddsperf,
                    target_vs_ddsperf, false});
     std::optional<double> vs_rtt;
     if (latency && m.ddsperf_rtt_paced) vs_rtt = latency->p50_us / m.ddsperf_rtt_paced->p50_us;
@@ -132,6 +151,8 @@ void print_ddsperf(const Setup& setup, const Measurements& m) {
                    what, us(r->p50_us), us(r->p90_us), us(r->p99_us), r->round_trips);
     };
     rtt(fmt::format("ping at {} Hz", setup.latency_rate).c_str(), m.ddsperf_rtt_paced);
+    rtt(fmt::format("ping at {} Hz, taken after a waitset wait", setup.latency_rate).c_str(),
+        m.ddsperf_rtt_paced_waitset);
     rtt("ping back to back", m.ddsperf_rtt_back_to_back);
 }
 
@@ -156,18 +177,25 @@ void print_bridge(const Setup& setup, const Measurements& m) {
                             std::to_string(s.lapped), yes_no(s.lossless())});
         }
         print_table(rows);
-        const auto lossless = lossless_rate(m);
-        fmt::print("  highest lossless rate: {} records/s; highest carried rate: {} records/s\n",
-                   lossless ? si(*lossless) : std::string("none"), si(highest_carried_rate(m)));
+        const auto none = [](std::optional<double> v) { return v ? si(*v) : std::string("none"); };
+        fmt::print("  lossless rate (that step and every one below lossless): {} records/s; highest "
+                   "lossless step: {}; highest carried: {}\n",
+                   none(lossless_rate(m)), none(highest_lossless_step(m)),
+                   si(highest_carried_rate(m)));
     }
-    if (const auto l = latency_of(m.latency)) {
-        fmt::print("\n  One-way latency, writer on A → reader on B, {} records/s for {:.1f} s ({} "
-                   "records; lost {}):\n"
+    auto print_latency = [&](const char* what, const std::optional<RunResult>& run) {
+        const auto l = latency_of(run);
+        if (!l) return;
+        fmt::print("\n  One-way latency, {}, {} records/s for {:.1f} s ({} records; lost {}):\n"
                    "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
-                   setup.latency_rate, setup.latency_seconds, l->samples,
-                   m.latency->written - m.latency->received, us(l->p50_us), us(l->p90_us),
-                   us(l->p99_us), us(l->p999_us), us(l->max_us));
-    }
+                   what, setup.latency_rate, setup.latency_seconds, l->samples,
+                   run->written - run->received, us(l->p50_us), us(l->p90_us), us(l->p99_us),
+                   us(l->p999_us), us(l->max_us));
+    };
+    print_latency("writer on A → bridge → reader on B", m.latency);
+    print_latency("writer on A → reader on A, no bridge (one shared-memory hop; the bridged "
+                  "path has two)",
+                  m.local_latency);
 }
 
 std::string json_escape(const std::string& s) {
@@ -213,6 +241,13 @@ void print_report(const Setup& setup, const Measurements& m) {
         fmt::print("  For reference: one-way p50 / ddsperf's back-to-back round trip p50 = {:.2f}.\n",
                    latency_of(m.latency)->p50_us / m.ddsperf_rtt_back_to_back->p50_us);
     }
+    if (const auto bridged = latency_of(m.latency), local = latency_of(m.local_latency);
+        bridged && local && m.ddsperf_rtt_paced) {
+        const double added = bridged->p50_us - local->p50_us;
+        fmt::print("  For reference: added over a reader on A, one-way p50 - local p50 = {} = "
+                   "{:.2f} x ddsperf's round trip p50.\n",
+                   us(added), added / m.ddsperf_rtt_paced->p50_us);
+    }
     if (const auto l = lossless_rate(m); l && m.ddsperf_batch) {
         const double records =
             m.ddsperf_batch->samples_per_s * static_cast<double>(setup.batch_payload) / 32;
@@ -242,9 +277,10 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
         figure(c, "throughput", t->samples_per_s, "samples/s");
         figure(c, "bytes_per_s", t->samples_per_s * static_cast<double>(setup.batch_payload), "B/s");
     }
-    for (const auto& [name, r] : {std::pair{std::string("ddsperf-rtt-paced"), m.ddsperf_rtt_paced},
-                                  std::pair{std::string("ddsperf-rtt-back-to-back"),
-                                            m.ddsperf_rtt_back_to_back}}) {
+    for (const auto& [name, r] :
+         {std::pair{std::string("ddsperf-rtt-paced"), m.ddsperf_rtt_paced},
+          std::pair{std::string("ddsperf-rtt-paced-waitset"), m.ddsperf_rtt_paced_waitset},
+          std::pair{std::string("ddsperf-rtt-back-to-back"), m.ddsperf_rtt_back_to_back}}) {
         if (!r) continue;
         const std::string unit = "us (median of ddsperf's one-second reports)";
         figure(name, "rtt_p50", r->p50_us, unit);
@@ -263,15 +299,23 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
         figure(c, "lossless", s.lossless() ? 1 : 0, "bool");
     }
     if (const auto l = lossless_rate(m)) figure("bridge", "lossless_rate", *l, "records/s");
+    if (const auto l = highest_lossless_step(m)) {
+        figure("bridge", "highest_lossless_step", *l, "records/s");
+    }
     if (!m.steps.empty()) figure("bridge", "highest_carried_rate", highest_carried_rate(m), "records/s");
-    if (const auto l = latency_of(m.latency)) {
-        const std::string unit = "us (one way, A's writer to B's reader)";
-        figure("bridge-latency", "p50", l->p50_us, unit);
-        figure("bridge-latency", "p90", l->p90_us, unit);
-        figure("bridge-latency", "p99", l->p99_us, unit);
-        figure("bridge-latency", "p999", l->p999_us, unit);
-        figure("bridge-latency", "max", l->max_us, unit);
-        figure("bridge-latency", "samples", static_cast<double>(l->samples), "records");
+    for (const auto& [name, run] : {std::pair{std::string("bridge-latency"), &m.latency},
+                                    std::pair{std::string("local-latency"), &m.local_latency}}) {
+        const auto l = latency_of(*run);
+        if (!l) continue;
+        const std::string unit = "us (one way, A's writer to " +
+                                 std::string(run->value().plan.bridged ? "B's" : "A's") +
+                                 " reader)";
+        figure(name, "p50", l->p50_us, unit);
+        figure(name, "p90", l->p90_us, unit);
+        figure(name, "p99", l->p99_us, unit);
+        figure(name, "p999", l->p999_us, unit);
+        figure(name, "max", l->max_us, unit);
+        figure(name, "samples", static_cast<double>(l->samples), "records");
     }
 
     out << "{\n";

@@ -29,9 +29,11 @@ struct Measurements {
     std::optional<DdsperfThroughput> ddsperf_small;   // 32-byte samples
     std::optional<DdsperfThroughput> ddsperf_batch;   // samples of a full batch's bytes
     std::optional<DdsperfRoundTrip> ddsperf_rtt_paced;  // at the latency run's rate
+    std::optional<DdsperfRoundTrip> ddsperf_rtt_paced_waitset;  // the same, taken by a waitset
     std::optional<DdsperfRoundTrip> ddsperf_rtt_back_to_back;
     std::vector<RunResult> steps;  // throughput, by offered rate
     std::optional<RunResult> latency;
+    std::optional<RunResult> local_latency;  // the same writer, a reader on A, no bridge
     std::vector<std::string> failures;  // what could not be measured, and why
 };
 
