@@ -6,8 +6,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #include "interrupt.hpp"
@@ -32,7 +32,9 @@ void empty_shm(const shmrec_bridge_test::Host& host) {
     }
 }
 
-std::uint64_t field(const std::smatch& m, int i) { return std::stoull(m[i].str()); }
+std::uint64_t field(const std::smatch& m, int i) {
+    return std::stoull(m[i].str());
+}
 
 // A peer's result line, "key value key value ...", as a map.
 std::map<std::string, std::string> pairs_of(const std::string& line) {
@@ -79,10 +81,8 @@ void take_peer_lines(const std::string& written, const std::string& read, RunRes
     r.lapped = std::stoull(need(rd, "lapped", read));
     r.disorder = std::stoull(need(rd, "disorder", read));
     const std::int64_t last_ns = std::stoll(need(rd, "last_ns", read));
-    if (r.received > 0 && last_ns > start_ns) {
-        r.carried_rate =
-            static_cast<double>(r.received) * 1e9 / static_cast<double>(last_ns - start_ns);
-    }
+    if (r.received > 0 && last_ns > start_ns)
+        r.stream_seconds = 1e-9 * static_cast<double>(last_ns - start_ns);
 }
 
 // The summary lines both sides of the bridge print when stopped (docs/bridge.md).
@@ -127,10 +127,15 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
                           : std::vector<std::string>{};
     };
 
-    std::vector<std::string> writer_args{"writer",  "--name",  plan.name,
-                                         "--capacity", std::to_string(plan.capacity),
-                                         "--count", std::to_string(plan.count),
-                                         "--rate",  fmt::format("{:.0f}", plan.rate)};
+    std::vector<std::string> writer_args{"writer",
+                                         "--name",
+                                         plan.name,
+                                         "--capacity",
+                                         std::to_string(plan.capacity),
+                                         "--count",
+                                         std::to_string(plan.count),
+                                         "--rate",
+                                         fmt::format("{:.0f}", plan.rate)};
     for (auto& a : timing(sent_file)) writer_args.push_back(a);
     auto writer = hosts.a().spawn(programs.peer, writer_args);
     await_line(*writer, "ready", 10s, "writer (host A)");
@@ -138,16 +143,22 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
     // The bridge's two sides, or none for the local baseline (the reader on A).
     std::unique_ptr<ChildProcess> importer, exporter;
     if (plan.bridged) {
-        importer = hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name});
-        exporter = hosts.a().spawn(
-            programs.bridge, {"export", plan.name, "--batch", std::to_string(plan.batch)});
+        importer =
+            hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name, "--capacity",
+                                              std::to_string(plan.import_capacity)});
+        exporter = hosts.a().spawn(programs.bridge,
+                                   {"export", plan.name, "--batch", std::to_string(plan.batch)});
         await_line(*exporter, "shmrec-bridge: an importer subscribed", startup,
                    "exporter (host A)");
         await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");
     }
 
-    std::vector<std::string> reader_args{"reader", "--name", plan.name, "--count",
-                                         std::to_string(plan.count), "--idle-ms",
+    std::vector<std::string> reader_args{"reader",
+                                         "--name",
+                                         plan.name,
+                                         "--count",
+                                         std::to_string(plan.count),
+                                         "--idle-ms",
                                          std::to_string(reader_idle.count())};
     for (auto& a : timing(received_file)) reader_args.push_back(a);
     const std::string reader_what = plan.bridged ? "reader (host B)" : "reader (host A)";
@@ -179,6 +190,8 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
     r.plan = plan;
     take_peer_lines(written, read, r);
     if (plan.bridged) take_bridge_summaries(*exporter, *importer, r);
+    if (r.stream_seconds > 0)
+        r.carried_rate = static_cast<double>(r.delivered()) / r.stream_seconds;
     if (plan.timed) r.latencies_ns = one_way_latencies(sent_file, received_file, plan.count);
     empty_shm(hosts.a());
     empty_shm(hosts.b());

@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 // Slack for discovery before the measuring side starts and after it ended.
 constexpr auto discovery = 1500ms;
 
-std::string seconds_arg(std::chrono::seconds s) { return std::to_string(s.count()); }
+std::string seconds_arg(std::chrono::seconds s) {
+    return std::to_string(s.count());
+}
 
 double median(std::vector<double> values) {
     if (values.empty()) return 0;
@@ -29,20 +31,20 @@ void check_exit(shmrec_test::ChildProcess& child, const std::string& what) {
     read_to_end(child, 20s);
     const shmrec_test::ExitStatus status = child.wait_exit(5s);
     if (!status.ok()) {
-        throw std::runtime_error(what + " ended with " + status.describe() + "; its last lines:" +
-                                 tail_of(child));
+        throw std::runtime_error(what + " ended with " + status.describe() +
+                                 "; its last lines:" + tail_of(child));
     }
 }
 
 }  // namespace
 
-DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts,
-                                     std::size_t payload, std::chrono::seconds duration) {
+DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts, std::size_t payload,
+                                     std::chrono::seconds duration) {
     const auto sub_duration = duration + std::chrono::seconds(3);
     auto sub = hosts.b().spawn("ddsperf", {"-k", "all", "-D", seconds_arg(sub_duration), "sub"});
     pause_for(discovery);
-    auto pub = hosts.a().spawn("ddsperf", {"-k", "all", "-D", seconds_arg(duration), "pub",
-                                           "size", std::to_string(payload)});
+    auto pub = hosts.a().spawn("ddsperf", {"-k", "all", "-D", seconds_arg(duration), "pub", "size",
+                                           std::to_string(payload)});
     check_exit(*pub, "ddsperf pub (host A)");
     check_exit(*sub, "ddsperf sub (host B)");
 
@@ -75,8 +77,8 @@ DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts,
     return out;
 }
 
-DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts,
-                                    std::size_t payload, unsigned rate_hz, Trigger trigger,
+DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts, std::size_t payload,
+                                    unsigned rate_hz, Trigger trigger,
                                     std::chrono::seconds duration) {
     const std::string mode = trigger == Trigger::waitset ? "waitset" : "listener";
     const auto pong_duration = duration + std::chrono::seconds(3);

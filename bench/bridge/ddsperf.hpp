@@ -13,15 +13,15 @@
 namespace bridge_bench {
 
 struct DdsperfThroughput {
-    double samples_per_s = 0;  // over the subscriber's full one-second reports
+    double samples_per_s = 0;   // over the subscriber's full one-second reports
     std::uint64_t samples = 0;  // received in those reports
     std::uint64_t lost = 0;     // ddsperf's own count of sequence gaps (reliable: 0)
     double seconds = 0;
 };
 
 // `ddsperf pub size S` (as fast as it can) on A, `ddsperf sub` on B, for `duration`.
-DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts,
-                                     std::size_t payload, std::chrono::seconds duration);
+DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts, std::size_t payload,
+                                     std::chrono::seconds duration);
 
 struct DdsperfRoundTrip {
     // ddsperf prints percentiles per second only: each figure is the median over those
@@ -38,8 +38,8 @@ enum class Trigger { listener, waitset };
 
 // `ddsperf ping [R Hz] size S` on A, `ddsperf pong` on B, for `duration`; rate_hz 0: the next
 // ping as soon as the pong arrived.
-DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts,
-                                    std::size_t payload, unsigned rate_hz, Trigger trigger,
+DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts, std::size_t payload,
+                                    unsigned rate_hz, Trigger trigger,
                                     std::chrono::seconds duration);
 
 }  // namespace bridge_bench

@@ -16,7 +16,9 @@ constexpr auto slice = 100ms;
 
 volatile std::sig_atomic_t stop_signal = 0;
 
-extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+extern "C" void on_stop_signal(int signal) {
+    stop_signal = signal;
+}
 
 std::chrono::milliseconds left_until(Clock::time_point deadline) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -28,7 +30,7 @@ Interrupted::Interrupted(int sig)
     : std::runtime_error(std::string("interrupted by ") + ::strsignal(sig)), signal(sig) {}
 
 void catch_stop_signals() {
-    struct sigaction action{};
+    struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
@@ -64,9 +66,11 @@ std::string await_line(shmrec_test::ChildProcess& child, std::string_view prefix
         const auto line = child.read_line(std::min(slice, std::max(left_until(deadline), 1ms)));
         if (line && line->rfind(prefix, 0) == 0) return *line;
     }
-    throw std::runtime_error(what + ": no \"" + std::string(prefix) + "...\" line within " +
-                             std::to_string(timeout.count()) + " ms; its last lines:" +
-                             tail_of(child));
+    const std::string why =
+        child.eof() ? "ended its output"
+                    : "printed nothing more within " + std::to_string(timeout.count()) + " ms";
+    throw std::runtime_error(what + " " + why + " before a \"" + std::string(prefix) +
+                             "...\" line; its last lines:" + tail_of(child));
 }
 
 const std::vector<std::string>& read_to_end(shmrec_test::ChildProcess& child,
@@ -84,8 +88,8 @@ void stop_and_check(shmrec_test::ChildProcess& child, const std::string& what) {
     read_to_end(child, 10s);
     const shmrec_test::ExitStatus status = child.wait_exit(5s);
     if (!status.ok()) {
-        throw std::runtime_error(what + " ended with " + status.describe() + "; its last lines:" +
-                                 tail_of(child));
+        throw std::runtime_error(what + " ended with " + status.describe() +
+                                 "; its last lines:" + tail_of(child));
     }
 }
 

@@ -13,10 +13,14 @@
 //   2. The bridge's throughput: for each offered rate (default 0.5, 1, 1.5, 2, 3, 4, 6 M/s),
 //      a writer on A paced at that rate for a few seconds into a fresh broadcast (capacity
 //      65536: a few tens of ms of slack, so a slow exporter shows as loss, not as a backlog),
-//      `shmrec-bridge export` on A, `shmrec-bridge import` on B, a reader on B checking the
-//      ids. The lossless rate is the highest rate B's reader received at in a step that, and
-//      every step below it, lost nothing anywhere (a noisy machine makes a single lossy step
-//      below a lossless one possible: the highest lossless step is printed too).
+//      `shmrec-bridge export` on A, `shmrec-bridge import` on B (into a region of 2^19, 32 MiB
+//      of B's 64 MiB tmpfs: half a second of slack at 1 M/s for B's reader, which measures
+//      the bridge and must not be what loses),
+//      a reader on B checking the ids. Lossless: the importer wrote every record (the
+//      exporter's "lost at the source" 0, the importer's "missing" 0) and B's reader found
+//      none out of order. The lossless rate is the highest rate B's reader received at in a step
+//      that, and every step below it, lost nothing anywhere (a noisy machine makes a single lossy
+//      step below a lossless one possible: the highest lossless step is printed too).
 //   3. The bridge's latency at a low rate (default 1000 records/s for 5 s): A's writer and
 //      B's reader log each record's steady-clock time per id into files (the namespaces share
 //      CLOCK_MONOTONIC), so the one-way latency needs nothing in the record itself. Then the
@@ -38,8 +42,8 @@
 #include <sstream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "bridge_runs.hpp"
 #include "ddsperf.hpp"
@@ -62,6 +66,7 @@ struct Options {
     std::vector<double> rates_m{0.5, 1, 1.5, 2, 3, 4, 6};  // M records/s
     double step_seconds = 3;
     std::uint64_t capacity = 65536;
+    std::uint64_t import_capacity = std::uint64_t{1} << 19;
     std::uint32_t batch = 1024;
     unsigned latency_rate = 1000;
     double latency_seconds = 5;
@@ -133,12 +138,10 @@ Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts
     Measurements m;
     const auto dds_time = std::chrono::seconds(o.ddsperf_seconds);
     const std::size_t batch_bytes = std::size_t{o.batch} * 32;
-    attempt(m, "ddsperf throughput, 32-byte samples", [&] {
-        m.ddsperf_small = ddsperf_throughput(hosts, 32, dds_time);
-    });
-    attempt(m, fmt::format("ddsperf throughput, {}-byte samples", batch_bytes), [&] {
-        m.ddsperf_batch = ddsperf_throughput(hosts, batch_bytes, dds_time / 2 + 2s);
-    });
+    attempt(m, "ddsperf throughput, 32-byte samples",
+            [&] { m.ddsperf_small = ddsperf_throughput(hosts, 32, dds_time); });
+    attempt(m, fmt::format("ddsperf throughput, {}-byte samples", batch_bytes),
+            [&] { m.ddsperf_batch = ddsperf_throughput(hosts, batch_bytes, dds_time / 2 + 2s); });
     attempt(m, fmt::format("ddsperf round trip, 32 bytes, {} Hz", o.latency_rate), [&] {
         m.ddsperf_rtt_paced =
             ddsperf_round_trip(hosts, 32, o.latency_rate, Trigger::listener, dds_time / 2 + 2s);
@@ -158,6 +161,7 @@ Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts
         plan.rate = rate_m * 1e6;
         plan.count = static_cast<std::uint64_t>(plan.rate * o.step_seconds);
         plan.capacity = o.capacity;
+        plan.import_capacity = o.import_capacity;
         plan.batch = o.batch;
         attempt(m, fmt::format("bridge, offered {} M records/s", rate_m),
                 [&] { m.steps.push_back(run_stream(hosts, o.programs, plan, work)); });
@@ -167,6 +171,7 @@ Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts
     plan.rate = o.latency_rate;
     plan.count = static_cast<std::uint64_t>(o.latency_rate * o.latency_seconds);
     plan.capacity = o.capacity;
+    plan.import_capacity = o.import_capacity;
     plan.batch = o.batch;
     plan.timed = true;
     attempt(m, fmt::format("bridge latency, {} records/s", o.latency_rate),
@@ -190,6 +195,7 @@ int run(const Options& o) {
     setup.machine = machine();
     setup.load_before = first_line_of("/proc/loadavg");
     setup.capacity = o.capacity;
+    setup.import_capacity = o.import_capacity;
     setup.batch = o.batch;
     setup.batch_payload = std::size_t{o.batch} * 32;
     setup.step_seconds = o.step_seconds;
@@ -228,7 +234,10 @@ int main(int argc, char** argv) {
     app.add_option("--step-seconds", o.step_seconds, "Writing time of a throughput step")
         ->check(CLI::Range(0.5, 60.0))
         ->capture_default_str();
-    app.add_option("--capacity", o.capacity, "Capacity of the broadcasts (a power of two)")
+    app.add_option("--capacity", o.capacity, "Capacity of A's broadcasts (a power of two)")
+        ->capture_default_str();
+    app.add_option("--import-capacity", o.import_capacity,
+                   "Capacity of B's broadcasts (a power of two)")
         ->capture_default_str();
     app.add_option("--batch", o.batch, "The exporter's --batch")
         ->check(CLI::Range(1, 32768))
@@ -242,13 +251,16 @@ int main(int argc, char** argv) {
     app.add_option("--ddsperf-seconds", o.ddsperf_seconds, "Duration of ddsperf's 32-byte run")
         ->check(CLI::Range(4, 60))
         ->capture_default_str();
-    app.add_option("--bridge", o.programs.bridge, "The shmrec-bridge program")->capture_default_str();
+    app.add_option("--bridge", o.programs.bridge, "The shmrec-bridge program")
+        ->capture_default_str();
     app.add_option("--peer", o.programs.peer, "The benchmark's writer/reader program")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
-    if (o.capacity == 0 || (o.capacity & (o.capacity - 1)) != 0) {
-        fmt::print(stderr, "shmrec-bridge-bench: --capacity must be a power of two\n");
-        return exit_cannot_run;
+    for (const std::uint64_t capacity : {o.capacity, o.import_capacity}) {
+        if (capacity == 0 || (capacity & (capacity - 1)) != 0) {
+            fmt::print(stderr, "shmrec-bridge-bench: capacities must be powers of two\n");
+            return exit_cannot_run;
+        }
     }
     try {
         return run(o);

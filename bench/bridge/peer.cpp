@@ -97,8 +97,9 @@ int writer(const PeerOptions& args) {
         const Clock::time_point now = Clock::now();
         const double elapsed = std::chrono::duration<double>(now - start).count();
         const std::uint64_t due =
-            rate <= 0 ? count
-                      : std::min<std::uint64_t>(count, static_cast<std::uint64_t>(rate * elapsed) + 1);
+            rate <= 0
+                ? count
+                : std::min<std::uint64_t>(count, static_cast<std::uint64_t>(rate * elapsed) + 1);
         while (written < due) {
             chunk.clear();
             for (std::uint64_t id = written; id < due && chunk.size() < chunk_records; ++id) {
@@ -110,7 +111,8 @@ int writer(const PeerOptions& args) {
                 fail("write failed: " + std::string(shmrec::to_string(w.status)));
             }
             if (timed) {
-                for (std::size_t i = 0; i < chunk.size(); ++i) times[written + i] = nanoseconds(stamp);
+                for (std::size_t i = 0; i < chunk.size(); ++i)
+                    times[written + i] = nanoseconds(stamp);
             }
             written += chunk.size();
             last = stamp;

@@ -6,30 +6,25 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "stats.hpp"
+#include "text.hpp"
 
 namespace bridge_bench {
 
 namespace {
 
+using bench::print_table;
+using bench::si;
+
 constexpr double target_lossless_rate = 1e6;  // records/s
 constexpr double target_vs_ddsperf = 0.5;
 constexpr double target_latency_vs_rtt = 2.0;
 
-// 1234567 -> "1.23M", three significant digits.
-std::string si(double v) {
-    const char* suffix[] = {"", "k", "M", "G"};
-    int i = 0;
-    while (std::fabs(v) >= 1000 && i < 3) {
-        v /= 1000;
-        ++i;
-    }
-    if (std::fabs(v) >= 100) return fmt::format("{:.0f}{}", v, suffix[i]);
-    if (std::fabs(v) >= 10) return fmt::format("{:.1f}{}", v, suffix[i]);
-    return fmt::format("{:.2f}{}", v, suffix[i]);
+std::string us(double v) {
+    return fmt::format("{:.1f} µs", v);
 }
-std::string us(double v) { return fmt::format("{:.1f} µs", v); }
 
 struct Latency {
     double p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
@@ -41,8 +36,9 @@ std::optional<Latency> latency_of(const std::optional<RunResult>& run) {
     std::vector<std::int64_t> sorted = run->latencies_ns;
     std::sort(sorted.begin(), sorted.end());
     auto at = [&](double q) { return bench::quantile(sorted, q) / 1000.0; };
-    return Latency{at(0.5), at(0.9), at(0.99), at(0.999),
-                   static_cast<double>(sorted.back()) / 1000.0, sorted.size()};
+    return Latency{
+        at(0.5),      at(0.9), at(0.99), at(0.999), static_cast<double>(sorted.back()) / 1000.0,
+        sorted.size()};
 }
 
 std::vector<const RunResult*> steps_by_rate(const Measurements& m) {
@@ -80,7 +76,7 @@ double highest_carried_rate(const Measurements& m) {
 }
 
 struct Target {
-    std::string key;   // for the JSON
+    std::string key;  // for the JSON
     std::string what;
     std::optional<double> value;  // nullopt: not measured in this run
     double limit;
@@ -110,45 +106,30 @@ std::vector<Target> targets_of(const Setup& setup, const Measurements& m) {
     return out;
 }
 
-std::string yes_no(bool b) { return b ? "yes" : "NO"; }
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> widths(rows.front().size(), 0);
-    auto width = [](const std::string& s) {
-        return static_cast<std::size_t>(
-            std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
-    };
-    for (const auto& r : rows) {
-        for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
-    }
-    for (std::size_t n = 0; n < rows.size(); ++n) {
-        std::string line;
-        for (std::size_t i = 0; i < rows[n].size(); ++i) {
-            line += rows[n][i] + std::string(widths[i] - width(rows[n][i]) + 2, ' ');
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        fmt::print("  {}\n", line);
-        if (n == 0) fmt::print("  {}\n", std::string(line.size(), '-'));
-    }
+std::string yes_no(bool b) {
+    return b ? "yes" : "NO";
 }
 
 void print_ddsperf(const Setup& setup, const Measurements& m) {
     fmt::print("\n== Cyclone DDS's ddsperf, A → B (topic KS, reliable, keep-all) ==\n");
     if (const auto& t = m.ddsperf_small) {
-        fmt::print("  throughput, 32-byte samples: {} samples/s ({} samples over {:.1f} s, lost {})\n",
-                   si(t->samples_per_s), si(static_cast<double>(t->samples)), t->seconds, t->lost);
+        fmt::print(
+            "  throughput, 32-byte samples: {} samples/s ({} samples over {:.1f} s, lost {})\n",
+            si(t->samples_per_s), si(static_cast<double>(t->samples)), t->seconds, t->lost);
     }
     if (const auto& t = m.ddsperf_batch) {
         const double bytes = t->samples_per_s * static_cast<double>(setup.batch_payload);
-        fmt::print("  throughput, {}-byte samples (a full batch's bytes): {} samples/s = {}B/s = "
-                   "{} 32-byte records/s\n",
-                   setup.batch_payload, si(t->samples_per_s), si(bytes), si(bytes / 32));
+        fmt::print(
+            "  throughput, {}-byte samples (a full batch's bytes): {} samples/s = {}B/s = "
+            "{} 32-byte records/s\n",
+            setup.batch_payload, si(t->samples_per_s), si(bytes), si(bytes / 32));
     }
     auto rtt = [](const char* what, const std::optional<DdsperfRoundTrip>& r) {
         if (!r) return;
-        fmt::print("  round trip, 32 B, {}: p50 {}  p90 {}  p99 {}  ({} round trips; median of the "
-                   "one-second reports)\n",
-                   what, us(r->p50_us), us(r->p90_us), us(r->p99_us), r->round_trips);
+        fmt::print(
+            "  round trip, 32 B, {}: p50 {}  p90 {}  p99 {}  ({} round trips; median of the "
+            "one-second reports)\n",
+            what, us(r->p50_us), us(r->p90_us), us(r->p99_us), r->round_trips);
     };
     rtt(fmt::format("ping at {} Hz", setup.latency_rate).c_str(), m.ddsperf_rtt_paced);
     rtt(fmt::format("ping at {} Hz, taken after a waitset wait", setup.latency_rate).c_str(),
@@ -157,69 +138,61 @@ void print_ddsperf(const Setup& setup, const Measurements& m) {
 }
 
 void print_bridge(const Setup& setup, const Measurements& m) {
-    fmt::print("\n== shmrec-bridge, A → B: 32-byte school.Student, broadcast of {}, export --batch "
-               "{} ==\n",
-               setup.capacity, setup.batch);
-    fmt::print("  Each step: a fresh writer paced at the offered rate for {:.1f} s, fresh exporter, "
-               "importer and reader.\n"
-               "  carried: records B's reader got / (its last read - A's first write). Lossless: "
-               "every record read on B,\n"
-               "  in order, the exporter's \"lost at the source\" 0, the importer's \"missing\" 0.\n",
-               setup.step_seconds);
+    fmt::print(
+        "\n== shmrec-bridge, A → B: 32-byte school.Student, export --batch {}, broadcast of {} "
+        "on A, {} on B ==\n",
+        setup.batch, setup.capacity, setup.import_capacity);
+    fmt::print(
+        "  Each step: a fresh writer paced at the offered rate for {:.1f} s, fresh exporter, "
+        "importer and reader.\n"
+        "  carried: records imported on B / (B's reader's last read - A's first write). "
+        "Lossless: every record\n"
+        "  imported on B (\"lost at the source\" 0, \"missing\" 0), none out of order. "
+        "\"B lapped\": records the benchmark's\n"
+        "  reader on B was too late for (the machine's load, not the bridge).\n",
+        setup.step_seconds);
     if (!m.steps.empty()) {
-        std::vector<std::vector<std::string>> rows{
-            {"offered/s", "written/s", "carried/s", "read on B", "lost at source", "missing",
-             "B lapped", "lossless"}};
+        std::vector<std::vector<std::string>> rows{{"offered/s", "written/s", "carried/s",
+                                                    "imported on B", "lost at source", "missing",
+                                                    "B lapped", "lossless"}};
         for (const auto& s : m.steps) {
             rows.push_back({si(s.plan.rate), si(s.written_rate), si(s.carried_rate),
-                            fmt::format("{} of {}", s.received, s.written),
+                            fmt::format("{} of {}", s.imported, s.written),
                             std::to_string(s.source_lost), std::to_string(s.missing),
                             std::to_string(s.lapped), yes_no(s.lossless())});
         }
-        print_table(rows);
+        print_table(rows, "  ");
         const auto none = [](std::optional<double> v) { return v ? si(*v) : std::string("none"); };
-        fmt::print("  lossless rate (that step and every one below lossless): {} records/s; highest "
-                   "lossless step: {}; highest carried: {}\n",
-                   none(lossless_rate(m)), none(highest_lossless_step(m)),
-                   si(highest_carried_rate(m)));
+        fmt::print(
+            "  lossless rate (that step and every one below lossless): {} records/s; highest "
+            "lossless step: {}; highest carried: {}\n",
+            none(lossless_rate(m)), none(highest_lossless_step(m)), si(highest_carried_rate(m)));
     }
     auto print_latency = [&](const char* what, const std::optional<RunResult>& run) {
         const auto l = latency_of(run);
         if (!l) return;
-        fmt::print("\n  One-way latency, {}, {} records/s for {:.1f} s ({} records; lost {}):\n"
-                   "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
-                   what, setup.latency_rate, setup.latency_seconds, l->samples,
-                   run->written - run->received, us(l->p50_us), us(l->p90_us), us(l->p99_us),
-                   us(l->p999_us), us(l->max_us));
+        fmt::print(
+            "\n  One-way latency, {}, {} records/s for {:.1f} s ({} records; lost {}):\n"
+            "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+            what, setup.latency_rate, setup.latency_seconds, l->samples,
+            run->written - run->received, us(l->p50_us), us(l->p90_us), us(l->p99_us),
+            us(l->p999_us), us(l->max_us));
     };
     print_latency("writer on A → bridge → reader on B", m.latency);
-    print_latency("writer on A → reader on A, no bridge (one shared-memory hop; the bridged "
-                  "path has two)",
-                  m.local_latency);
+    print_latency(
+        "writer on A → reader on A, no bridge (one shared-memory hop; the bridged "
+        "path has two)",
+        m.local_latency);
 }
-
-std::string json_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            out += fmt::format("\\u{:04x}", c);
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 
 }  // namespace
 
 void print_report(const Setup& setup, const Measurements& m) {
     fmt::print("\nshmrec-bridge-bench — {}\n", setup.machine);
-    fmt::print("Two simulated hosts: network namespaces joined by a veth pair, a private /dev/shm "
-               "each.\nLoad average at the start: {}; at the end: {}. Run took {:.0f} s.\n",
-               setup.load_before, setup.load_after, setup.seconds);
+    fmt::print(
+        "Two simulated hosts: network namespaces joined by a veth pair, a private /dev/shm "
+        "each.\nLoad average at the start: {}; at the end: {}. Run took {:.0f} s.\n",
+        setup.load_before, setup.load_after, setup.seconds);
     print_ddsperf(setup, m);
     print_bridge(setup, m);
 
@@ -238,22 +211,25 @@ void print_report(const Setup& setup, const Measurements& m) {
     }
     fmt::print("  {} of {} targets met.\n", met, targets.size());
     if (m.ddsperf_rtt_back_to_back && m.latency && !m.latency->latencies_ns.empty()) {
-        fmt::print("  For reference: one-way p50 / ddsperf's back-to-back round trip p50 = {:.2f}.\n",
-                   latency_of(m.latency)->p50_us / m.ddsperf_rtt_back_to_back->p50_us);
+        fmt::print(
+            "  For reference: one-way p50 / ddsperf's back-to-back round trip p50 = {:.2f}.\n",
+            latency_of(m.latency)->p50_us / m.ddsperf_rtt_back_to_back->p50_us);
     }
     if (const auto bridged = latency_of(m.latency), local = latency_of(m.local_latency);
         bridged && local && m.ddsperf_rtt_paced) {
         const double added = bridged->p50_us - local->p50_us;
-        fmt::print("  For reference: added over a reader on A, one-way p50 - local p50 = {} = "
-                   "{:.2f} x ddsperf's round trip p50.\n",
-                   us(added), added / m.ddsperf_rtt_paced->p50_us);
+        fmt::print(
+            "  For reference: added over a reader on A, one-way p50 - local p50 = {} = "
+            "{:.2f} x ddsperf's round trip p50.\n",
+            us(added), added / m.ddsperf_rtt_paced->p50_us);
     }
     if (const auto l = lossless_rate(m); l && m.ddsperf_batch) {
         const double records =
             m.ddsperf_batch->samples_per_s * static_cast<double>(setup.batch_payload) / 32;
-        fmt::print("  For reference: lossless rate / the 32-byte records ddsperf carries in "
-                   "{}-byte samples = {:.2f}.\n",
-                   setup.batch_payload, *l / records);
+        fmt::print(
+            "  For reference: lossless rate / the 32-byte records ddsperf carries in "
+            "{}-byte samples = {:.2f}.\n",
+            setup.batch_payload, *l / records);
     }
     for (const auto& f : m.failures) fmt::print("  NOT MEASURED: {}\n", f);
 }
@@ -261,12 +237,11 @@ void print_report(const Setup& setup, const Measurements& m) {
 void write_json(const std::string& path, const Setup& setup, const Measurements& m) {
     std::ofstream out(path);
     if (!out) throw std::runtime_error("cannot write " + path);
-    std::vector<std::string> figures;
+    // As shmrec-bench's results.json: one object per figure, named by case and metric.
+    nlohmann::json figures = nlohmann::json::array();
     auto figure = [&](const std::string& c, const std::string& metric, double v,
                       const std::string& unit) {
-        figures.push_back(fmt::format(R"({{"case": "{}", "metric": "{}", "value": {}, "unit": "{}"}})",
-                                      json_escape(c), json_escape(metric), json_number(v),
-                                      json_escape(unit)));
+        figures.push_back({{"case", c}, {"metric", metric}, {"value", v}, {"unit", unit}});
     };
     if (const auto& t = m.ddsperf_small) {
         figure("ddsperf-32", "throughput", t->samples_per_s, "samples/s");
@@ -275,7 +250,8 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
     if (const auto& t = m.ddsperf_batch) {
         const std::string c = fmt::format("ddsperf-{}", setup.batch_payload);
         figure(c, "throughput", t->samples_per_s, "samples/s");
-        figure(c, "bytes_per_s", t->samples_per_s * static_cast<double>(setup.batch_payload), "B/s");
+        figure(c, "bytes_per_s", t->samples_per_s * static_cast<double>(setup.batch_payload),
+               "B/s");
     }
     for (const auto& [name, r] :
          {std::pair{std::string("ddsperf-rtt-paced"), m.ddsperf_rtt_paced},
@@ -292,8 +268,9 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
         figure(c, "offered", s.plan.rate, "records/s");
         figure(c, "written", s.written_rate, "records/s");
         figure(c, "carried", s.carried_rate, "records/s");
-        figure(c, "read_on_b", static_cast<double>(s.received), "records");
         figure(c, "written_on_a", static_cast<double>(s.written), "records");
+        figure(c, "imported_on_b", static_cast<double>(s.imported), "records");
+        figure(c, "read_on_b", static_cast<double>(s.received), "records");
         figure(c, "lost_at_source", static_cast<double>(s.source_lost), "records");
         figure(c, "missing", static_cast<double>(s.missing), "records");
         figure(c, "lossless", s.lossless() ? 1 : 0, "bool");
@@ -302,7 +279,9 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
     if (const auto l = highest_lossless_step(m)) {
         figure("bridge", "highest_lossless_step", *l, "records/s");
     }
-    if (!m.steps.empty()) figure("bridge", "highest_carried_rate", highest_carried_rate(m), "records/s");
+    if (!m.steps.empty()) {
+        figure("bridge", "highest_carried_rate", highest_carried_rate(m), "records/s");
+    }
     for (const auto& [name, run] : {std::pair{std::string("bridge-latency"), &m.latency},
                                     std::pair{std::string("local-latency"), &m.local_latency}}) {
         const auto l = latency_of(*run);
@@ -318,39 +297,30 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
         figure(name, "samples", static_cast<double>(l->samples), "records");
     }
 
-    out << "{\n";
-    out << fmt::format(R"(  "benchmark": "shmrec-bridge-bench",)"
-                       "\n"
-                       R"(  "machine": "{}",)"
-                       "\n"
-                       R"(  "load_average": ["{}", "{}"],)"
-                       "\n"
-                       R"(  "seconds": {},)"
-                       "\n"
-                       R"(  "setup": {{"capacity": {}, "batch": {}, "step_seconds": {}, "latency_rate": {}, "latency_seconds": {}}},)"
-                       "\n",
-                       json_escape(setup.machine), json_escape(setup.load_before),
-                       json_escape(setup.load_after), json_number(setup.seconds), setup.capacity,
-                       setup.batch, json_number(setup.step_seconds), setup.latency_rate,
-                       json_number(setup.latency_seconds));
-    out << "  \"figures\": [\n";
-    for (std::size_t i = 0; i < figures.size(); ++i) {
-        out << "    " << figures[i] << (i + 1 < figures.size() ? ",\n" : "\n");
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& t : targets_of(setup, m)) {
+        targets.push_back({{"target", t.key},
+                           {"what", t.what},
+                           {"value", t.value ? nlohmann::json(*t.value) : nlohmann::json()},
+                           {"limit", t.limit},
+                           {"at_most", t.at_most},
+                           {"met", t.met()}});
     }
-    out << "  ],\n  \"targets\": [\n";
-    const auto targets = targets_of(setup, m);
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        const auto& t = targets[i];
-        out << fmt::format(
-            R"(    {{"target": "{}", "what": "{}", "value": {}, "limit": {}, "at_most": {}, "met": {}}}{})",
-            t.key, json_escape(t.what), t.value ? json_number(*t.value) : "null",
-            json_number(t.limit), t.at_most, t.met(), i + 1 < targets.size() ? ",\n" : "\n");
-    }
-    out << "  ],\n  \"not_measured\": [";
-    for (std::size_t i = 0; i < m.failures.size(); ++i) {
-        out << (i ? ", " : "") << '"' << json_escape(m.failures[i]) << '"';
-    }
-    out << "]\n}\n";
+    const nlohmann::json results{{"benchmark", "shmrec-bridge-bench"},
+                                 {"machine", setup.machine},
+                                 {"load_average", {setup.load_before, setup.load_after}},
+                                 {"seconds", setup.seconds},
+                                 {"setup",
+                                  {{"capacity", setup.capacity},
+                                   {"import_capacity", setup.import_capacity},
+                                   {"batch", setup.batch},
+                                   {"step_seconds", setup.step_seconds},
+                                   {"latency_rate", setup.latency_rate},
+                                   {"latency_seconds", setup.latency_seconds}}},
+                                 {"figures", figures},
+                                 {"targets", targets},
+                                 {"not_measured", m.failures}};
+    out << results.dump(2) << "\n";
 }
 
 }  // namespace bridge_bench
