@@ -36,6 +36,16 @@ std::uint64_t field(const std::smatch& m, int i) {
     return std::stoull(m[i].str());
 }
 
+// The peer's command line: VERB --name NAME, the options, and --times FILE for a timed run.
+std::vector<std::string> peer_command(
+    const std::string& verb, const RunPlan& plan, const std::filesystem::path& times,
+    const std::vector<std::pair<std::string, std::string>>& options) {
+    std::vector<std::string> argv{verb, "--name", plan.name};
+    for (const auto& [key, value] : options) argv.insert(argv.end(), {"--" + key, value});
+    if (plan.timed) argv.insert(argv.end(), {"--times", times.string()});
+    return argv;
+}
+
 // A peer's result line, "key value key value ...", as a map.
 std::map<std::string, std::string> pairs_of(const std::string& line) {
     std::istringstream words(line);
@@ -122,21 +132,10 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
     empty_shm(hosts.b());
     const auto sent_file = work / (plan.name + ".sent");
     const auto received_file = work / (plan.name + ".received");
-    const auto timing = [&](const std::filesystem::path& file) {
-        return plan.timed ? std::vector<std::string>{"--times", file.string()}
-                          : std::vector<std::string>{};
-    };
-
-    std::vector<std::string> writer_args{"writer",
-                                         "--name",
-                                         plan.name,
-                                         "--capacity",
-                                         std::to_string(plan.capacity),
-                                         "--count",
-                                         std::to_string(plan.count),
-                                         "--rate",
-                                         fmt::format("{:.0f}", plan.rate)};
-    for (auto& a : timing(sent_file)) writer_args.push_back(a);
+    const auto writer_args = peer_command("writer", plan, sent_file,
+                                          {{"capacity", std::to_string(plan.capacity)},
+                                           {"count", std::to_string(plan.count)},
+                                           {"rate", fmt::format("{:.0f}", plan.rate)}});
     auto writer = hosts.a().spawn(programs.peer, writer_args);
     await_line(*writer, "ready", 10s, "writer (host A)");
 
@@ -153,14 +152,9 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
         await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");
     }
 
-    std::vector<std::string> reader_args{"reader",
-                                         "--name",
-                                         plan.name,
-                                         "--count",
-                                         std::to_string(plan.count),
-                                         "--idle-ms",
-                                         std::to_string(reader_idle.count())};
-    for (auto& a : timing(received_file)) reader_args.push_back(a);
+    const auto reader_args = peer_command(
+        "reader", plan, received_file,
+        {{"count", std::to_string(plan.count)}, {"idle-ms", std::to_string(reader_idle.count())}});
     const std::string reader_what = plan.bridged ? "reader (host B)" : "reader (host A)";
     auto reader = (plan.bridged ? hosts.b() : hosts.a()).spawn(programs.peer, reader_args);
     await_line(*reader, "ready", 15s, reader_what);
@@ -174,13 +168,8 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
     const std::string read = await_line(*reader, "read ", expected + 90s, reader_what);
 
     writer->close_stdin();
-    read_to_end(*writer, 10s);
-    if (const auto s = writer->wait_exit(5s); !s.ok()) {
-        throw std::runtime_error("writer (host A) ended with " + s.describe() + tail_of(*writer));
-    }
-    if (const auto s = reader->wait_exit(10s); !s.ok()) {
-        throw std::runtime_error(reader_what + " ended with " + s.describe() + tail_of(*reader));
-    }
+    expect_clean_exit(*writer, "writer (host A)", 10s);
+    expect_clean_exit(*reader, reader_what, 10s);
     if (plan.bridged) {
         stop_and_check(*exporter, "shmrec-bridge export (host A)");
         stop_and_check(*importer, "shmrec-bridge import (host B)");

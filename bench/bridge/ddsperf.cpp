@@ -27,15 +27,6 @@ double median(std::vector<double> values) {
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-void check_exit(shmrec_test::ChildProcess& child, const std::string& what) {
-    read_to_end(child, 20s);
-    const shmrec_test::ExitStatus status = child.wait_exit(5s);
-    if (!status.ok()) {
-        throw std::runtime_error(what + " ended with " + status.describe() +
-                                 "; its last lines:" + tail_of(child));
-    }
-}
-
 }  // namespace
 
 DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts, std::size_t payload,
@@ -45,8 +36,8 @@ DdsperfThroughput ddsperf_throughput(const shmrec_bridge_test::TwoHosts& hosts, 
     pause_for(discovery);
     auto pub = hosts.a().spawn("ddsperf", {"-k", "all", "-D", seconds_arg(duration), "pub", "size",
                                            std::to_string(payload)});
-    check_exit(*pub, "ddsperf pub (host A)");
-    check_exit(*sub, "ddsperf sub (host B)");
+    expect_clean_exit(*pub, "ddsperf pub (host A)", 20s);
+    expect_clean_exit(*sub, "ddsperf sub (host B)", 20s);
 
     // [pid] 3.000  size 32 total 682184 lost 0 delta 345773 lost 0 rate 345.78 kS/s ...
     static const std::regex report(
@@ -88,7 +79,7 @@ DdsperfRoundTrip ddsperf_round_trip(const shmrec_bridge_test::TwoHosts& hosts, s
     if (rate_hz > 0) args.push_back(std::to_string(rate_hz) + "Hz");
     args.insert(args.end(), {"size", std::to_string(payload), mode});
     auto ping = hosts.a().spawn("ddsperf", args);
-    check_exit(*ping, "ddsperf ping (host A)");
+    expect_clean_exit(*ping, "ddsperf ping (host A)", 20s);
     pong->signal(SIGTERM);  // it has nothing more to answer
     (void)pong->wait_exit(5s);
 

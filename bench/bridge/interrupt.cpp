@@ -83,14 +83,19 @@ const std::vector<std::string>& read_to_end(shmrec_test::ChildProcess& child,
     return child.lines();
 }
 
-void stop_and_check(shmrec_test::ChildProcess& child, const std::string& what) {
-    child.signal(SIGTERM);
-    read_to_end(child, 10s);
+void expect_clean_exit(shmrec_test::ChildProcess& child, const std::string& what,
+                       std::chrono::milliseconds timeout) {
+    read_to_end(child, timeout);
     const shmrec_test::ExitStatus status = child.wait_exit(5s);
     if (!status.ok()) {
         throw std::runtime_error(what + " ended with " + status.describe() +
                                  "; its last lines:" + tail_of(child));
     }
+}
+
+void stop_and_check(shmrec_test::ChildProcess& child, const std::string& what) {
+    child.signal(SIGTERM);
+    expect_clean_exit(child, what, 10s);
 }
 
 }  // namespace bridge_bench

@@ -33,7 +33,11 @@ std::string await_line(shmrec_test::ChildProcess& child, std::string_view prefix
 // Every line of `child` until it closes its output (it ended) or `timeout`.
 const std::vector<std::string>& read_to_end(shmrec_test::ChildProcess& child,
                                             std::chrono::milliseconds timeout);
-// Sends SIGTERM and waits for the exit; throws (with its output) unless it exited with 0.
+// Reads `child`'s output to its end (within `timeout`) and waits for its exit; throws (with
+// its last lines) unless it exited with status 0.
+void expect_clean_exit(shmrec_test::ChildProcess& child, const std::string& what,
+                       std::chrono::milliseconds timeout);
+// Sends SIGTERM, then expect_clean_exit().
 void stop_and_check(shmrec_test::ChildProcess& child, const std::string& what);
 
 // The last lines `child` printed, for an error message.

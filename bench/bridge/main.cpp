@@ -1,5 +1,5 @@
 // shmrec-bridge-bench (`make bench-bridge`): shmrec-bridge against Cyclone DDS's own ddsperf,
-// in one run of about a minute and a half, on two simulated hosts (tests/bridge/two_hosts.hpp:
+// in one run of about 80 s, on two simulated hosts (tests/bridge/two_hosts.hpp:
 // two network namespaces joined by a veth pair, a private /dev/shm each), for the targets of
 // issue 12.
 //
@@ -13,14 +13,14 @@
 //   2. The bridge's throughput: for each offered rate (default 0.5, 1, 1.5, 2, 3, 4, 6 M/s),
 //      a writer on A paced at that rate for a few seconds into a fresh broadcast (capacity
 //      65536: a few tens of ms of slack, so a slow exporter shows as loss, not as a backlog),
-//      `shmrec-bridge export` on A, `shmrec-bridge import` on B (into a region of 2^19, 32 MiB
-//      of B's 64 MiB tmpfs: half a second of slack at 1 M/s for B's reader, which measures
-//      the bridge and must not be what loses),
-//      a reader on B checking the ids. Lossless: the importer wrote every record (the
-//      exporter's "lost at the source" 0, the importer's "missing" 0) and B's reader found
-//      none out of order. The lossless rate is the highest rate B's reader received at in a step
-//      that, and every step below it, lost nothing anywhere (a noisy machine makes a single lossy
-//      step below a lossless one possible: the highest lossless step is printed too).
+//      `shmrec-bridge export` on A, `shmrec-bridge import` on B into a region of 2^19 (32 MiB
+//      of B's 64 MiB tmpfs: half a second of slack at 1 M/s for B's reader, which is part of
+//      the benchmark and must not be what loses), and that reader checking the ids. A step is
+//      lossless when every record was imported on B (the exporter's "lost at the source" 0,
+//      the importer's "missing" 0) and none came out of order. The lossless rate is the
+//      rate the writer achieved in the highest step that, with every step below it, was
+//      lossless (on a noisy machine a lossy step below a lossless one happens: the highest
+//      lossless step is printed too).
 //   3. The bridge's latency at a low rate (default 1000 records/s for 5 s): A's writer and
 //      B's reader log each record's steady-clock time per id into files (the namespaces share
 //      CLOCK_MONOTONIC), so the one-way latency needs nothing in the record itself. Then the
@@ -31,6 +31,10 @@
 // was measured, 1 when something could not be, 2 when the run cannot start here (needs root,
 // network namespaces, ddsperf), 130 when interrupted. Namespaces, mounts and children are
 // removed on every exit path (interrupt.hpp).
+//
+//   make bench-bridge                                 as root: builds it, runs it, writes
+//                                                     build/bench/bridge-results.json
+//   shmrec-bridge-bench --rates 1,2 --json out.json   the options: --help
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -133,6 +137,17 @@ struct WorkDirectory {
     }
 };
 
+RunPlan plan_of(const Options& o, const std::string& name, double rate, double seconds) {
+    RunPlan plan;
+    plan.name = name;
+    plan.rate = rate;
+    plan.count = static_cast<std::uint64_t>(rate * seconds);
+    plan.capacity = o.capacity;
+    plan.import_capacity = o.import_capacity;
+    plan.batch = o.batch;
+    return plan;
+}
+
 Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts,
                      const std::filesystem::path& work) {
     Measurements m;
@@ -156,23 +171,12 @@ Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts
     });
     int step = 0;
     for (const double rate_m : o.rates_m) {
-        RunPlan plan;
-        plan.name = fmt::format("bench_step_{}", step++);
-        plan.rate = rate_m * 1e6;
-        plan.count = static_cast<std::uint64_t>(plan.rate * o.step_seconds);
-        plan.capacity = o.capacity;
-        plan.import_capacity = o.import_capacity;
-        plan.batch = o.batch;
+        const RunPlan plan =
+            plan_of(o, fmt::format("bench_step_{}", step++), rate_m * 1e6, o.step_seconds);
         attempt(m, fmt::format("bridge, offered {} M records/s", rate_m),
                 [&] { m.steps.push_back(run_stream(hosts, o.programs, plan, work)); });
     }
-    RunPlan plan;
-    plan.name = "bench_latency";
-    plan.rate = o.latency_rate;
-    plan.count = static_cast<std::uint64_t>(o.latency_rate * o.latency_seconds);
-    plan.capacity = o.capacity;
-    plan.import_capacity = o.import_capacity;
-    plan.batch = o.batch;
+    RunPlan plan = plan_of(o, "bench_latency", o.latency_rate, o.latency_seconds);
     plan.timed = true;
     attempt(m, fmt::format("bridge latency, {} records/s", o.latency_rate),
             [&] { m.latency = run_stream(hosts, o.programs, plan, work); });

@@ -49,13 +49,15 @@ std::vector<const RunResult*> steps_by_rate(const Measurements& m) {
     return out;
 }
 
-// The lossless rate: the highest rate B's reader received at in a step that, like every step
-// offered less, lost nothing; nullopt when the lowest step lost records.
+// The lossless rate: the highest rate the writer achieved in a step that, like every step
+// offered less, the bridge carried without loss; nullopt when the lowest step lost records.
+// The writer's rate, not the carried one: the carried rate of a lossless step falls short of
+// it only by the latency of the last batch over the step's few seconds.
 std::optional<double> lossless_rate(const Measurements& m) {
     std::optional<double> best;
     for (const RunResult* s : steps_by_rate(m)) {
         if (!s->lossless()) break;
-        best = std::max(best.value_or(0), s->carried_rate);
+        best = std::max(best.value_or(0), s->written_rate);
     }
     return best;
 }
@@ -64,7 +66,7 @@ std::optional<double> lossless_rate(const Measurements& m) {
 std::optional<double> highest_lossless_step(const Measurements& m) {
     std::optional<double> best;
     for (const auto& s : m.steps) {
-        if (s.lossless()) best = std::max(best.value_or(0), s.carried_rate);
+        if (s.lossless()) best = std::max(best.value_or(0), s.written_rate);
     }
     return best;
 }
@@ -164,8 +166,8 @@ void print_bridge(const Setup& setup, const Measurements& m) {
         print_table(rows, "  ");
         const auto none = [](std::optional<double> v) { return v ? si(*v) : std::string("none"); };
         fmt::print(
-            "  lossless rate (that step and every one below lossless): {} records/s; highest "
-            "lossless step: {}; highest carried: {}\n",
+            "  lossless rate (written/s of the highest step that, like every one below it, "
+            "was lossless): {} records/s;\n  highest lossless step: {}; highest carried: {}\n",
             none(lossless_rate(m)), none(highest_lossless_step(m)), si(highest_carried_rate(m)));
     }
     auto print_latency = [&](const char* what, const std::optional<RunResult>& run) {
