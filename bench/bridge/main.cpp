@@ -18,9 +18,9 @@
 //      the benchmark and must not be what loses), and that reader checking the ids. A step is
 //      lossless when every record was imported on B (the exporter's "lost at the source" 0,
 //      the importer's "missing" 0) and none came out of order. The lossless rate is the
-//      rate the writer achieved in the highest step that, with every step below it, was
-//      lossless (on a noisy machine a lossy step below a lossless one happens: the highest
-//      lossless step is printed too).
+//      rate offered (the writer kept to it) in the highest step that, with every step
+//      below it, was lossless (on a noisy machine a lossy step below a lossless one
+//      happens: the highest lossless step is printed too).
 //   3. The bridge's latency at a low rate (default 1000 records/s for 5 s): A's writer and
 //      B's reader log each record's steady-clock time per id into files (the namespaces share
 //      CLOCK_MONOTONIC), so the one-way latency needs nothing in the record itself. Then the
