@@ -3,6 +3,11 @@
 #   make test   install missing Debian packages, build, run every test (ctest)
 #   make bench  also install iceoryx + gnuplot, build Release in $(BENCH_DIR), run shmrec-bench
 #               (~2-3 min), write $(BUILD_DIR)/bench/results.json and latency.png
+#   make bench-bridge  build shmrec-bridge and its benchmark (Release, in $(BENCH_DIR)) and run it
+#               (~1-2 min; root, network namespaces): the bridge between two simulated hosts
+#               against Cyclone's ddsperf, issue 12's targets; writes
+#               $(BUILD_DIR)/bench/bridge-results.json; options in BENCH_BRIDGE_ARGS (see
+#               shmrec-bridge-bench --help). Not run by test or check
 #   make check  test, then the sanitizer builds, a short fuzz run and a short soak (CI runs this)
 #   make test-windows  also install MinGW-w64 + Wine, cross-build for Windows in $(WIN_BUILD_DIR)
 #               (runtime, samples, the tests that apply) and run the tests there with ctest under
@@ -16,6 +21,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 BENCH_DIR  ?= build-bench
 BENCH_ARGS ?=
+BENCH_BRIDGE_ARGS ?=
 
 # Windows: a MinGW-w64 cross build, run under Wine (cmake/toolchains/mingw-w64-x86_64.cmake;
 # tools/windows/wine-session.sh keeps the Wine prefix, <build>/wine-prefix, and one wineserver).
@@ -28,7 +34,7 @@ WIN_PACKAGES    = g++-mingw-w64-x86-64-posix wine64 wine googletest
 WINE           ?= /usr/lib/wine/wine64
 WIN_SESSION     = tools/windows/wine-session.sh $(WIN_BUILD_DIR)
 
-.PHONY: all deps configure build build-demo demo test check test-asan test-tsan fuzz soak bench clean \
+.PHONY: all deps configure build build-demo demo test check test-asan test-tsan fuzz soak bench bench-bridge clean \
 	deps-windows native-gen configure-windows build-windows test-windows demo-windows
 
 FUZZ_SECONDS ?= 60
@@ -111,17 +117,29 @@ soak: build
 
 check: test test-asan test-tsan fuzz soak
 
-# The benchmark wants an optimised build of its own; iceoryx and gnuplot are needed only here.
+# The benchmarks want an optimised build of their own.
+CONFIGURE_BENCH = cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	-DSHMREC_BUILD_TESTS=OFF -DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=ON $(CMAKE_ARGS) >/dev/null
+
+# iceoryx and gnuplot are needed only here.
 bench:
 	@tools/install-deps.sh iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev gnuplot-nox
-	@cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHMREC_BUILD_TESTS=OFF \
-		-DSHMREC_BUILD_SAMPLES=OFF -DSHMREC_BUILD_BENCH=ON $(CMAKE_ARGS) >/dev/null
+	@$(CONFIGURE_BENCH)
 	@cmake --build $(BENCH_DIR) -j $(JOBS) --target shmrec-bench
 	@mkdir -p $(BUILD_DIR)/bench
 	@$(BENCH_DIR)/bench/shmrec-bench --json $(BUILD_DIR)/bench/results.json $(BENCH_ARGS)
 	@gnuplot -e "data='$(BUILD_DIR)/bench/latency.dat'; out='$(BUILD_DIR)/bench/latency.png'" \
 		bench/plot_latency.gp
 	@echo "plot: $(BUILD_DIR)/bench/latency.png"
+
+# The bridge's benchmark shares that build; it needs Cyclone DDS's ddsperf (cyclonedds-tools,
+# in install-deps.sh's list) and builds only the bridge and its own programs.
+bench-bridge: deps
+	@$(CONFIGURE_BENCH)
+	@cmake --build $(BENCH_DIR) -j $(JOBS) --target shmrec-bridge-bench
+	@mkdir -p $(BUILD_DIR)/bench
+	@$(BENCH_DIR)/bench/bridge/shmrec-bridge-bench --json $(BUILD_DIR)/bench/bridge-results.json \
+		$(BENCH_BRIDGE_ARGS)
 
 deps-windows:
 	@tools/install-deps.sh $(WIN_PACKAGES)

@@ -7,21 +7,11 @@
 
 #include <fmt/format.h>
 
+#include "text.hpp"
+
 namespace bench {
 namespace {
 
-// 1234567 -> "1.23M"; keeps three significant digits.
-std::string si(double v) {
-    const char* suffix[] = {"", "k", "M", "G", "T"};
-    int i = 0;
-    while (std::fabs(v) >= 1000 && i < 4) {
-        v /= 1000;
-        ++i;
-    }
-    if (std::fabs(v) >= 100) return fmt::format("{:.0f}{}", v, suffix[i]);
-    if (std::fabs(v) >= 10) return fmt::format("{:.1f}{}", v, suffix[i]);
-    return fmt::format("{:.2f}{}", v, suffix[i]);
-}
 std::string ns(double v) { return v >= 10000 ? fmt::format("{:.1f}µs", v / 1000) : fmt::format("{:.0f}", v); }
 std::string ratio(double v) { return v >= 100 ? fmt::format("{:.0f}x", v) : fmt::format("{:.2f}x", v); }
 
@@ -31,54 +21,6 @@ std::string range(const Figure* f, F fmt_one) {
     if (f == nullptr) return "-";
     return fmt::format("{} [{}–{}]", fmt_one(f->value.median), fmt_one(f->value.min),
                        fmt_one(f->value.max));
-}
-
-std::string json_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            out += fmt::format("\\u{:04x}", c);
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-std::string json_number(double v) {
-    if (!std::isfinite(v)) return "null";
-    return fmt::format("{:.6g}", v);
-}
-
-// Width of a string as printed (UTF-8 code points).
-std::size_t width(const std::string& s) {
-    return static_cast<std::size_t>(
-        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
-}
-std::string pad(const std::string& s, std::size_t w) {
-    const std::size_t n = width(s);
-    return n >= w ? s : s + std::string(w - n, ' ');
-}
-
-void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
-    std::string line;
-    for (std::size_t i = 0; i < cells.size(); ++i) line += pad(cells[i], widths[i]) + "  ";
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    fmt::print("{}\n", line);
-}
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-    if (rows.empty()) return;
-    std::vector<std::size_t> widths(rows[0].size(), 0);
-    for (const auto& r : rows) {
-        for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
-    }
-    print_row(rows[0], widths);
-    std::size_t total = 0;
-    for (auto w : widths) total += w + 2;
-    fmt::print("{}\n", std::string(total - 2, '-'));
-    for (std::size_t i = 1; i < rows.size(); ++i) print_row(rows[i], widths);
 }
 
 Summary divide(const Summary& a, const Summary& b) {
