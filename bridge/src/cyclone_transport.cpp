@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -306,11 +308,16 @@ class CycloneSubscriber final : public Subscriber {
           batch_ready_("dds_create_readcondition (batches)",
                        dds_create_readcondition(batch_reader_.get(), DDS_ANY_STATE)),
           identity_waitset_(participant, guard),
-          waitset_(participant, guard) {
+          waitset_(participant, guard),
+          guard_only_(participant, guard) {
         identity_waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(batch_ready_.get(), 2);
     }
+    CycloneSubscriber(const CycloneSubscriber&) = delete;
+    CycloneSubscriber& operator=(const CycloneSubscriber&) = delete;
+    // The listener goes first: its calls use on_data_.
+    ~CycloneSubscriber() override { listen({}); }
 
     Wake wait_for_identity(std::chrono::nanoseconds timeout) override {
         return identity_waitset_.wait(timeout);
@@ -340,7 +347,30 @@ class CycloneSubscriber final : public Subscriber {
         return newest;
     }
 
-    Wake wait(std::chrono::nanoseconds timeout) override { return waitset_.wait(timeout); }
+    Wake wait(std::chrono::nanoseconds timeout) override {
+        return (on_data_ ? guard_only_ : waitset_).wait(timeout);
+    }
+
+    void listen(std::function<void()> on_data) override {
+        // dds_set_listener returns once the listener's calls in progress have returned, so
+        // on_data_ changes with no call using it.
+        for (const Entity* reader : {&batch_reader_, &identity_reader_}) {
+            const dds_return_t rc = dds_set_listener(reader->get(), nullptr);
+            if (rc < 0) fail("dds_set_listener", rc);
+        }
+        on_data_ = std::move(on_data);
+        if (!on_data_) return;
+        const std::unique_ptr<dds_listener_t, void (*)(dds_listener_t*)> listener(
+            dds_create_listener(this), dds_delete_listener);
+        if (!listener) throw TransportError("Cyclone DDS: out of memory for a listener");
+        dds_lset_data_available(listener.get(), [](dds_entity_t, void* self) {
+            static_cast<CycloneSubscriber*>(self)->on_data_();
+        });
+        for (const Entity* reader : {&batch_reader_, &identity_reader_}) {
+            const dds_return_t rc = dds_set_listener(reader->get(), listener.get());
+            if (rc < 0) fail("dds_set_listener", rc);
+        }
+    }
 
     std::size_t take_batches(std::size_t max,
                              const std::function<void(const BatchView&)>& visit) override {
@@ -366,6 +396,8 @@ class CycloneSubscriber final : public Subscriber {
     Entity batch_ready_;
     WaitSet identity_waitset_;
     WaitSet waitset_;
+    WaitSet guard_only_;                 // wait() while a listener takes the data
+    std::function<void()> on_data_;      // the listener's; see listen()
 };
 
 class CycloneTransport final : public Transport {

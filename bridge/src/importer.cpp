@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -24,6 +26,9 @@ using namespace std::chrono_literals;
 // The longest a wait lasts before `stop` is looked at again (a backstop: the transport's
 // waits are woken by the signal thread).
 constexpr std::chrono::milliseconds slice = 500ms;
+// How often the importer's own thread looks for a failure of the listener and prints the
+// status (the listener writes the batches).
+constexpr std::chrono::milliseconds status_or_failure_check = 100ms;
 constexpr std::size_t batches_at_once = 64;
 
 // Refusals are reported the first time and then every 1000th, with the count.
@@ -346,17 +351,51 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
     const std::optional<Identity> identity = await_identity(subscriber, options, stop, counts);
     if (!identity) return counts;
     Import import(subscriber, options, *identity, counts);
+
+    // Batches are written by the engine's receive thread as they arrive (a listener): waking
+    // this thread for each would add a thread hand-off to every record's latency. This thread
+    // prints the status, takes what the listener was not told of (data there before it was
+    // set), and ends the run. `guard` serialises the listener's calls with this thread's work;
+    // a failure in the listener is kept for this thread to throw.
+    std::mutex guard;
+    std::exception_ptr failure;
+    const auto take_all = [&] {
+        while (import.take()) {
+        }
+    };
+    subscriber.listen([&] {
+        const std::lock_guard lock(guard);
+        if (failure) return;
+        try {
+            take_all();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    struct Unlisten {  // also when this thread throws: before `import` goes
+        Subscriber& subscriber;
+        ~Unlisten() { subscriber.listen({}); }
+    } unlisten{subscriber};
+
     StatusClock status(options.status_interval);
     while (!stop.requested()) {
-        const bool took = import.take();
-        if (status.due(counts.records)) {
-            notice("status: import '{}' into '{}': imported {} records in {} batches ({:.0f} "
-                   "records/s); lost at the source {}, missing {}, duplicates {}, refused {}",
-                   options.topic, options.region, counts.records, counts.batches, status.rate(),
-                   counts.source_lost, counts.missing, counts.duplicates, counts.refused);
+        {
+            const std::lock_guard lock(guard);
+            if (failure) std::rethrow_exception(failure);
+            take_all();
+            if (status.due(counts.records)) {
+                notice("status: import '{}' into '{}': imported {} records in {} batches "
+                       "({:.0f} records/s); lost at the source {}, missing {}, duplicates {}, "
+                       "refused {}",
+                       options.topic, options.region, counts.records, counts.batches,
+                       status.rate(), counts.source_lost, counts.missing, counts.duplicates,
+                       counts.refused);
+            }
         }
-        if (!took && subscriber.wait(slice) == Wake::woken) break;
+        if (subscriber.wait(status_or_failure_check) == Wake::woken) break;
     }
+    subscriber.listen({});  // the counts are final once its last call has returned
+    if (failure) std::rethrow_exception(failure);
     return counts;
 }
 

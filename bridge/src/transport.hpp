@@ -58,8 +58,14 @@ class Subscriber {
     // The newest identity received since the last call; nullopt if none. (The engine drops
     // what it cannot decode; what it decodes is checked by the caller: wire.hpp.)
     virtual std::optional<Identity> take_identity() = 0;
-    // Waits until a batch or an identity not taken yet is there.
+    // Waits until a batch or an identity not taken yet is there; while a listener is set
+    // (listen()), only for Transport::wake() or the timeout: the data is the listener's.
     virtual Wake wait(std::chrono::nanoseconds timeout) = 0;
+    // Calls `on_data` from the engine's own receive threads when batches or an identity arrive,
+    // so they are taken without waking another thread first. Calls may overlap: the caller
+    // serialises what it does in them. Data that was there before is not announced. An empty
+    // function removes the listener, once the calls in progress have returned.
+    virtual void listen(std::function<void()> on_data) = 0;
     // Hands up to `max` received batches to `visit`, in the order they were published, and
     // returns how many. A view lends the engine's buffer: valid during its visit only.
     virtual std::size_t take_batches(std::size_t max,

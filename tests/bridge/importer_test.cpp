@@ -26,6 +26,8 @@ class ScriptedSubscriber final : public Subscriber {
 
     Wake wait_for_identity(std::chrono::nanoseconds) override { return next_round(); }
     Wake wait(std::chrono::nanoseconds) override { return next_round(); }
+    // No listener: the importer's own thread takes each round.
+    void listen(std::function<void()>) override {}
 
     std::optional<Identity> take_identity() override {
         std::optional<Identity> newest;
