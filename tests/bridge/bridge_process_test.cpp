@@ -61,6 +61,26 @@ class BridgeTest : public ::testing::Test {
         return written;
     }
 
+    // What most tests start from: an importer of topic Students into StudentsB on B (with
+    // `importer_options`), a writer of students 0-999 into StudentsA on A (a broadcast of
+    // 8192) and its exporter; returns once B holds the 1000.
+    struct Stream {
+        std::unique_ptr<ChildProcess> importer, writer, exporter;
+    };
+    Stream start_stream(const std::vector<std::string>& importer_options = {}) {
+        std::vector<std::string> import{"import", "Students", "--as", "StudentsB"};
+        import.insert(import.end(), importer_options.begin(), importer_options.end());
+        Stream s;
+        s.importer = hosts_->b().spawn(bridge, import);
+        s.writer = hosts_->a().spawn(peer, {"students-writer", "--name", "StudentsA", "--count",
+                                            "1000", "--capacity", "8192"});
+        EXPECT_EQ(s.writer->read_line(20s).value_or("(nothing)"), "written 1000");
+        s.exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+        EXPECT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
+            << transcript(*s.exporter) << transcript(*s.importer);
+        return s;
+    }
+
     // The runs of consecutive student ids in B's region (bridge_test_peer students-runs).
     std::string runs_on_b(const std::string& region, std::uint64_t count) {
         auto reader = hosts_->b().spawn(peer, {"students-runs", "--name", region, "--count",
@@ -208,13 +228,8 @@ TEST_F(BridgeTest, RecordsLostAtTheSourceAreCountedOnBothSides) {
 // oldest record again; the importer knows the source positions it wrote and skips them, so B
 // gets what was written on A while no exporter ran, nothing twice.
 TEST_F(BridgeTest, ARestartedExporterResendsWhatTheRegionKeptAndTheImporterSkipsWhatItHas) {
-    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
-    auto writer = hosts_->a().spawn(
-        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
-    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
-    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
-    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
-        << transcript(*exporter) << transcript(*importer);
+    auto [importer, writer, exporter] = start_stream();
+    ASSERT_FALSE(HasFailure());
 
     exporter->signal(SIGKILL);
     (void)exporter->wait_exit(10s);
@@ -240,17 +255,12 @@ TEST_F(BridgeTest, ARestartedExporterResendsWhatTheRegionKeptAndTheImporterSkips
 // the region over (a reader on B keeps it from being stale) and gets everything written
 // meanwhile: the reader on B sees one stream, in order, nothing lost.
 TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
-    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
-    auto writer = hosts_->a().spawn(
-        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
-    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
-    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    auto [importer, writer, exporter] = start_stream();
+    ASSERT_FALSE(HasFailure());
     ASSERT_NE(exporter->expect_line("shmrec-bridge: an importer subscribed", 20s), "")
         << transcript(*exporter);
     auto reader = hosts_->b().spawn(peer, {"students-reader", "--name", "StudentsB", "--count",
                                            "3000", "--wait-ms", "20000"});
-    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
-        << transcript(*exporter) << transcript(*importer);
 
     importer->signal(SIGKILL);
     (void)importer->wait_exit(10s);
@@ -291,13 +301,8 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
 // the exporter opens the new region, and the importer starts counting positions again instead
 // of taking the new records for ones it has.
 TEST_F(BridgeTest, AWriterReplacedOrARegionCreatedAnewOnAIsFollowed) {
-    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
-    auto writer = hosts_->a().spawn(
-        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
-    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
-    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
-    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
-        << transcript(*exporter) << transcript(*importer);
+    auto [importer, writer, exporter] = start_stream();
+    ASSERT_FALSE(HasFailure());
 
     writer->signal(SIGKILL);
     (void)writer->wait_exit(10s);
@@ -373,14 +378,8 @@ TEST_F(BridgeTest, ACellIsCarriedValueByValueIntoACell) {
 // where the importer writes a broadcast): its identity is refused, and so are its batches
 // (by their source epoch, since a batch names its record, not its kind).
 TEST_F(BridgeTest, AnExporterOfAnotherKindOfRegionOnTheTopicIsRefusedWithItsBatches) {
-    auto importer = hosts_->b().spawn(
-        bridge, {"import", "Students", "--as", "StudentsB", "--status", "1"});
-    auto writer = hosts_->a().spawn(
-        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "4096"});
-    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
-    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
-    ASSERT_EQ(await_written(hosts_->b(), "StudentsB", 1000), "school.Student written 1000")
-        << transcript(*exporter) << transcript(*importer);
+    auto [importer, writer, exporter] = start_stream({"--status", "1"});
+    ASSERT_FALSE(HasFailure());
 
     auto cell = hosts_->a().spawn(peer, {"student-cell-writer", "--name", "LatestA"});
     cell->send("set 7");
