@@ -46,6 +46,23 @@ class BridgeTest : public ::testing::Test {
         return line;
     }
 
+    // Ends peers that hold a region until their stdin ends (writers): each must exit cleanly.
+    static void close_writers(std::initializer_list<ChildProcess*> writers) {
+        for (ChildProcess* w : writers) w->close_stdin();
+        for (ChildProcess* w : writers) EXPECT_TRUE(w->wait_exit(10s).ok()) << transcript(*w);
+    }
+
+    // Stops an importer (stop()) and expects its summary to hold `records` imported and
+    // `tally` ("missing 0, duplicates 0, refused 0").
+    static void expect_imported(ChildProcess& importer, std::uint64_t records,
+                                const std::string& tally) {
+        const std::string imported = stop(importer, "imported");
+        EXPECT_NE(imported.find("imported " + std::to_string(records) + " records"),
+                  std::string::npos)
+            << imported;
+        EXPECT_NE(imported.find(tally), std::string::npos) << imported;
+    }
+
     // The peer's "written" line for `region` on `host` once it says `count` records (10 s at
     // most; the last line seen otherwise).
     static std::string await_written(const shmrec_bridge_test::Host& host,
@@ -129,13 +146,9 @@ TEST_F(BridgeTest, RecordsFlowFromHostAToHostBInOrderAndComplete) {
     const std::string exported = stop(*exporter, "exported");
     EXPECT_NE(exported.find("exported 100000 records"), std::string::npos) << exported;
     EXPECT_NE(exported.find("lost at the source 0"), std::string::npos) << exported;
-    const std::string imported = stop(*importer, "imported");
-    EXPECT_NE(imported.find("imported 100000 records"), std::string::npos) << imported;
-    EXPECT_NE(imported.find("lost at the source 0, missing 0, duplicates 0, refused 0"),
-              std::string::npos)
-        << imported;
-    writer->close_stdin();
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    expect_imported(*importer, 100000,
+                    "lost at the source 0, missing 0, duplicates 0, refused 0");
+    close_writers({writer.get()});
 }
 
 TEST_F(BridgeTest, ImporterRefusesARegionOfAnotherRecordTypeAndWritesNothing) {
@@ -167,10 +180,7 @@ TEST_F(BridgeTest, ImporterRefusesARegionOfAnotherRecordTypeAndWritesNothing) {
     EXPECT_TRUE(written->wait_exit(10s).ok());
 
     stop(*exporter, "exported");
-    other->close_stdin();
-    writer->close_stdin();
-    EXPECT_TRUE(other->wait_exit(10s).ok());
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    close_writers({other.get(), writer.get()});
 }
 
 // The source broadcast laps a stalled exporter: the records it overwrote are lost at the
@@ -215,13 +225,9 @@ TEST_F(BridgeTest, RecordsLostAtTheSourceAreCountedOnBothSides) {
     // Everything exported reaches B before the importer is stopped.
     EXPECT_EQ(await_written(hosts_->b(), "StudentsB", records),
               "school.Student written " + std::to_string(records));
-    const std::string imported = stop(*importer, "imported");
-    EXPECT_NE(imported.find("imported " + std::to_string(records) + " records"), std::string::npos)
-        << imported;
-    EXPECT_NE(imported.find("lost at the source " + std::to_string(lost) +
-                            ", missing 0, duplicates 0, refused 0"),
-              std::string::npos)
-        << imported;
+    expect_imported(*importer, records,
+                    "lost at the source " + std::to_string(lost) +
+                        ", missing 0, duplicates 0, refused 0");
 }
 
 // Restart rules (docs/bridge.md, "Restarts"): a restarted exporter reads its region from the
@@ -242,12 +248,8 @@ TEST_F(BridgeTest, ARestartedExporterResendsWhatTheRegionKeptAndTheImporterSkips
 
     const std::string exported = stop(*again, "exported");
     EXPECT_NE(exported.find("exported 3000 records"), std::string::npos) << exported;
-    const std::string imported = stop(*importer, "imported");
-    EXPECT_NE(imported.find("imported 3000 records"), std::string::npos) << imported;
-    EXPECT_NE(imported.find("missing 0, duplicates 1000, refused 0"), std::string::npos)
-        << imported;
-    writer->close_stdin();
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    expect_imported(*importer, 3000, "missing 0, duplicates 1000, refused 0");
+    close_writers({writer.get()});
 }
 
 // A killed importer leaves its region behind, and the exporter pauses once the importer's
@@ -288,12 +290,9 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
         return;
     }
 
-    const std::string imported = stop(*again, "imported");
-    EXPECT_NE(imported.find("imported 2000 records"), std::string::npos) << imported;
-    EXPECT_NE(imported.find("missing 0, duplicates 0, refused 0"), std::string::npos) << imported;
+    expect_imported(*again, 2000, "missing 0, duplicates 0, refused 0");
     stop(*exporter, "exported");
-    writer->close_stdin();
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    close_writers({writer.get()});
 }
 
 // The writer on A dies and another takes its region over: positions go on, and so does the
@@ -330,12 +329,9 @@ TEST_F(BridgeTest, AWriterReplacedOrARegionCreatedAnewOnAIsFollowed) {
         << transcript(*exporter) << transcript(*importer);
     EXPECT_EQ(runs_on_b("StudentsB", 2200), "runs 0-1499 0-699");
 
-    const std::string imported = stop(*importer, "imported");
-    EXPECT_NE(imported.find("imported 2200 records"), std::string::npos) << imported;
-    EXPECT_NE(imported.find("missing 0, duplicates 0, refused 0"), std::string::npos) << imported;
+    expect_imported(*importer, 2200, "missing 0, duplicates 0, refused 0");
     stop(*exporter, "exported");
-    fresh->close_stdin();
-    EXPECT_TRUE(fresh->wait_exit(10s).ok());
+    close_writers({fresh.get()});
 }
 
 // A cell is exported value by value and imported into a cell: B's readers see its values in
@@ -370,8 +366,7 @@ TEST_F(BridgeTest, ACellIsCarriedValueByValueIntoACell) {
     EXPECT_NE(imported.find("lost at the source 0, missing 0, duplicates 0, refused 0"),
               std::string::npos)
         << imported;
-    writer->close_stdin();
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    close_writers({writer.get()});
 }
 
 // A second exporter on the topic with the same record from another kind of region (a cell,
@@ -404,10 +399,7 @@ TEST_F(BridgeTest, AnExporterOfAnotherKindOfRegionOnTheTopicIsRefusedWithItsBatc
     stop(*intruder, "exported");
     stop(*exporter, "exported");
     stop(*importer, "imported");
-    cell->close_stdin();
-    writer->close_stdin();
-    EXPECT_TRUE(cell->wait_exit(10s).ok());
-    EXPECT_TRUE(writer->wait_exit(10s).ok());
+    close_writers({cell.get(), writer.get()});
 }
 
 // `shmrec-bridge run FILE`: the lines of a config file run side by side in one process, each
@@ -461,10 +453,7 @@ TEST_F(BridgeTest, OneProcessRunsEveryLineOfAConfigFile) {
     const std::string imported = summaries(*importers);
     EXPECT_NE(imported.find("imported 3000 records in"), std::string::npos) << imported;
     EXPECT_NE(imported.find("imported 2000 records in"), std::string::npos) << imported;
-    first->close_stdin();
-    second->close_stdin();
-    EXPECT_TRUE(first->wait_exit(10s).ok());
-    EXPECT_TRUE(second->wait_exit(10s).ok());
+    close_writers({first.get(), second.get()});
     std::filesystem::remove_all(dir);
 }
 
