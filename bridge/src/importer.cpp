@@ -132,11 +132,13 @@ class Sequencer {
     // skip. Counts the gap before it.
     std::uint64_t admit(const BatchView& batch, ImportCounts& counts) {
         const std::uint64_t first = batch.first_position;
-        counts.source_lost += batch.lost_before;
-        if (count_gaps_ && first > next_) {
-            const std::uint64_t gap = first - next_;
-            counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
-        }
+        // Only positions not written yet can be lost: a loss reported over positions written
+        // before (a restarted exporter lapped while it read them again), or before position 0,
+        // is none here.
+        const std::uint64_t gap = first > next_ ? first - next_ : 0;
+        const std::uint64_t lost = std::min(batch.lost_before, gap);
+        counts.source_lost += lost;
+        if (count_gaps_) counts.missing += gap - lost;
         const std::uint64_t skip =
             first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
         counts.duplicates += skip;
