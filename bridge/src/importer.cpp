@@ -256,6 +256,12 @@ class Import {
             state = epochs_.state(batch.source_epoch);
         }
         if (state == Epochs::State::unknown || waiting_for(batch.source_epoch)) {
+            // One that write() would refuse is refused now: it neither takes a good one's place
+            // among those kept waiting nor holds memory meanwhile.
+            if (const auto problem = check_batch(batch, record_)) {
+                report_refusal(counts_.refused, "a batch: " + *problem);
+                return;
+            }
             wait_for_identity(batch);
             return;
         }

@@ -1,5 +1,6 @@
 // Review tests: the importer against a scripted subscriber (scripted_subscriber.hpp), for cases
-// the process tests cannot force (a loss reported over positions already written).
+// the process tests cannot force (a loss reported over positions already written, a malformed
+// batch waiting for its identity).
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -99,6 +100,24 @@ TEST_F(ImporterReview, ALossLargerThanThePositionsBeforeTheFirstBatchCountsOnlyT
     EXPECT_EQ(ids_in_region(), range(3, 7));
     EXPECT_EQ(c.source_lost, 3u);
     EXPECT_EQ(c.missing, 0u);
+}
+
+TEST_F(ImporterReview, AMalformedBatchWaitingForItsIdentityDoesNotPushOutAGoodOne) {
+    // 256 good batches of epoch 9 wait for its identity; a 257th that check_batch() refuses
+    // anyway must not take the place of the oldest good one (nor hold its bytes meanwhile).
+    std::vector<Arrival> waiting;
+    for (std::uint64_t i = 0; i < 256; ++i) waiting.emplace_back(students(9, i, 1));
+    Batch malformed = students(9, 256, 1);
+    malformed.record_count = 2;  // 32 bytes for two records of 32
+    const ImportCounts c = run({{student_identity(1), students(1, 0, 10)},
+                                std::move(waiting),
+                                {std::move(malformed)},
+                                {student_identity(9)}});
+    std::vector<std::int64_t> expected = range(0, 10);
+    for (std::int64_t i = 0; i < 256; ++i) expected.push_back(i);
+    EXPECT_EQ(ids_in_region(), expected);
+    EXPECT_EQ(c.records, 10u + 256u);
+    EXPECT_EQ(c.refused, 1u);
 }
 
 }  // namespace
