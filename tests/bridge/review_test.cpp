@@ -1,13 +1,20 @@
-// Review tests: the importer against a scripted subscriber (scripted_subscriber.hpp), for cases
-// the process tests cannot force (a loss reported over positions already written, a malformed
-// batch waiting for its identity).
+// Review tests: the importer against a scripted subscriber (scripted_subscriber.hpp) and the
+// exporter against a transport that records what it publishes, for cases the process tests
+// cannot force (a loss reported over positions already written, a malformed batch waiting for
+// its identity, a region created anew and written past its capacity before the exporter opens
+// it).
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
+#include "exporter.hpp"
 #include "importer.hpp"
 #include "scripted_subscriber.hpp"
 #include "shmrec/broadcast.hpp"
+#include "shmrec/region.hpp"
 #include "student.shmrec.hpp"
 #include "test_names.hpp"
 
@@ -118,6 +125,125 @@ TEST_F(ImporterReview, AMalformedBatchWaitingForItsIdentityDoesNotPushOutAGoodOn
     EXPECT_EQ(ids_in_region(), expected);
     EXPECT_EQ(c.records, 10u + 256u);
     EXPECT_EQ(c.refused, 1u);
+}
+
+// A transport whose one publisher keeps what it is given and has one subscriber always.
+class RecordingTransport final : public Transport {
+  public:
+    struct Published {
+        std::vector<Identity> identities;
+        std::vector<Batch> batches;
+    };
+
+    std::string engine() const override { return "recording"; }
+    std::unique_ptr<Publisher> publisher(std::string_view) override {
+        return std::make_unique<RecordingPublisher>(*this);
+    }
+    std::unique_ptr<Subscriber> subscriber(std::string_view) override {
+        throw TransportError("no subscriber here");
+    }
+    void wake() noexcept override {}
+
+    // Waits until `done(published)` (at most 20 s); false if it never was.
+    template <class Done>
+    bool wait_until(Done done) {
+        std::unique_lock lock(m_);
+        return cv_.wait_for(lock, 20s, [&] { return done(published_); });
+    }
+    Published published() {
+        std::lock_guard lock(m_);
+        return published_;
+    }
+
+  private:
+    class RecordingPublisher final : public Publisher {
+      public:
+        explicit RecordingPublisher(RecordingTransport& t) : t_(t) {}
+        void announce(const Identity& identity) override {
+            std::lock_guard lock(t_.m_);
+            t_.published_.identities.push_back(identity);
+            t_.cv_.notify_all();
+        }
+        std::size_t subscribers() override { return 1; }
+        Wake wait_for_subscriber(std::chrono::nanoseconds) override { return Wake::ready; }
+        bool publish(const BatchView& batch) override {
+            std::lock_guard lock(t_.m_);
+            t_.published_.batches.push_back(copy_of(batch));
+            t_.cv_.notify_all();
+            return true;
+        }
+
+      private:
+        RecordingTransport& t_;
+    };
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    Published published_;
+};
+
+std::uint64_t records_of_epoch(const RecordingTransport::Published& p, std::uint64_t epoch) {
+    std::uint64_t n = 0;
+    for (const Batch& b : p.batches) {
+        if (b.source_epoch == epoch) n += b.record_count;
+    }
+    return n;
+}
+
+class ExporterReview : public shmrec_test::RegionFixture {};
+
+TEST_F(ExporterReview, ARegionCreatedAnewReportsWhatItsWriterOverwroteBeforeTheExporterOpenedIt) {
+    using Students = shmrec::Broadcast<school::Student>;
+    const std::string region = name("source");
+    const shmrec::Location where = shmrec::Location::memory(region);
+    auto first_writer = std::make_optional(Students::writer(where, 8));
+    for (std::int64_t i = 0; i < 5; ++i) {
+        school::Student s{};
+        s.id = i;
+        ASSERT_EQ(first_writer->try_write(s), shmrec::WriteStatus::ok);
+    }
+
+    RecordingTransport transport;
+    StopFlag stop;
+    ExportOptions options;
+    options.region = region;
+    options.topic = "Students";
+    ExportCounts counts;
+    std::thread exporter([&] { counts = run_export(transport, options, stop); });
+
+    ASSERT_TRUE(transport.wait_until([](const RecordingTransport::Published& p) {
+        return !p.identities.empty() && records_of_epoch(p, p.identities[0].source_epoch) == 5;
+    }));
+    // The name is removed and made anew while the first writer still has its region open: a
+    // new region (a new epoch, positions from 0), written 20 times over its 8 slots before the
+    // exporter notices (when the first writer closes): positions 0..11 are gone.
+    ASSERT_TRUE(shmrec::remove_region(where));
+    auto second_writer = Students::writer(where, 8);
+    for (std::int64_t i = 0; i < 20; ++i) {
+        school::Student s{};
+        s.id = 100 + i;
+        ASSERT_EQ(second_writer.try_write(s), shmrec::WriteStatus::ok);
+    }
+    first_writer.reset();
+
+    const bool followed = transport.wait_until([](const RecordingTransport::Published& p) {
+        return p.identities.size() == 2 && records_of_epoch(p, p.identities[1].source_epoch) == 8;
+    });
+    stop.request();
+    exporter.join();
+    ASSERT_TRUE(followed);
+
+    const RecordingTransport::Published p = transport.published();
+    const std::uint64_t epoch = p.identities[1].source_epoch;
+    ASSERT_NE(epoch, p.identities[0].source_epoch);
+    const auto first = std::find_if(p.batches.begin(), p.batches.end(),
+                                    [&](const Batch& b) { return b.source_epoch == epoch; });
+    ASSERT_NE(first, p.batches.end());
+    EXPECT_EQ(first->first_position, 12u);
+    // Exported + lost at the source = written, region by region: 5 + 0, then 8 + 12.
+    EXPECT_EQ(first->lost_before, 12u);
+    EXPECT_EQ(counts.records, 13u);
+    EXPECT_EQ(counts.lost, 12u);
 }
 
 }  // namespace
