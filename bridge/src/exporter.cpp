@@ -182,7 +182,7 @@ enum class RegionEnd : std::uint8_t { stop, replaced };
 template <class SourceOfKind>
 RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                      Publisher& publisher, const ExportOptions& options, const StopFlag& stop,
-                     ExportCounts& counts, StatusClock& status) {
+                     ExportCounts& counts, StatusClock& status, Importers& importers) {
     const RecordKey record = RecordKey::of(identity.type);
     // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
     const std::size_t max_records = std::max<std::size_t>(
@@ -190,7 +190,6 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
     std::vector<std::byte> buffer(max_records * record.size);
     const std::uint64_t lost_before_region = counts.lost;
     bool writer_missing = false;
-    Importers importers(publisher, options);
     while (!stop.requested()) {
         // While no importer listens the records wait in the region (a writer that laps the
         // exporter meanwhile is counted as lost at the source, as for any slow reader).
@@ -255,6 +254,7 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
     auto publisher = transport.publisher(options.topic);
     const std::uint64_t session = new_session();
     StatusClock status(options.status_interval);
+    Importers importers(*publisher, options);  // across regions: they subscribe to the topic
     bool followed = false;  // a region that replaced the one exported before
     while (!stop.requested()) {
         bool waited = false;
@@ -279,7 +279,8 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
                        options.region, to_string(identity.kind),
                        describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
                        transport.engine());
-                return run_region(source, identity, *publisher, options, stop, counts, status);
+                return run_region(source, identity, *publisher, options, stop, counts, status,
+                                  importers);
             },
             *opened);
         if (end == RegionEnd::stop) break;

@@ -246,4 +246,43 @@ TEST_F(ExporterReview, ARegionCreatedAnewReportsWhatItsWriterOverwroteBeforeTheE
     EXPECT_EQ(counts.lost, 12u);
 }
 
+TEST_F(ExporterReview, AFollowedRegionIsNoNewImporter) {
+    // "each change in the number of importers is a notice": the one importer stays while the
+    // exporter follows its region created anew, so one notice in all.
+    using Students = shmrec::Broadcast<school::Student>;
+    const std::string region = name("source");
+    const shmrec::Location where = shmrec::Location::memory(region);
+    auto first_writer = std::make_optional(Students::writer(where, 8));
+    ASSERT_EQ(first_writer->try_write(school::Student{}), shmrec::WriteStatus::ok);
+
+    RecordingTransport transport;
+    StopFlag stop;
+    ExportOptions options;
+    options.region = region;
+    options.topic = "Students";
+    testing::internal::CaptureStdout();
+    std::thread exporter([&] { (void)run_export(transport, options, stop); });
+    const bool first = transport.wait_until(
+        [](const RecordingTransport::Published& p) { return p.batches.size() == 1; });
+    bool second = false;
+    if (first) {
+        (void)shmrec::remove_region(where);
+        auto second_writer = Students::writer(where, 8);
+        (void)second_writer.try_write(school::Student{});
+        first_writer.reset();
+        second = transport.wait_until(
+            [](const RecordingTransport::Published& p) { return p.batches.size() == 2; });
+    }
+    stop.request();
+    exporter.join();
+    const std::string out = testing::internal::GetCapturedStdout();
+    ASSERT_TRUE(first && second) << out;
+    std::size_t notices = 0;
+    for (std::size_t at = 0; (at = out.find("an importer subscribed", at)) != std::string::npos;
+         ++at) {
+        ++notices;
+    }
+    EXPECT_EQ(notices, 1u) << out;
+}
+
 }  // namespace
