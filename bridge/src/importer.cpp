@@ -297,6 +297,18 @@ class Import {
         for (const Batch& b : released) on_batch(view_of(b));
     }
 
+    // Batches kept waiting from the exporter run that sent `batch` (its session), of another
+    // epoch: that run has announced `batch`'s epoch since, and the engine keeps only the latest
+    // identity, so theirs will never come. Refused, so that they are counted.
+    void refuse_superseded(const BatchView& batch) {
+        const auto n = std::erase_if(waiting_, [&](const Batch& b) {
+            return b.session == batch.session && b.source_epoch != batch.source_epoch;
+        });
+        for (std::size_t i = 0; i < n; ++i) {
+            report_refusal(counts_.refused, "a batch whose source's identity was superseded");
+        }
+    }
+
     void write(const BatchView& batch) {
         if (const auto problem = check_batch(batch, record_)) {
             report_refusal(counts_.refused, "a batch: " + *problem);
@@ -311,6 +323,7 @@ class Import {
             }
             sequencer_.start(batch);
         }
+        refuse_superseded(batch);
         const std::uint64_t skip = sequencer_.admit(batch, counts_);
         if (skip == batch.record_count) return;
         const BatchWrite w = sink_.write(batch.records.subspan(skip * record_.size), record_.size);
