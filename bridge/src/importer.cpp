@@ -234,7 +234,8 @@ class Import {
             // record from the same kind of region. Otherwise its batches are refused too (by
             // their epoch: a batch says its record, not its kind).
             if (id->type.fingerprint == record_.fingerprint && id->type.name == record_.name &&
-                id->kind == identity_.kind && !check_identity(*id)) {
+                id->kind == identity_.kind && id->topic == options_.topic &&
+                !check_identity(*id)) {
                 epochs_.accept(id->source_epoch);
             } else {
                 epochs_.refuse(id->source_epoch);

@@ -142,6 +142,18 @@ TEST_F(ImporterReview, BatchesOfAnEpochWhoseIdentityWasSupersededAreCounted) {
     EXPECT_EQ(c.refused, 1u);
 }
 
+TEST_F(ImporterReview, ALaterIdentityForAnotherTopicIsRefusedWithItsBatches) {
+    // docs/bridge.md: an identity naming another topic is refused; the first one is (by
+    // await_identity), and so must be the ones after it.
+    Identity other = student_identity(2);
+    other.topic = "Other";
+    const ImportCounts c =
+        run({{student_identity(1), students(1, 0, 10)}, {other}, {students(2, 0, 5)}});
+    EXPECT_EQ(ids_in_region(), range(0, 10));
+    EXPECT_EQ(c.records, 10u);
+    EXPECT_EQ(c.refused, 2u);  // the identity and its batch
+}
+
 // A transport whose one publisher keeps what it is given and has one subscriber always.
 class RecordingTransport final : public Transport {
   public:
