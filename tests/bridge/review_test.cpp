@@ -7,6 +7,8 @@
 
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "shmrec/broadcast.hpp"
 #include "shmrec/region.hpp"
 #include "student.shmrec.hpp"
+#include "child_process.hpp"
 #include "test_names.hpp"
 
 namespace {
@@ -310,6 +313,24 @@ TEST_F(ExporterReview, AFollowedRegionIsNoNewImporter) {
         ++notices;
     }
     EXPECT_EQ(notices, 1u) << out;
+}
+
+TEST(BridgeCommandLineReview, HelpOnALineOfAConfigFileIsNamedAsSuch) {
+    // CLI11 answers --help with an exception meant for main(); on a config file's line its
+    // text ("This should be caught in your main function, see examples") was the reason given.
+    const std::filesystem::path file =
+        std::filesystem::temp_directory_path() /
+        ("shmrec-bridge-review-" + std::to_string(::getpid()) + ".conf");
+    std::ofstream(file) << "export A --help\n";
+    shmrec_test::ChildProcess p(
+        "sh", {"-c", "exec \"$0\" run \"$1\" 2>&1", SHMREC_BRIDGE, file.string()});
+    p.close_stdin();
+    p.read_all(10s);
+    EXPECT_EQ(p.wait_exit(10s), shmrec_test::ExitStatus::code_of(2));
+    ASSERT_FALSE(p.lines().empty());
+    EXPECT_EQ(p.lines().back(),
+              "shmrec-bridge: " + file.string() + ":1: --help has no place in a config file");
+    std::filesystem::remove(file);
 }
 
 }  // namespace
