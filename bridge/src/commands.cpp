@@ -90,6 +90,8 @@ std::vector<Command> read_config(const std::string& path) {
         try {
             app.parse(line, false);
             verbs.finish();
+        } catch (const CLI::Success&) {  // --help: CLI11's text for it is meant for main()
+            throw where("--help has no place in a config file");
         } catch (const CLI::ParseError& e) {
             throw where(e.what());
         }

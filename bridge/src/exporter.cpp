@@ -50,11 +50,16 @@ class BroadcastSource {
     Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
         const BatchRead r = reader_.read_run(buffer, timeout);
         if (r.count == 0) return {0, r.status};
-        const std::uint64_t lost = reader_.lost() - reported_lost_;
-        reported_lost_ = reader_.lost();
+        const std::uint64_t lost = this->lost() - reported_lost_;
+        reported_lost_ = this->lost();
         return {r.count, ReadStatus::ok, reader_.position() - r.count, lost};
     }
-    std::uint64_t lost() const noexcept { return reader_.lost(); }
+    std::uint64_t lost() const noexcept { return overwritten_at_open_ + reader_.lost(); }
+    // A region the exporter waited for or followed (created anew): every record of it is the
+    // exporter's to carry, so those its writer overwrote before the exporter opened it
+    // (positions before the oldest retained) are lost at the source too, reported with the
+    // first batch.
+    void count_overwritten_at_open() noexcept { overwritten_at_open_ = reader_.start_position(); }
     std::uint64_t capacity() const noexcept { return reader_.capacity(); }
     const RecordType& type() const noexcept { return reader_.type(); }
     const Region& region() const noexcept { return reader_.region(); }
@@ -62,6 +67,7 @@ class BroadcastSource {
 
   private:
     untyped::BroadcastReader reader_;
+    std::uint64_t overwritten_at_open_ = 0;
     std::uint64_t reported_lost_ = 0;  // lost records already attributed to a batch
 };
 
@@ -81,6 +87,7 @@ class CellSource {
         return {1, ReadStatus::ok, reader_.sequence() - 1, 0};  // stamps start at 1
     }
     std::uint64_t lost() const noexcept { return 0; }
+    void count_overwritten_at_open() noexcept {}  // superseded values are no loss
     std::uint64_t capacity() const noexcept { return 1; }
     const RecordType& type() const noexcept { return reader_.type(); }
     const Region& region() const noexcept { return reader_.region(); }
@@ -94,7 +101,9 @@ using Source = std::variant<BroadcastSource, CellSource>;
 
 // The region, once it exists, as a source of its kind; nullopt when asked to stop first.
 // Throws shmrec::Error (wrong_kind) for a region that is neither a broadcast nor a cell.
-std::optional<Source> open_region(const ExportOptions& options, const StopFlag& stop) {
+// `waited`: it did not exist at first.
+std::optional<Source> open_region(const ExportOptions& options, const StopFlag& stop,
+                                  bool& waited) {
     const Location where = Location::memory(options.region);
     RegionOptions wait_for_it;
     wait_for_it.wait_for_creator = slice;
@@ -115,7 +124,7 @@ std::optional<Source> open_region(const ExportOptions& options, const StopFlag& 
         } catch (const Error& e) {
             if (e.code() != ErrorCode::not_found && e.code() != ErrorCode::init_timeout) throw;
             if (!told) notice("waiting for region '{}' to be created", options.region);
-            told = true;
+            told = waited = true;
         }
     }
     return std::nullopt;
@@ -173,7 +182,7 @@ enum class RegionEnd : std::uint8_t { stop, replaced };
 template <class SourceOfKind>
 RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                      Publisher& publisher, const ExportOptions& options, const StopFlag& stop,
-                     ExportCounts& counts, StatusClock& status) {
+                     ExportCounts& counts, StatusClock& status, Importers& importers) {
     const RecordKey record = RecordKey::of(identity.type);
     // No batch larger than an importer accepts (wire.hpp; check_identity() bounds the size).
     const std::size_t max_records = std::max<std::size_t>(
@@ -181,7 +190,6 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
     std::vector<std::byte> buffer(max_records * record.size);
     const std::uint64_t lost_before_region = counts.lost;
     bool writer_missing = false;
-    Importers importers(publisher, options);
     while (!stop.requested()) {
         // While no importer listens the records wait in the region (a writer that laps the
         // exporter meanwhile is counted as lost at the source, as for any slow reader).
@@ -246,11 +254,15 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
     auto publisher = transport.publisher(options.topic);
     const std::uint64_t session = new_session();
     StatusClock status(options.status_interval);
+    Importers importers(*publisher, options);  // across regions: they subscribe to the topic
+    bool followed = false;  // a region that replaced the one exported before
     while (!stop.requested()) {
-        std::optional<Source> opened = open_region(options, stop);
+        bool waited = false;
+        std::optional<Source> opened = open_region(options, stop, waited);
         if (!opened) break;
         const RegionEnd end = std::visit(
             [&](auto& source) {
+                if (followed || waited) source.count_overwritten_at_open();
                 const Identity identity{options.topic,
                                         options.region,
                                         source.type(),
@@ -267,10 +279,12 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
                        options.region, to_string(identity.kind),
                        describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
                        transport.engine());
-                return run_region(source, identity, *publisher, options, stop, counts, status);
+                return run_region(source, identity, *publisher, options, stop, counts, status,
+                                  importers);
             },
             *opened);
         if (end == RegionEnd::stop) break;
+        followed = true;
     }
     return counts;
 }

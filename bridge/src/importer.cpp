@@ -137,11 +137,13 @@ class Sequencer {
     // skip. Counts the gap before it.
     std::uint64_t admit(const BatchView& batch, ImportCounts& counts) {
         const std::uint64_t first = batch.first_position;
-        counts.source_lost += batch.lost_before;
-        if (count_gaps_ && first > next_) {
-            const std::uint64_t gap = first - next_;
-            counts.missing += gap > batch.lost_before ? gap - batch.lost_before : 0;
-        }
+        // Only positions not written yet can be lost: a loss reported over positions written
+        // before (a restarted exporter lapped while it read them again), or before position 0,
+        // is none here.
+        const std::uint64_t gap = first > next_ ? first - next_ : 0;
+        const std::uint64_t lost = std::min(batch.lost_before, gap);
+        counts.source_lost += lost;
+        if (count_gaps_) counts.missing += gap - lost;
         const std::uint64_t skip =
             first < next_ ? std::min<std::uint64_t>(next_ - first, batch.record_count) : 0;
         counts.duplicates += skip;
@@ -237,7 +239,8 @@ class Import {
             // record from the same kind of region. Otherwise its batches are refused too (by
             // their epoch: a batch says its record, not its kind).
             if (id->type.fingerprint == record_.fingerprint && id->type.name == record_.name &&
-                id->kind == identity_.kind && !check_identity(*id)) {
+                id->kind == identity_.kind && id->topic == options_.topic &&
+                !check_identity(*id)) {
                 epochs_.accept(id->source_epoch);
             } else {
                 epochs_.refuse(id->source_epoch);
@@ -259,6 +262,12 @@ class Import {
             state = epochs_.state(batch.source_epoch);
         }
         if (state == Epochs::State::unknown || waiting_for(batch.source_epoch)) {
+            // One that write() would refuse is refused now: it neither takes a good one's place
+            // among those kept waiting nor holds memory meanwhile.
+            if (const auto problem = check_batch(batch, record_)) {
+                report_refusal(counts_.refused, "a batch: " + *problem);
+                return;
+            }
             wait_for_identity(batch);
             return;
         }
@@ -294,6 +303,18 @@ class Import {
         for (const Batch& b : released) on_batch(view_of(b));
     }
 
+    // Batches kept waiting from the exporter run that sent `batch` (its session), of another
+    // epoch: that run has announced `batch`'s epoch since, and the engine keeps only the latest
+    // identity, so theirs will never come. Refused, so that they are counted.
+    void refuse_superseded(const BatchView& batch) {
+        const auto n = std::erase_if(waiting_, [&](const Batch& b) {
+            return b.session == batch.session && b.source_epoch != batch.source_epoch;
+        });
+        for (std::size_t i = 0; i < n; ++i) {
+            report_refusal(counts_.refused, "a batch whose source's identity was superseded");
+        }
+    }
+
     void write(const BatchView& batch) {
         if (const auto problem = check_batch(batch, record_)) {
             report_refusal(counts_.refused, "a batch: " + *problem);
@@ -308,6 +329,7 @@ class Import {
             }
             sequencer_.start(batch);
         }
+        refuse_superseded(batch);
         const std::uint64_t skip = sequencer_.admit(batch, counts_);
         if (skip == batch.record_count) return;
         const BatchWrite w = sink_.write(batch.records.subspan(skip * record_.size), record_.size);
