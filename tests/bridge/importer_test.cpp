@@ -8,6 +8,7 @@
 #include <deque>
 #include <variant>
 
+#include "scripted_subscriber.hpp"
 #include "shmrec/broadcast.hpp"
 #include "student.shmrec.hpp"
 #include "test_names.hpp"
@@ -15,57 +16,8 @@
 namespace {
 
 using namespace shmrec::bridge;
-using Arrival = std::variant<Identity, Batch>;
-
-// Each round's identities and batches are there until taken; wait() moves to the next round,
-// and after the last one asks the importer to stop.
-class ScriptedSubscriber final : public Subscriber {
-  public:
-    ScriptedSubscriber(std::deque<std::vector<Arrival>> rounds, StopFlag& stop)
-        : rounds_(std::move(rounds)), stop_(stop) {}
-
-    Wake wait_for_identity(std::chrono::nanoseconds) override { return next_round(); }
-    Wake wait(std::chrono::nanoseconds) override { return next_round(); }
-    // No listener: the importer's own thread takes each round.
-    void listen(std::function<void()>) override {}
-
-    std::optional<Identity> take_identity() override {
-        std::optional<Identity> newest;
-        std::erase_if(now_, [&](Arrival& a) {
-            if (!std::holds_alternative<Identity>(a)) return false;
-            newest = std::get<Identity>(std::move(a));
-            return true;
-        });
-        return newest;
-    }
-
-    std::size_t take_batches(std::size_t max,
-                             const std::function<void(const BatchView&)>& visit) override {
-        std::vector<Batch> taken;
-        std::erase_if(now_, [&](Arrival& a) {
-            if (taken.size() == max || !std::holds_alternative<Batch>(a)) return false;
-            taken.push_back(std::get<Batch>(std::move(a)));
-            return true;
-        });
-        for (const Batch& b : taken) visit(view_of(b));
-        return taken.size();
-    }
-
-  private:
-    Wake next_round() {
-        if (rounds_.empty()) {
-            stop_.request();
-            return Wake::woken;
-        }
-        for (Arrival& a : rounds_.front()) now_.push_back(std::move(a));
-        rounds_.pop_front();
-        return Wake::ready;
-    }
-
-    std::deque<std::vector<Arrival>> rounds_;
-    std::vector<Arrival> now_;
-    StopFlag& stop_;
-};
+using shmrec_bridge_test::Arrival;
+using shmrec_bridge_test::ScriptedSubscriber;
 
 class ImporterScript : public shmrec_test::RegionFixture {
   protected:

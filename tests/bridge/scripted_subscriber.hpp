@@ -1,6 +1,6 @@
 // A Subscriber whose identities and batches arrive in rounds a test chooses (no network), so
-// interleavings the network produces only now and then happen every time. The same as
-// importer_test.cpp's; shared by the tests that need it.
+// interleavings the network produces only now and then happen every time (importer_test.cpp,
+// review_test.cpp).
 #pragma once
 
 #include <chrono>
@@ -32,6 +32,8 @@ class ScriptedSubscriber final : public shmrec::bridge::Subscriber {
 
     Wake wait_for_identity(std::chrono::nanoseconds) override { return next_round(); }
     Wake wait(std::chrono::nanoseconds) override { return next_round(); }
+    // No listener: the importer's own thread takes each round.
+    void listen(std::function<void()>) override {}
 
     std::optional<Identity> take_identity() override {
         std::optional<Identity> newest;
