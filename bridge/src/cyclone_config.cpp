@@ -13,10 +13,13 @@ namespace shmrec::bridge {
 //                       fragments; 1456 B (one frame) halves throughput without loss
 // Watermarks (WhcHigh), socket buffer sizes, AutoReschedNackDelay and AckDelay made no difference
 // beyond the noise.
+//   MaxSampleSize       4 MiB (default 2 GiB): received samples are untrusted, and Cyclone
+//                       reassembles one before the bridge can check it; the largest the bridge
+//                       sends is an identity (two schemas of at most 1 MiB) or a batch (1 MiB)
 const std::string_view cyclone_defaults =
     "<CycloneDDS><Domain id=\"any\">"
     "<General><MaxMessageSize>4352B</MaxMessageSize></General>"
-    "<Internal><NackDelay>0ms</NackDelay>"
+    "<Internal><NackDelay>0ms</NackDelay><MaxSampleSize>4MiB</MaxSampleSize>"
     "<HeartbeatInterval min=\"1ms\" minsched=\"2ms\">2ms</HeartbeatInterval></Internal>"
     "</Domain></CycloneDDS>";
 

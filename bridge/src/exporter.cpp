@@ -219,6 +219,9 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
             writer_missing = false;
             continue;
         }
+        // A lap found by a read that returned nothing (contended) counts now, in case no
+        // batch follows to carry it (the writer closes, or a stop).
+        counts.lost = lost_before_region + source.lost();
         switch (r.status) {
             case ReadStatus::timeout:
             case ReadStatus::contended:  // overwritten on every attempt: again

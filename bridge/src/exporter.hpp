@@ -1,5 +1,5 @@
-// shmrec-bridge export: a local broadcast region's records, read as an ordinary reader
-// (untyped, any record type), published in batches on a topic (docs/bridge.md).
+// shmrec-bridge export: a local broadcast's records (or a cell's values), read as an ordinary
+// reader (untyped, any record type), published in batches on a topic (docs/bridge.md).
 #pragma once
 
 #include <chrono>
@@ -29,7 +29,8 @@ struct ExportCounts {
 
 // Waits for the region (it may not exist yet) and for a subscriber, then publishes until
 // `stop` is requested (and the transport woken). Throws shmrec::Error when the region cannot be
-// read (another channel kind, corrupt, no permission), TransportError when the engine fails.
+// read (neither a broadcast nor a cell, corrupt, no permission), TransportError when the
+// engine fails.
 ExportCounts run_export(Transport& transport, const ExportOptions& options, const StopFlag& stop);
 
 }  // namespace shmrec::bridge

@@ -229,6 +229,14 @@ class Import {
         }) > 0;
     }
 
+    // At the end: the batches still waiting for an identity are refused (counted).
+    void abandon_waiting() {
+        for (std::size_t i = waiting_.size(); i > 0; --i) {
+            report_refusal(counts_.refused, "a batch whose source never announced itself");
+        }
+        waiting_.clear();
+    }
+
   private:
     // Batches of an epoch whose identity has not come yet, in arrival order, at most this many.
     static constexpr std::size_t max_waiting = 256;
@@ -244,12 +252,14 @@ class Import {
                 epochs_.accept(id->source_epoch);
             } else {
                 epochs_.refuse(id->source_epoch);
+                const auto problem = check_identity(*id);
                 report_refusal(counts_.refused,
-                               fmt::format("an exporter of a {} of {} on topic '{}' (this "
-                                           "importer writes a {} of {})",
+                               fmt::format("an identity of a {} of {} for topic '{}' (this "
+                                           "importer writes a {} of {} for topic '{}'){}",
                                            to_string(id->kind), describe(RecordKey::of(id->type)),
-                                           options_.topic, to_string(identity_.kind),
-                                           describe(record_)));
+                                           id->topic, to_string(identity_.kind),
+                                           describe(record_), options_.topic,
+                                           problem ? ": " + *problem : std::string()));
             }
             release_waiting(id->source_epoch);
         }
@@ -418,6 +428,7 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
     }
     subscriber.listen({});  // the counts are final once its last call has returned
     if (failure) std::rethrow_exception(failure);
+    import.abandon_waiting();
     return counts;
 }
 

@@ -7,7 +7,7 @@
 //
 // Exit statuses (service.hpp): 0 stopped by SIGINT / SIGTERM (or nothing to do); 1 failed (the
 // engine, a region); 2 bad arguments or config file; 3 refused: a local region holds another
-// record type than its topic carries (or is not a broadcast).
+// record type than its topic carries (or another kind of channel).
 #include <chrono>
 #include <exception>
 #include <string>

@@ -235,6 +235,7 @@ TEST_F(BridgeNetworkTest, AUsersCycloneddsUriOverridesTheBridgesDefaultsAndKeeps
     EXPECT_NE(trace.find("Internal/NackDelay/#text: 50 ms"), std::string::npos) << trace;
     EXPECT_NE(trace.find("Internal/HeartbeatInterval/#text: 2 ms"), std::string::npos) << trace;
     EXPECT_NE(trace.find("General/MaxMessageSize/#text: 4352 B"), std::string::npos) << trace;
+    EXPECT_NE(trace.find("Internal/MaxSampleSize/#text: 4 MiB"), std::string::npos) << trace;
 }
 
 }  // namespace

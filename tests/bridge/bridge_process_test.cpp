@@ -380,7 +380,7 @@ TEST_F(BridgeTest, AnExporterOfAnotherKindOfRegionOnTheTopicIsRefusedWithItsBatc
     cell->send("set 7");
     ASSERT_EQ(cell->read_line(20s).value_or("(nothing)"), "set 7");
     auto intruder = hosts_->a().spawn(bridge, {"export", "LatestA", "--topic", "Students"});
-    ASSERT_NE(importer->expect_line("shmrec-bridge: refused an exporter of a cell of "
+    ASSERT_NE(importer->expect_line("shmrec-bridge: refused an identity of a cell of "
                                     "school.Student",
                                     20s),
               "")
