@@ -246,13 +246,12 @@ class Import {
             // A new exporter (or a restarted one) of the topic: fine if it exports the same
             // record from the same kind of region. Otherwise its batches are refused too (by
             // their epoch: a batch says its record, not its kind).
+            const auto problem = check_identity(*id);
             if (id->type.fingerprint == record_.fingerprint && id->type.name == record_.name &&
-                id->kind == identity_.kind && id->topic == options_.topic &&
-                !check_identity(*id)) {
+                id->kind == identity_.kind && id->topic == options_.topic && !problem) {
                 epochs_.accept(id->source_epoch);
             } else {
                 epochs_.refuse(id->source_epoch);
-                const auto problem = check_identity(*id);
                 report_refusal(counts_.refused,
                                fmt::format("an identity of a {} of {} for topic '{}' (this "
                                            "importer writes a {} of {} for topic '{}'){}",
