@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -300,19 +301,14 @@ class CycloneSubscriber final : public Subscriber {
           identity_reader_("dds_create_reader (identity)",
                            dds_create_reader(participant, topics_.identity.get(),
                                              identity_qos().get(), nullptr)),
-          batch_reader_("dds_create_reader (batches)",
-                        dds_create_reader(participant, topics_.batches.get(),
-                                          batch_qos(Side::reader).get(), nullptr)),
           identity_ready_("dds_create_readcondition (identity)",
                           dds_create_readcondition(identity_reader_.get(), DDS_ANY_STATE)),
-          batch_ready_("dds_create_readcondition (batches)",
-                       dds_create_readcondition(batch_reader_.get(), DDS_ANY_STATE)),
           identity_waitset_(participant, guard),
           waitset_(participant, guard),
-          guard_only_(participant, guard) {
+          guard_only_(participant, guard),
+          participant_(participant) {
         identity_waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(identity_ready_.get(), 1);
-        waitset_.attach(batch_ready_.get(), 2);
     }
     CycloneSubscriber(const CycloneSubscriber&) = delete;
     CycloneSubscriber& operator=(const CycloneSubscriber&) = delete;
@@ -354,28 +350,28 @@ class CycloneSubscriber final : public Subscriber {
     void listen(std::function<void()> on_data) override {
         // dds_set_listener returns once the listener's calls in progress have returned, so
         // on_data_ changes with no call using it.
-        for (const Entity* reader : {&batch_reader_, &identity_reader_}) {
-            const dds_return_t rc = dds_set_listener(reader->get(), nullptr);
-            if (rc < 0) fail("dds_set_listener", rc);
-        }
+        for (const dds_entity_t reader : readers()) set_listener(reader, false);
         on_data_ = std::move(on_data);
         if (!on_data_) return;
-        const std::unique_ptr<dds_listener_t, void (*)(dds_listener_t*)> listener(
-            dds_create_listener(this), dds_delete_listener);
-        if (!listener) throw TransportError("Cyclone DDS: out of memory for a listener");
-        dds_lset_data_available(listener.get(), [](dds_entity_t, void* self) {
-            static_cast<CycloneSubscriber*>(self)->on_data_();
-        });
-        for (const Entity* reader : {&batch_reader_, &identity_reader_}) {
-            const dds_return_t rc = dds_set_listener(reader->get(), listener.get());
-            if (rc < 0) fail("dds_set_listener", rc);
-        }
+        for (const dds_entity_t reader : readers()) set_listener(reader, true);
+    }
+
+    void receive_batches() override {
+        if (batch_reader_) return;
+        batch_reader_.emplace("dds_create_reader (batches)",
+                              dds_create_reader(participant_, topics_.batches.get(),
+                                                batch_qos(Side::reader).get(), nullptr));
+        batch_ready_.emplace("dds_create_readcondition (batches)",
+                             dds_create_readcondition(batch_reader_->get(), DDS_ANY_STATE));
+        waitset_.attach(batch_ready_->get(), 2);
+        if (on_data_) set_listener(batch_reader_->get(), true);
     }
 
     std::size_t take_batches(std::size_t max,
                              const std::function<void(const BatchView&)>& visit) override {
+        if (!batch_reader_) return 0;
         return take<shmrec_bridge_Batch>(
-            batch_reader_.get(), max, [&](const shmrec_bridge_Batch& s) {
+            batch_reader_->get(), max, [&](const shmrec_bridge_Batch& s) {
                 BatchView b;
                 b.session = s.session;
                 b.source_epoch = s.source_epoch;
@@ -389,14 +385,37 @@ class CycloneSubscriber final : public Subscriber {
     }
 
   private:
+    std::vector<dds_entity_t> readers() const {
+        std::vector<dds_entity_t> all{identity_reader_.get()};
+        if (batch_reader_) all.push_back(batch_reader_->get());
+        return all;
+    }
+
+    // Sets this subscriber's data-available listener on `reader`, or removes it.
+    void set_listener(dds_entity_t reader, bool on) {
+        const std::unique_ptr<dds_listener_t, void (*)(dds_listener_t*)> listener(
+            on ? dds_create_listener(this) : nullptr, dds_delete_listener);
+        if (on && !listener) throw TransportError("Cyclone DDS: out of memory for a listener");
+        if (on) {
+            dds_lset_data_available(listener.get(), [](dds_entity_t, void* self) {
+                static_cast<CycloneSubscriber*>(self)->on_data_();
+            });
+        }
+        const dds_return_t rc = dds_set_listener(reader, listener.get());
+        if (rc < 0) fail("dds_set_listener", rc);
+    }
+
     Topics topics_;
     Entity identity_reader_;
-    Entity batch_reader_;
     Entity identity_ready_;
-    Entity batch_ready_;
+    // Made by receive_batches(), once the importer's region is open: an importer that refuses
+    // its region never counts as a receiver of the batches.
+    std::optional<Entity> batch_reader_;
+    std::optional<Entity> batch_ready_;
     WaitSet identity_waitset_;
     WaitSet waitset_;
     WaitSet guard_only_;                 // wait() while a listener takes the data
+    dds_entity_t participant_;
     std::function<void()> on_data_;      // the listener's; see listen()
 };
 

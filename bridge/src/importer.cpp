@@ -215,6 +215,7 @@ class Import {
           sequencer_(identity.kind == SourceKind::broadcast),
           counts_(counts) {
         epochs_.accept(identity.source_epoch);
+        subscriber_.receive_batches();  // the region is open: now a receiver of the batches
         notice("importing topic '{}' ({} of {}, exported from region '{}') into region '{}' "
                "(capacity {})",
                options.topic, to_string(identity.kind), describe(record_), identity.region,

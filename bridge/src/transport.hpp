@@ -66,6 +66,10 @@ class Subscriber {
     // serialises what it does in them. Data that was there before is not announced. An empty
     // function removes the listener, once the calls in progress have returned.
     virtual void listen(std::function<void()> on_data) = 0;
+    // Starts receiving batches; before, only identities (take_batches() hands none). An
+    // importer calls it once its region is open, so one that refuses its region never counts
+    // as a receiver of the batches (an exporter waiting for one would publish to it).
+    virtual void receive_batches() = 0;
     // Hands up to `max` received batches to `visit`, in the order they were published, and
     // returns how many. A view lends the engine's buffer: valid during its visit only.
     virtual std::size_t take_batches(std::size_t max,

@@ -187,8 +187,8 @@ TEST_F(BridgeNetworkTest, TwoImportersOnTwoHostsEachReceiveEveryRecordInOrder) {
         importers.push_back(h->spawn(bridge, {"import", "Students", "--as", "Students"}));
     }
 
-    // The region exists, empty, so the exporter announces it; the records come once both
-    // importers have its identity. The batches topic is volatile: an importer that matched
+    // The region exists, empty, so the exporter announces it; the records come once the
+    // exporter counts both importers. The batches topic is volatile: an importer that matched
     // after a batch was published would never get that batch.
     auto writer = hosts_->a().spawn(
         peer, {"students-writer", "--name", "Students", "--count", "0", "--capacity", "131072"});
@@ -200,6 +200,11 @@ TEST_F(BridgeNetworkTest, TwoImportersOnTwoHostsEachReceiveEveryRecordInOrder) {
                       20s),
                   "")
             << lines_of(*importer) << lines_of(*exporter);
+    }
+    std::string counted;
+    while (counted.find("(2 now)") == std::string::npos) {
+        counted = exporter->expect_line("shmrec-bridge: an importer subscribed", 20s);
+        ASSERT_NE(counted, "") << lines_of(*exporter);
     }
     writer->send("write " + std::to_string(count));
     ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written " + std::to_string(count));

@@ -183,6 +183,34 @@ TEST_F(BridgeTest, ImporterRefusesARegionOfAnotherRecordTypeAndWritesNothing) {
     close_writers({other.get(), writer.get()});
 }
 
+// An importer that refuses its region never receives batches, so it never counts as one: the
+// exporter, waiting for an importer, keeps waiting, and the good importer that comes later gets
+// every record (it used to count for a moment, and the first batch went to it and was lost).
+TEST_F(BridgeTest, AnImporterThatRefusesItsRegionIsNoSubscriberOfTheBatches) {
+    auto other = hosts_->b().spawn(peer, {"other-writer", "--name", "StudentsB"});
+    ASSERT_EQ(other->read_line(20s).value_or("(nothing)"), "written 3");
+    auto writer = hosts_->a().spawn(
+        peer, {"students-writer", "--name", "StudentsA", "--count", "1000", "--capacity", "8192"});
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 1000");
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: waiting for an importer", 20s), "")
+        << transcript(*exporter);
+
+    auto refusing = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    EXPECT_EQ(refusing->wait_exit(30s), shmrec_test::ExitStatus::code_of(3))
+        << (refusing->read_all(1s), transcript(*refusing));
+
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsC"});
+    EXPECT_EQ(runs_on_b("StudentsC", 1000), "runs 0-999");
+    const std::string subscribed =
+        exporter->expect_line("shmrec-bridge: an importer subscribed", 20s);
+    EXPECT_NE(subscribed.find("(1 now)"), std::string::npos) << transcript(*exporter);
+    const std::string exported = stop(*exporter, "exported");
+    EXPECT_NE(exported.find("exported 1000 records"), std::string::npos) << exported;
+    expect_imported(*importer, 1000, "missing 0, duplicates 0, refused 0");
+    close_writers({other.get(), writer.get()});
+}
+
 // The source broadcast laps a stalled exporter: the records it overwrote are lost at the
 // source, counted by the exporter, carried in the next batch and counted alike by the importer;
 // nothing else is lost, nothing duplicated.

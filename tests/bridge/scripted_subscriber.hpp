@@ -34,6 +34,7 @@ class ScriptedSubscriber final : public shmrec::bridge::Subscriber {
     Wake wait(std::chrono::nanoseconds) override { return next_round(); }
     // No listener: the importer's own thread takes each round.
     void listen(std::function<void()>) override {}
+    void receive_batches() override {}
 
     std::optional<Identity> take_identity() override {
         std::optional<Identity> newest;
