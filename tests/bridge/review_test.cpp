@@ -14,7 +14,7 @@
 
 #include "exporter.hpp"
 #include "importer.hpp"
-#include "scripted_subscriber.hpp"
+#include "scripted_import.hpp"
 #include "shmrec/broadcast.hpp"
 #include "shmrec/region.hpp"
 #include "student.shmrec.hpp"
@@ -26,72 +26,13 @@ namespace {
 using namespace shmrec::bridge;
 using namespace std::chrono_literals;
 using shmrec_bridge_test::Arrival;
-using shmrec_bridge_test::ScriptedSubscriber;
 
-Identity student_identity(std::uint64_t epoch) {
-    Identity id;
-    id.topic = "Students";
-    id.region = "StudentsA";
-    id.type = shmrec::RecordType::of<school::Student>();
-    id.capacity = 1024;
-    id.session = 1;
-    id.source_epoch = epoch;
-    return id;
-}
-
-// Students first..first+count-1 at those positions of `epoch`, `lost_before` reported.
-Batch students(std::uint64_t epoch, std::uint64_t first, std::uint32_t count,
-               std::uint64_t lost_before = 0) {
-    std::vector<school::Student> records(count);
-    for (std::uint32_t i = 0; i < count; ++i) {
-        records[i].id = static_cast<std::int64_t>(first + i);
-        records[i].name = "student-" + std::to_string(first + i);
-    }
-    const auto bytes = std::as_bytes(std::span(records));
-    Batch b;
-    b.session = 1;
-    b.source_epoch = epoch;
-    b.record = RecordKey::of(shmrec::RecordType::of<school::Student>());
-    b.first_position = first;
-    b.lost_before = lost_before;
-    b.record_count = count;
-    b.records.assign(bytes.begin(), bytes.end());
-    return b;
-}
-
-std::vector<std::int64_t> range(std::int64_t first, std::int64_t end) {
-    std::vector<std::int64_t> ids;
-    for (std::int64_t i = first; i < end; ++i) ids.push_back(i);
-    return ids;
-}
-
-class ImporterReview : public shmrec_test::RegionFixture {
-  protected:
-    ImportCounts run(std::deque<std::vector<Arrival>> rounds) {
-        region_ = name("import");
-        StopFlag stop;
-        ScriptedSubscriber subscriber(std::move(rounds), stop);
-        ImportOptions options;
-        options.topic = "Students";
-        options.region = region_;
-        return run_import(subscriber, options, stop);
-    }
-
-    std::vector<std::int64_t> ids_in_region() {
-        auto reader = shmrec::Broadcast<school::Student>::reader(region_);
-        std::vector<std::int64_t> ids;
-        school::Student s{};
-        while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
-        return ids;
-    }
-
-    std::string region_;
-};
+using ImporterReview = shmrec_bridge_test::ScriptedImport;
 
 TEST_F(ImporterReview, ALossReportedOverPositionsAlreadyWrittenIsNoLossHere) {
     // A restarted exporter reads its region from the oldest record again and is lapped while
     // it does: it reports positions 3..7 lost before its batch at 8, but B wrote them already.
-    const ImportCounts c = run({{student_identity(1), students(1, 0, 10)},
+    const ImportCounts c = run({{identity(1), students(1, 0, 10)},
                                 {students(1, 8, 4, /*lost_before=*/5)}});
     EXPECT_EQ(ids_in_region(), range(0, 12));
     EXPECT_EQ(c.records, 12u);
@@ -105,7 +46,7 @@ TEST_F(ImporterReview, ALossLargerThanThePositionsBeforeTheFirstBatchCountsOnlyT
     // before its batch. A buggy or hostile one claiming 2^63 does not make the count absurd
     // (nor wrap it with the next such batch).
     const std::uint64_t absurd = std::uint64_t{1} << 63;
-    const ImportCounts c = run({{student_identity(1), students(1, 3, 2, absurd)},
+    const ImportCounts c = run({{identity(1), students(1, 3, 2, absurd)},
                                 {students(1, 5, 2, absurd)}});
     EXPECT_EQ(ids_in_region(), range(3, 7));
     EXPECT_EQ(c.source_lost, 3u);
@@ -119,10 +60,10 @@ TEST_F(ImporterReview, AMalformedBatchWaitingForItsIdentityDoesNotPushOutAGoodOn
     for (std::uint64_t i = 0; i < 256; ++i) waiting.emplace_back(students(9, i, 1));
     Batch malformed = students(9, 256, 1);
     malformed.record_count = 2;  // 32 bytes for two records of 32
-    const ImportCounts c = run({{student_identity(1), students(1, 0, 10)},
+    const ImportCounts c = run({{identity(1), students(1, 0, 10)},
                                 std::move(waiting),
                                 {std::move(malformed)},
-                                {student_identity(9)}});
+                                {identity(9)}});
     std::vector<std::int64_t> expected = range(0, 10);
     for (std::int64_t i = 0; i < 256; ++i) expected.push_back(i);
     EXPECT_EQ(ids_in_region(), expected);
@@ -135,8 +76,8 @@ TEST_F(ImporterReview, BatchesOfAnEpochWhoseIdentityWasSupersededAreCounted) {
     // took the identity of 2: the engine keeps the latest identity only, so 2's never comes.
     // Once the same exporter run's batches of 3 are written, its batches of 2 can never be:
     // they are refused (counted), not kept waiting unseen in no count.
-    const ImportCounts c = run({{student_identity(1), students(1, 0, 10)},
-                                {student_identity(2), student_identity(3), students(2, 0, 5),
+    const ImportCounts c = run({{identity(1), students(1, 0, 10)},
+                                {identity(2), identity(3), students(2, 0, 5),
                                  students(3, 0, 5)}});
     std::vector<std::int64_t> expected = range(0, 10);
     for (std::int64_t i = 0; i < 5; ++i) expected.push_back(i);
@@ -148,10 +89,10 @@ TEST_F(ImporterReview, BatchesOfAnEpochWhoseIdentityWasSupersededAreCounted) {
 TEST_F(ImporterReview, ALaterIdentityForAnotherTopicIsRefusedWithItsBatches) {
     // docs/bridge.md: an identity naming another topic is refused; the first one is (by
     // await_identity), and so must be the ones after it.
-    Identity other = student_identity(2);
+    Identity other = identity(2);
     other.topic = "Other";
     const ImportCounts c =
-        run({{student_identity(1), students(1, 0, 10)}, {other}, {students(2, 0, 5)}});
+        run({{identity(1), students(1, 0, 10)}, {other}, {students(2, 0, 5)}});
     EXPECT_EQ(ids_in_region(), range(0, 10));
     EXPECT_EQ(c.records, 10u);
     EXPECT_EQ(c.refused, 2u);  // the identity and its batch
