@@ -12,7 +12,7 @@ namespace shmrec::bridge {
 //                       than the MTU is IP-fragmented, and one lost frame loses all its DDS
 //                       fragments; 1456 B (one frame) halves throughput without loss
 // Watermarks (WhcHigh), socket buffer sizes, AutoReschedNackDelay and AckDelay made no difference
-// beyond the noise.
+// beyond the noise. Not timing:
 //   MaxSampleSize       4 MiB (default 2 GiB): received samples are untrusted, and Cyclone
 //                       reassembles one before the bridge can check it; the largest the bridge
 //                       sends is an identity (two schemas of at most 1 MiB) or a batch (1 MiB)

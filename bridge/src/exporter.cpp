@@ -201,6 +201,9 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                    counts.batches, status.rate(), counts.lost);
         }
         const typename SourceOfKind::Run r = source.read(buffer, slice);
+        // Also a lap found by a read that returned nothing (contended): it counts now, in case
+        // no batch follows to carry it (the writer closes, or a stop).
+        counts.lost = lost_before_region + source.lost();
         if (r.count > 0) {
             BatchView batch;
             batch.session = identity.session;
@@ -215,13 +218,9 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
             }
             counts.records += batch.record_count;
             counts.batches += 1;
-            counts.lost = lost_before_region + source.lost();
             writer_missing = false;
             continue;
         }
-        // A lap found by a read that returned nothing (contended) counts now, in case no
-        // batch follows to carry it (the writer closes, or a stop).
-        counts.lost = lost_before_region + source.lost();
         switch (r.status) {
             case ReadStatus::timeout:
             case ReadStatus::contended:  // overwritten on every attempt: again
