@@ -320,9 +320,12 @@ ReadStatus ByteRingObserver::next(std::vector<std::byte>& out) {
             // being filled, or a later lap's payload bytes). The claim is stored before every
             // frame, tail only once per batch (7): a claim a lap past us says "reused" even
             // while a batch holds tail back. Relaxed: a hint, resync() re-reads what it needs.
+            // A claim resync() finds no plausible place for (one forged far ahead) leaves us
+            // at p: then the tail decides, as if the claim were not there (not an endless
+            // resync to p answered as contended).
             if (detail::ahead(ring.claimed.load(std::memory_order_relaxed), p + cap) > 0) {
                 if (!resync(p)) return ReadStatus::corrupt;
-                continue;
+                if (position_ != p) continue;
             }
             // Acquire pairs with the writer's release of tail (7): every frame below it was
             // committed before.
