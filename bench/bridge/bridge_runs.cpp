@@ -146,7 +146,8 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
             hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name, "--capacity",
                                               std::to_string(plan.import_capacity)});
         exporter = hosts.a().spawn(programs.bridge,
-                                   {"export", plan.name, "--batch", std::to_string(plan.batch)});
+                                   {"export", plan.name, "--batch", std::to_string(plan.batch),
+                                    "--wait", plan.exporter_wait});
         await_line(*exporter, "shmrec-bridge: an importer subscribed", startup,
                    "exporter (host A)");
         await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");

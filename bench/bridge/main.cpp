@@ -24,9 +24,10 @@
 //   3. The bridge's latency at a low rate (default 1000 records/s for 5 s): A's writer and
 //      B's reader log each record's steady-clock time per id into files (the namespaces share
 //      CLOCK_MONOTONIC), so the one-way latency needs nothing in the record itself. Then the
-//      same writer with a reader on A and no bridge: what the two shared-memory hops of the
-//      bridged path (writer → exporter, importer → reader) cost here.
-// Then a table of the figures and the three ratios the issue names, each with its target, and
+//      same with `export --wait busy_spin` (the exporter polls A's region instead of
+//      sleeping on its doorbell), and the same writer with a reader on A and no bridge: what
+//      a local reader sees, so that bridged - local is the latency the bridge adds.
+// Then a table of the figures and the ratios of the issue's three targets (latency twice: exporter sleeping, and polling), each with its target, and
 // a JSON file (--json). Targets are read, not asserted: the exit status is 0 when everything
 // was measured, 1 when something could not be, 2 when the run cannot start here (needs root,
 // network namespaces, ddsperf), 130 when interrupted. Namespaces, mounts and children are
@@ -180,6 +181,13 @@ Measurements measure(const Options& o, const shmrec_bridge_test::TwoHosts& hosts
     plan.timed = true;
     attempt(m, fmt::format("bridge latency, {} records/s", o.latency_rate),
             [&] { m.latency = run_stream(hosts, o.programs, plan, work); });
+    // The same with an exporter that polls instead of sleeping: one thread wake-up fewer on the
+    // path, for a core spent polling.
+    plan.name = "bench_latency_spin";
+    plan.exporter_wait = "busy_spin";
+    attempt(m, fmt::format("bridge latency, {} records/s, export --wait busy_spin", o.latency_rate),
+            [&] { m.latency_busy_spin = run_stream(hosts, o.programs, plan, work); });
+    plan.exporter_wait = "futex";
     // What the two shared-memory hops of that path cost on this machine: the same writer,
     // the reader on A, no bridge.
     plan.name = "bench_local_latency";

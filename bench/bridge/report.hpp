@@ -33,7 +33,8 @@ struct Measurements {
     std::optional<DdsperfRoundTrip> ddsperf_rtt_paced_waitset;  // the same, taken by a waitset
     std::optional<DdsperfRoundTrip> ddsperf_rtt_back_to_back;
     std::vector<RunResult> steps;  // throughput, by offered rate
-    std::optional<RunResult> latency;
+    std::optional<RunResult> latency;           // the exporter sleeps on A's doorbell (futex)
+    std::optional<RunResult> latency_busy_spin;  // the exporter polls A's region (--wait busy_spin)
     std::optional<RunResult> local_latency;  // the same writer, a reader on A, no bridge
     std::vector<std::string> failures;       // what could not be measured, and why
 };

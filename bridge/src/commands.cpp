@@ -26,6 +26,12 @@ Verbs::Verbs(CLI::App& app, Command& command, ProcessOptions* process) : command
     export_->add_option("--batch", command.out.max_batch_records,
                         "At most this many records a batch")
         ->check(CLI::Range(1, 1 << 20));
+    export_
+        ->add_option("--wait", wait_,
+                     "How to wait for the region's next record: futex (sleep until the writer "
+                     "wakes us; the default), busy_spin (lowest latency, burns a core), "
+                     "spin_yield")
+        ->check(CLI::IsMember({"futex", "busy_spin", "spin_yield"}));
 
     import_ =
         app.add_subcommand("import", "Write a topic's records into a local broadcast region");
@@ -54,6 +60,10 @@ void Verbs::finish() {
     command_.verb = exporting ? Command::Verb::export_region : Command::Verb::import_topic;
     const bool default_topic = exporting && command_.out.topic.empty();
     if (default_topic) command_.out.topic = command_.out.region;
+    for (const WaitStrategy s :
+         {WaitStrategy::futex, WaitStrategy::busy_spin, WaitStrategy::spin_yield}) {
+        if (wait_ == to_string(s)) command_.out.wait = s;
+    }
     const std::string problem = topic_problem(exporting ? command_.out.topic : command_.in.topic);
     if (!problem.empty()) {
         throw CLI::ValidationError(

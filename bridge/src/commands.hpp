@@ -48,6 +48,7 @@ class Verbs {
     CLI::App* export_;
     CLI::App* import_;
     Command& command_;
+    std::string wait_ = "futex";  // export --wait, by name
 };
 
 // The commands of a config file: one per line, `#` to the end of a line is a comment, blank

@@ -107,12 +107,14 @@ std::optional<Source> open_region(const ExportOptions& options, const StopFlag& 
     const Location where = Location::memory(options.region);
     RegionOptions wait_for_it;
     wait_for_it.wait_for_creator = slice;
+    WaitOptions waiting;
+    waiting.strategy = options.wait;
     bool told = false;
     while (!stop.requested()) {
         try {
             const RegionInfo info = inspect_region(where, wait_for_it);
             if (info.kind == ChannelKind::cell) {
-                return Source(CellSource(untyped::cell_reader(where)));
+                return Source(CellSource(untyped::cell_reader(where, {}, waiting)));
             }
             if (info.kind != ChannelKind::broadcast) {
                 throw Error(ErrorCode::wrong_kind, options.region,
@@ -120,7 +122,7 @@ std::optional<Source> open_region(const ExportOptions& options, const StopFlag& 
                                         "and cells",
                                         options.region, info.kind_name));
             }
-            return Source(BroadcastSource(untyped::broadcast_reader(where, StartAt::oldest)));
+            return Source(BroadcastSource(untyped::broadcast_reader(where, StartAt::oldest, {}, waiting)));
         } catch (const Error& e) {
             if (e.code() != ErrorCode::not_found && e.code() != ErrorCode::init_timeout) throw;
             if (!told) notice("waiting for region '{}' to be created", options.region);
@@ -277,10 +279,13 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
                                                          options.region, *problem));
                 }
                 publisher->announce(identity);
-                notice("exporting region '{}' ({} of {}, capacity {}) as topic '{}' over {}",
+                notice("exporting region '{}' ({} of {}, capacity {}) as topic '{}' over {}{}",
                        options.region, to_string(identity.kind),
                        describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
-                       transport.engine());
+                       transport.engine(),
+                       options.wait == WaitStrategy::futex
+                           ? std::string()
+                           : fmt::format(", waiting by {}", to_string(options.wait)));
                 return run_region(source, identity, *publisher, options, stop, counts, status,
                                   importers);
             },

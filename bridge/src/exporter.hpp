@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include <shmrec/wait.hpp>
+
 #include "stop_signals.hpp"
 #include "transport.hpp"
 
@@ -17,6 +19,10 @@ struct ExportOptions {
     // A batch ends when the reader would wait, at this many records (or max_batch_bytes), or
     // at a gap.
     std::uint32_t max_batch_records = 1024;
+    // How the exporter waits for the region's next record. futex sleeps on the region's
+    // doorbell and is woken by the writer (a wake-up costs ~10-90 us on a VM); busy_spin polls
+    // and burns a core for the lowest latency; spin_yield polls, yielding between looks.
+    WaitStrategy wait = WaitStrategy::futex;
     // A status line this often; zero: none.
     std::chrono::seconds status_interval{0};
 };

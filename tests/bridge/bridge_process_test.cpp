@@ -444,7 +444,8 @@ TEST_F(BridgeTest, OneProcessRunsEveryLineOfAConfigFile) {
                                         "# host A: two regions out\n"
                                         "export StudentsA --topic First\n"
                                         "\n"
-                                        "export StudentsA2 --topic Second --batch 100  # small\n");
+                                        "export StudentsA2 --topic Second --batch 100 "
+                                        "--wait busy_spin  # small, polled\n");
     const std::string on_b = write_file("b.conf",
                                         "import First --as FirstB\n"
                                         "import Second --as SecondB --capacity 4096\n");
@@ -460,6 +461,16 @@ TEST_F(BridgeTest, OneProcessRunsEveryLineOfAConfigFile) {
     EXPECT_EQ(runs_on_b("SecondB", 2000), "runs 0-1999") << transcript(*importers);
     ASSERT_NE(exporters->expect_line("shmrec-bridge: status: export 'StudentsA2'", 20s), "")
         << transcript(*exporters);
+    // Each line waits its own way: the second one polls.
+    const auto exporting = [&](const std::string& topic) {
+        for (const auto& line : exporters->lines()) {
+            if (line.find("as topic '" + topic + "'") != std::string::npos) return line;
+        }
+        return std::string("(no such line)");
+    };
+    EXPECT_EQ(exporting("First").find("waiting by"), std::string::npos) << exporting("First");
+    EXPECT_NE(exporting("Second").find(", waiting by busy_spin"), std::string::npos)
+        << exporting("Second");
 
     // Both summaries of each process, in any order.
     const auto summaries = [&](ChildProcess& p) {
@@ -505,6 +516,8 @@ TEST(BridgeCommandLine, AConfigFileIsCheckedLineByLineBeforeAnythingStarts) {
               "shmrec-bridge: " + name + ":2: topic 'T' is exported by an earlier line");
     EXPECT_EQ(refusal("import T --as R\nimport U --as R\n"),
               "shmrec-bridge: " + name + ":2: region 'R' is imported into by an earlier line");
+    EXPECT_EQ(refusal("export A --wait nap\n"),
+              "shmrec-bridge: " + name + ":1: --wait: nap not in {futex,busy_spin,spin_yield}");
     EXPECT_EQ(refusal("frobnicate A\n"),
               "shmrec-bridge: " + name + ":1: 'frobnicate' is not a command (export or import)");
     EXPECT_EQ(refusal("# only a comment\n"), "shmrec-bridge: " + name + ": no command in it");
