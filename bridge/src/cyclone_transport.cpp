@@ -250,18 +250,18 @@ class CyclonePublisher final : public Publisher {
         if (rc < 0) fail("dds_write (identity)", rc);
     }
 
-    std::size_t subscribers() override {
+    Subscriptions subscribers() override {
         dds_publication_matched_status_t st{};
         // Also resets the status's "changed" flag, so the waitset waits for the next change.
         const dds_return_t rc = dds_get_publication_matched_status(batch_writer_.get(), &st);
         if (rc < 0) fail("dds_get_publication_matched_status", rc);
-        return st.current_count;
+        return {st.current_count, st.total_count};
     }
 
     Wake wait_for_subscriber(std::chrono::nanoseconds timeout) override {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            if (subscribers() > 0) return Wake::ready;
+            if (subscribers().now > 0) return Wake::ready;
             const auto left = deadline - std::chrono::steady_clock::now();
             if (left <= std::chrono::nanoseconds::zero()) return Wake::timeout;
             const Wake w = waitset_.wait(left);
@@ -281,6 +281,7 @@ class CyclonePublisher final : public Publisher {
         s.record_count = batch.record_count;
         s.records = view_of(batch.records);
         s.source_epoch = batch.source_epoch;
+        s.from_oldest = batch.from_oldest;
         const dds_return_t rc = dds_write(batch_writer_.get(), &s);
         if (rc == DDS_RETCODE_TIMEOUT) return false;
         if (rc < 0) fail("dds_write (batch)", rc);
@@ -380,6 +381,7 @@ class CycloneSubscriber final : public Subscriber {
                 b.lost_before = s.lost_before;
                 b.record_count = s.record_count;
                 b.records = bytes(s.records);  // the loaned sample's, until dds_return_loan
+                b.from_oldest = s.from_oldest;
                 visit(b);
             });
     }

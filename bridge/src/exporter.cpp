@@ -153,7 +153,9 @@ class Importers {
     bool await(const StopFlag& stop) {
         bool told = false;
         while (!stop.requested()) {
-            const std::size_t now = publisher_.subscribers();
+            const Subscriptions subscriptions = publisher_.subscribers();
+            ever_ = subscriptions.ever;
+            const std::size_t now = subscriptions.now;
             if (now != known_) {
                 if (now > known_) {
                     notice("an importer subscribed to topic '{}' ({} now)", options_.topic, now);
@@ -170,15 +172,20 @@ class Importers {
         return false;
     }
     std::size_t known() const noexcept { return known_; }
+    // Every importer that has subscribed so far: grows with each new one (also one that
+    // replaced another, the count staying the same).
+    std::uint64_t ever() const noexcept { return ever_; }
 
   private:
     Publisher& publisher_;
     const ExportOptions& options_;
     std::size_t known_ = 0;
+    std::uint64_t ever_ = 0;
 };
 
-// Why run_region() returned.
-enum class RegionEnd : std::uint8_t { stop, replaced };
+// Why run_region() returned: asked to stop; the region was replaced (open the new one); or an
+// importer subscribed after batches were sent (send the region again from its oldest record).
+enum class RegionEnd : std::uint8_t { stop, replaced, rewind };
 
 // Publishes the source's records until asked to stop or the region is replaced.
 template <class SourceOfKind>
@@ -192,10 +199,26 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
     std::vector<std::byte> buffer(max_records * record.size);
     const std::uint64_t lost_before_region = counts.lost;
     bool writer_missing = false;
+    bool sent = false;  // a batch of this opening of the region
+    std::uint64_t subscribed = importers.ever();
     while (!stop.requested()) {
         // While no importer listens the records wait in the region (a writer that laps the
         // exporter meanwhile is counted as lost at the source, as for any slow reader).
         if (!importers.await(stop)) return RegionEnd::stop;
+        if (importers.ever() != subscribed) {
+            subscribed = importers.ever();
+            // A new importer may be the heir of one that was killed: the batches sent to that
+            // one since it died never reached its region, and an engine delivers nothing sent
+            // before a reader subscribed. So the region is sent again from its oldest record;
+            // importers skip what they have (their positions), the heir resumes where its
+            // predecessor's writes ended (import_progress.hpp).
+            if (sent) {
+                notice("an importer subscribed to topic '{}': sending region '{}' again from "
+                       "its oldest record",
+                       options.topic, options.region);
+                return RegionEnd::rewind;
+            }
+        }
         if (status.due(counts.records)) {
             notice("status: export '{}' as '{}': {} importers; exported {} records in {} "
                    "batches ({:.0f} records/s), lost at the source {}",
@@ -215,12 +238,14 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
             batch.lost_before = r.lost_before;
             batch.record_count = static_cast<std::uint32_t>(r.count);
             batch.records = std::span<const std::byte>(buffer).first(r.count * record.size);
+            batch.from_oldest = !sent;  // the region was opened at its oldest record
             while (!publisher.publish(batch)) {
                 if (stop.requested()) return RegionEnd::stop;  // receivers full for good
             }
             counts.records += batch.record_count;
             counts.batches += 1;
             writer_missing = false;
+            sent = true;
             continue;
         }
         switch (r.status) {
@@ -260,6 +285,7 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
     StatusClock status(options.status_interval);
     Importers importers(*publisher, options);  // across regions: they subscribe to the topic
     bool followed = false;  // a region that replaced the one exported before
+    bool rewound = false;   // the region opened again to send it again from its oldest record
     while (!stop.requested()) {
         bool waited = false;
         std::optional<Source> opened = open_region(options, stop, waited);
@@ -279,19 +305,24 @@ ExportCounts run_export(Transport& transport, const ExportOptions& options, cons
                                                          options.region, *problem));
                 }
                 publisher->announce(identity);
-                notice("exporting region '{}' ({} of {}, capacity {}) as topic '{}' over {}{}",
-                       options.region, to_string(identity.kind),
-                       describe(RecordKey::of(identity.type)), identity.capacity, options.topic,
-                       transport.engine(),
-                       options.wait == WaitStrategy::futex
-                           ? std::string()
-                           : fmt::format(", waiting by {}", to_string(options.wait)));
+                if (!rewound) {
+                    notice("exporting region '{}' ({} of {}, capacity {}) as topic '{}' over {}{}",
+                           options.region, to_string(identity.kind),
+                           describe(RecordKey::of(identity.type)), identity.capacity,
+                           options.topic, transport.engine(),
+                           options.wait == WaitStrategy::futex
+                               ? std::string()
+                               : fmt::format(", waiting by {}", to_string(options.wait)));
+                }
                 return run_region(source, identity, *publisher, options, stop, counts, status,
                                   importers);
             },
             *opened);
         if (end == RegionEnd::stop) break;
-        followed = true;
+        // The next opening counts what its writer overwrote before it as lost only when the
+        // region was created anew: a rewind reads again what was already sent.
+        followed = end == RegionEnd::replaced;
+        rewound = end == RegionEnd::rewind;
     }
     return counts;
 }

@@ -14,6 +14,7 @@
 #include <shmrec/error.hpp>
 #include <shmrec/untyped.hpp>
 
+#include "import_progress.hpp"
 #include "notice.hpp"
 #include "status_clock.hpp"
 
@@ -73,6 +74,15 @@ class Sink {
     std::uint64_t capacity() const {
         return std::visit([](const auto& w) -> std::uint64_t { return capacity_of(w); }, writer_);
     }
+    // Records written into the region so far, by any of its writers (a cell: values).
+    std::uint64_t written() const {
+        return std::visit([](const auto& w) { return w.written(); }, writer_);
+    }
+    // Which creation of the region this is.
+    std::uint64_t epoch() const {
+        return std::visit([](const auto& w) { return source_epoch(w.region().creator()); },
+                          writer_);
+    }
 
     BatchWrite write(std::span<const std::byte> records, std::size_t record_size) {
         if (auto* broadcast = std::get_if<untyped::BroadcastWriter>(&writer_)) {
@@ -131,7 +141,33 @@ class Sequencer {
         next_ = batch.first_position - std::min(batch.lost_before, batch.first_position);
         epoch_ = batch.source_epoch;
         started_ = true;
+        resuming_ = false;
     }
+
+    // Positions continue a predecessor's, at `at`: the records from there on that the
+    // exporter sent to the predecessor while it was dying are sent again, from the region's
+    // oldest (the exporter does so when an importer subscribes). Until they come, later
+    // batches of that epoch are not written, or what lies between would be missing.
+    void resume(const ResumePoint& at) {
+        next_ = at.next_position;
+        epoch_ = at.source_epoch;
+        started_ = true;
+        resuming_ = true;
+    }
+
+    // A batch to drop, not write, because it lies past a gap that the exporter's replay is
+    // about to fill (it comes again then). The first batch that joins the positions written,
+    // or starts the replay, ends the wait.
+    bool awaits_replay(const BatchView& batch) {
+        if (!resuming_ || batch.source_epoch != epoch_) return false;
+        if (batch.first_position > next_ && !batch.from_oldest) return true;
+        resuming_ = false;
+        notice("resumed at source position {} (batch of positions {}-{}{})", next_,
+               batch.first_position, batch.first_position + batch.record_count - 1,
+               batch.from_oldest ? ", sent again from the region's oldest record" : "");
+        return false;
+    }
+    bool resuming() const noexcept { return resuming_; }
 
     // How many leading records of `batch` (of the current epoch) were written before: to
     // skip. Counts the gap before it.
@@ -141,7 +177,11 @@ class Sequencer {
         // before (a restarted exporter lapped while it read them again), or before position 0,
         // is none here.
         const std::uint64_t gap = first > next_ ? first - next_ : 0;
-        const std::uint64_t lost = std::min(batch.lost_before, gap);
+        // A batch read from the region's oldest record after the exporter (re)opened it: what
+        // is missing before it was no longer in the region, so lost at the source (as a cell's
+        // skipped values are no loss at all).
+        const std::uint64_t lost =
+            batch.from_oldest && count_gaps_ ? gap : std::min(batch.lost_before, gap);
         counts.source_lost += lost;
         if (count_gaps_) counts.missing += gap - lost;
         const std::uint64_t skip =
@@ -156,6 +196,7 @@ class Sequencer {
   private:
     bool count_gaps_;
     bool started_ = false;
+    bool resuming_ = false;
     std::uint64_t epoch_ = 0;
     std::uint64_t next_ = 0;  // the source position expected next
 };
@@ -210,11 +251,20 @@ class Import {
           // region of another record is refused here (shmrec::Error, type or layout mismatch),
           // before anything is written.
           sink_(options, identity),
+          region_epoch_(sink_.epoch()),
+          progress_(options.region),
           // A cell's records are its successive latest values: positions it skipped are no
           // loss.
           sequencer_(identity.kind == SourceKind::broadcast),
           counts_(counts) {
         epochs_.accept(identity.source_epoch);
+        // A predecessor that wrote this region (and died, or was stopped): continue its stream.
+        if (const auto at = progress_.resume_point(region_epoch_, sink_.written())) {
+            sequencer_.resume(*at);
+            notice("resuming where the last import into region '{}' ended: source position {} "
+                   "of source epoch {:#018x}",
+                   options.region, at->next_position, at->source_epoch);
+        }
         subscriber_.receive_batches();  // the region is open: now a receiver of the batches
         notice("importing topic '{}' ({} of {}, exported from region '{}') into region '{}' "
                "(capacity {})",
@@ -340,8 +390,16 @@ class Import {
             sequencer_.start(batch);
         }
         refuse_superseded(batch);
+        if (sequencer_.awaits_replay(batch)) return;
         const std::uint64_t skip = sequencer_.admit(batch, counts_);
         if (skip == batch.record_count) return;
+        // Recorded before the write, so that whenever this process dies the region's written
+        // count says how much of it was made (import_progress.hpp).
+        if (!progress_.before_write({region_epoch_, batch.source_epoch, batch.first_position + skip,
+                                     sink_.written(), batch.record_count - skip})) {
+            throw std::runtime_error(fmt::format("recording the progress of region '{}' failed",
+                                                 options_.region));
+        }
         const BatchWrite w = sink_.write(batch.records.subspan(skip * record_.size), record_.size);
         if (w.status != WriteStatus::ok) {
             throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
@@ -353,7 +411,7 @@ class Import {
         const auto now = std::chrono::steady_clock::now();
         if (!first_write_) {
             first_write_ = now;
-            notice("first batch at source position {}", batch.first_position);
+            notice("first batch written from source position {}", batch.first_position + skip);
         }
         counts_.active_seconds = std::chrono::duration<double>(now - *first_write_).count();
     }
@@ -363,6 +421,8 @@ class Import {
     const Identity identity_;
     const RecordKey record_;
     Sink sink_;
+    const std::uint64_t region_epoch_;  // which creation of the region the sink writes
+    ImportProgress progress_;
     Sequencer sequencer_;
     Epochs epochs_;
     std::deque<Batch> waiting_;

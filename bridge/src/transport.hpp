@@ -36,13 +36,18 @@ enum class Wake : std::uint8_t {
     woken,    // Transport::wake() was called (now or before): stop waiting
 };
 
+// The subscribers that receive a publisher's batches.
+struct Subscriptions {
+    std::size_t now = 0;     // receiving now
+    std::uint64_t ever = 0;  // every one that has subscribed so far: a new one makes it grow
+};
+
 class Publisher {
   public:
     virtual ~Publisher() = default;
     // Makes `identity` the topic's identity, for subscribers present and to come.
     virtual void announce(const Identity& identity) = 0;
-    // How many subscribers receive the batches now.
-    virtual std::size_t subscribers() = 0;
+    virtual Subscriptions subscribers() = 0;
     // Waits until at least one subscriber receives the batches.
     virtual Wake wait_for_subscriber(std::chrono::nanoseconds timeout) = 0;
     // Sends one batch. False when the receivers' queues stayed full for the engine's blocking

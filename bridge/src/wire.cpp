@@ -109,8 +109,8 @@ std::optional<std::string> check_batch(const BasicBatch<Bytes>& batch, const Rec
 
 template <class To, class From>
 static To with_records(const From& from, typename To::Records records) {
-    return {from.session,     from.source_epoch, from.record,  from.first_position,
-            from.lost_before, from.record_count, std::move(records)};
+    return {from.session,     from.source_epoch, from.record,       from.first_position,
+            from.lost_before, from.record_count, std::move(records), from.from_oldest};
 }
 
 Batch copy_of(const BatchView& view) {

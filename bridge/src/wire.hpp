@@ -63,6 +63,9 @@ struct BasicBatch {
     std::uint64_t lost_before = 0;  // records the exporter lost (lapped) right before this one
     std::uint32_t record_count = 0;
     Bytes records;
+    // The first batch read after the exporter opened (or reopened) the region at its oldest
+    // record: a receiver's positions missing before it are lost at the source, not on the way.
+    bool from_oldest = false;
 };
 using BatchView = BasicBatch<std::span<const std::byte>>;
 using Batch = BasicBatch<std::vector<std::byte>>;

@@ -295,7 +295,6 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
     importer->signal(SIGKILL);
     (void)importer->wait_exit(10s);
     // The participant lease (3 s) ends: the exporter has no importer and stops reading.
-    // (Records exported before that went to the killed importer: its heir never sees them.)
     ASSERT_NE(exporter->expect_line("shmrec-bridge: waiting for an importer", 20s), "")
         << transcript(*exporter);
     writer->send("write 2000");
@@ -305,7 +304,14 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
     reader->read_all(1s);
     EXPECT_TRUE(read_status.ok()) << read_status.describe() << "\n" << transcript(*reader);
     EXPECT_EQ(reader->lines().empty() ? "" : reader->lines().back(), "read 3000 in order");
-    EXPECT_NE(again->expect_line("shmrec-bridge: first batch at source position 1000"), "")
+    // The heir resumes where its predecessor's writes ended; the exporter, seeing a new
+    // importer after it had sent batches, sends the region again from its oldest record.
+    EXPECT_NE(again->expect_line("shmrec-bridge: resuming where the last import into region "
+                                 "'StudentsB' ended: source position 1000"),
+              "")
+        << transcript(*again);
+    EXPECT_NE(again->expect_line("shmrec-bridge: first batch written from source position 1000"),
+              "")
         << transcript(*again);
     if (HasFailure()) {
         exporter->signal(SIGTERM);
@@ -318,7 +324,38 @@ TEST_F(BridgeTest, ARestartedImporterTakesItsRegionOverAndGetsWhatWaitedOnA) {
         return;
     }
 
-    expect_imported(*again, 2000, "missing 0, duplicates 0, refused 0");
+    expect_imported(*again, 2000, "missing 0, duplicates 1000, refused 0");
+    stop(*exporter, "exported");
+    close_writers({writer.get()});
+}
+
+// The importer is killed while records keep coming: the exporter goes on sending to it until
+// its lease ends (3 s), and those batches never reach B's region. The heir, started at once,
+// resumes at the first position its region lacks, and the exporter (seeing a new importer)
+// sends the region again from its oldest record: B's reader reads every record once, in order.
+TEST_F(BridgeTest, AnImporterKilledMidStreamIsResumedByItsHeirWithNothingMissing) {
+    auto [importer, writer, exporter] = start_stream();
+    ASSERT_FALSE(HasFailure());
+    ASSERT_NE(exporter->expect_line("shmrec-bridge: an importer subscribed", 20s), "")
+        << transcript(*exporter);
+    auto reader = hosts_->b().spawn(peer, {"students-reader", "--name", "StudentsB", "--count",
+                                           "5000", "--wait-ms", "30000"});
+    importer->signal(SIGKILL);
+    (void)importer->wait_exit(10s);
+    // Inside the lease: these go to the dead importer.
+    writer->send("write 2000");
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 3000");
+    auto heir = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    ASSERT_NE(heir->expect_line("shmrec-bridge: resumed at source position", 20s), "")
+        << transcript(*heir) << transcript(*exporter);
+    writer->send("write 2000");
+    ASSERT_EQ(writer->read_line(20s).value_or("(nothing)"), "written 5000");
+    const auto read_status = reader->wait_exit(40s);
+    reader->read_all(1s);
+    EXPECT_TRUE(read_status.ok()) << read_status.describe() << "\n" << transcript(*reader);
+    EXPECT_EQ(reader->lines().empty() ? "" : reader->lines().back(), "read 5000 in order")
+        << transcript(*heir) << transcript(*exporter);
+    expect_imported(*heir, 4000, "lost at the source 0, missing 0, duplicates 1000");
     stop(*exporter, "exported");
     close_writers({writer.get()});
 }

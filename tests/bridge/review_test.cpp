@@ -135,7 +135,7 @@ class RecordingTransport final : public Transport {
             t_.published_.identities.push_back(identity);
             t_.cv_.notify_all();
         }
-        std::size_t subscribers() override { return 1; }
+        Subscriptions subscribers() override { return {1, 1}; }
         Wake wait_for_subscriber(std::chrono::nanoseconds) override { return Wake::ready; }
         bool publish(const BatchView& batch) override {
             std::lock_guard lock(t_.m_);

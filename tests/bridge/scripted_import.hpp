@@ -40,7 +40,7 @@ class ScriptedImport : public shmrec_test::RegionFixture {
 
     // Students first..first+count-1 at those positions of `epoch`, `lost_before` reported.
     static Batch students(std::uint64_t epoch, std::uint64_t first, std::uint32_t count,
-                          std::uint64_t lost_before = 0) {
+                          std::uint64_t lost_before = 0, bool from_oldest = false) {
         std::vector<school::Student> records(count);
         for (std::uint32_t i = 0; i < count; ++i) {
             records[i].id = static_cast<std::int64_t>(first + i);
@@ -55,12 +55,17 @@ class ScriptedImport : public shmrec_test::RegionFixture {
         b.lost_before = lost_before;
         b.record_count = count;
         b.records.assign(bytes.begin(), bytes.end());
+        b.from_oldest = from_oldest;
         return b;
     }
 
     // Runs the importer through the rounds into a fresh region (ids_in_region() reads it).
     shmrec::bridge::ImportCounts run(std::deque<std::vector<Arrival>> rounds) {
         region_ = name("import");
+        return run_again(std::move(rounds));
+    }
+    // The same into the region of the last run(): a second importer after the first ended.
+    shmrec::bridge::ImportCounts run_again(std::deque<std::vector<Arrival>> rounds) {
         shmrec::bridge::StopFlag stop;
         ScriptedSubscriber subscriber(std::move(rounds), stop);
         shmrec::bridge::ImportOptions options;
@@ -81,6 +86,14 @@ class ScriptedImport : public shmrec_test::RegionFixture {
         std::vector<std::int64_t> ids;
         for (std::int64_t i = first; i < end; ++i) ids.push_back(i);
         return ids;
+    }
+
+    void TearDown() override {
+        // The importer's progress cell, next to its region (bridge/src/import_progress.hpp).
+        if (!region_.empty()) {
+            (void)shmrec::remove_region(shmrec::Location::memory(region_ + ".import-progress"));
+        }
+        shmrec_test::RegionFixture::TearDown();
     }
 
     std::string region_;
