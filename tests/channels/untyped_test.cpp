@@ -722,6 +722,33 @@ TEST_F(Untyped, RingPeekWithoutReleaseConsumesNothingAndReleaseGivesTheWriterRoo
     EXPECT_EQ(reader.release(1), 0u);
 }
 
+// A hostile writer's seq claiming a position a lap (or more) past the consumer's is `corrupt`
+// for peek and read alike: a batch ends before it, and nothing past it is copied or consumed.
+TEST_F(Untyped, RingPeekOfASlotClaimingAPositionALapAheadIsCorrupt) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    // Slot 3 (position 3, not written yet) claims position 3 + 8: committed a lap ahead.
+    shmrec_test::poke_header(shmrec_test::shm_path(region),
+                             [](shmrec::detail::RegionHeader& h, std::byte* base, std::uint64_t) {
+                                 auto* slot = base + h.data_offset + sizeof(shmrec::detail::RingControl) +
+                                              3 * h.slot_stride;
+                                 reinterpret_cast<std::atomic<std::uint64_t>*>(slot)->store(3 + 8 + 1);
+                             });
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    auto r = reader.try_peek_batch(out);
+    ASSERT_EQ(r.status, ReadStatus::ok);
+    EXPECT_EQ(r.count, 3u);  // ends before the forged slot
+    EXPECT_EQ(seqs_of(out, 3), range(0, 3));
+    EXPECT_EQ(reader.release(3), 3u);
+    EXPECT_EQ(reader.try_peek_batch(out).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.peek_batch(out, 1s).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.try_read_batch(out).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.release(1), 0u);
+    EXPECT_EQ(reader.consumed(), 3u);
+}
+
 // A release wakes a writer asleep for room (the doorbell handshake towards the writer).
 TEST_F(Untyped, RingReleaseWakesAWriterWaitingForRoom) {
     const std::string region = name();
