@@ -136,6 +136,31 @@ BroadcastReader broadcast_reader(const Location& where, StartAt start,
     return BroadcastReader(std::move(region), start, std::move(type), wait);
 }
 
+// ---- ring writer and consumer ---------------------------------------------------------
+
+RingWriter::RingWriter(Region region, RecordType type, const WaitOptions& wait)
+    : RingWriterCore(std::move(region), wait, slots_of<detail::RingDescriptor>(type)),
+      type_(std::move(type)) {}
+
+RingReader::RingReader(Region region, RecordType type, const WaitOptions& wait)
+    : RingReaderCore(std::move(region), wait, slots_of<detail::RingDescriptor>(type)),
+      type_(std::move(type)) {}
+
+RingWriter ring_writer(const Location& where, const RecordType& type, std::uint64_t capacity,
+                       OpenMode mode, const RegionOptions& options, const WaitOptions& wait) {
+    const auto id = identity(type);
+    detail::check_record(where, id);
+    return RingWriter(
+        detail::writer_region<detail::RingDescriptor>(where, id, capacity, mode, options), type,
+        wait);
+}
+
+RingReader ring_reader(const Location& where, const RegionOptions& options,
+                       const WaitOptions& wait) {
+    auto [region, type] = open_any<detail::RingDescriptor>(where, Role::consumer, options);
+    return RingReader(std::move(region), std::move(type), wait);
+}
+
 // ---- ring observer ----------------------------------------------------------------------
 
 namespace {

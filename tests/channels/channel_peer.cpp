@@ -22,6 +22,13 @@
 //   broadcast-cursor <name> <count>
 //       attach an untyped broadcast reader; print "ready"; read `count` records; print
 //       "read n=... position=..."; then pause until killed (a reader that dies holding a slot).
+//   ring-peek-release <name> <peek> <first_release>
+//       take the ring's consumer role with untyped::ring_reader; print "attached consumed=...";
+//       peek up to `peek` records (peek_batch, 10 s) and print "peeked count=... first=...
+//       last=... consumed=... bad=..." (first/last: the seqs copied); release(first_release),
+//       print "released n=... consumed=...", then release the rest and print the same again;
+//       exit. Built also as shmrec_channel_fault_peer (fault points compiled in): with
+//       SHMREC_FAULT="consume.before_release:<N>:kill" it dies inside the N-th release.
 //   echo <in_ring> <out_ring>
 //       create out_ring (futex, no spin); print "ready"; open in_ring as consumer; echo every
 //       record from in to out with 1 s timeouts until in is closed; print "done echoed=...
@@ -236,6 +243,38 @@ int ring_observe(const std::vector<std::string>& a) {
     return s == shmrec::ReadStatus::closed ? 0 : 1;
 }
 
+int ring_peek_release(const std::vector<std::string>& a) {
+    if (a.size() != 3) return 2;
+    auto reader = shmrec::untyped::ring_reader(a[0]);
+    const std::size_t peek = std::stoull(a[1]);
+    const std::size_t first_release = std::stoull(a[2]);
+    const std::size_t size = reader.type().size;
+    say("attached consumed=" + std::to_string(reader.consumed()));
+    std::vector<std::byte> out(peek * size);
+    const auto r = reader.peek_batch(out, 10s);
+    if (r.status != shmrec::ReadStatus::ok) {
+        say("error status=" + std::string(to_string(r.status)));
+        return 1;
+    }
+    std::uint64_t bad = 0;
+    std::uint64_t first = UINT64_MAX, last = UINT64_MAX;
+    for (std::size_t i = 0; i < r.count; ++i) {
+        Checked c{};
+        std::memcpy(&c, out.data() + i * size, sizeof(c));
+        if (!chantest::intact(c) || c.seq != reader.consumed() + i) ++bad;
+        if (i == 0) first = c.seq;
+        last = c.seq;
+    }
+    say("peeked count=" + std::to_string(r.count) + " first=" + std::to_string(first) +
+        " last=" + std::to_string(last) + " consumed=" + std::to_string(reader.consumed()) +
+        " bad=" + std::to_string(bad));
+    std::size_t n = reader.release(first_release);
+    say("released n=" + std::to_string(n) + " consumed=" + std::to_string(reader.consumed()));
+    n = reader.release(r.count);
+    say("released n=" + std::to_string(n) + " consumed=" + std::to_string(reader.consumed()));
+    return bad == 0 ? 0 : 1;
+}
+
 int broadcast_cursor(const std::vector<std::string>& a) {
     if (a.size() != 2) return 2;
     auto reader = shmrec::untyped::broadcast_reader(a[0]);
@@ -266,6 +305,7 @@ int main(int argc, char** argv) {
         if (mode == "echo") return echo(args);
         if (mode == "ring-observe") return ring_observe(args);
         if (mode == "broadcast-cursor") return broadcast_cursor(args);
+        if (mode == "ring-peek-release") return ring_peek_release(args);
     } catch (const std::exception& e) {
         say(std::string("exception what=") + e.what());
         return 3;

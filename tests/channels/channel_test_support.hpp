@@ -70,6 +70,13 @@ class Peer : public shmrec_test::ChildProcess {
 public:
     explicit Peer(const std::vector<std::string>& args)
         : ChildProcess(SHMREC_CHANNEL_PEER, args) {}
+#ifdef SHMREC_CHANNEL_FAULT_PEER
+    // The same peer built with fault points (shmrec_channel_fault_peer), with
+    // SHMREC_FAULT="<point>:<n>:<action>" in its environment (runtime/include/shmrec/detail/fault.hpp).
+    Peer(const std::vector<std::string>& args, const std::string& fault)
+        : ChildProcess(SHMREC_CHANNEL_FAULT_PEER, args,
+                       shmrec_test::SpawnOptions{{"SHMREC_FAULT=" + fault}, -1, {}}) {}
+#endif
 
     // Reads lines until one starts with `word`; returns its key=value pairs, the whole line
     // under "" (empty on EOF or timeout).

@@ -1,10 +1,13 @@
 // Run-time-typed handles between real processes: a ring observer in another process while the
-// consumer takes every record, and the reader cursor of a reader process killed with its slot.
+// consumer takes every record, the reader cursor of a reader process killed with its slot, and
+// an untyped ring consumer killed between peek and release.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <cstdint>
+#include <cstring>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -93,6 +96,57 @@ TEST_F(UntypedProcesses, KilledReadersCursorIsNotListed) {
     s = monitor.state();
     EXPECT_TRUE(s.readers.empty());
     EXPECT_EQ(s.written, 10u);
+}
+
+// A consumer killed inside release(), after peek_batch copied its records and before any was
+// consumed (fault point consume.before_release, in the peer built with fault points): the
+// records stay in the ring, and the next consumer gets them first, from the same position.
+// Killed in its second release, the first release's record stays consumed: what the successor
+// gets again is exactly what was peeked and not released. Nothing lost, nothing else repeated.
+TEST_F(UntypedProcesses, ConsumerKilledBetweenPeekAndReleaseLeavesTheRecordsForItsSuccessor) {
+    constexpr std::uint64_t records = 10;
+    for (const int kill_at : {1, 2}) {
+        SCOPED_TRACE("killed in release number " + std::to_string(kill_at));
+        const std::string region = name(kill_at == 1 ? "first" : "second");
+        auto writer = shmrec::Ring<Checked>::writer(region, 16);
+        for (std::uint64_t i = 0; i < records; ++i) {
+            ASSERT_EQ(writer.try_write(chantest::make_checked(i)), WriteStatus::ok);
+        }
+        Peer first({"ring-peek-release", region, "4", "1"},
+                   "consume.before_release:" + std::to_string(kill_at) + ":kill");
+        ASSERT_EQ(chantest::num(first.expect("attached"), "consumed"), 0u);
+        const auto peeked = first.expect("peeked");
+        ASSERT_FALSE(peeked.empty());
+        EXPECT_EQ(chantest::num(peeked, "count"), 4u);
+        EXPECT_EQ(chantest::num(peeked, "first"), 0u);
+        EXPECT_EQ(chantest::num(peeked, "last"), 3u);
+        EXPECT_EQ(chantest::num(peeked, "bad"), 0u);
+        std::uint64_t released = 0;
+        if (kill_at == 2) {
+            const auto r = first.expect("released");
+            EXPECT_EQ(chantest::num(r, "n"), 1u);
+            EXPECT_EQ(chantest::num(r, "consumed"), 1u);
+            released = 1;
+        }
+        EXPECT_EQ(first.wait_exit(10s), ExitStatus::killed(SIGKILL));
+        // The dead consumer's lock went with it: the role is free, its head where it left it.
+        EXPECT_EQ(writer.written(), records);
+        auto next = shmrec::untyped::ring_reader(region);
+        EXPECT_EQ(next.consumed(), released);
+        std::vector<std::byte> out(16 * sizeof(Checked));
+        const auto r = next.try_peek_batch(out);
+        ASSERT_EQ(r.status, ReadStatus::ok);
+        ASSERT_EQ(r.count, records - released);
+        for (std::size_t i = 0; i < r.count; ++i) {
+            Checked c{};
+            std::memcpy(&c, out.data() + i * sizeof(Checked), sizeof(Checked));
+            EXPECT_TRUE(chantest::intact(c)) << i;
+            EXPECT_EQ(c.seq, released + i);
+        }
+        EXPECT_EQ(next.release(r.count), r.count);
+        EXPECT_EQ(next.consumed(), records);
+        EXPECT_EQ(next.try_peek_batch(out).status, ReadStatus::empty);
+    }
 }
 
 }  // namespace

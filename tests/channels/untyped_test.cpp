@@ -27,6 +27,8 @@ using shmrec::ReadStatus;
 using shmrec::WriteStatus;
 using shmrec_test::Checked;
 using shmrec_test::make_checked;
+using chantest::Clock;
+using chantest::StreamCheck;
 
 class Untyped : public shmrec_test::RegionFixture {};
 
@@ -405,6 +407,428 @@ TEST_F(Untyped, RingObserverRefusesAFormat20RingWhoseWriterPublishesNoClaim) {
         EXPECT_EQ(e.code(), shmrec::ErrorCode::version_mismatch) << e.what();
         EXPECT_NE(std::string(e.what()).find("format 2.0"), std::string::npos) << e.what();
     }
+}
+
+// ---- ring writer and consumer -------------------------------------------------------------
+
+// `count` Checked records from `first` on, back to back.
+std::vector<std::byte> checked_bytes(std::uint64_t first, std::size_t count) {
+    std::vector<std::byte> out(count * sizeof(Checked));
+    for (std::size_t i = 0; i < count; ++i) {
+        const Checked r = make_checked(first + i);
+        std::memcpy(out.data() + i * sizeof(Checked), &r, sizeof(Checked));
+    }
+    return out;
+}
+
+// The seqs of the first `count` records of `bytes`, or ~0 for a record that is not intact.
+std::vector<std::uint64_t> seqs_of(const std::vector<std::byte>& bytes, std::size_t count) {
+    std::vector<std::uint64_t> out;
+    for (std::size_t i = 0; i < count; ++i) {
+        Checked r{};
+        std::memcpy(&r, bytes.data() + i * sizeof(Checked), sizeof(Checked));
+        out.push_back(shmrec_test::intact(r) ? r.seq : ~std::uint64_t{0});
+    }
+    return out;
+}
+
+TEST_F(Untyped, TypedRingWriterUntypedConsumerEveryRecord) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    ASSERT_EQ(reader.type().size, sizeof(Checked));
+    EXPECT_EQ(reader.type().name, shmrec::RecordType::of<Checked>().name);
+    EXPECT_EQ(reader.type().fingerprint, shmrec::RecordTraits<Checked>::fingerprint);
+    EXPECT_EQ(reader.capacity(), 8u);
+    EXPECT_TRUE(reader.writer_alive());
+    std::vector<std::byte> one(sizeof(Checked));
+    std::vector<std::byte> three(3 * sizeof(Checked));
+    EXPECT_EQ(reader.try_read(one), ReadStatus::empty);
+    EXPECT_EQ(reader.try_read_batch(three).status, ReadStatus::empty);
+    // Five laps of the ring, read one at a time and in batches of three.
+    std::vector<std::uint64_t> seen;
+    std::uint64_t seq = 0;
+    for (int round = 0; round < 8; ++round) {
+        for (int i = 0; i < 5; ++i) ASSERT_EQ(writer.try_write(make_checked(seq++)), WriteStatus::ok);
+        ASSERT_EQ(reader.read(one, 1s), ReadStatus::ok);
+        const auto s1 = seqs_of(one, 1);
+        seen.insert(seen.end(), s1.begin(), s1.end());
+        while (true) {
+            const auto r = reader.try_read_batch(three);
+            if (r.status != ReadStatus::ok) {
+                EXPECT_EQ(r.status, ReadStatus::empty);
+                break;
+            }
+            const auto s = seqs_of(three, r.count);
+            seen.insert(seen.end(), s.begin(), s.end());
+        }
+    }
+    EXPECT_EQ(seen, range(0, 40));
+    EXPECT_EQ(reader.consumed(), 40u);
+    ASSERT_EQ(writer.try_write(make_checked(40)), WriteStatus::ok);
+    const auto r = reader.read_batch(three, 1s);
+    ASSERT_EQ(r.status, ReadStatus::ok);
+    ASSERT_EQ(r.count, 1u);
+    EXPECT_EQ(seqs_of(three, 1), range(40, 41));
+    EXPECT_EQ(reader.read_batch(three, 10ms).status, ReadStatus::timeout);
+    writer.close();
+    EXPECT_EQ(reader.read_batch(three, 1s).status, ReadStatus::closed);
+    EXPECT_EQ(reader.read(one, 1s), ReadStatus::closed);
+    EXPECT_TRUE(reader.closed());
+}
+
+TEST_F(Untyped, UntypedRingWriterTypedConsumerEveryRecord) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::Ring<Checked>::reader(region);  // validates name, size, fingerprint
+    EXPECT_EQ(writer.capacity(), 8u);
+    EXPECT_TRUE(writer.consumer_attached());
+    EXPECT_TRUE(writer.consumer_alive());
+    std::uint64_t seq = 0;
+    // Single records, then batches that straddle the ring's end and overfill it.
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(bytes_of(make_checked(seq++))), WriteStatus::ok);
+    ASSERT_EQ(writer.write(bytes_of(make_checked(seq++)), 1s), WriteStatus::ok);
+    const auto batch = checked_bytes(seq, 6);
+    const auto b = writer.try_write_batch(batch);
+    EXPECT_EQ(b.count, 4u);  // 4 slots free
+    EXPECT_EQ(b.status, WriteStatus::full);
+    seq += b.count;
+    EXPECT_EQ(writer.try_write(bytes_of(make_checked(seq))), WriteStatus::full);
+    EXPECT_EQ(writer.write(bytes_of(make_checked(seq)), 10ms), WriteStatus::timeout);
+    EXPECT_EQ(writer.write_batch(checked_bytes(seq, 2), 10ms).status, WriteStatus::timeout);
+    EXPECT_EQ(writer.written(), 8u);
+    StreamCheck check;
+    Checked r{};
+    for (int i = 0; i < 8; ++i) {
+        ASSERT_EQ(reader.try_read(r), ReadStatus::ok);
+        check.see(r);
+    }
+    for (int round = 0; round < 4; ++round) {
+        const auto w = writer.write_batch(checked_bytes(seq, 5), 1s);
+        ASSERT_EQ(w.status, WriteStatus::ok);
+        ASSERT_EQ(w.count, 5u);
+        seq += 5;
+        for (int i = 0; i < 5; ++i) {
+            ASSERT_EQ(reader.try_read(r), ReadStatus::ok);
+            check.see(r);
+        }
+    }
+    EXPECT_EQ(reader.try_read(r), ReadStatus::empty);
+    EXPECT_EQ(check.count, 28u);
+    EXPECT_EQ(check.bad, 0u);
+    EXPECT_EQ(check.out_of_order, 0u);
+    EXPECT_EQ(writer.written(), 28u);
+    EXPECT_EQ(writer.drain(1s), WriteStatus::ok);
+    writer.close();
+    EXPECT_EQ(reader.try_read(r), ReadStatus::closed);
+}
+
+// A region made by the untyped writer describes itself exactly as one made by Ring<T>::writer,
+// and each writer takes over the other's ring (open_only) and continues its stream.
+TEST_F(Untyped, UntypedAndTypedRingWritersMakeTheSameRegion) {
+    const std::string typed_name = name("typed");
+    const std::string untyped_name = name("untyped");
+    auto typed = shmrec::Ring<Checked>::writer(typed_name, 16);
+    auto untyped = shmrec::untyped::ring_writer(untyped_name, shmrec::RecordType::of<Checked>(), 16);
+    const auto a = shmrec::inspect_region(typed_name);
+    const auto b = shmrec::inspect_region(untyped_name);
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.format_major, b.format_major);
+    EXPECT_EQ(a.format_minor, b.format_minor);
+    EXPECT_EQ(a.record_name, b.record_name);
+    EXPECT_EQ(a.record_size, b.record_size);
+    EXPECT_EQ(a.record_alignment, b.record_alignment);
+    EXPECT_EQ(a.fingerprint, b.fingerprint);
+    EXPECT_EQ(a.schema, b.schema);
+    EXPECT_EQ(a.binary_schema, b.binary_schema);
+    EXPECT_EQ(a.geometry.mapped_size, b.geometry.mapped_size);
+    EXPECT_EQ(a.geometry.data_offset, b.geometry.data_offset);
+    EXPECT_EQ(a.geometry.data_size, b.geometry.data_size);
+    EXPECT_EQ(a.geometry.capacity, b.geometry.capacity);
+
+    // Swap writers: each takes the other's ring over and continues after its records (the
+    // consumers keep the regions alive meanwhile).
+    auto r1 = shmrec::untyped::ring_reader(untyped_name);
+    auto r2 = shmrec::Ring<Checked>::reader(typed_name);
+    ASSERT_EQ(typed.try_write(make_checked(0)), WriteStatus::ok);
+    ASSERT_EQ(untyped.try_write(bytes_of(make_checked(0))), WriteStatus::ok);
+    {
+        auto t = std::move(typed);
+        auto u = std::move(untyped);
+    }  // both gone: the writer roles are free
+    auto typed_on_untyped = shmrec::Ring<Checked>::writer(untyped_name, 0, shmrec::OpenMode::open_only);
+    auto untyped_on_typed = shmrec::untyped::ring_writer(typed_name, shmrec::RecordType::of<Checked>(),
+                                                         0, shmrec::OpenMode::open_only);
+    EXPECT_EQ(typed_on_untyped.written(), 1u);
+    EXPECT_EQ(untyped_on_typed.written(), 1u);
+    ASSERT_EQ(typed_on_untyped.try_write(make_checked(1)), WriteStatus::ok);
+    ASSERT_EQ(untyped_on_typed.try_write(bytes_of(make_checked(1))), WriteStatus::ok);
+    std::vector<std::byte> two(2 * sizeof(Checked));
+    ASSERT_EQ(r1.try_read_batch(two).count, 2u);
+    EXPECT_EQ(seqs_of(two, 2), range(0, 2));
+    Checked c{};
+    ASSERT_EQ(r2.try_read(c), ReadStatus::ok);
+    EXPECT_EQ(c.seq, 0u);
+    ASSERT_EQ(r2.try_read(c), ReadStatus::ok);
+    EXPECT_EQ(c.seq, 1u);
+}
+
+TEST_F(Untyped, RingRefusesWrongSpanSizes) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    const auto rec = make_checked(1);
+    const auto two = checked_bytes(0, 2);
+    EXPECT_EQ(writer.try_write(bytes_of(rec).first(8)), WriteStatus::wrong_size);
+    EXPECT_EQ(writer.write(std::span<const std::byte>(two), 1s), WriteStatus::wrong_size);
+    EXPECT_EQ(writer.try_write_batch(std::span(two).first(sizeof(Checked) + 8)).status,
+              WriteStatus::wrong_size);
+    EXPECT_EQ(writer.write_batch(std::span(two).first(sizeof(Checked) - 1), 1s).status,
+              WriteStatus::wrong_size);
+    EXPECT_EQ(writer.written(), 0u);  // nothing written
+    ASSERT_EQ(writer.try_write_batch(two).count, 2u);
+
+    std::vector<std::byte> odd(sizeof(Checked) + 1);
+    EXPECT_EQ(reader.try_read(odd), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.read(odd, 1s), ReadStatus::wrong_size);
+    EXPECT_EQ(reader.try_read_batch(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.read_batch(odd, 1s).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.try_peek_batch(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peek_batch(odd, 1s).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.consumed(), 0u);  // nothing consumed
+    EXPECT_EQ(reader.release(1), 0u);  // nothing peeked
+    std::vector<std::byte> out(2 * sizeof(Checked));
+    const auto r = reader.try_read_batch(out);
+    ASSERT_EQ(r.count, 2u);
+    EXPECT_EQ(seqs_of(out, 2), range(0, 2));
+    // An empty batch is no error and moves nothing.
+    EXPECT_EQ(reader.try_read_batch({}).status, ReadStatus::ok);
+    EXPECT_EQ(writer.try_write_batch({}).status, WriteStatus::ok);
+}
+
+TEST_F(Untyped, UntypedRingHandlesOfABroadcastAreWrongKind) {
+    const std::string region = name();
+    auto writer = shmrec::Broadcast<Checked>::writer(region, 8);
+    try {
+        (void)shmrec::untyped::ring_reader(region);
+        ADD_FAILURE() << "a broadcast opened as a ring's consumer";
+    } catch (const shmrec::Error& e) {
+        EXPECT_EQ(e.code(), shmrec::ErrorCode::wrong_kind) << e.what();
+    }
+}
+
+TEST_F(Untyped, RingConsumerRoleIsExclusiveAcrossTypedAndUntyped) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    {
+        auto typed = shmrec::Ring<Checked>::reader(region);
+        try {
+            (void)shmrec::untyped::ring_reader(region);
+            ADD_FAILURE() << "a second consumer attached";
+        } catch (const shmrec::Error& e) {
+            EXPECT_EQ(e.code(), shmrec::ErrorCode::reader_active) << e.what();
+        }
+        Checked r{};
+        ASSERT_EQ(typed.try_read(r), ReadStatus::ok);
+    }
+    {
+        auto untyped = shmrec::untyped::ring_reader(region);
+        EXPECT_EQ(untyped.consumed(), 1u);  // continues at the head
+        try {
+            (void)shmrec::Ring<Checked>::reader(region);
+            ADD_FAILURE() << "a second consumer attached";
+        } catch (const shmrec::Error& e) {
+            EXPECT_EQ(e.code(), shmrec::ErrorCode::reader_active) << e.what();
+        }
+        try {
+            (void)shmrec::untyped::ring_reader(region);
+            ADD_FAILURE() << "a second untyped consumer attached";
+        } catch (const shmrec::Error& e) {
+            EXPECT_EQ(e.code(), shmrec::ErrorCode::reader_active) << e.what();
+        }
+        std::vector<std::byte> one(sizeof(Checked));
+        ASSERT_EQ(untyped.try_read(one), ReadStatus::ok);
+        EXPECT_EQ(seqs_of(one, 1), range(1, 2));
+    }
+    auto next = shmrec::Ring<Checked>::reader(region);
+    EXPECT_EQ(next.consumed(), 2u);
+}
+
+// peek copies without consuming; release(k) consumes the first k of them; the writer gets room
+// only from a release.
+TEST_F(Untyped, RingPeekWithoutReleaseConsumesNothingAndReleaseGivesTheWriterRoom) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    EXPECT_EQ(reader.try_peek_batch(out).status, ReadStatus::empty);
+    EXPECT_EQ(reader.peek_batch(out, 10ms).status, ReadStatus::timeout);
+    ASSERT_EQ(writer.write_batch(checked_bytes(0, 8), 1s).count, 8u);
+    EXPECT_EQ(writer.try_write(bytes_of(make_checked(8))), WriteStatus::full);
+
+    auto r = reader.try_peek_batch(std::span(out).first(5 * sizeof(Checked)));
+    ASSERT_EQ(r.status, ReadStatus::ok);
+    ASSERT_EQ(r.count, 5u);
+    EXPECT_EQ(seqs_of(out, 5), range(0, 5));
+    EXPECT_EQ(reader.consumed(), 0u);
+    EXPECT_EQ(reader.peeked(), 5u);
+    // A second peek returns the same records (and more, with a bigger buffer).
+    std::fill(out.begin(), out.end(), std::byte{0});
+    r = reader.peek_batch(out, 1s);
+    ASSERT_EQ(r.count, 8u);
+    EXPECT_EQ(seqs_of(out, 8), range(0, 8));
+    EXPECT_EQ(reader.consumed(), 0u);
+    // Still no room: peeking holds the slots.
+    EXPECT_EQ(writer.try_write(bytes_of(make_checked(8))), WriteStatus::full);
+    EXPECT_EQ(writer.write(bytes_of(make_checked(8)), 10ms), WriteStatus::timeout);
+
+    // release(3): records 0..2 consumed, room for three; the next peek starts at 3.
+    EXPECT_EQ(reader.release(3), 3u);
+    EXPECT_EQ(reader.consumed(), 3u);
+    EXPECT_EQ(reader.peeked(), 5u);
+    const auto w = writer.try_write_batch(checked_bytes(8, 4));
+    EXPECT_EQ(w.count, 3u);
+    EXPECT_EQ(w.status, WriteStatus::full);
+    r = reader.try_peek_batch(std::span(out).first(2 * sizeof(Checked)));
+    ASSERT_EQ(r.count, 2u);
+    EXPECT_EQ(seqs_of(out, 2), range(3, 5));
+    // release is clamped to what the last peek copied and not yet released.
+    EXPECT_EQ(reader.release(1), 1u);
+    EXPECT_EQ(reader.release(100), 1u);
+    EXPECT_EQ(reader.release(1), 0u);
+    EXPECT_EQ(reader.consumed(), 5u);
+    // A read replaces the peek: release() consumes nothing afterwards.
+    r = reader.try_peek_batch(std::span(out).first(2 * sizeof(Checked)));
+    ASSERT_EQ(r.count, 2u);
+    EXPECT_EQ(seqs_of(out, 2), range(5, 7));
+    std::vector<std::byte> one(sizeof(Checked));
+    ASSERT_EQ(reader.try_read(one), ReadStatus::ok);
+    EXPECT_EQ(seqs_of(one, 1), range(5, 6));
+    EXPECT_EQ(reader.release(2), 0u);
+    EXPECT_EQ(reader.consumed(), 6u);
+    r = reader.try_read_batch(out);
+    ASSERT_EQ(r.count, 5u);
+    EXPECT_EQ(seqs_of(out, 5), range(6, 11));
+    EXPECT_EQ(reader.consumed(), 11u);
+    // After close, a peek returns what is left, then closed.
+    ASSERT_EQ(writer.try_write(bytes_of(make_checked(11))), WriteStatus::ok);
+    writer.close();
+    r = reader.try_peek_batch(out);
+    ASSERT_EQ(r.count, 1u);
+    EXPECT_EQ(reader.release(1), 1u);
+    EXPECT_EQ(reader.try_peek_batch(out).status, ReadStatus::closed);
+    EXPECT_EQ(reader.peek_batch(out, 1s).status, ReadStatus::closed);
+    EXPECT_EQ(reader.release(1), 0u);
+}
+
+// A hostile writer's seq claiming a position a lap (or more) past the consumer's is `corrupt`
+// for peek and read alike: a batch ends before it, and nothing past it is copied or consumed.
+TEST_F(Untyped, RingPeekOfASlotClaimingAPositionALapAheadIsCorrupt) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(make_checked(i)), WriteStatus::ok);
+    // Slot 3 (position 3, not written yet) claims position 3 + 8: committed a lap ahead.
+    shmrec_test::poke_header(shmrec_test::shm_path(region),
+                             [](shmrec::detail::RegionHeader& h, std::byte* base, std::uint64_t) {
+                                 auto* slot = base + h.data_offset + sizeof(shmrec::detail::RingControl) +
+                                              3 * h.slot_stride;
+                                 reinterpret_cast<std::atomic<std::uint64_t>*>(slot)->store(3 + 8 + 1);
+                             });
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    auto r = reader.try_peek_batch(out);
+    ASSERT_EQ(r.status, ReadStatus::ok);
+    EXPECT_EQ(r.count, 3u);  // ends before the forged slot
+    EXPECT_EQ(seqs_of(out, 3), range(0, 3));
+    EXPECT_EQ(reader.release(3), 3u);
+    EXPECT_EQ(reader.try_peek_batch(out).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.peek_batch(out, 1s).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.try_read_batch(out).status, ReadStatus::corrupt);
+    EXPECT_EQ(reader.release(1), 0u);
+    EXPECT_EQ(reader.consumed(), 3u);
+}
+
+// A release wakes a writer asleep for room (the doorbell handshake towards the writer).
+TEST_F(Untyped, RingReleaseWakesAWriterWaitingForRoom) {
+    const std::string region = name();
+    shmrec::WaitOptions wait;
+    wait.spin_iterations = 0;
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 4,
+                                               shmrec::OpenMode::create_only, {}, wait);
+    auto reader = shmrec::untyped::ring_reader(region, {}, wait);
+    ASSERT_EQ(writer.write_batch(checked_bytes(0, 4), 1s).count, 4u);
+    std::vector<std::byte> out(4 * sizeof(Checked));
+    ASSERT_EQ(reader.try_peek_batch(out).count, 4u);
+    shmrec::BatchWrite w{0, WriteStatus::timeout};
+    std::thread blocked([&] { w = writer.write_batch(checked_bytes(4, 2), 10s); });
+    std::this_thread::sleep_for(50ms);
+    const auto before = Clock::now();
+    EXPECT_EQ(reader.release(4), 4u);
+    blocked.join();
+    EXPECT_EQ(w.status, WriteStatus::ok);
+    EXPECT_EQ(w.count, 2u);
+    EXPECT_LT(chantest::ms_since(before), 5000.0);
+    const auto r = reader.try_read_batch(out);
+    ASSERT_EQ(r.count, 2u);
+    EXPECT_EQ(seqs_of(out, 2), range(4, 6));
+}
+
+// Untyped writer and consumer on two threads over a 16-slot ring, with write_batch and
+// peek_batch/release in uneven pieces (the ThreadSanitizer target for the two-step consume):
+// every record once, in order, intact.
+TEST_F(Untyped, RingWriteBatchPeekReleaseThreadsDeliverEveryRecordOnceInOrder) {
+    const std::string region = name();
+    constexpr std::uint64_t records = shmrec_test::under_sanitizer ? 20'000 : 200'000;
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 16);
+    auto reader = shmrec::untyped::ring_reader(region);
+    WriteStatus wstatus = WriteStatus::ok;
+    std::thread producer([&] {
+        std::uint64_t seq = 0;
+        std::size_t size = 1;
+        while (seq < records && wstatus == WriteStatus::ok) {
+            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size, records - seq));
+            const auto w = writer.write_batch(checked_bytes(seq, n), 10s);
+            seq += w.count;
+            wstatus = w.status;
+            size = size % 23 + 1;  // 1..23: batches shorter and longer than the ring
+        }
+        writer.close();
+    });
+    StreamCheck check;
+    std::vector<std::byte> out(12 * sizeof(Checked));
+    ReadStatus end = ReadStatus::ok;
+    std::size_t turn = 0;
+    for (;;) {
+        const auto r = reader.peek_batch(out, 10s);
+        if (r.status != ReadStatus::ok) {
+            end = r.status;
+            break;
+        }
+        // Release the peeked records in one or two pieces; on every third turn only part of
+        // them, so the rest is peeked again (and must come again, the same) next turn.
+        const std::size_t first = (turn % 2 == 0) ? r.count : (r.count + 1) / 2;
+        const std::size_t take = (turn % 3 == 2) ? first : r.count;
+        for (std::size_t i = 0; i < take; ++i) {
+            Checked c{};
+            std::memcpy(&c, out.data() + i * sizeof(Checked), sizeof(Checked));
+            check.see(c);
+        }
+        std::size_t released = reader.release(first);
+        if (take > first) released += reader.release(take - first);
+        if (released != take) {
+            ADD_FAILURE() << "released " << released << " of " << take;
+            break;
+        }
+        ++turn;
+    }
+    producer.join();
+    EXPECT_EQ(wstatus, WriteStatus::ok);
+    EXPECT_EQ(end, ReadStatus::closed);
+    EXPECT_EQ(check.count, records);
+    EXPECT_EQ(check.bad, 0u) << "first bad seq " << check.first_bad_seq;
+    EXPECT_EQ(check.out_of_order, 0u) << "first out-of-order seq " << check.first_bad_seq;
+    EXPECT_EQ(reader.consumed(), records);
 }
 
 // ---- monitor and cursors ------------------------------------------------------------------

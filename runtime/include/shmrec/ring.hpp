@@ -33,9 +33,18 @@
 // copying verbs (loan_pending / sample_pending), so the ring's order cannot be broken. A Loan
 // or Sample must end before its handle is destroyed; if the handle goes first, it is detached
 // and does nothing.
+//
+// The protocol is written once, in detail::RingWriterCore<R> and detail::RingReaderCore<R>
+// (R = T, or detail::DynamicRecord for a record size known only at run time):
+// RingWriter<T> / RingReader<T> add the record type, Loans and Samples on top, and
+// untyped::RingWriter / untyped::RingReader (untyped.hpp) byte spans and a consumer's
+// peek/release.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -123,6 +132,328 @@ struct RingView {
         return {Doorbell(control->room_doorbell), writer_waiters(),
                 static_cast<std::uint32_t>(LockSlot::writer)};
     }
+};
+
+
+// The ring writer's protocol (room, claim, commit, publish, waiting for room, taking over),
+// once for RingWriter<T> and untyped::RingWriter. R is the record type, or DynamicRecord: the
+// payload copies are memcpy of view_.shape.record_size bytes, a constant for a typed record.
+// The protected copy functions leave the handle checks (usable(), an open Loan) to the caller.
+template <class R>
+class RingWriterCore : public WriterEndpoint {
+public:
+    // Waits up to `timeout` until the consumer has read everything written: ok, timeout,
+    // reader_gone, or no_reader (nothing read, and no consumer ever attached). Call it before
+    // removing a ring whose consumer may still be catching up.
+    [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
+        if (!usable()) return refusal<WriteStatus>();
+        auto drained = [&] {
+            // Acquire pairs with the consumer's release of head (c).
+            return view_.control->head.load(std::memory_order_acquire) == tail_;
+        };
+        const auto outcome = wait_until(
+            timeout, drained, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_for_room(slice, drained); });
+        switch (outcome) {
+            case WaitOutcome::ready: return WriteStatus::ok;
+            case WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
+                                                               : WriteStatus::timeout;
+            case WaitOutcome::peer_gone: return WriteStatus::reader_gone;
+        }
+        return WriteStatus::timeout;
+    }
+
+    // Records written by this ring's writers so far (0 if unusable).
+    std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    // True while the ring's consumer holds its lock.
+    bool consumer_alive() const noexcept { return usable() && region_.consumer_alive(); }
+    // True once some consumer attached to this ring (since it was created).
+    bool consumer_attached() const noexcept { return usable() && !never_consumed(); }
+
+protected:
+    RingWriterCore(Region region, const WaitOptions& wait, SlotsFor<RingDescriptor, R> shape = {})
+        : WriterEndpoint(std::move(region), wait), view_(region_, shape),
+          room_waiters_(view_.writer_waiters()), room_bell_(view_.control->room_doorbell) {
+        notifier_ = view_.towards_consumer();
+        // A writer taking over wakes a consumer waiting for one (see BoardWriter).
+        if (!RegionAccess::created(region_)) notifier_.ring_always();
+        // A predecessor that died asleep left its registration: it is ours to clear.
+        room_waiters_.leave(0);
+        // A replacing writer continues after everything its predecessor committed: from the
+        // published tail (or the head, if the tail is not within one lap of it), past every
+        // slot whose seq already says "written" (a predecessor may die between steps 3 and 4).
+        // Acquire on head pairs with the last consumer's release (c), so the slots below it are
+        // free; tail and the seqs only a writer stores, and the kernel's writer lock orders our
+        // predecessor's stores before our attach: relaxed.
+        auto& ctl = *view_.control;
+        const std::uint64_t head = ctl.head.load(std::memory_order_acquire);
+        const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
+        std::uint64_t t = tail - head <= view_.capacity() ? tail : head;
+        while (t - head < view_.capacity() &&
+               view_.slot(t).seq.load(std::memory_order_relaxed) == t + 1) {
+            ++t;
+        }
+        tail_ = t;
+        cached_head_ = head;
+    }
+    RingWriterCore(RingWriterCore&&) noexcept = default;
+    RingWriterCore& operator=(RingWriterCore&&) noexcept = default;
+    ~RingWriterCore() = default;
+
+    // Copies as many of `count` records (`stride` bytes apart from `first`) as fit now; the
+    // tail and the wake-up check are published once for the whole batch. {0, full_status()}
+    // when none fits.
+    BatchWrite write_records(const std::byte* first, std::size_t count,
+                             std::size_t stride) noexcept {
+        const std::size_t n = room(count);
+        if (n == 0) return {0, count == 0 ? WriteStatus::ok : full_status()};
+        claim(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            std::memcpy(view_.payload(tail_), first + i * stride, view_.shape.record_size);
+            commit_slot(tail_);
+            ++tail_;
+        }
+        publish();
+        return {n, n == count ? WriteStatus::ok : WriteStatus::full};
+    }
+
+    // One record, waiting up to `timeout` for room.
+    WriteStatus write_record(const void* record, std::chrono::nanoseconds timeout) noexcept {
+        if (room(1) == 0) {
+            if (const auto s = wait_for_room(timeout); s != WriteStatus::ok) return s;
+        }
+        return write_records(static_cast<const std::byte*>(record), 1, 0).status;
+    }
+
+    // All `count` records, waiting for room as needed, up to `timeout` in all.
+    BatchWrite write_all(const std::byte* first, std::size_t count, std::size_t stride,
+                         std::chrono::nanoseconds timeout) noexcept {
+        const auto deadline = deadline_after(timeout);
+        std::size_t done = 0;
+        while (done < count) {
+            done += write_records(first + done * stride, count - done, stride).count;
+            if (done == count) break;
+            const auto left = deadline - SteadyClock::now();
+            if (const auto s = wait_for_room(left); s != WriteStatus::ok) return {done, s};
+        }
+        return {done, WriteStatus::ok};
+    }
+
+    // How many of `wanted` records fit, re-reading the consumer's head only when the cached
+    // copy says there is not enough room.
+    std::size_t room(std::size_t wanted) noexcept {
+        const std::uint64_t cap = view_.capacity();
+        std::uint64_t free = cap - (tail_ - cached_head_);
+        if (free < wanted) {
+            // SYNC POINT READ: slot reuse. Acquire pairs with the consumer's release store of
+            // head (c): its copy out of every slot below head is complete.
+            const std::uint64_t head = view_.control->head.load(std::memory_order_acquire);
+            // A hostile consumer could claim a head beyond our tail, or more than a lap
+            // behind it. Never cache such a head: it would promise more room than the ring has
+            // on every later call. Treat the ring as full instead.
+            if (tail_ - head > cap) return 0;
+            cached_head_ = head;
+            free = cap - (tail_ - head);
+        }
+        return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
+    }
+
+    // For observers only (RingControl::claimed): the next n positions are about to change.
+    // Relaxed store + release fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an
+    // observer whose copy saw any payload byte we store after this, and which then fences
+    // (acquire) and loads `claimed`, sees this value or a later one and discards its copy.
+    // The line is the writer's own (tail's); on x86 the fence emits no instruction.
+    void claim(std::size_t n) noexcept {
+        view_.control->claimed.store(tail_ + n, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+
+    void commit_slot(std::uint64_t position) noexcept {
+        SHMREC_FAULT_POINT("ring.before_commit");
+        // SYNC POINT WRITE: payload. Pairs with the consumer's acquire load of seq (a).
+        view_.slot(position).seq.store(position + 1, std::memory_order_release);
+    }
+
+    void publish() noexcept {
+        SHMREC_FAULT_POINT("ring.before_tail");
+        // Release: an observer that reads tail sees the slots below it (not the consumer's
+        // synchronisation, which is per slot).
+        view_.control->tail.store(tail_, std::memory_order_release);
+        notify();
+    }
+
+    bool never_consumed() const noexcept {
+        // Relaxed: only consumers write the epoch (once, when they attach); a stale 0 reports
+        // no_reader for a consumer that attached a moment ago, and the next call sees it.
+        return view_.control->consumer_epoch.load(std::memory_order_relaxed) == 0;
+    }
+    bool consumer_gone() const noexcept { return !never_consumed() && !region_.consumer_alive(); }
+
+    WriteStatus full_status() noexcept {
+        if (never_consumed()) return WriteStatus::no_reader;
+        if (!peer_alive([&] { return !consumer_gone(); })) return WriteStatus::reader_gone;
+        return WriteStatus::full;
+    }
+
+    template <class Ready>
+    void park_for_room(std::chrono::nanoseconds slice, Ready&& ready) noexcept {
+        park(room_waiters_, 0, room_bell_, slice, ready);
+    }
+
+    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
+        auto has_room = [&] { return room(1) != 0; };
+        const auto outcome = wait_until(
+            timeout, has_room, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_for_room(slice, has_room); });
+        switch (outcome) {
+            case WaitOutcome::ready: return WriteStatus::ok;
+            case WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
+                                                               : WriteStatus::timeout;
+            case WaitOutcome::peer_gone: return WriteStatus::reader_gone;
+        }
+        return WriteStatus::timeout;
+    }
+
+    RingView<R> view_;
+    WaiterRegistry room_waiters_;
+    Doorbell room_bell_;
+    std::uint64_t tail_ = 0;         // next position to write (private)
+    std::uint64_t cached_head_ = 0;  // last plausible head seen: a lower bound of the real one
+};
+
+// The ring consumer's protocol (slot states, consuming, waiting for records, taking over the
+// consumer role), once for RingReader<T> and untyped::RingReader. As RingWriterCore, the
+// protected copy functions leave the handle checks to the caller.
+template <class R>
+class RingReaderCore : public Endpoint {
+public:
+    // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
+    // (ok), without polling the ring; then read() resumes with its records.
+    [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
+        return await_writer(timeout, data_bell_, [&](std::chrono::nanoseconds slice, auto&& ready) {
+            park(data_waiters_, 0, data_bell_, slice, ready);
+        });
+    }
+
+    // Records consumed from this ring so far (by any of its consumers; 0 if unusable).
+    std::uint64_t consumed() const noexcept { return usable() ? head_ : 0; }
+    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
+    bool writer_alive() const noexcept { return writer_is_alive(); }
+    bool closed() const noexcept { return region_is_closed(); }
+
+protected:
+    RingReaderCore(Region region, const WaitOptions& wait, SlotsFor<RingDescriptor, R> shape = {})
+        : Endpoint(std::move(region), wait), view_(region_, shape),
+          data_waiters_(view_.consumer_waiters()), data_bell_(view_.control->data_doorbell),
+          towards_writer_(view_.towards_writer()) {
+        // A predecessor that died asleep left its registration: it is ours to clear.
+        data_waiters_.leave(0);
+        // We hold the consumer role: nobody else writes head.
+        head_ = view_.control->head.load(std::memory_order_relaxed);
+        // Relaxed: the writer only asks whether it is non-zero (never_consumed); a stale 0
+        // there makes it say no_reader once more, and its next call sees the attach.
+        view_.control->consumer_epoch.fetch_add(1, std::memory_order_relaxed);
+    }
+    RingReaderCore(RingReaderCore&&) noexcept = default;
+    RingReaderCore& operator=(RingReaderCore&&) noexcept = default;
+    ~RingReaderCore() = default;
+
+    // The next record into `out` and consumed: ok, empty, closed, writer_gone, corrupt.
+    ReadStatus read_record(void* out) noexcept {
+        ReadStatus s = next_state();
+        if (s == ReadStatus::empty) s = empty_status();
+        if (s != ReadStatus::ok) return s;
+        std::memcpy(out, view_.payload(head_), view_.shape.record_size);
+        advance(1);
+        return ReadStatus::ok;
+    }
+
+    // Copies the records ready at positions [head_, head_ + n), n <= count, into buffers
+    // `stride` bytes apart from `first`, WITHOUT consuming them: {n, ok} when n > 0, else
+    // {0, why} (empty, closed, writer_gone, corrupt; ok when count is 0).
+    BatchRead copy_ready(std::byte* first, std::size_t count, std::size_t stride) noexcept {
+        std::size_t n = 0;
+        ReadStatus s = ReadStatus::ok;
+        while (n < count) {
+            s = state_of(head_ + n);
+            if (s != ReadStatus::ok) break;
+            std::memcpy(first + n * stride, view_.payload(head_ + n), view_.shape.record_size);
+            ++n;
+        }
+        if (n > 0) return {n, ReadStatus::ok};
+        if (count == 0) return {0, ReadStatus::ok};
+        if (s == ReadStatus::empty) s = empty_status();
+        // empty_status() may find a record that arrived meanwhile: read it next time round.
+        return {0, s == ReadStatus::ok ? ReadStatus::empty : s};
+    }
+
+    // copy_ready, then consumes what it copied (the head is published once).
+    BatchRead read_records(std::byte* first, std::size_t count, std::size_t stride) noexcept {
+        const BatchRead r = copy_ready(first, count, stride);
+        if (r.count > 0) advance(r.count);
+        return r;
+    }
+
+    // ok when the record at `position` is ready, empty when not yet, corrupt when the slot
+    // claims a position the writer cannot have reached.
+    ReadStatus state_of(std::uint64_t position) const noexcept {
+        // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (3).
+        const std::uint64_t seq = view_.slot(position).seq.load(std::memory_order_acquire);
+        const std::int64_t d = ahead(seq, position + 1);
+        if (d == 0) return ReadStatus::ok;
+        // A healthy writer never fills a slot further than one lap ahead of the head.
+        if (d > 0) return ReadStatus::corrupt;
+        return ReadStatus::empty;
+    }
+    ReadStatus next_state() const noexcept { return state_of(head_); }
+
+    // Consumes the next n records: every way of consuming (a read, a Sample's release, the
+    // untyped release()) comes through here, so the fault point covers them all.
+    void advance(std::size_t n) noexcept {
+        SHMREC_FAULT_POINT("consume.before_release");
+        head_ += n;
+        // (c) SYNC POINT WRITE: slot reuse. Pairs with the writer's acquire load of head (1).
+        view_.control->head.store(head_, std::memory_order_release);
+        // (d) The doorbell handshake towards a writer waiting for room.
+        towards_writer_.notify(region_, wait_.liveness_interval);
+    }
+
+    // The slot was empty: tell "not yet" from "never again". Returns ok when a record arrived
+    // meanwhile, so a record committed just before the writer closed or died is not lost.
+    ReadStatus empty_status() noexcept {
+        // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
+        // written before closing is visible to the re-check.
+        const bool closed_now = closed();
+        if (!closed_now && peer_alive([&] { return region_.writer_alive(); })) {
+            return ReadStatus::empty;
+        }
+        // Closed or writer gone: what it committed before still counts (ok), and a slot that
+        // turned impossible meanwhile is still `corrupt`.
+        const ReadStatus again = next_state();
+        if (again != ReadStatus::empty) return again;
+        return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
+    }
+
+    // ok once the record at the head is ready; else timeout, closed, writer_gone or corrupt.
+    ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
+        auto ready = [&] { return next_state() != ReadStatus::empty || closed(); };
+        const auto outcome = wait_until(
+            timeout, ready, [&] { return region_.writer_alive(); },
+            [&](std::chrono::nanoseconds slice) {
+                park(data_waiters_, 0, data_bell_, slice, ready);
+            });
+        const ReadStatus s = next_state();
+        if (s != ReadStatus::empty) return s;  // ok or corrupt
+        if (closed()) return ReadStatus::closed;
+        return outcome == WaitOutcome::peer_gone ? ReadStatus::writer_gone : ReadStatus::timeout;
+    }
+
+    RingView<R> view_;
+    WaiterRegistry data_waiters_;
+    Doorbell data_bell_;
+    Notifier towards_writer_;
+    std::uint64_t head_ = 0;  // next position to read (private)
 };
 
 }  // namespace detail
@@ -264,25 +595,22 @@ private:
     ReadStatus status_ = ReadStatus::moved_from;
 };
 
-// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over). The protocol
+// is detail::RingWriterCore's; this layer adds the record type and Loans. Inherits drain(),
+// written(), capacity(), consumer_alive(), consumer_attached().
 template <Record T>
-class RingWriter : public detail::WriterEndpoint {
+class RingWriter : public detail::RingWriterCore<T> {
+    using Core = detail::RingWriterCore<T>;
+
 public:
     RingWriter(RingWriter&& other) noexcept
-        : WriterEndpoint(std::move(other)), view_(other.view_), room_waiters_(other.room_waiters_),
-          room_bell_(other.room_bell_), tail_(other.tail_), cached_head_(other.cached_head_),
-          loan_(std::exchange(other.loan_, nullptr)) {
+        : Core(std::move(other)), loan_(std::exchange(other.loan_, nullptr)) {
         if (loan_ != nullptr) loan_->writer_ = this;
     }
     RingWriter& operator=(RingWriter&& other) noexcept {
         if (this != &other) {
             detach_loan();
-            WriterEndpoint::operator=(std::move(other));
-            view_ = other.view_;
-            room_waiters_ = other.room_waiters_;
-            room_bell_ = other.room_bell_;
-            tail_ = other.tail_;
-            cached_head_ = other.cached_head_;
+            Core::operator=(std::move(other));
             loan_ = std::exchange(other.loan_, nullptr);
             if (loan_ != nullptr) loan_->writer_ = this;
         }
@@ -295,133 +623,57 @@ public:
     // attached), loan_pending, or the handle's refusal. Never blocks, never allocates.
     [[nodiscard]] WriteStatus try_write(const T& record) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return s;
-        if (room(1) == 0) return full_status();
-        claim(1);
-        std::memcpy(view_.payload(tail_), &record, sizeof(T));
-        commit_slot(tail_);
-        ++tail_;
-        publish();
-        return WriteStatus::ok;
+        return this->write_records(reinterpret_cast<const std::byte*>(&record), 1, sizeof(T))
+            .status;
     }
 
     // Writes one record, waiting up to `timeout` (nanoseconds::max(): for ever) for room.
     [[nodiscard]] WriteStatus write(const T& record, std::chrono::nanoseconds timeout) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return s;
-        if (room(1) == 0) {
-            if (const auto s = wait_for_room(timeout); s != WriteStatus::ok) return s;
-        }
-        return try_write(record);
+        return this->write_record(&record, timeout);
     }
 
     // Writes as many of `records` as fit now; the tail and the wake-up check are published
     // once for the whole batch.
     [[nodiscard]] BatchWrite try_write(std::span<const T> records) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
-        const std::size_t n = room(records.size());
-        if (n == 0) return {0, records.empty() ? WriteStatus::ok : full_status()};
-        claim(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(view_.payload(tail_), &records[i], sizeof(T));
-            commit_slot(tail_);
-            ++tail_;
-        }
-        publish();
-        return {n, n == records.size() ? WriteStatus::ok : WriteStatus::full};
+        return this->write_records(reinterpret_cast<const std::byte*>(records.data()),
+                                   records.size(), sizeof(T));
     }
 
     // Writes all of `records`, waiting for room as needed, up to `timeout` in all.
     [[nodiscard]] BatchWrite write(std::span<const T> records,
                                    std::chrono::nanoseconds timeout) noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return {0, s};
-        const auto deadline = detail::deadline_after(timeout);
-        std::size_t done = 0;
-        while (done < records.size()) {
-            const auto r = try_write(records.subspan(done));
-            done += r.count;
-            if (done == records.size()) break;
-            const auto left = deadline - detail::SteadyClock::now();
-            if (const auto s = wait_for_room(left); s != WriteStatus::ok) return {done, s};
-        }
-        return {done, WriteStatus::ok};
+        return this->write_all(reinterpret_cast<const std::byte*>(records.data()), records.size(),
+                               sizeof(T), timeout);
     }
 
     // Zero-copy: lends the slot the next record goes to (see RingLoan). An empty Loan says
     // why there is none in its status().
     [[nodiscard]] RingLoan<T> try_loan() noexcept {
         if (const auto s = writable(); s != WriteStatus::ok) return RingLoan<T>(s);
-        if (room(1) == 0) return RingLoan<T>(full_status());
-        claim(1);
-        return RingLoan<T>(this, std::launder(reinterpret_cast<T*>(view_.payload(tail_))));
-    }
-
-    // Waits up to `timeout` until the consumer has read everything written: ok, timeout,
-    // reader_gone, or no_reader (nothing read, and no consumer ever attached). Call it before
-    // removing a ring whose consumer may still be catching up.
-    [[nodiscard]] WriteStatus drain(std::chrono::nanoseconds timeout) noexcept {
-        if (!usable()) return refusal<WriteStatus>();
-        auto drained = [&] {
-            // Acquire pairs with the consumer's release of head (c).
-            return view_.control->head.load(std::memory_order_acquire) == tail_;
-        };
-        const auto outcome = wait_until(
-            timeout, drained, [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) { park_for_room(slice, drained); });
-        switch (outcome) {
-            case detail::WaitOutcome::ready: return WriteStatus::ok;
-            case detail::WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
-                                                                       : WriteStatus::timeout;
-            case detail::WaitOutcome::peer_gone: return WriteStatus::reader_gone;
-        }
-        return WriteStatus::timeout;
+        if (this->room(1) == 0) return RingLoan<T>(this->full_status());
+        this->claim(1);
+        return RingLoan<T>(
+            this, std::launder(reinterpret_cast<T*>(this->view_.payload(this->tail_))));
     }
 
     // Marks the ring closed (the consumer reads what is left, then gets `closed`). An open
     // Loan is given back unpublished first: nothing may follow `closed`.
     void close() noexcept {
         detach_loan();
-        WriterEndpoint::close();
+        Core::close();
     }
-
-    // Records written by this ring's writers so far (0 if unusable).
-    std::uint64_t written() const noexcept { return usable() ? tail_ : 0; }
-    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
-    // True while the ring's consumer holds its lock.
-    bool consumer_alive() const noexcept { return usable() && region_.consumer_alive(); }
-    // True once some consumer attached to this ring (since it was created).
-    bool consumer_attached() const noexcept { return usable() && !never_consumed(); }
 
 private:
     friend struct Ring<T>;
     friend class RingLoan<T>;
 
-    RingWriter(Region region, const WaitOptions& wait)
-        : WriterEndpoint(std::move(region), wait), view_(region_),
-          room_waiters_(view_.writer_waiters()), room_bell_(view_.control->room_doorbell) {
-        notifier_ = view_.towards_consumer();
-        // A writer taking over wakes a consumer waiting for one (see BoardWriter).
-        if (!detail::RegionAccess::created(region_)) notifier_.ring_always();
-        // A predecessor that died asleep left its registration: it is ours to clear.
-        room_waiters_.leave(0);
-        // A replacing writer continues after everything its predecessor committed: from the
-        // published tail (or the head, if the tail is not within one lap of it), past every
-        // slot whose seq already says "written" (a predecessor may die between steps 3 and 4).
-        // Acquire on head pairs with the last consumer's release (c), so the slots below it are
-        // free; tail and the seqs only a writer stores, and the kernel's writer lock orders our
-        // predecessor's stores before our attach: relaxed.
-        auto& ctl = *view_.control;
-        const std::uint64_t head = ctl.head.load(std::memory_order_acquire);
-        const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
-        std::uint64_t t = tail - head <= view_.capacity() ? tail : head;
-        while (t - head < view_.capacity() &&
-               view_.slot(t).seq.load(std::memory_order_relaxed) == t + 1) {
-            ++t;
-        }
-        tail_ = t;
-        cached_head_ = head;
-    }
+    RingWriter(Region region, const WaitOptions& wait) : Core(std::move(region), wait) {}
 
     WriteStatus writable() const noexcept {
-        if (!usable()) return refusal<WriteStatus>();
+        if (!this->usable()) return this->template refusal<WriteStatus>();
         return loan_ != nullptr ? WriteStatus::loan_pending : WriteStatus::ok;
     }
 
@@ -436,115 +688,32 @@ private:
 
     WriteStatus commit_loan() noexcept {
         loan_ = nullptr;
-        if (!usable()) return refusal<WriteStatus>();
-        commit_slot(tail_);
-        ++tail_;
-        publish();
+        if (!this->usable()) return this->template refusal<WriteStatus>();
+        this->commit_slot(this->tail_);
+        ++this->tail_;
+        this->publish();
         return WriteStatus::ok;
     }
 
-    // How many of `wanted` records fit, re-reading the consumer's head only when the cached
-    // copy says there is not enough room.
-    std::size_t room(std::size_t wanted) noexcept {
-        const std::uint64_t cap = view_.capacity();
-        std::uint64_t free = cap - (tail_ - cached_head_);
-        if (free < wanted) {
-            // SYNC POINT READ: slot reuse. Acquire pairs with the consumer's release store of
-            // head (c): its copy out of every slot below head is complete.
-            const std::uint64_t head = view_.control->head.load(std::memory_order_acquire);
-            // A hostile consumer could claim a head beyond our tail, or more than a lap
-            // behind it. Never cache such a head: it would promise more room than the ring has
-            // on every later call. Treat the ring as full instead.
-            if (tail_ - head > cap) return 0;
-            cached_head_ = head;
-            free = cap - (tail_ - head);
-        }
-        return static_cast<std::size_t>(std::min<std::uint64_t>(free, wanted));
-    }
-
-    // For observers only (RingControl::claimed): the next n positions are about to change.
-    // Relaxed store + release fence, the seqlock's steps 1-2 (detail/seqlock.hpp): an
-    // observer whose copy saw any payload byte we store after this, and which then fences
-    // (acquire) and loads `claimed`, sees this value or a later one and discards its copy.
-    // The line is the writer's own (tail's); on x86 the fence emits no instruction.
-    void claim(std::size_t n) noexcept {
-        view_.control->claimed.store(tail_ + n, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
-    }
-
-    void commit_slot(std::uint64_t position) noexcept {
-        SHMREC_FAULT_POINT("ring.before_commit");
-        // SYNC POINT WRITE: payload. Pairs with the consumer's acquire load of seq (a).
-        view_.slot(position).seq.store(position + 1, std::memory_order_release);
-    }
-
-    void publish() noexcept {
-        SHMREC_FAULT_POINT("ring.before_tail");
-        // Release: an observer that reads tail sees the slots below it (not the consumer's
-        // synchronisation, which is per slot).
-        view_.control->tail.store(tail_, std::memory_order_release);
-        notify();
-    }
-
-    bool never_consumed() const noexcept {
-        // Relaxed: only consumers write the epoch (once, when they attach); a stale 0 reports
-        // no_reader for a consumer that attached a moment ago, and the next call sees it.
-        return view_.control->consumer_epoch.load(std::memory_order_relaxed) == 0;
-    }
-    bool consumer_gone() const noexcept { return !never_consumed() && !region_.consumer_alive(); }
-
-    WriteStatus full_status() noexcept {
-        if (never_consumed()) return WriteStatus::no_reader;
-        if (!peer_alive([&] { return !consumer_gone(); })) return WriteStatus::reader_gone;
-        return WriteStatus::full;
-    }
-
-    template <class Ready>
-    void park_for_room(std::chrono::nanoseconds slice, Ready&& ready) noexcept {
-        detail::park(room_waiters_, 0, room_bell_, slice, ready);
-    }
-
-    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
-        auto has_room = [&] { return room(1) != 0; };
-        const auto outcome = wait_until(
-            timeout, has_room, [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) { park_for_room(slice, has_room); });
-        switch (outcome) {
-            case detail::WaitOutcome::ready: return WriteStatus::ok;
-            case detail::WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
-                                                                       : WriteStatus::timeout;
-            case detail::WaitOutcome::peer_gone: return WriteStatus::reader_gone;
-        }
-        return WriteStatus::timeout;
-    }
-
-    detail::RingView<T> view_;
-    detail::WaiterRegistry room_waiters_;
-    detail::Doorbell room_bell_;
-    std::uint64_t tail_ = 0;         // next position to write (private)
-    std::uint64_t cached_head_ = 0;  // last plausible head seen: a lower bound of the real one
-    RingLoan<T>* loan_ = nullptr;    // the open Loan, if any
+    RingLoan<T>* loan_ = nullptr;  // the open Loan, if any
 };
 
-// Not thread-safe: one thread uses a handle at a time (move it to hand it over).
+// Not thread-safe: one thread uses a handle at a time (move it to hand it over). The protocol
+// is detail::RingReaderCore's; this layer adds the record type and Samples. Inherits
+// wait_for_writer(), consumed(), capacity(), writer_alive(), closed().
 template <Record T>
-class RingReader : public detail::Endpoint {
+class RingReader : public detail::RingReaderCore<T> {
+    using Core = detail::RingReaderCore<T>;
+
 public:
     RingReader(RingReader&& other) noexcept
-        : Endpoint(std::move(other)), view_(other.view_), data_waiters_(other.data_waiters_),
-          data_bell_(other.data_bell_), towards_writer_(other.towards_writer_), head_(other.head_),
-          sample_(std::exchange(other.sample_, nullptr)) {
+        : Core(std::move(other)), sample_(std::exchange(other.sample_, nullptr)) {
         if (sample_ != nullptr) sample_->reader_ = this;
     }
     RingReader& operator=(RingReader&& other) noexcept {
         if (this != &other) {
             detach_sample();
-            Endpoint::operator=(std::move(other));
-            view_ = other.view_;
-            data_waiters_ = other.data_waiters_;
-            data_bell_ = other.data_bell_;
-            towards_writer_ = other.towards_writer_;
-            head_ = other.head_;
+            Core::operator=(std::move(other));
             sample_ = std::exchange(other.sample_, nullptr);
             if (sample_ != nullptr) sample_->reader_ = this;
         }
@@ -557,47 +726,28 @@ public:
     // or the handle's refusal. Never blocks.
     [[nodiscard]] ReadStatus try_read(T& out) noexcept {
         if (const auto s = readable(); s != ReadStatus::ok) return s;
-        ReadStatus s = next_state();
-        if (s == ReadStatus::empty) s = empty_status();
-        if (s != ReadStatus::ok) return s;
-        std::memcpy(&out, view_.payload(head_), sizeof(T));
-        advance(1);
-        return ReadStatus::ok;
+        return this->read_record(&out);
     }
 
     // Reads the next record, waiting up to `timeout` (nanoseconds::max(): for ever).
     [[nodiscard]] ReadStatus read(T& out, std::chrono::nanoseconds timeout) noexcept {
         if (const auto s = readable(); s != ReadStatus::ok) return s;
-        if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return s;
+        if (const auto s = this->wait_for_record(timeout); s != ReadStatus::ok) return s;
         return try_read(out);
     }
 
     // Reads up to out.size() records that are ready now; the head is published once.
     [[nodiscard]] BatchRead try_read(std::span<T> out) noexcept {
         if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
-        std::size_t n = 0;
-        ReadStatus s = ReadStatus::ok;
-        while (n < out.size()) {
-            s = state_of(head_ + n);
-            if (s != ReadStatus::ok) break;
-            std::memcpy(&out[n], view_.payload(head_ + n), sizeof(T));
-            ++n;
-        }
-        if (n > 0) {
-            advance(n);
-            return {n, ReadStatus::ok};
-        }
-        if (out.empty()) return {0, ReadStatus::ok};
-        if (s == ReadStatus::empty) s = empty_status();
-        // empty_status() may find a record that arrived meanwhile: read it next time round.
-        return {0, s == ReadStatus::ok ? ReadStatus::empty : s};
+        return this->read_records(reinterpret_cast<std::byte*>(out.data()), out.size(),
+                                  sizeof(T));
     }
 
     // Waits up to `timeout` for at least one record, then reads up to out.size().
     [[nodiscard]] BatchRead read(std::span<T> out, std::chrono::nanoseconds timeout) noexcept {
         if (const auto s = readable(); s != ReadStatus::ok) return {0, s};
         if (out.empty()) return {0, ReadStatus::ok};
-        if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return {0, s};
+        if (const auto s = this->wait_for_record(timeout); s != ReadStatus::ok) return {0, s};
         return try_read(out);
     }
 
@@ -605,45 +755,21 @@ public:
     // none in its status().
     [[nodiscard]] RingSample<T> try_peek() noexcept {
         if (const auto s = readable(); s != ReadStatus::ok) return RingSample<T>(s);
-        ReadStatus s = next_state();
-        if (s == ReadStatus::empty) s = empty_status();
+        ReadStatus s = this->next_state();
+        if (s == ReadStatus::empty) s = this->empty_status();
         if (s != ReadStatus::ok) return RingSample<T>(s);
-        return RingSample<T>(this, std::launder(reinterpret_cast<const T*>(view_.payload(head_))));
+        return RingSample<T>(
+            this, std::launder(reinterpret_cast<const T*>(this->view_.payload(this->head_))));
     }
-
-    // After `closed` or `writer_gone`: waits up to `timeout` for a replacement writer to attach
-    // (ok), without polling the ring; then read() resumes with its records.
-    [[nodiscard]] ReadStatus wait_for_writer(std::chrono::nanoseconds timeout) noexcept {
-        return await_writer(timeout, data_bell_, [&](std::chrono::nanoseconds slice, auto&& ready) {
-            detail::park(data_waiters_, 0, data_bell_, slice, ready);
-        });
-    }
-
-    // Records consumed from this ring so far (by any of its consumers; 0 if unusable).
-    std::uint64_t consumed() const noexcept { return usable() ? head_ : 0; }
-    std::uint64_t capacity() const noexcept { return usable() ? view_.capacity() : 0; }
-    bool writer_alive() const noexcept { return writer_is_alive(); }
-    bool closed() const noexcept { return region_is_closed(); }
 
 private:
     friend struct Ring<T>;
     friend class RingSample<T>;
 
-    RingReader(Region region, const WaitOptions& wait)
-        : Endpoint(std::move(region), wait), view_(region_),
-          data_waiters_(view_.consumer_waiters()), data_bell_(view_.control->data_doorbell),
-          towards_writer_(view_.towards_writer()) {
-        // A predecessor that died asleep left its registration: it is ours to clear.
-        data_waiters_.leave(0);
-        // We hold the consumer role: nobody else writes head.
-        head_ = view_.control->head.load(std::memory_order_relaxed);
-        // Relaxed: the writer only asks whether it is non-zero (never_consumed); a stale 0
-        // there makes it say no_reader once more, and its next call sees the attach.
-        view_.control->consumer_epoch.fetch_add(1, std::memory_order_relaxed);
-    }
+    RingReader(Region region, const WaitOptions& wait) : Core(std::move(region), wait) {}
 
     ReadStatus readable() const noexcept {
-        if (!usable()) return refusal<ReadStatus>();
+        if (!this->usable()) return this->template refusal<ReadStatus>();
         return sample_ != nullptr ? ReadStatus::sample_pending : ReadStatus::ok;
     }
 
@@ -658,66 +784,9 @@ private:
 
     void release_sample() noexcept {
         sample_ = nullptr;
-        if (usable()) advance(1);
+        if (this->usable()) this->advance(1);
     }
 
-    // ok when the record at `position` is ready, empty when not yet, corrupt when the slot
-    // claims a position the writer cannot have reached.
-    ReadStatus state_of(std::uint64_t position) const noexcept {
-        // (a) SYNC POINT READ: payload. Acquire pairs with the writer's release (3).
-        const std::uint64_t seq = view_.slot(position).seq.load(std::memory_order_acquire);
-        const std::int64_t d = detail::ahead(seq, position + 1);
-        if (d == 0) return ReadStatus::ok;
-        // A healthy writer never fills a slot further than one lap ahead of the head.
-        if (d > 0) return ReadStatus::corrupt;
-        return ReadStatus::empty;
-    }
-    ReadStatus next_state() const noexcept { return state_of(head_); }
-
-    void advance(std::size_t n) noexcept {
-        SHMREC_FAULT_POINT("consume.before_release");
-        head_ += n;
-        // (c) SYNC POINT WRITE: slot reuse. Pairs with the writer's acquire load of head (1).
-        view_.control->head.store(head_, std::memory_order_release);
-        // (d) The doorbell handshake towards a writer waiting for room.
-        towards_writer_.notify(region_, wait_.liveness_interval);
-    }
-
-    // The slot was empty: tell "not yet" from "never again". Returns ok when a record arrived
-    // meanwhile, so a record committed just before the writer closed or died is not lost.
-    ReadStatus empty_status() noexcept {
-        // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
-        // written before closing is visible to the re-check.
-        const bool closed_now = closed();
-        if (!closed_now && peer_alive([&] { return region_.writer_alive(); })) {
-            return ReadStatus::empty;
-        }
-        // Closed or writer gone: what it committed before still counts (ok), and a slot that
-        // turned impossible meanwhile is still `corrupt`.
-        const ReadStatus again = next_state();
-        if (again != ReadStatus::empty) return again;
-        return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
-    }
-
-    ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
-        auto ready = [&] { return next_state() != ReadStatus::empty || closed(); };
-        const auto outcome = wait_until(
-            timeout, ready, [&] { return region_.writer_alive(); },
-            [&](std::chrono::nanoseconds slice) {
-                detail::park(data_waiters_, 0, data_bell_, slice, ready);
-            });
-        const ReadStatus s = next_state();
-        if (s != ReadStatus::empty) return s;  // ok or corrupt
-        if (closed()) return ReadStatus::closed;
-        return outcome == detail::WaitOutcome::peer_gone ? ReadStatus::writer_gone
-                                                         : ReadStatus::timeout;
-    }
-
-    detail::RingView<T> view_;
-    detail::WaiterRegistry data_waiters_;
-    detail::Doorbell data_bell_;
-    detail::Notifier towards_writer_;
-    std::uint64_t head_ = 0;          // next position to read (private)
     RingSample<T>* sample_ = nullptr;  // the open Sample, if any
 };
 

@@ -9,6 +9,9 @@
 //   std::vector<std::byte> record(reader.type().size);
 //   while (reader.read(record, 1s) == shmrec::ReadStatus::ok) ...
 //
+// The ring's two roles are untyped::ring_writer / ring_reader; the reader can also peek a
+// batch and release it later (a bridge that must not lose a record it has taken).
+//
 // Inspection without a role: ChannelMonitor reads a region's live positions (for `shmrec info`
 // and `stat`), RingObserver copies a ring's records without consuming them, ByteRingObserver
 // a byte ring's messages.
@@ -85,6 +88,8 @@ class CellWriter;
 class CellReader;
 class BroadcastWriter;
 class BroadcastReader;
+class RingWriter;
+class RingReader;
 class RingObserver;
 class ByteRingObserver;
 
@@ -102,6 +107,14 @@ BroadcastWriter broadcast_writer(const Location& where, const RecordType& type,
                                  const RegionOptions& options = {}, const WaitOptions& wait = {});
 BroadcastReader broadcast_reader(const Location& where, StartAt start = StartAt::oldest,
                                  const RegionOptions& options = {}, const WaitOptions& wait = {});
+// A ring (Ring<T>) of `type`: its writer creates it (or takes it over, as Ring<T>::writer);
+// its reader takes the ring's one consumer role (reader_active while another live consumer
+// holds it) and accepts any record type (type()). wrong_kind for another channel.
+RingWriter ring_writer(const Location& where, const RecordType& type, std::uint64_t capacity,
+                       OpenMode mode = OpenMode::create_only, const RegionOptions& options = {},
+                       const WaitOptions& wait = {});
+RingReader ring_reader(const Location& where, const RegionOptions& options = {},
+                       const WaitOptions& wait = {});
 // Copies a ring's records as they pass, never taking one from its consumer and holding no role
 // (the consumer and the writer do not know it is there). It can miss records: those the
 // consumer freed and the writer overwrote before the observer copied them (missed() counts
@@ -253,6 +266,165 @@ private:
                                             const WaitOptions&);
     BroadcastReader(Region region, StartAt start, RecordType type, const WaitOptions& wait);
     RecordType type_;
+};
+
+// A ring's writer (see ring_writer()), detail::RingWriterCore<DynamicRecord> as
+// RingWriter<T> is RingWriterCore<T>: the same protocol, the same shared words. No Loans (a
+// bridge copies). Statuses as RingWriter<T>'s (full, reader_gone, no_reader, timeout, ...);
+// batches are records back to back, records.size() a multiple of type().size. Not
+// thread-safe. Inherits drain(), written(), capacity(), close(), consumer_alive(),
+// consumer_attached().
+class RingWriter : public detail::RingWriterCore<detail::DynamicRecord> {
+public:
+    RingWriter(RingWriter&&) noexcept = default;
+    RingWriter& operator=(RingWriter&&) noexcept = default;
+    ~RingWriter() = default;  // WriterEndpoint closes
+
+    // One record if there is room now.
+    [[nodiscard]] WriteStatus try_write(std::span<const std::byte> record) noexcept {
+        if (record.size() != type_.size) return WriteStatus::wrong_size;
+        if (!usable()) return refusal<WriteStatus>();
+        return write_records(record.data(), 1, type_.size).status;
+    }
+    // One record, waiting up to `timeout` for room.
+    [[nodiscard]] WriteStatus write(std::span<const std::byte> record,
+                                    std::chrono::nanoseconds timeout) noexcept {
+        if (record.size() != type_.size) return WriteStatus::wrong_size;
+        if (!usable()) return refusal<WriteStatus>();
+        return write_record(record.data(), timeout);
+    }
+    // As many of the records as fit now ({count, full} when not all did); tail and wake-up
+    // check published once.
+    [[nodiscard]] BatchWrite try_write_batch(std::span<const std::byte> records) noexcept {
+        if (type_.size == 0 || records.size() % type_.size != 0) return {0, WriteStatus::wrong_size};
+        if (!usable()) return {0, refusal<WriteStatus>()};
+        return write_records(records.data(), records.size() / type_.size, type_.size);
+    }
+    // All of the records, waiting for room (backpressure) up to `timeout` in all; count says
+    // how many were written when the status is not ok.
+    [[nodiscard]] BatchWrite write_batch(std::span<const std::byte> records,
+                                         std::chrono::nanoseconds timeout) noexcept {
+        if (type_.size == 0 || records.size() % type_.size != 0) return {0, WriteStatus::wrong_size};
+        if (!usable()) return {0, refusal<WriteStatus>()};
+        return write_all(records.data(), records.size() / type_.size, type_.size, timeout);
+    }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend RingWriter ring_writer(const Location&, const RecordType&, std::uint64_t, OpenMode,
+                                  const RegionOptions&, const WaitOptions&);
+    RingWriter(Region region, RecordType type, const WaitOptions& wait);
+    RecordType type_;  // size >= 1 (check_record)
+};
+
+// A ring's consumer (see ring_reader()), detail::RingReaderCore<DynamicRecord>: reads as
+// RingReader<T> does, and adds a two-step consume for a consumer that must not lose a record
+// it has taken (a bridge: copy, publish elsewhere, only then consume):
+//
+//   auto in = shmrec::untyped::ring_reader("Prices");
+//   std::vector<std::byte> batch(64 * in.type().size);
+//   const auto r = in.peek_batch(batch, 1s);          // copies, consumes nothing
+//   if (r.status == ReadStatus::ok && send(batch.data(), r.count)) in.release(r.count);
+//
+// Peek/release contract:
+// - try_peek_batch / peek_batch copy the records at positions [consumed(), consumed() + count)
+//   and consume none: a second peek returns the same records (and perhaps more).
+// - release(n) consumes the first n of the records the last peek copied and not yet released,
+//   at most that many (it returns how many it consumed; 0 without a peek). It publishes the
+//   head once and wakes a writer waiting for room, exactly as a read does. A later release
+//   continues with the rest of that peek; a new peek, or any read, replaces what the last peek
+//   copied (after a read, release() consumes nothing until the next peek).
+// - The ring is the record's only home until release: a consumer that dies (or is killed)
+//   between peek and release leaves those records unconsumed, and the next consumer gets them
+//   first, at the same positions. So delivery is at least once across consumers: whatever it
+//   did with them before dying may be repeated by its successor.
+// - Holding records unreleased holds their slots: the writer sees the ring fill up (full,
+//   then waits) until they are released.
+//
+// Statuses as RingReader<T>'s (empty, closed, writer_gone, corrupt, timeout, ...); buffers
+// hold records back to back, a multiple of type().size bytes (wrong_size otherwise). Not
+// thread-safe. Inherits wait_for_writer(), consumed(), capacity(), writer_alive(), closed().
+class RingReader : public detail::RingReaderCore<detail::DynamicRecord> {
+public:
+    RingReader(RingReader&&) noexcept = default;
+    RingReader& operator=(RingReader&&) noexcept = default;
+    ~RingReader() = default;
+
+    // One record, copied and consumed (out: exactly type().size bytes).
+    [[nodiscard]] ReadStatus try_read(std::span<std::byte> out) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        if (!usable()) return refusal<ReadStatus>();
+        peeked_ = 0;
+        return read_record(out.data());
+    }
+    // Waits up to `timeout` for a record, then as try_read.
+    [[nodiscard]] ReadStatus read(std::span<std::byte> out,
+                                  std::chrono::nanoseconds timeout) noexcept {
+        if (out.size() != type_.size) return ReadStatus::wrong_size;
+        if (!usable()) return refusal<ReadStatus>();
+        if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return s;
+        return try_read(out);
+    }
+    // Copies and consumes up to out.size() / type().size records that are ready now; the head
+    // is published once.
+    [[nodiscard]] BatchRead try_read_batch(std::span<std::byte> out) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        peeked_ = 0;
+        return read_records(out.data(), out.size() / type_.size, type_.size);
+    }
+    // Waits up to `timeout` for at least one record, then as try_read_batch.
+    [[nodiscard]] BatchRead read_batch(std::span<std::byte> out,
+                                       std::chrono::nanoseconds timeout) noexcept {
+        if (const auto s = ready_for(out, timeout); s != ReadStatus::ok) return {0, s};
+        return try_read_batch(out);
+    }
+    // Copies up to out.size() / type().size records that are ready now WITHOUT consuming them
+    // (see the contract above): {count, ok}, or {0, why}.
+    [[nodiscard]] BatchRead try_peek_batch(std::span<std::byte> out) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        const BatchRead r = copy_ready(out.data(), out.size() / type_.size, type_.size);
+        peeked_ = r.count;
+        return r;
+    }
+    // Waits up to `timeout` for at least one record, then as try_peek_batch.
+    [[nodiscard]] BatchRead peek_batch(std::span<std::byte> out,
+                                       std::chrono::nanoseconds timeout) noexcept {
+        if (const auto s = ready_for(out, timeout); s != ReadStatus::ok) {
+            peeked_ = 0;
+            return {0, s};
+        }
+        return try_peek_batch(out);
+    }
+    // Consumes min(n, records peeked and not yet released) records, oldest first; returns how
+    // many (0 on an unusable handle).
+    std::size_t release(std::size_t n) noexcept {
+        if (!usable()) return 0;
+        const std::size_t k = n < peeked_ ? n : peeked_;
+        if (k == 0) return 0;
+        peeked_ -= k;
+        advance(k);
+        return k;
+    }
+    // Records the last peek copied that are not released yet.
+    std::size_t peeked() const noexcept { return usable() ? peeked_ : 0; }
+    const RecordType& type() const noexcept { return type_; }
+
+private:
+    friend RingReader ring_reader(const Location&, const RegionOptions&, const WaitOptions&);
+    RingReader(Region region, RecordType type, const WaitOptions& wait);
+
+    // The checks of a waiting batch call, then the wait: ok when a record is ready.
+    ReadStatus ready_for(std::span<std::byte> out, std::chrono::nanoseconds timeout) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return ReadStatus::wrong_size;
+        if (!usable()) return refusal<ReadStatus>();
+        if (out.empty()) return ReadStatus::ok;
+        return wait_for_record(timeout);
+    }
+
+    RecordType type_;         // size >= 1 (the region's, validated by open_channel)
+    std::size_t peeked_ = 0;  // records the last peek copied, not yet released
 };
 
 // Copies a ring's records without consuming them (see ring_observer()). It maps the ring
