@@ -111,6 +111,15 @@ Qos identity_qos() {
     return q;
 }
 
+// ... and of an importer's reports of what it has written (a ring's): only the newest matters.
+Qos written_qos() {
+    Qos q;
+    dds_qset_reliability(q.get(), DDS_RELIABILITY_RELIABLE, max_blocking_time);
+    dds_qset_history(q.get(), DDS_HISTORY_KEEP_LAST, 1);
+    dds_qset_durability(q.get(), DDS_DURABILITY_VOLATILE);
+    return q;
+}
+
 // The participant's lease: how long the others wait without hearing from it before they take
 // it for dead. Cyclone's default, 10 s, is how long a killed importer would hold up the
 // exporter (and so every other importer): a reliable writer keeps what a matched reader has
@@ -123,7 +132,7 @@ Qos participant_qos() {
     return q;
 }
 
-// The two DDS topics of topic T.
+// The DDS topics of topic T.
 struct Topics {
     Topics(dds_entity_t participant, std::string_view topic)
         : identity(
@@ -133,10 +142,15 @@ struct Topics {
           batches("dds_create_topic (batches)",
                   dds_create_topic(participant, &shmrec_bridge_Batch_desc,
                                    fmt::format("shmrec/{}/batches", topic).c_str(), nullptr,
+                                   nullptr)),
+          written("dds_create_topic (written)",
+                  dds_create_topic(participant, &shmrec_bridge_Written_desc,
+                                   fmt::format("shmrec/{}/written", topic).c_str(), nullptr,
                                    nullptr)) {}
 
     Entity identity;
     Entity batches;
+    Entity written;
 };
 
 std::string text(const char* s) {
@@ -225,7 +239,14 @@ class CyclonePublisher final : public Publisher {
           batch_writer_("dds_create_writer (batches)",
                         dds_create_writer(participant, topics_.batches.get(),
                                           batch_qos(Side::writer).get(), nullptr)),
-          waitset_(participant, guard) {
+          written_reader_("dds_create_reader (written)",
+                          dds_create_reader(participant, topics_.written.get(),
+                                            written_qos().get(), nullptr)),
+          written_ready_("dds_create_readcondition (written)",
+                         dds_create_readcondition(written_reader_.get(), DDS_ANY_STATE)),
+          waitset_(participant, guard),
+          written_waitset_(participant, guard) {
+        written_waitset_.attach(written_ready_.get(), 1);
         const dds_return_t rc =
             dds_set_status_mask(batch_writer_.get(), DDS_PUBLICATION_MATCHED_STATUS);
         if (rc < 0) fail("dds_set_status_mask", rc);
@@ -288,11 +309,28 @@ class CyclonePublisher final : public Publisher {
         return true;
     }
 
+    std::optional<Written> take_written() override {
+        std::optional<Written> newest;
+        take<shmrec_bridge_Written>(written_reader_.get(), take_at_once,
+                                    [&](const shmrec_bridge_Written& s) {
+                                        newest = Written{s.session, s.source_epoch,
+                                                         s.next_position};
+                                    });
+        return newest;
+    }
+
+    Wake wait_for_written(std::chrono::nanoseconds timeout) override {
+        return written_waitset_.wait(timeout);
+    }
+
   private:
     Topics topics_;
     Entity identity_writer_;
     Entity batch_writer_;
+    Entity written_reader_;
+    Entity written_ready_;
     WaitSet waitset_;
+    WaitSet written_waitset_;
 };
 
 class CycloneSubscriber final : public Subscriber {
@@ -386,6 +424,20 @@ class CycloneSubscriber final : public Subscriber {
             });
     }
 
+    void report_written(const Written& written) override {
+        if (!written_writer_) {
+            written_writer_.emplace("dds_create_writer (written)",
+                                    dds_create_writer(participant_, topics_.written.get(),
+                                                      written_qos().get(), nullptr));
+        }
+        shmrec_bridge_Written s{};
+        s.session = written.session;
+        s.source_epoch = written.source_epoch;
+        s.next_position = written.next_position;
+        const dds_return_t rc = dds_write(written_writer_->get(), &s);
+        if (rc < 0) fail("dds_write (written)", rc);
+    }
+
   private:
     std::vector<dds_entity_t> readers() const {
         std::vector<dds_entity_t> all{identity_reader_.get()};
@@ -414,6 +466,7 @@ class CycloneSubscriber final : public Subscriber {
     // its region never counts as a receiver of the batches.
     std::optional<Entity> batch_reader_;
     std::optional<Entity> batch_ready_;
+    std::optional<Entity> written_writer_;  // made by the first report_written()
     WaitSet identity_waitset_;
     WaitSet waitset_;
     WaitSet guard_only_;                 // wait() while a listener takes the data

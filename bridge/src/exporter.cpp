@@ -60,6 +60,9 @@ class BroadcastSource {
     // (positions before the oldest retained) are lost at the source too, reported with the
     // first batch.
     void count_overwritten_at_open() noexcept { overwritten_at_open_ = reader_.start_position(); }
+    // A broadcast's records stay in it whatever the importers do (see RingSource).
+    bool awaits_written() const noexcept { return false; }
+    void written_through(std::uint64_t) noexcept {}
     std::uint64_t capacity() const noexcept { return reader_.capacity(); }
     const RecordType& type() const noexcept { return reader_.type(); }
     const Region& region() const noexcept { return reader_.region(); }
@@ -88,6 +91,8 @@ class CellSource {
     }
     std::uint64_t lost() const noexcept { return 0; }
     void count_overwritten_at_open() noexcept {}  // superseded values are no loss
+    bool awaits_written() const noexcept { return false; }
+    void written_through(std::uint64_t) noexcept {}
     std::uint64_t capacity() const noexcept { return 1; }
     const RecordType& type() const noexcept { return reader_.type(); }
     const Region& region() const noexcept { return reader_.region(); }
@@ -97,10 +102,49 @@ class CellSource {
     untyped::CellReader reader_;
 };
 
-using Source = std::variant<BroadcastSource, CellSource>;
+// A ring's records, as its one consumer: lossless end to end. Records are copied without
+// being consumed (peeked), published, and consumed only once the importer reports them
+// written into B's region (Written). So the ring keeps every record until it is on B: an
+// exporter or an importer that dies loses none (its successor gets them again, and the
+// importer skips what it has), and a ring full of records not yet on B holds A's writer back.
+// The ring's capacity is the window of records in flight.
+class RingSource {
+  public:
+    static constexpr SourceKind kind = SourceKind::ring;
+
+    explicit RingSource(untyped::RingReader reader) : reader_(std::move(reader)) {}
+
+    using Run = BroadcastSource::Run;
+    // The records after those already sent (peeked, not yet written on B).
+    Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
+        const std::uint64_t first = reader_.consumed() + reader_.peeked();
+        const BatchRead r = reader_.peek_more(buffer, timeout);
+        if (r.count == 0) return {0, r.status};
+        return {r.count, ReadStatus::ok, first, 0};
+    }
+    std::uint64_t lost() const noexcept { return 0; }  // a ring loses nothing
+    void count_overwritten_at_open() noexcept {}
+    // Records sent and not yet reported written on B.
+    bool awaits_written() const noexcept { return reader_.peeked() > 0; }
+    // The importer has written every position before `next`: those records leave the ring.
+    void written_through(std::uint64_t next) noexcept {
+        const std::uint64_t head = reader_.consumed();
+        if (next > head) (void)reader_.release(next - head);  // at most what was sent
+    }
+    std::uint64_t capacity() const noexcept { return reader_.capacity(); }
+    const RecordType& type() const noexcept { return reader_.type(); }
+    const Region& region() const noexcept { return reader_.region(); }
+    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
+
+  private:
+    untyped::RingReader reader_;
+};
+
+using Source = std::variant<BroadcastSource, CellSource, RingSource>;
 
 // The region, once it exists, as a source of its kind; nullopt when asked to stop first.
-// Throws shmrec::Error (wrong_kind) for a region that is neither a broadcast nor a cell.
+// Throws shmrec::Error: wrong_kind for a region that is no broadcast, cell or ring;
+// reader_active for a ring whose consumer role another process holds.
 // `waited`: it did not exist at first.
 std::optional<Source> open_region(const ExportOptions& options, const StopFlag& stop,
                                   bool& waited) {
@@ -116,10 +160,13 @@ std::optional<Source> open_region(const ExportOptions& options, const StopFlag& 
             if (info.kind == ChannelKind::cell) {
                 return Source(CellSource(untyped::cell_reader(where, {}, waiting)));
             }
+            if (info.kind == ChannelKind::ring) {
+                return Source(RingSource(untyped::ring_reader(where, {}, waiting)));
+            }
             if (info.kind != ChannelKind::broadcast) {
                 throw Error(ErrorCode::wrong_kind, options.region,
-                            fmt::format("region '{}' is a {}: shmrec-bridge exports broadcasts "
-                                        "and cells",
+                            fmt::format("region '{}' is a {}: shmrec-bridge exports broadcasts, "
+                                        "cells and rings of records",
                                         options.region, info.kind_name));
             }
             return Source(BroadcastSource(untyped::broadcast_reader(where, StartAt::oldest, {}, waiting)));
@@ -225,7 +272,21 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                    options.region, options.topic, importers.known(), counts.records,
                    counts.batches, status.rate(), counts.lost);
         }
-        const typename SourceOfKind::Run r = source.read(buffer, slice);
+        // A ring's records leave it as the importer reports them written.
+        while (const auto written = publisher.take_written()) {
+            if (written->session == identity.session &&
+                written->source_epoch == identity.source_epoch) {
+                source.written_through(written->next_position);
+            }
+        }
+        const typename SourceOfKind::Run r =
+            source.read(buffer, source.awaits_written() ? std::chrono::nanoseconds(0) : slice);
+        if (r.count == 0 && source.awaits_written() && r.status != ReadStatus::corrupt) {
+            // Nothing new to send, records out not yet on B: wait for the importer's report
+            // (a new record meanwhile waits that long; a full ring waits for this).
+            (void)publisher.wait_for_written(slice);
+            continue;
+        }
         // Also a lap found by a read that returned nothing (contended): it counts now, in case
         // no batch follows to carry it (the writer closes, or a stop).
         counts.lost = lost_before_region + source.lost();

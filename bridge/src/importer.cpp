@@ -62,7 +62,8 @@ std::optional<Identity> await_identity(Subscriber& subscriber, const ImportOptio
 }
 
 // The local region the importer writes, of the topic's kind: a broadcast gets every record of
-// a batch; a cell each in turn (the last stays).
+// a batch; a cell each in turn (the last stays); a ring as many as it has room for now (the
+// rest wait, Import::flush()).
 class Sink {
   public:
     // Creates the region, or takes it over when it holds the same record. The runtime's
@@ -84,9 +85,13 @@ class Sink {
                           writer_);
     }
 
+    // Never waits. A ring may take only part of `records` (full: its count and status).
     BatchWrite write(std::span<const std::byte> records, std::size_t record_size) {
         if (auto* broadcast = std::get_if<untyped::BroadcastWriter>(&writer_)) {
             return broadcast->try_write_batch(records);
+        }
+        if (auto* ring = std::get_if<untyped::RingWriter>(&writer_)) {
+            return ring->try_write_batch(records);
         }
         auto& cell = std::get<untyped::CellWriter>(writer_);
         BatchWrite w{0, WriteStatus::ok};
@@ -97,11 +102,18 @@ class Sink {
         return w;
     }
 
+    // A ring's: waits up to `timeout` for room, then writes what fits of `records`.
+    BatchWrite write_waiting(std::span<const std::byte> records,
+                             std::chrono::nanoseconds timeout) {
+        return std::get<untyped::RingWriter>(writer_).write_batch(records, timeout);
+    }
+
   private:
-    using Writer = std::variant<untyped::BroadcastWriter, untyped::CellWriter>;
+    using Writer = std::variant<untyped::BroadcastWriter, untyped::CellWriter, untyped::RingWriter>;
 
     static std::uint64_t capacity_of(const untyped::BroadcastWriter& w) { return w.capacity(); }
     static std::uint64_t capacity_of(const untyped::CellWriter&) { return 1; }
+    static std::uint64_t capacity_of(const untyped::RingWriter& w) { return w.capacity(); }
 
     static Writer open(const ImportOptions& options, const Identity& identity) {
         const Location where = Location::memory(options.region);
@@ -111,6 +123,10 @@ class Sink {
             }
             const std::uint64_t capacity =
                 options.capacity != 0 ? options.capacity : identity.capacity;
+            if (identity.kind == SourceKind::ring) {
+                return untyped::ring_writer(where, identity.type, capacity,
+                                            OpenMode::open_or_create);
+            }
             return untyped::broadcast_writer(where, identity.type, capacity,
                                              OpenMode::open_or_create);
         } catch (const Error& e) {
@@ -134,6 +150,7 @@ class Sequencer {
 
     bool started() const noexcept { return started_; }
     std::uint64_t epoch() const noexcept { return epoch_; }
+    std::uint64_t next() const noexcept { return next_; }  // the first position not written
 
     // Positions start again with `batch` (the first, or the first of a new epoch): the loss
     // it reports happened just before it.
@@ -255,7 +272,7 @@ class Import {
           progress_(options.region),
           // A cell's records are its successive latest values: positions it skipped are no
           // loss.
-          sequencer_(identity.kind == SourceKind::broadcast),
+          sequencer_(identity.kind != SourceKind::cell),
           counts_(counts) {
         epochs_.accept(identity.source_epoch);
         // A predecessor that wrote this region (and died, or was stopped): continue its stream.
@@ -272,12 +289,38 @@ class Import {
                options.region, sink_.capacity());
     }
 
-    // Takes what has arrived; false when there was nothing.
+    // Takes what has arrived; false when there was nothing, or a batch is pending (then what
+    // arrives waits in the engine, whose flow control holds the exporter back).
     bool take() {
+        if (pending()) return false;
         take_identities();
         return subscriber_.take_batches(batches_at_once, [&](const BatchView& batch) {
             on_batch(batch);
         }) > 0;
+    }
+
+    // B's ring had no room for the rest of a batch: it waits for flush(), and nothing more is
+    // taken meanwhile.
+    bool pending() const noexcept { return pending_.has_value(); }
+
+    // Writes the pending records, waiting up to `timeout` for room in B's ring. For the
+    // importer's own thread, without the guard: while a batch is pending the listener does
+    // nothing but look at pending() (take()), and nobody else touches the region. Then
+    // end_flush() under the guard. Returns how many records it wrote.
+    std::size_t flush(std::chrono::nanoseconds timeout) {
+        Pending& p = *pending_;
+        const std::size_t done = write_records(p.source_epoch, p.first, p.records, timeout);
+        p.first += done;
+        p.records.erase(p.records.begin(),
+                        p.records.begin() + static_cast<std::ptrdiff_t>(done * record_.size));
+        return done;
+    }
+    // Under the guard: the pending batch ends once it is all written, and is reported.
+    void end_flush() {
+        if (!pending_ || !pending_->records.empty()) return;
+        const std::uint64_t session = pending_->session;
+        pending_.reset();
+        report_written(session);
     }
 
     // At the end: the batches still waiting for an identity are refused (counted).
@@ -392,29 +435,69 @@ class Import {
         refuse_superseded(batch);
         if (sequencer_.awaits_replay(batch)) return;
         const std::uint64_t skip = sequencer_.admit(batch, counts_);
-        if (skip == batch.record_count) return;
+        if (skip < batch.record_count) {
+            const std::uint64_t first = batch.first_position + skip;
+            const auto records = batch.records.subspan(skip * record_.size);
+            if (!first_write_) notice("first batch written from source position {}", first);
+            const std::size_t done = write_records(batch.source_epoch, first, records, {});
+            counts_.batches += 1;
+            if (done * record_.size < records.size()) {  // B's ring is full: the rest waits
+                const auto rest = records.subspan(done * record_.size);
+                pending_ = Pending{batch.session, batch.source_epoch, first + done,
+                                   std::vector<std::byte>(rest.begin(), rest.end())};
+                return;
+            }
+        }
+        report_written(batch.session);
+    }
+
+    // Records the write in the progress cell, then writes what the region takes: all of it,
+    // or for a ring what fits now (waiting up to `ring_wait` for room when given). Returns how
+    // many records were written.
+    std::size_t write_records(std::uint64_t source_epoch, std::uint64_t first,
+                              std::span<const std::byte> records,
+                              std::optional<std::chrono::nanoseconds> ring_wait) {
         // Recorded before the write, so that whenever this process dies the region's written
         // count says how much of it was made (import_progress.hpp).
-        if (!progress_.before_write({region_epoch_, batch.source_epoch, batch.first_position + skip,
-                                     sink_.written(), batch.record_count - skip})) {
+        if (!progress_.before_write({region_epoch_, source_epoch, first, sink_.written(),
+                                     records.size() / record_.size})) {
             throw std::runtime_error(fmt::format("recording the progress of region '{}' failed",
                                                  options_.region));
         }
-        const BatchWrite w = sink_.write(batch.records.subspan(skip * record_.size), record_.size);
-        if (w.status != WriteStatus::ok) {
-            throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
-                                                 options_.region, to_string(w.status)));
+        const BatchWrite w = ring_wait ? sink_.write_waiting(records, *ring_wait)
+                                       : sink_.write(records, record_.size);
+        switch (w.status) {
+            case WriteStatus::ok:
+            case WriteStatus::full:         // a ring without room: the rest waits
+            case WriteStatus::timeout:      // ... still without room
+            case WriteStatus::no_reader:    // ... and no consumer yet
+            case WriteStatus::reader_gone:  // ... and its consumer died: another may come
+                break;
+            default:
+                throw std::runtime_error(fmt::format("writing into region '{}' failed: {}",
+                                                     options_.region, to_string(w.status)));
         }
-        sequencer_.written_through(batch.first_position + batch.record_count);
+        sequencer_.written_through(first + w.count);
         counts_.records += w.count;
-        counts_.batches += 1;
         const auto now = std::chrono::steady_clock::now();
-        if (!first_write_) {
-            first_write_ = now;
-            notice("first batch written from source position {}", batch.first_position + skip);
-        }
+        if (!first_write_) first_write_ = now;
         counts_.active_seconds = std::chrono::duration<double>(now - *first_write_).count();
+        return w.count;
     }
+
+    // A ring's importer tells the exporter what is in B's region: it consumes those records.
+    void report_written(std::uint64_t session) {
+        if (identity_.kind != SourceKind::ring) return;
+        subscriber_.report_written({session, sequencer_.epoch(), sequencer_.next()});
+    }
+
+    // The rest of a batch that B's ring had no room for.
+    struct Pending {
+        std::uint64_t session = 0;
+        std::uint64_t source_epoch = 0;
+        std::uint64_t first = 0;  // the source position of records[0]
+        std::vector<std::byte> records;
+    };
 
     Subscriber& subscriber_;
     const ImportOptions& options_;
@@ -426,6 +509,7 @@ class Import {
     Sequencer sequencer_;
     Epochs epochs_;
     std::deque<Batch> waiting_;
+    std::optional<Pending> pending_;
     ImportCounts& counts_;
     std::optional<std::chrono::steady_clock::time_point> first_write_;
 };
@@ -471,10 +555,12 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
 
     StatusClock status(options.status_interval);
     while (!stop.requested()) {
+        bool pending = false;
         {
             const std::lock_guard lock(guard);
             if (failure) std::rethrow_exception(failure);
-            take_all();
+            pending = import.pending();
+            take_all();  // nothing while a batch is pending
             if (status.due(counts.records)) {
                 notice("status: import '{}' into '{}': imported {} records in {} batches "
                        "({:.0f} records/s); lost at the source {}, missing {}, duplicates {}, "
@@ -483,6 +569,20 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
                        status.rate(), counts.source_lost, counts.missing, counts.duplicates,
                        counts.refused);
             }
+        }
+        if (pending) {
+            // B's ring is full: this thread waits for room (the engine's thread does not wait),
+            // then takes what waited meanwhile.
+            const std::size_t written = import.flush(status_or_failure_check);
+            {
+                const std::lock_guard lock(guard);
+                import.end_flush();
+                take_all();
+            }
+            // No room and no wait: B's ring consumer died with the ring full. Look again in a
+            // while (a new consumer makes room), or stop.
+            if (written == 0 && subscriber.wait(status_or_failure_check) == Wake::woken) break;
+            continue;
         }
         if (subscriber.wait(status_or_failure_check) == Wake::woken) break;
     }

@@ -53,6 +53,11 @@ class Publisher {
     // Sends one batch. False when the receivers' queues stayed full for the engine's blocking
     // time: nothing was sent, send it again (or give up when stopping).
     [[nodiscard]] virtual bool publish(const BatchView& batch) = 0;
+    // The newest report of what an importer has written (a ring's: Subscriber::report_written)
+    // since the last call; nullopt if none.
+    virtual std::optional<Written> take_written() = 0;
+    // Waits until a report not taken yet is there.
+    virtual Wake wait_for_written(std::chrono::nanoseconds timeout) = 0;
 };
 
 class Subscriber {
@@ -79,6 +84,8 @@ class Subscriber {
     // returns how many. A view lends the engine's buffer: valid during its visit only.
     virtual std::size_t take_batches(std::size_t max,
                                      const std::function<void(const BatchView&)>& visit) = 0;
+    // Tells the exporter what has been written into the region (an importer of a ring).
+    virtual void report_written(const Written& written) = 0;
 };
 
 class Transport {

@@ -72,8 +72,9 @@ std::optional<std::string> check_identity(const Identity& identity) {
                                t.name, e.what());
         }
     }
-    if (identity.kind != SourceKind::broadcast && identity.kind != SourceKind::cell) {
-        return fmt::format("a source of kind {} (0, broadcast, or 1, cell, expected)",
+    if (identity.kind != SourceKind::broadcast && identity.kind != SourceKind::cell &&
+        identity.kind != SourceKind::ring) {
+        return fmt::format("a source of kind {} (0 broadcast, 1 cell or 2 ring expected)",
                            static_cast<std::uint32_t>(identity.kind));
     }
     if (identity.capacity == 0 || (identity.capacity & (identity.capacity - 1)) != 0 ||
@@ -135,7 +136,12 @@ std::uint64_t source_epoch(const CreatorInfo& creator) {
 }
 
 std::string_view to_string(SourceKind kind) {
-    return kind == SourceKind::cell ? "cell" : "broadcast";
+    switch (kind) {
+        case SourceKind::broadcast: return "broadcast";
+        case SourceKind::cell: return "cell";
+        case SourceKind::ring: return "ring";
+    }
+    return "broadcast";
 }
 
 std::string describe(const RecordKey& record) {

@@ -20,9 +20,10 @@
 namespace shmrec::bridge {
 
 // The kind of region a topic's records come from, and the importer makes: every record of a
-// broadcast, or the latest value of a cell (an importer writes each one it receives, and
-// superseded ones are not losses).
-enum class SourceKind : std::uint32_t { broadcast = 0, cell = 1 };
+// broadcast; the latest value of a cell (an importer writes each one it receives, and
+// superseded ones are not losses); every record of a ring, which the exporter consumes and
+// the importer writes losslessly, the backpressure of B's ring reaching A's writer.
+enum class SourceKind : std::uint32_t { broadcast = 0, cell = 1, ring = 2 };
 
 // What a topic carries: the exporter's region type, as the region embeds it.
 struct Identity {
@@ -70,6 +71,14 @@ struct BasicBatch {
 using BatchView = BasicBatch<std::span<const std::byte>>;
 using Batch = BasicBatch<std::vector<std::byte>>;
 
+// What an importer of a ring has written (every source position before next_position), for
+// the exporter that sent it: it consumes the ring's records only then.
+struct Written {
+    std::uint64_t session = 0;  // the exporter's (Identity::session)
+    std::uint64_t source_epoch = 0;
+    std::uint64_t next_position = 0;
+};
+
 // A batch holding a copy of the view's records, and a view of a batch's.
 Batch copy_of(const BatchView& view);
 BatchView view_of(const Batch& batch);
@@ -102,7 +111,7 @@ std::uint64_t source_epoch(const CreatorInfo& creator);
 
 // "school.Student (32 bytes, aligned to 8, fingerprint 0xd69b7e078e1d4063)"
 std::string describe(const RecordKey& record);
-// "broadcast", "cell"
+// "broadcast", "cell", "ring"
 std::string_view to_string(SourceKind kind);
 
 }  // namespace shmrec::bridge

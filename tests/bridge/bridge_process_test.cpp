@@ -434,6 +434,52 @@ TEST_F(BridgeTest, ACellIsCarriedValueByValueIntoACell) {
     close_writers({writer.get()});
 }
 
+// A ring is exported as its one consumer: its records leave A's ring only once B's region
+// holds them, so nothing is lost end to end, and when nobody reads on B the backpressure
+// reaches A's writer (B's ring full, A's ring full). An importer killed mid-stream loses
+// nothing either: its heir resumes and the exporter sends what B had not reported written.
+TEST_F(BridgeTest, ARingIsExportedAsItsConsumerLosslesslyWithBackpressureToAsWriter) {
+    constexpr int count = 20000;
+    auto importer = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    auto writer = hosts_->a().spawn(peer, {"student-ring-writer", "--name", "StudentsA",
+                                           "--count", std::to_string(count), "--capacity", "256"});
+    auto exporter = hosts_->a().spawn(bridge, {"export", "StudentsA", "--topic", "Students"});
+    // Nobody consumes on B: B's ring (256) and then A's (256 sent, not yet written on B) fill,
+    // and A's writer waits.
+    const std::string full = writer->read_line(20s).value_or("(nothing)");
+    EXPECT_EQ(full.rfind("full at ", 0), 0u) << full << transcript(*exporter) << transcript(*importer);
+    EXPECT_FALSE(writer->read_line(1s).has_value()) << "the writer did not wait for B";
+
+    // B's reader takes 5000 and pauses: B's ring fills again, and so do the records sent and
+    // not yet written on B. Then the importer dies with records in flight.
+    auto reader = hosts_->b().spawn(peer, {"student-ring-reader", "--name", "StudentsB", "--count",
+                                           std::to_string(count), "--wait-ms", "20000",
+                                           "--pause-at", "5000"});
+    ASSERT_EQ(reader->read_line(30s).value_or("(nothing)"), "paused at 5000")
+        << transcript(*reader);
+    std::this_thread::sleep_for(500ms);  // (what flows after the pause: it fills the rings)
+    importer->signal(SIGKILL);
+    (void)importer->wait_exit(10s);
+    auto heir = hosts_->b().spawn(bridge, {"import", "Students", "--as", "StudentsB"});
+    ASSERT_NE(heir->expect_line("shmrec-bridge: resuming where the last import", 20s), "")
+        << transcript(*heir);
+    reader->send("go");
+    EXPECT_EQ(writer->read_line(60s).value_or("(nothing)"), "written " + std::to_string(count))
+        << transcript(*exporter) << transcript(*heir);
+    const auto read_status = reader->wait_exit(60s);
+    reader->read_all(1s);
+    EXPECT_TRUE(read_status.ok()) << read_status.describe() << "\n" << transcript(*reader);
+    EXPECT_EQ(reader->lines().empty() ? "" : reader->lines().back(),
+              "read " + std::to_string(count) + " in order from 0")
+        << transcript(*heir) << transcript(*exporter);
+    const std::string imported = stop(*heir, "imported");
+    EXPECT_NE(imported.find("lost at the source 0, missing 0"), std::string::npos)
+        << imported << transcript(*heir) << transcript(*exporter);
+    const std::string exported = stop(*exporter, "exported");
+    EXPECT_NE(exported.find("lost at the source 0"), std::string::npos) << exported;
+    close_writers({writer.get()});
+}
+
 // A second exporter on the topic with the same record from another kind of region (a cell,
 // where the importer writes a broadcast): its identity is refused, and so are its batches
 // (by their source epoch, since a batch names its record, not its kind).

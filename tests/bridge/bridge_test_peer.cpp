@@ -20,6 +20,15 @@
 //   student-cell-reader --name N --until K --wait-ms W
 //       waits up to W ms for the cell, then reads its values as they change until it holds
 //       student K; checks that ids only grow; prints "latest K after M values"
+//   student-ring-writer --name N --count K --capacity C
+//       creates a Ring<school::Student> of capacity C and writes students 0..K-1, waiting for
+//       room as needed; prints "full at P" the first time the ring had no room for student P,
+//       then "written K"; keeps the ring until stdin ends, then closes it
+//   student-ring-reader --name N --count K --wait-ms W [--pause-at P]
+//       waits up to W ms for the ring, takes its consumer role and reads K students, checking
+//       that each is the next one (from the ring's consumed position); prints "read K in order
+//       from F". When the ring's writer dies it waits (20 s) for another to take it over. With
+//       --pause-at, after P records prints "paused at P" and reads on once a line comes on stdin
 //   other-writer --name N
 //       creates a Broadcast<shmrec_test::Other> of capacity 64, writes 3 records, prints
 //       "written 3", keeps the region until stdin ends
@@ -33,6 +42,7 @@
 
 #include <shmrec/broadcast.hpp>
 #include <shmrec/cell.hpp>
+#include <shmrec/ring.hpp>
 #include <shmrec/untyped.hpp>
 
 #include "peer_options.hpp"
@@ -176,6 +186,65 @@ int student_cell_reader(const PeerOptions& args) {
     }
 }
 
+int student_ring_writer(const PeerOptions& args) {
+    auto writer = shmrec::Ring<school::Student>::writer(need(args, "name"),
+                                                        std::stoull(need(args, "capacity")));
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    bool told = false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        school::Student s{};
+        s.id = static_cast<std::int64_t>(i);
+        s.name = "student-" + std::to_string(i);
+        shmrec::WriteStatus st = writer.try_write(s);
+        if (st != shmrec::WriteStatus::ok && !told) {
+            std::cout << "full at " << i << std::endl;
+            told = true;
+        }
+        // no_reader: a ring nobody has consumed from yet says so when full.
+        for (int tries = 0; st != shmrec::WriteStatus::ok && tries < 60; ++tries) {
+            st = writer.write(s, 1s);
+        }
+        if (st != shmrec::WriteStatus::ok) fail("write: " + std::string(shmrec::to_string(st)));
+    }
+    std::cout << "written " << count << std::endl;
+    hold_until_stdin_ends();
+    writer.close();
+    return 0;
+}
+
+int student_ring_reader(const PeerOptions& args) {
+    const std::uint64_t count = std::stoull(need(args, "count"));
+    shmrec::RegionOptions options;
+    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    auto reader = shmrec::Ring<school::Student>::reader(need(args, "name"), options);
+    const std::uint64_t from = reader.consumed();
+    const std::uint64_t pause_at =
+        args.count("pause-at") != 0 ? std::stoull(args.at("pause-at")) : count;
+    for (std::uint64_t i = from; i < from + count; ++i) {
+        if (i - from == pause_at) {
+            std::cout << "paused at " << pause_at << std::endl;
+            std::string line;
+            std::getline(std::cin, line);
+        }
+        school::Student s{};
+        shmrec::ReadStatus st = reader.read(s, 20s);
+        // A writer that died (an importer killed) is waited for: its heir goes on.
+        while (st == shmrec::ReadStatus::writer_gone &&
+               reader.wait_for_writer(20s) == shmrec::ReadStatus::ok) {
+            st = reader.read(s, 20s);
+        }
+        if (st != shmrec::ReadStatus::ok) {
+            fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
+        }
+        if (s.id != static_cast<std::int64_t>(i) || s.name.view() != "student-" + std::to_string(i)) {
+            fail("record " + std::to_string(i) + " is {" + std::to_string(s.id) + ", " +
+                 s.name.str() + "}");
+        }
+    }
+    std::cout << "read " << count << " in order from " << from << std::endl;
+    return 0;
+}
+
 int other_writer(const PeerOptions& args) {
     auto writer = shmrec::Broadcast<shmrec_test::Other>::writer(need(args, "name"), 64);
     for (int i = 0; i < 3; ++i) {
@@ -206,6 +275,8 @@ int main(int argc, char** argv) {
         if (verb == "students-runs") return students_runs(args);
         if (verb == "student-cell-writer") return student_cell_writer(args);
         if (verb == "student-cell-reader") return student_cell_reader(args);
+        if (verb == "student-ring-writer") return student_ring_writer(args);
+        if (verb == "student-ring-reader") return student_ring_reader(args);
         if (verb == "other-writer") return other_writer(args);
         if (verb == "written") return written(args);
     } catch (const std::exception& e) {

@@ -137,6 +137,8 @@ class RecordingTransport final : public Transport {
         }
         Subscriptions subscribers() override { return {1, 1}; }
         Wake wait_for_subscriber(std::chrono::nanoseconds) override { return Wake::ready; }
+        std::optional<Written> take_written() override { return std::nullopt; }
+        Wake wait_for_written(std::chrono::nanoseconds) override { return Wake::timeout; }
         bool publish(const BatchView& batch) override {
             std::lock_guard lock(t_.m_);
             t_.published_.batches.push_back(copy_of(batch));

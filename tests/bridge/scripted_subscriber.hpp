@@ -58,6 +58,10 @@ class ScriptedSubscriber final : public shmrec::bridge::Subscriber {
         return taken.size();
     }
 
+    void report_written(const shmrec::bridge::Written& w) override { written_.push_back(w); }
+    // What the importer reported it has written, in order.
+    const std::vector<shmrec::bridge::Written>& written() const { return written_; }
+
   private:
     Wake next_round() {
         if (rounds_.empty()) {
@@ -71,6 +75,7 @@ class ScriptedSubscriber final : public shmrec::bridge::Subscriber {
 
     std::deque<std::vector<Arrival>> rounds_;
     std::vector<Arrival> now_;
+    std::vector<shmrec::bridge::Written> written_;
     shmrec::bridge::StopFlag& stop_;
 };
 

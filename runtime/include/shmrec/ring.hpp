@@ -369,21 +369,25 @@ protected:
         return ReadStatus::ok;
     }
 
-    // Copies the records ready at positions [head_, head_ + n), n <= count, into buffers
-    // `stride` bytes apart from `first`, WITHOUT consuming them: {n, ok} when n > 0, else
-    // {0, why} (empty, closed, writer_gone, corrupt; ok when count is 0).
-    BatchRead copy_ready(std::byte* first, std::size_t count, std::size_t stride) noexcept {
+    // Copies the records ready at positions [head_ + skip, head_ + skip + n), n <= count, into
+    // buffers `stride` bytes apart from `first`, WITHOUT consuming them: {n, ok} when n > 0,
+    // else {0, why} (empty, closed, writer_gone, corrupt; ok when count is 0). The slots from
+    // the head on are ours until we consume them, so skipping some is safe (a skip of a whole
+    // capacity finds nothing: the writer has no room).
+    BatchRead copy_ready(std::byte* first, std::size_t count, std::size_t stride,
+                         std::uint64_t skip = 0) noexcept {
+        const std::uint64_t from = head_ + skip;
         std::size_t n = 0;
         ReadStatus s = ReadStatus::ok;
         while (n < count) {
-            s = state_of(head_ + n);
+            s = state_of(from + n);
             if (s != ReadStatus::ok) break;
-            std::memcpy(first + n * stride, view_.payload(head_ + n), view_.shape.record_size);
+            std::memcpy(first + n * stride, view_.payload(from + n), view_.shape.record_size);
             ++n;
         }
         if (n > 0) return {n, ReadStatus::ok};
         if (count == 0) return {0, ReadStatus::ok};
-        if (s == ReadStatus::empty) s = empty_status();
+        if (s == ReadStatus::empty) s = empty_status(skip);
         // empty_status() may find a record that arrived meanwhile: read it next time round.
         return {0, s == ReadStatus::ok ? ReadStatus::empty : s};
     }
@@ -419,9 +423,10 @@ protected:
         towards_writer_.notify(region_, wait_.liveness_interval);
     }
 
-    // The slot was empty: tell "not yet" from "never again". Returns ok when a record arrived
-    // meanwhile, so a record committed just before the writer closed or died is not lost.
-    ReadStatus empty_status() noexcept {
+    // The slot at head_ + skip was empty: tell "not yet" from "never again". Returns ok when
+    // a record arrived meanwhile, so a record committed just before the writer closed or died
+    // is not lost.
+    ReadStatus empty_status(std::uint64_t skip = 0) noexcept {
         // Acquire (region_closed) pairs with the writer's release in mark_closed: every record
         // written before closing is visible to the re-check.
         const bool closed_now = closed();
@@ -430,20 +435,21 @@ protected:
         }
         // Closed or writer gone: what it committed before still counts (ok), and a slot that
         // turned impossible meanwhile is still `corrupt`.
-        const ReadStatus again = next_state();
+        const ReadStatus again = state_of(head_ + skip);
         if (again != ReadStatus::empty) return again;
         return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
     }
 
-    // ok once the record at the head is ready; else timeout, closed, writer_gone or corrupt.
-    ReadStatus wait_for_record(std::chrono::nanoseconds timeout) noexcept {
-        auto ready = [&] { return next_state() != ReadStatus::empty || closed(); };
+    // ok once the record at head_ + skip is ready; else timeout, closed, writer_gone or
+    // corrupt.
+    ReadStatus wait_for_record(std::chrono::nanoseconds timeout, std::uint64_t skip = 0) noexcept {
+        auto ready = [&] { return state_of(head_ + skip) != ReadStatus::empty || closed(); };
         const auto outcome = wait_until(
             timeout, ready, [&] { return region_.writer_alive(); },
             [&](std::chrono::nanoseconds slice) {
                 park(data_waiters_, 0, data_bell_, slice, ready);
             });
-        const ReadStatus s = next_state();
+        const ReadStatus s = state_of(head_ + skip);
         if (s != ReadStatus::empty) return s;  // ok or corrupt
         if (closed()) return ReadStatus::closed;
         return outcome == WaitOutcome::peer_gone ? ReadStatus::writer_gone : ReadStatus::timeout;

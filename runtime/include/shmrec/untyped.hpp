@@ -329,7 +329,10 @@ private:
 // Peek/release contract:
 // - try_peek_batch / peek_batch copy the records at positions [consumed(), consumed() + count)
 //   and consume none: a second peek returns the same records (and perhaps more).
-// - release(n) consumes the first n of the records the last peek copied and not yet released,
+// - try_peek_more / peek_more copy the records after those peeked, and add them to the peeked
+//   ones: a consumer may keep several batches out and release each when it is done with it.
+// - release(n) consumes the first n of the records peeked (by the last peek_batch and the
+//   peek_more calls since) and not yet released,
 //   at most that many (it returns how many it consumed; 0 without a peek). It publishes the
 //   head once and wakes a writer waiting for room, exactly as a read does. A later release
 //   continues with the rest of that peek; a new peek, or any read, replaces what the last peek
@@ -397,6 +400,26 @@ public:
         }
         return try_peek_batch(out);
     }
+    // Copies the records after those peeked and not yet released (from position consumed() +
+    // peeked()), without consuming them, and adds them to what release() may consume: a
+    // consumer can keep several batches out (sent on, not yet confirmed) and release each as
+    // it is confirmed. {count, ok}, or {0, why}: empty also when every slot is peeked.
+    [[nodiscard]] BatchRead try_peek_more(std::span<std::byte> out) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        const BatchRead r = copy_ready(out.data(), out.size() / type_.size, type_.size, peeked_);
+        peeked_ += r.count;
+        return r;
+    }
+    // Waits up to `timeout` for a record after those peeked, then as try_peek_more.
+    [[nodiscard]] BatchRead peek_more(std::span<std::byte> out,
+                                      std::chrono::nanoseconds timeout) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        if (out.empty()) return {0, ReadStatus::ok};
+        if (const auto s = wait_for_record(timeout, peeked_); s != ReadStatus::ok) return {0, s};
+        return try_peek_more(out);
+    }
     // Consumes min(n, records peeked and not yet released) records, oldest first; returns how
     // many (0 on an unusable handle).
     std::size_t release(std::size_t n) noexcept {
@@ -424,7 +447,7 @@ private:
     }
 
     RecordType type_;         // size >= 1 (the region's, validated by open_channel)
-    std::size_t peeked_ = 0;  // records the last peek copied, not yet released
+    std::size_t peeked_ = 0;  // records peeked (from the head on), not yet released
 };
 
 // Copies a ring's records without consuming them (see ring_observer()). It maps the ring
