@@ -273,10 +273,12 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
                    counts.batches, status.rate(), counts.lost);
         }
         // A ring's records leave it as the importer reports them written.
-        while (const auto written = publisher.take_written()) {
-            if (written->session == identity.session &&
-                written->source_epoch == identity.source_epoch) {
-                source.written_through(written->next_position);
+        if constexpr (SourceOfKind::kind == SourceKind::ring) {
+            while (const auto written = publisher.take_written()) {
+                if (written->session == identity.session &&
+                    written->source_epoch == identity.source_epoch) {
+                    source.written_through(written->next_position);
+                }
             }
         }
         const typename SourceOfKind::Run r =
