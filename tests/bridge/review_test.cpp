@@ -142,6 +142,18 @@ TEST_F(ImporterReview, ARingHeirWaitsForTheReplayOfANewEpochToo) {
     EXPECT_EQ(heir.duplicates, 0u);
 }
 
+TEST_F(ImporterReview, ARegionNameAtTheRuntimesLimitIsImportedInto) {
+    // 200 characters is a valid region name; NAME.import-progress is 216, so the progress
+    // cell needs a name that fits too, or the importer fails after creating the region.
+    std::string region = name("import");
+    region += std::string(200 - region.size(), 'x');
+    region_ = region;
+    const ImportCounts c = run_again({{identity(1), students(1, 0, 10)}});
+    EXPECT_EQ(ids_in_region(), range(0, 10));
+    EXPECT_EQ(c.records, 10u);
+    (void)shmrec::remove_region(shmrec::Location::memory(region_));
+}
+
 // A transport whose one publisher keeps what it is given and has one subscriber always.
 class RecordingTransport final : public Transport {
   public:
