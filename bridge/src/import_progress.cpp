@@ -1,5 +1,8 @@
 #include "import_progress.hpp"
 
+#include <string_view>
+
+#include <fmt/format.h>
 #include <shmrec/error.hpp>
 
 namespace shmrec::bridge {
@@ -23,6 +26,22 @@ std::optional<Record> last_written(const Location& where) {
 }
 
 }  // namespace
+
+std::string ImportProgress::cell_name(const std::string& region) {
+    constexpr std::string_view suffix = ".import-progress";
+    // The runtime's limit on a region name (region_names.cpp). A NAME that leaves no room for
+    // the suffix keeps a prefix of itself and a hash of the whole (FNV-1a: the same in every
+    // build, so an heir finds the cell), one cell per region still.
+    constexpr std::size_t max_name = 200;
+    std::string name = region + std::string(suffix);
+    if (name.size() <= max_name) return name;
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : region) {
+        h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return fmt::format("{}-{:016x}{}", region.substr(0, max_name - suffix.size() - 17), h,
+                       suffix);
+}
 
 ImportProgress::ImportProgress(const std::string& region)
     : last_(last_written(Location::memory(cell_name(region)))),

@@ -45,8 +45,9 @@ class ImportProgress {
         return writer_.try_write(write) == WriteStatus::ok;
     }
 
-    // The name of the cell kept next to `region`.
-    static std::string cell_name(const std::string& region) { return region + ".import-progress"; }
+    // The name of the cell kept next to `region`: NAME.import-progress, shortened when that is
+    // longer than a region name may be.
+    static std::string cell_name(const std::string& region);
 
     static std::optional<ResumePoint> resume_point_of(const shmrec_bridge::ImportProgress& last,
                                                       std::uint64_t region_epoch,

@@ -146,7 +146,12 @@ class Sequencer {
   public:
     // count_gaps: positions neither delivered nor reported lost are `missing` (a broadcast);
     // otherwise they are values superseded at the source (a cell).
-    explicit Sequencer(bool count_gaps) : count_gaps_(count_gaps) {}
+    // start_at_replay (a ring): positions start (first batch, new epoch) only at a from_oldest
+    // batch. One that comes before it follows records the exporter sent to a predecessor and
+    // still holds unreleased; the replay brings them first, and starting past them would skip
+    // them as written and report them so (A's ring would release records on no host).
+    Sequencer(bool count_gaps, bool start_at_replay)
+        : count_gaps_(count_gaps), start_at_replay_(start_at_replay) {}
 
     bool started() const noexcept { return started_; }
     std::uint64_t epoch() const noexcept { return epoch_; }
@@ -176,7 +181,10 @@ class Sequencer {
     // about to fill (it comes again then). The first batch that joins the positions written,
     // or starts the replay, ends the wait.
     bool awaits_replay(const BatchView& batch) {
-        if (!resuming_ || batch.source_epoch != epoch_) return false;
+        if (!started_ || batch.source_epoch != epoch_) {
+            return start_at_replay_ && !batch.from_oldest;
+        }
+        if (!resuming_) return false;
         if (batch.first_position > next_ && !batch.from_oldest) return true;
         resuming_ = false;
         notice("resumed at source position {} (batch of positions {}-{}{})", next_,
@@ -212,6 +220,7 @@ class Sequencer {
 
   private:
     bool count_gaps_;
+    bool start_at_replay_;
     bool started_ = false;
     bool resuming_ = false;
     std::uint64_t epoch_ = 0;
@@ -272,7 +281,7 @@ class Import {
           progress_(options.region),
           // A cell's records are its successive latest values: positions it skipped are no
           // loss.
-          sequencer_(identity.kind != SourceKind::cell),
+          sequencer_(identity.kind != SourceKind::cell, identity.kind == SourceKind::ring),
           counts_(counts) {
         epochs_.accept(identity.source_epoch);
         // A predecessor that wrote this region (and died, or was stopped): continue its stream.
@@ -423,6 +432,8 @@ class Import {
             report_refusal(counts_.refused, "a batch: " + *problem);
             return;
         }
+        refuse_superseded(batch);
+        if (sequencer_.awaits_replay(batch)) return;
         if (!sequencer_.started() || batch.source_epoch != sequencer_.epoch()) {
             if (sequencer_.started()) {
                 epochs_.refuse(sequencer_.epoch());  // left behind: its late batches are refused
@@ -432,8 +443,6 @@ class Import {
             }
             sequencer_.start(batch);
         }
-        refuse_superseded(batch);
-        if (sequencer_.awaits_replay(batch)) return;
         const std::uint64_t skip = sequencer_.admit(batch, counts_);
         if (skip < batch.record_count) {
             const std::uint64_t first = batch.first_position + skip;

@@ -17,6 +17,7 @@
 #include "scripted_import.hpp"
 #include "shmrec/broadcast.hpp"
 #include "shmrec/region.hpp"
+#include "shmrec/ring.hpp"
 #include "student.shmrec.hpp"
 #include "child_process.hpp"
 #include "test_names.hpp"
@@ -96,6 +97,61 @@ TEST_F(ImporterReview, ALaterIdentityForAnotherTopicIsRefusedWithItsBatches) {
     EXPECT_EQ(ids_in_region(), range(0, 10));
     EXPECT_EQ(c.records, 10u);
     EXPECT_EQ(c.refused, 2u);  // the identity and its batch
+}
+
+// A ring's records in B's ring, read by its consumer (the importer's region_).
+std::vector<std::int64_t> ids_in_ring(const std::string& region) {
+    auto reader = shmrec::Ring<school::Student>::reader(region);
+    std::vector<std::int64_t> ids;
+    school::Student s{};
+    while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
+    return ids;
+}
+
+TEST_F(ImporterReview, ANewRingImporterWaitsForTheReplayOfWhatTheExporterStillHolds) {
+    // The exporter sent 10-19 to an importer that died (its region B was made anew: nothing to
+    // resume), still holds them unreleased in A's ring, and sends 20-24 to the new importer
+    // before it notices it and sends its ring again from the oldest record it holds, 10.
+    // Writing 20-24 first would skip 10-19 as "duplicates" and report them written: A's ring
+    // would release records that are on no host.
+    const ImportCounts c = run({{identity(1, SourceKind::ring), students(1, 20, 5)},
+                                {students(1, 10, 15, 0, /*from_oldest=*/true)},
+                                {students(1, 25, 5)}});
+    EXPECT_EQ(ids_in_ring(region_), range(10, 30));
+    EXPECT_EQ(c.records, 20u);
+    EXPECT_EQ(c.duplicates, 0u);
+    EXPECT_EQ(c.source_lost, 0u);
+}
+
+TEST_F(ImporterReview, ARingHeirWaitsForTheReplayOfANewEpochToo) {
+    // The predecessor wrote epoch 1's 0-9 and died; the source ring was made anew and the
+    // exporter sent epoch 2's 0-4 to the dying predecessor, then 5-9 to the heir before its
+    // replay from 0.
+    (void)run({{identity(1, SourceKind::ring), students(1, 0, 10, 0, true)}});
+    // B's consumer keeps the region in use: the heir takes it over.
+    auto reader = shmrec::Ring<school::Student>::reader(region_);
+    const ImportCounts heir = run_again({{identity(2, SourceKind::ring), students(2, 5, 5)},
+                                         {students(2, 0, 10, 0, /*from_oldest=*/true)}});
+    std::vector<std::int64_t> ids;
+    school::Student s{};
+    while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
+    std::vector<std::int64_t> expected = range(0, 10);
+    for (std::int64_t i = 0; i < 10; ++i) expected.push_back(i);
+    EXPECT_EQ(ids, expected);
+    EXPECT_EQ(heir.records, 10u);
+    EXPECT_EQ(heir.duplicates, 0u);
+}
+
+TEST_F(ImporterReview, ARegionNameAtTheRuntimesLimitIsImportedInto) {
+    // 200 characters is a valid region name; NAME.import-progress is 216, so the progress
+    // cell needs a name that fits too, or the importer fails after creating the region.
+    std::string region = name("import");
+    region += std::string(200 - region.size(), 'x');
+    region_ = region;
+    const ImportCounts c = run_again({{identity(1), students(1, 0, 10)}});
+    EXPECT_EQ(ids_in_region(), range(0, 10));
+    EXPECT_EQ(c.records, 10u);
+    (void)shmrec::remove_region(shmrec::Location::memory(region_));
 }
 
 // A transport whose one publisher keeps what it is given and has one subscriber always.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "import_progress.hpp"
 #include "importer.hpp"
 #include "scripted_subscriber.hpp"
 #include "shmrec/broadcast.hpp"
@@ -91,7 +92,8 @@ class ScriptedImport : public shmrec_test::RegionFixture {
     void TearDown() override {
         // The importer's progress cell, next to its region (bridge/src/import_progress.hpp).
         if (!region_.empty()) {
-            (void)shmrec::remove_region(shmrec::Location::memory(region_ + ".import-progress"));
+            (void)shmrec::remove_region(shmrec::Location::memory(
+                shmrec::bridge::ImportProgress::cell_name(region_)));
         }
         shmrec_test::RegionFixture::TearDown();
     }
