@@ -60,6 +60,13 @@ using shmrec_test::PeerOptions;
     std::exit(1);
 }
 
+// --wait-ms W: how long to wait for the region to be created.
+shmrec::RegionOptions waiting_for_creator(const PeerOptions& args) {
+    shmrec::RegionOptions options;
+    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    return options;
+}
+
 void hold_until_stdin_ends() {
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -92,8 +99,7 @@ int students_writer(const PeerOptions& args) {
 }
 
 shmrec::Broadcast<school::Student>::Reader students_from_oldest(const PeerOptions& args) {
-    shmrec::RegionOptions options;
-    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    const shmrec::RegionOptions options = waiting_for_creator(args);
     return shmrec::Broadcast<school::Student>::reader(need(args, "name"), shmrec::StartAt::oldest,
                                                       options);
 }
@@ -166,8 +172,7 @@ int student_cell_writer(const PeerOptions& args) {
 
 int student_cell_reader(const PeerOptions& args) {
     const std::int64_t until = std::stoll(need(args, "until"));
-    shmrec::RegionOptions options;
-    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    const shmrec::RegionOptions options = waiting_for_creator(args);
     auto reader = shmrec::Cell<school::Student>::reader(need(args, "name"), options);
     std::int64_t last = -1;
     for (std::uint64_t values = 1;; ++values) {
@@ -214,8 +219,7 @@ int student_ring_writer(const PeerOptions& args) {
 
 int student_ring_reader(const PeerOptions& args) {
     const std::uint64_t count = std::stoull(need(args, "count"));
-    shmrec::RegionOptions options;
-    options.wait_for_creator = std::chrono::milliseconds(std::stoull(need(args, "wait-ms")));
+    const shmrec::RegionOptions options = waiting_for_creator(args);
     auto reader = shmrec::Ring<school::Student>::reader(need(args, "name"), options);
     const std::uint64_t from = reader.consumed();
     const std::uint64_t pause_at =

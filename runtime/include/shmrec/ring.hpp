@@ -154,13 +154,7 @@ public:
         const auto outcome = wait_until(
             timeout, drained, [&] { return !consumer_gone(); },
             [&](std::chrono::nanoseconds slice) { park_for_room(slice, drained); });
-        switch (outcome) {
-            case WaitOutcome::ready: return WriteStatus::ok;
-            case WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
-                                                               : WriteStatus::timeout;
-            case WaitOutcome::peer_gone: return WriteStatus::reader_gone;
-        }
-        return WriteStatus::timeout;
+        return status_of(outcome);
     }
 
     // Records written by this ring's writers so far (0 if unusable).
@@ -301,11 +295,8 @@ protected:
         park(room_waiters_, 0, room_bell_, slice, ready);
     }
 
-    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
-        auto has_room = [&] { return room(1) != 0; };
-        const auto outcome = wait_until(
-            timeout, has_room, [&] { return !consumer_gone(); },
-            [&](std::chrono::nanoseconds slice) { park_for_room(slice, has_room); });
+    // What a wait for the consumer (room, or a drained ring) ended with, as the writer says it.
+    WriteStatus status_of(WaitOutcome outcome) const noexcept {
         switch (outcome) {
             case WaitOutcome::ready: return WriteStatus::ok;
             case WaitOutcome::timeout: return never_consumed() ? WriteStatus::no_reader
@@ -313,6 +304,14 @@ protected:
             case WaitOutcome::peer_gone: return WriteStatus::reader_gone;
         }
         return WriteStatus::timeout;
+    }
+
+    WriteStatus wait_for_room(std::chrono::nanoseconds timeout) noexcept {
+        auto has_room = [&] { return room(1) != 0; };
+        const auto outcome = wait_until(
+            timeout, has_room, [&] { return !consumer_gone(); },
+            [&](std::chrono::nanoseconds slice) { park_for_room(slice, has_room); });
+        return status_of(outcome);
     }
 
     RingView<R> view_;
