@@ -31,22 +31,43 @@ std::uint64_t new_session() {
     return (std::uint64_t{random()} << 32) ^ random();
 }
 
-// A broadcast's records: every one, in runs of consecutive positions. A batch is one
-// read_run(): the records ready now, up to the buffer's size; a lap ends it, and the next
-// batch reports the loss. So batches adapt to the load: one record when the writer is slow,
-// as many as came in while the previous batch was sent when it is fast.
-class BroadcastSource {
+// What every source is: a reader of the region, and the defaults of a source whose records
+// stay in its region whatever the importers do and that loses none (a ring's, a broadcast's
+// differ: they hide these).
+template <class Reader>
+class ReaderSource {
   public:
-    static constexpr SourceKind kind = SourceKind::broadcast;
-
-    explicit BroadcastSource(untyped::BroadcastReader reader) : reader_(std::move(reader)) {}
-
     struct Run {
         std::size_t count = 0;
         ReadStatus status = ReadStatus::ok;  // why nothing was read, when count is 0
         std::uint64_t first_position = 0;
         std::uint64_t lost_before = 0;
     };
+
+    std::uint64_t lost() const noexcept { return 0; }
+    void count_overwritten_at_open() noexcept {}
+    bool awaits_written() const noexcept { return false; }
+    void written_through(std::uint64_t) noexcept {}
+    std::uint64_t capacity() const noexcept { return reader_.capacity(); }
+    const RecordType& type() const noexcept { return reader_.type(); }
+    const Region& region() const noexcept { return reader_.region(); }
+    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
+
+  protected:
+    explicit ReaderSource(Reader reader) : reader_(std::move(reader)) {}
+    Reader reader_;
+};
+
+// A broadcast's records: every one, in runs of consecutive positions. A batch is one
+// read_run(): the records ready now, up to the buffer's size; a lap ends it, and the next
+// batch reports the loss. So batches adapt to the load: one record when the writer is slow,
+// as many as came in while the previous batch was sent when it is fast.
+class BroadcastSource : public ReaderSource<untyped::BroadcastReader> {
+  public:
+    static constexpr SourceKind kind = SourceKind::broadcast;
+
+    explicit BroadcastSource(untyped::BroadcastReader reader) : ReaderSource(std::move(reader)) {}
+
     Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
         const BatchRead r = reader_.read_run(buffer, timeout);
         if (r.count == 0) return {0, r.status};
@@ -60,16 +81,8 @@ class BroadcastSource {
     // (positions before the oldest retained) are lost at the source too, reported with the
     // first batch.
     void count_overwritten_at_open() noexcept { overwritten_at_open_ = reader_.start_position(); }
-    // A broadcast's records stay in it whatever the importers do (see RingSource).
-    bool awaits_written() const noexcept { return false; }
-    void written_through(std::uint64_t) noexcept {}
-    std::uint64_t capacity() const noexcept { return reader_.capacity(); }
-    const RecordType& type() const noexcept { return reader_.type(); }
-    const Region& region() const noexcept { return reader_.region(); }
-    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
 
   private:
-    untyped::BroadcastReader reader_;
     std::uint64_t overwritten_at_open_ = 0;
     std::uint64_t reported_lost_ = 0;  // lost records already attributed to a batch
 };
@@ -77,29 +90,18 @@ class BroadcastSource {
 // A cell's latest value, each time it changes: a batch of one record at the position of its
 // stamp. Values superseded before the exporter read them are no loss (a cell's readers see
 // only the latest), so lost_before is always 0.
-class CellSource {
+class CellSource : public ReaderSource<untyped::CellReader> {
   public:
     static constexpr SourceKind kind = SourceKind::cell;
 
-    explicit CellSource(untyped::CellReader reader) : reader_(std::move(reader)) {}
+    explicit CellSource(untyped::CellReader reader) : ReaderSource(std::move(reader)) {}
 
-    using Run = BroadcastSource::Run;
     Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
         const ReadStatus s = reader_.read(buffer.first(reader_.type().size), timeout);
         if (s != ReadStatus::ok) return {0, s};
         return {1, ReadStatus::ok, reader_.sequence() - 1, 0};  // stamps start at 1
     }
-    std::uint64_t lost() const noexcept { return 0; }
-    void count_overwritten_at_open() noexcept {}  // superseded values are no loss
-    bool awaits_written() const noexcept { return false; }
-    void written_through(std::uint64_t) noexcept {}
     std::uint64_t capacity() const noexcept { return 1; }
-    const RecordType& type() const noexcept { return reader_.type(); }
-    const Region& region() const noexcept { return reader_.region(); }
-    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
-
-  private:
-    untyped::CellReader reader_;
 };
 
 // A ring's records, as its one consumer: lossless end to end. Records are copied without
@@ -108,13 +110,12 @@ class CellSource {
 // exporter or an importer that dies loses none (its successor gets them again, and the
 // importer skips what it has), and a ring full of records not yet on B holds A's writer back.
 // The ring's capacity is the window of records in flight.
-class RingSource {
+class RingSource : public ReaderSource<untyped::RingReader> {
   public:
     static constexpr SourceKind kind = SourceKind::ring;
 
-    explicit RingSource(untyped::RingReader reader) : reader_(std::move(reader)) {}
+    explicit RingSource(untyped::RingReader reader) : ReaderSource(std::move(reader)) {}
 
-    using Run = BroadcastSource::Run;
     // The records after those already sent (peeked, not yet written on B).
     Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
         const std::uint64_t first = reader_.consumed() + reader_.peeked();
@@ -122,8 +123,6 @@ class RingSource {
         if (r.count == 0) return {0, r.status};
         return {r.count, ReadStatus::ok, first, 0};
     }
-    std::uint64_t lost() const noexcept { return 0; }  // a ring loses nothing
-    void count_overwritten_at_open() noexcept {}
     // Records sent and not yet reported written on B.
     bool awaits_written() const noexcept { return reader_.peeked() > 0; }
     // The importer has written every position before `next`: those records leave the ring.
@@ -131,13 +130,6 @@ class RingSource {
         const std::uint64_t head = reader_.consumed();
         if (next > head) (void)reader_.release(next - head);  // at most what was sent
     }
-    std::uint64_t capacity() const noexcept { return reader_.capacity(); }
-    const RecordType& type() const noexcept { return reader_.type(); }
-    const Region& region() const noexcept { return reader_.region(); }
-    ReadStatus wait_for_writer(std::chrono::nanoseconds t) { return reader_.wait_for_writer(t); }
-
-  private:
-    untyped::RingReader reader_;
 };
 
 using Source = std::variant<BroadcastSource, CellSource, RingSource>;

@@ -44,8 +44,10 @@ std::string ImportProgress::cell_name(const std::string& region) {
 }
 
 ImportProgress::ImportProgress(const std::string& region)
-    : last_(last_written(Location::memory(cell_name(region)))),
-      writer_(Cell<Record>::writer(Location::memory(cell_name(region)), OpenMode::open_or_create)) {}
+    : ImportProgress(Location::memory(cell_name(region))) {}
+
+ImportProgress::ImportProgress(const Location& cell)
+    : last_(last_written(cell)), writer_(Cell<Record>::writer(cell, OpenMode::open_or_create)) {}
 
 std::optional<ResumePoint> ImportProgress::resume_point_of(const Record& last,
                                                            std::uint64_t region_epoch,

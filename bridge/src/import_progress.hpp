@@ -54,6 +54,8 @@ class ImportProgress {
                                                       std::uint64_t region_written);
 
   private:
+    explicit ImportProgress(const Location& cell);
+
     std::optional<shmrec_bridge::ImportProgress> last_;  // the predecessor's last write
     Cell<shmrec_bridge::ImportProgress>::Writer writer_;
 };

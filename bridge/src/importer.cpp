@@ -192,7 +192,6 @@ class Sequencer {
                batch.from_oldest ? ", sent again from the region's oldest record" : "");
         return false;
     }
-    bool resuming() const noexcept { return resuming_; }
 
     // How many leading records of `batch` (of the current epoch) were written before: to
     // skip. Counts the gap before it.

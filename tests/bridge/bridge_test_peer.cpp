@@ -104,8 +104,9 @@ shmrec::Broadcast<school::Student>::Reader students_from_oldest(const PeerOption
                                                       options);
 }
 
-school::Student next_student(shmrec::Broadcast<school::Student>::Reader& reader,
-                             std::uint64_t i) {
+// The next student of a broadcast's or a ring's reader.
+template <class Reader>
+school::Student next_student(Reader& reader, std::uint64_t i) {
     school::Student s{};
     shmrec::ReadStatus st = reader.read(s, 20s);
     // A writer that died (an importer killed) is waited for: its heir goes on.
@@ -230,16 +231,7 @@ int student_ring_reader(const PeerOptions& args) {
             std::string line;
             std::getline(std::cin, line);
         }
-        school::Student s{};
-        shmrec::ReadStatus st = reader.read(s, 20s);
-        // A writer that died (an importer killed) is waited for: its heir goes on.
-        while (st == shmrec::ReadStatus::writer_gone &&
-               reader.wait_for_writer(20s) == shmrec::ReadStatus::ok) {
-            st = reader.read(s, 20s);
-        }
-        if (st != shmrec::ReadStatus::ok) {
-            fail("record " + std::to_string(i) + ": " + std::string(shmrec::to_string(st)));
-        }
+        const school::Student s = next_student(reader, i);
         if (s.id != static_cast<std::int64_t>(i) || s.name.view() != "student-" + std::to_string(i)) {
             fail("record " + std::to_string(i) + " is {" + std::to_string(s.id) + ", " +
                  s.name.str() + "}");
