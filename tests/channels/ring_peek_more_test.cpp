@@ -3,12 +3,16 @@
 // does: records leave A's ring only once B has them). One thread, every state forced.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "channel_test_support.hpp"
+#include "shm_file.hpp"
+#include "shmrec/ring.hpp"
 #include "shmrec/untyped.hpp"
 #include "test_records.shmrec.hpp"
 
@@ -41,6 +45,16 @@ class UntypedRingWindow : public shmrec_test::RegionFixture {
     }
     static std::span<std::byte> first(std::vector<std::byte>& buffer, std::size_t n) {
         return std::span(buffer).first(n * sizeof(Checked));
+    }
+    // A hostile writer: stores `seq` into the sequence word of ring slot `slot` of `region`.
+    static void forge_seq(const std::string& region, std::uint64_t slot, std::uint64_t seq) {
+        shmrec_test::poke_header(
+            shmrec_test::shm_path(region),
+            [&](shmrec::detail::RegionHeader& h, std::byte* base, std::uint64_t) {
+                auto* at = base + h.data_offset + sizeof(shmrec::detail::RingControl) +
+                           slot * h.slot_stride;
+                reinterpret_cast<std::atomic<std::uint64_t>*>(at)->store(seq);
+            });
     }
 };
 
@@ -92,6 +106,47 @@ TEST_F(UntypedRingWindow, PeekMoreKeepsSeveralBatchesOutAndReleaseConsumesThemIn
     EXPECT_EQ(reader.peek_more(out, 1s).status, ReadStatus::closed);
     EXPECT_EQ(reader.release(1), 1u);
     EXPECT_EQ(reader.consumed(), 11u);
+}
+
+// The window is one lap at most. Position head + capacity lives in the head's slot, which the
+// consumer still holds (peeked, not released): no healthy writer can have reached it. A hostile
+// writer that re-stamps that slot as position head + capacity must not make the consumer copy
+// the same slot again as a later record, count it as peeked and release a lap past the head.
+TEST_F(UntypedRingWindow, ABatchOfPeekMoreEndsAtTheLapWhateverTheHeadsSlotSays) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 4);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        ASSERT_EQ(writer.try_write(shmrec_test::make_checked(i)), WriteStatus::ok);
+    }
+    // 0-1 peeked; then a batch of 2, 3 and (slot 0, forged) "4".
+    ASSERT_EQ(reader.try_peek_batch(first(out, 2)).count, 2u);
+    forge_seq(region, 0, 4 + 1);
+    const auto more = reader.try_peek_more(out);
+    EXPECT_EQ(more.status, ReadStatus::ok);
+    EXPECT_EQ(more.count, 2u) << "the batch ends at the lap (positions 2 and 3)";
+    EXPECT_EQ(seqs(out, 2), (std::vector<std::uint64_t>{2, 3}));
+    EXPECT_EQ(reader.peeked(), 4u);
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u) << "never a lap past what the writer had room for";
+}
+
+TEST_F(UntypedRingWindow, AFullWindowFindsNothingMoreWhateverTheHeadsSlotSays) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 4);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        ASSERT_EQ(writer.try_write(shmrec_test::make_checked(i)), WriteStatus::ok);
+    }
+    ASSERT_EQ(reader.try_peek_batch(out).count, 4u);
+    forge_seq(region, 0, 4 + 1);  // slot 0 (position 0, peeked) claims position 4
+    EXPECT_EQ(reader.peek_more(out, 10ms).status, ReadStatus::timeout);  // its wait, too
+    EXPECT_EQ(reader.try_peek_more(out).status, ReadStatus::empty);
+    EXPECT_EQ(reader.peeked(), 4u);
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u);
 }
 
 }  // namespace
