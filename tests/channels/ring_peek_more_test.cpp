@@ -8,6 +8,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channel_test_support.hpp"
@@ -147,6 +148,39 @@ TEST_F(UntypedRingWindow, AFullWindowFindsNothingMoreWhateverTheHeadsSlotSays) {
     EXPECT_EQ(reader.peeked(), 4u);
     EXPECT_EQ(reader.release(100), 4u);
     EXPECT_EQ(reader.consumed(), 4u);
+}
+
+// A consumer asleep in peek_more waits for a position past the head (head + peeked): the
+// writer's publish rings whenever the consumer is registered, whatever position it waits for,
+// so the record wakes it at once, not at the end of a liveness slice (a bridge exporter would
+// stall for that long). Guard for the handshake with a skip.
+TEST_F(UntypedRingWindow, PeekMoreAsleepPastTheHeadIsWokenByTheNextRecord) {
+    const std::string region = name();
+    shmrec::WaitOptions wait;
+    wait.spin_iterations = 0;
+    wait.liveness_interval = std::chrono::milliseconds(10000);
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8,
+                                               shmrec::OpenMode::create_only, {}, wait);
+    auto reader = shmrec::untyped::ring_reader(region, {}, wait);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    ASSERT_EQ(writer.try_write_batch(records(0, 2)).count, 2u);
+    ASSERT_EQ(reader.try_peek_batch(out).count, 2u);
+    shmrec::BatchRead r{0, ReadStatus::timeout};
+    double ms = 0;
+    std::thread consumer([&] {
+        const auto t0 = chantest::Clock::now();
+        r = reader.peek_more(out, 20s);
+        ms = chantest::ms_since(t0);
+    });
+    std::this_thread::sleep_for(200ms);  // asleep on position 2 by now
+    ASSERT_EQ(writer.try_write_batch(records(2, 1)).count, 1u);
+    consumer.join();
+    EXPECT_EQ(r.status, ReadStatus::ok);
+    ASSERT_EQ(r.count, 1u);
+    EXPECT_EQ(seqs(out, 1), (std::vector<std::uint64_t>{2}));
+    EXPECT_LT(ms, 3000.0) << "woken by the record, not by the 10 s liveness slice";
+    EXPECT_EQ(reader.peeked(), 3u);
+    EXPECT_EQ(reader.consumed(), 0u);
 }
 
 }  // namespace
