@@ -183,4 +183,28 @@ TEST_F(UntypedRingWindow, PeekMoreAsleepPastTheHeadIsWokenByTheNextRecord) {
     EXPECT_EQ(reader.consumed(), 0u);
 }
 
+// A refused call changes nothing (untyped.hpp: "wrong_size ... nothing copied and no position
+// moved"), and that includes the window: records peeked before a peek_batch with a wrong-sized
+// buffer are still the ones release() consumes. Otherwise the caller, which sent them on,
+// releases nothing and gets them again from its next peek_more (sent twice).
+TEST_F(UntypedRingWindow, ARefusedPeekKeepsTheWindow) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    std::vector<std::byte> odd(sizeof(Checked) + 1);
+    ASSERT_EQ(writer.try_write_batch(records(0, 4)).count, 4u);
+    ASSERT_EQ(reader.try_peek_batch(first(out, 2)).count, 2u);
+    ASSERT_EQ(reader.try_peek_more(first(out, 1)).count, 1u);
+    EXPECT_EQ(reader.try_peek_batch(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peek_batch(odd, 10ms).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.try_peek_more(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peek_more(odd, 10ms).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peeked(), 3u);
+    ASSERT_EQ(reader.try_peek_more(out).count, 1u);
+    EXPECT_EQ(seqs(out, 1), (std::vector<std::uint64_t>{3}));
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u);
+}
+
 }  // namespace
