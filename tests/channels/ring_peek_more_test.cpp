@@ -3,12 +3,17 @@
 // does: records leave A's ring only once B has them). One thread, every state forced.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "channel_test_support.hpp"
+#include "shm_file.hpp"
+#include "shmrec/ring.hpp"
 #include "shmrec/untyped.hpp"
 #include "test_records.shmrec.hpp"
 
@@ -41,6 +46,16 @@ class UntypedRingWindow : public shmrec_test::RegionFixture {
     }
     static std::span<std::byte> first(std::vector<std::byte>& buffer, std::size_t n) {
         return std::span(buffer).first(n * sizeof(Checked));
+    }
+    // A hostile writer: stores `seq` into the sequence word of ring slot `slot` of `region`.
+    static void forge_seq(const std::string& region, std::uint64_t slot, std::uint64_t seq) {
+        shmrec_test::poke_header(
+            shmrec_test::shm_path(region),
+            [&](shmrec::detail::RegionHeader& h, std::byte* base, std::uint64_t) {
+                auto* at = base + h.data_offset + sizeof(shmrec::detail::RingControl) +
+                           slot * h.slot_stride;
+                reinterpret_cast<std::atomic<std::uint64_t>*>(at)->store(seq);
+            });
     }
 };
 
@@ -92,6 +107,104 @@ TEST_F(UntypedRingWindow, PeekMoreKeepsSeveralBatchesOutAndReleaseConsumesThemIn
     EXPECT_EQ(reader.peek_more(out, 1s).status, ReadStatus::closed);
     EXPECT_EQ(reader.release(1), 1u);
     EXPECT_EQ(reader.consumed(), 11u);
+}
+
+// The window is one lap at most. Position head + capacity lives in the head's slot, which the
+// consumer still holds (peeked, not released): no healthy writer can have reached it. A hostile
+// writer that re-stamps that slot as position head + capacity must not make the consumer copy
+// the same slot again as a later record, count it as peeked and release a lap past the head.
+TEST_F(UntypedRingWindow, ABatchOfPeekMoreEndsAtTheLapWhateverTheHeadsSlotSays) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 4);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        ASSERT_EQ(writer.try_write(shmrec_test::make_checked(i)), WriteStatus::ok);
+    }
+    // 0-1 peeked; then a batch of 2, 3 and (slot 0, forged) "4".
+    ASSERT_EQ(reader.try_peek_batch(first(out, 2)).count, 2u);
+    forge_seq(region, 0, 4 + 1);
+    const auto more = reader.try_peek_more(out);
+    EXPECT_EQ(more.status, ReadStatus::ok);
+    EXPECT_EQ(more.count, 2u) << "the batch ends at the lap (positions 2 and 3)";
+    EXPECT_EQ(seqs(out, 2), (std::vector<std::uint64_t>{2, 3}));
+    EXPECT_EQ(reader.peeked(), 4u);
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u) << "never a lap past what the writer had room for";
+}
+
+TEST_F(UntypedRingWindow, AFullWindowFindsNothingMoreWhateverTheHeadsSlotSays) {
+    const std::string region = name();
+    auto writer = shmrec::Ring<Checked>::writer(region, 4);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        ASSERT_EQ(writer.try_write(shmrec_test::make_checked(i)), WriteStatus::ok);
+    }
+    ASSERT_EQ(reader.try_peek_batch(out).count, 4u);
+    forge_seq(region, 0, 4 + 1);  // slot 0 (position 0, peeked) claims position 4
+    EXPECT_EQ(reader.peek_more(out, 10ms).status, ReadStatus::timeout);  // its wait, too
+    EXPECT_EQ(reader.try_peek_more(out).status, ReadStatus::empty);
+    EXPECT_EQ(reader.peeked(), 4u);
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u);
+}
+
+// A consumer asleep in peek_more waits for a position past the head (head + peeked): the
+// writer's publish rings whenever the consumer is registered, whatever position it waits for,
+// so the record wakes it at once, not at the end of a liveness slice (a bridge exporter would
+// stall for that long). Guard for the handshake with a skip.
+TEST_F(UntypedRingWindow, PeekMoreAsleepPastTheHeadIsWokenByTheNextRecord) {
+    const std::string region = name();
+    shmrec::WaitOptions wait;
+    wait.spin_iterations = 0;
+    wait.liveness_interval = std::chrono::milliseconds(10000);
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8,
+                                               shmrec::OpenMode::create_only, {}, wait);
+    auto reader = shmrec::untyped::ring_reader(region, {}, wait);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    ASSERT_EQ(writer.try_write_batch(records(0, 2)).count, 2u);
+    ASSERT_EQ(reader.try_peek_batch(out).count, 2u);
+    shmrec::BatchRead r{0, ReadStatus::timeout};
+    double ms = 0;
+    std::thread consumer([&] {
+        const auto t0 = chantest::Clock::now();
+        r = reader.peek_more(out, 20s);
+        ms = chantest::ms_since(t0);
+    });
+    std::this_thread::sleep_for(200ms);  // asleep on position 2 by now
+    ASSERT_EQ(writer.try_write_batch(records(2, 1)).count, 1u);
+    consumer.join();
+    EXPECT_EQ(r.status, ReadStatus::ok);
+    ASSERT_EQ(r.count, 1u);
+    EXPECT_EQ(seqs(out, 1), (std::vector<std::uint64_t>{2}));
+    EXPECT_LT(ms, 3000.0) << "woken by the record, not by the 10 s liveness slice";
+    EXPECT_EQ(reader.peeked(), 3u);
+    EXPECT_EQ(reader.consumed(), 0u);
+}
+
+// A refused call changes nothing (untyped.hpp: "wrong_size ... nothing copied and no position
+// moved"), and that includes the window: records peeked before a peek_batch with a wrong-sized
+// buffer are still the ones release() consumes. Otherwise the caller, which sent them on,
+// releases nothing and gets them again from its next peek_more (sent twice).
+TEST_F(UntypedRingWindow, ARefusedPeekKeepsTheWindow) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    std::vector<std::byte> odd(sizeof(Checked) + 1);
+    ASSERT_EQ(writer.try_write_batch(records(0, 4)).count, 4u);
+    ASSERT_EQ(reader.try_peek_batch(first(out, 2)).count, 2u);
+    ASSERT_EQ(reader.try_peek_more(first(out, 1)).count, 1u);
+    EXPECT_EQ(reader.try_peek_batch(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peek_batch(odd, 10ms).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.try_peek_more(odd).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peek_more(odd, 10ms).status, ReadStatus::wrong_size);
+    EXPECT_EQ(reader.peeked(), 3u);
+    ASSERT_EQ(reader.try_peek_more(out).count, 1u);
+    EXPECT_EQ(seqs(out, 1), (std::vector<std::uint64_t>{3}));
+    EXPECT_EQ(reader.release(100), 4u);
+    EXPECT_EQ(reader.consumed(), 4u);
 }
 
 }  // namespace

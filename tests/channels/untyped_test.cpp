@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <atomic>
 #include <thread>
 #include <span>
@@ -571,6 +572,50 @@ TEST_F(Untyped, UntypedAndTypedRingWritersMakeTheSameRegion) {
     EXPECT_EQ(c.seq, 0u);
     ASSERT_EQ(r2.try_read(c), ReadStatus::ok);
     EXPECT_EQ(c.seq, 1u);
+}
+
+// A writer that died between committing its records (seq) and publishing the tail (a batch's
+// step 4) leaves them delivered: the writer taking over, typed or untyped, continues after
+// them, never rewriting one. Simulated in one thread: the tail is put back to before the last
+// two commits, as the dead writer left it.
+TEST_F(Untyped, RingWriterTakingOverATypedOrUntypedRingContinuesAfterCommitsPastTheTail) {
+    for (const bool typed_first : {true, false}) {
+        SCOPED_TRACE(typed_first ? "typed, then untyped" : "untyped, then typed");
+        const std::string region = name(typed_first ? "typed" : "untyped");
+        {
+            std::optional<shmrec::Ring<Checked>::Writer> t;
+            std::optional<shmrec::untyped::RingWriter> u;
+            if (typed_first) {
+                t.emplace(shmrec::Ring<Checked>::writer(region, 8));
+                for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(t->try_write(make_checked(i)), WriteStatus::ok);
+            } else {
+                u.emplace(shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8));
+                for (std::uint64_t i = 0; i < 3; ++i) {
+                    ASSERT_EQ(u->try_write(bytes_of(make_checked(i))), WriteStatus::ok);
+                }
+            }
+            const shmrec::Region& r = typed_first ? t->region() : u->region();
+            shmrec::detail::RingView<Checked>(r).control->tail.store(1);
+        }  // gone (closed: a replacement reopens the ring)
+        auto next = shmrec::untyped::ring_reader(region);
+        std::vector<std::byte> out(8 * sizeof(Checked));
+        if (typed_first) {
+            auto w = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 0,
+                                                  shmrec::OpenMode::open_only);
+            EXPECT_EQ(w.written(), 3u);
+            ASSERT_EQ(w.try_write(bytes_of(make_checked(3))), WriteStatus::ok);
+            const auto b = next.try_read_batch(out);
+            ASSERT_EQ(b.count, 4u);
+            EXPECT_EQ(seqs_of(out, 4), range(0, 4));
+        } else {
+            auto w = shmrec::Ring<Checked>::writer(region, 0, shmrec::OpenMode::open_only);
+            EXPECT_EQ(w.written(), 3u);
+            ASSERT_EQ(w.try_write(make_checked(3)), WriteStatus::ok);
+            const auto b = next.try_read_batch(out);
+            ASSERT_EQ(b.count, 4u);
+            EXPECT_EQ(seqs_of(out, 4), range(0, 4));
+        }
+    }
 }
 
 TEST_F(Untyped, RingRefusesWrongSpanSizes) {

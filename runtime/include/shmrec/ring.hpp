@@ -371,15 +371,16 @@ protected:
     // Copies the records ready at positions [head_ + skip, head_ + skip + n), n <= count, into
     // buffers `stride` bytes apart from `first`, WITHOUT consuming them: {n, ok} when n > 0,
     // else {0, why} (empty, closed, writer_gone, corrupt; ok when count is 0). The slots from
-    // the head on are ours until we consume them, so skipping some is safe (a skip of a whole
-    // capacity finds nothing: the writer has no room).
+    // the head on are ours until we consume them, so skipping some is safe. Only positions
+    // below head_ + capacity are looked at (state_at): a skip of a whole capacity finds
+    // nothing, and a batch ends before the lap however long it is.
     BatchRead copy_ready(std::byte* first, std::size_t count, std::size_t stride,
                          std::uint64_t skip = 0) noexcept {
         const std::uint64_t from = head_ + skip;
         std::size_t n = 0;
         ReadStatus s = ReadStatus::ok;
         while (n < count) {
-            s = state_of(from + n);
+            s = state_at(skip + n);
             if (s != ReadStatus::ok) break;
             std::memcpy(first + n * stride, view_.payload(from + n), view_.shape.record_size);
             ++n;
@@ -410,6 +411,15 @@ protected:
         return ReadStatus::empty;
     }
     ReadStatus next_state() const noexcept { return state_of(head_); }
+    // The state of position head_ + skip, within the one lap we may read: from head_ + capacity
+    // on it is `empty` without looking. That slot is head_'s, which we have not released, so no
+    // healthy writer can have reached it; a hostile one whose seq there claims head_ + capacity
+    // must not make us copy the same slot a second time as a later record (and report and
+    // then release positions a lap past what the writer had room for).
+    ReadStatus state_at(std::uint64_t skip) const noexcept {
+        if (skip >= view_.capacity()) return ReadStatus::empty;
+        return state_of(head_ + skip);
+    }
 
     // Consumes the next n records: every way of consuming (a read, a Sample's release, the
     // untyped release()) comes through here, so the fault point covers them all.
@@ -434,7 +444,7 @@ protected:
         }
         // Closed or writer gone: what it committed before still counts (ok), and a slot that
         // turned impossible meanwhile is still `corrupt`.
-        const ReadStatus again = state_of(head_ + skip);
+        const ReadStatus again = state_at(skip);
         if (again != ReadStatus::empty) return again;
         return closed_now ? ReadStatus::closed : ReadStatus::writer_gone;
     }
@@ -442,13 +452,13 @@ protected:
     // ok once the record at head_ + skip is ready; else timeout, closed, writer_gone or
     // corrupt.
     ReadStatus wait_for_record(std::chrono::nanoseconds timeout, std::uint64_t skip = 0) noexcept {
-        auto ready = [&] { return state_of(head_ + skip) != ReadStatus::empty || closed(); };
+        auto ready = [&] { return state_at(skip) != ReadStatus::empty || closed(); };
         const auto outcome = wait_until(
             timeout, ready, [&] { return region_.writer_alive(); },
             [&](std::chrono::nanoseconds slice) {
                 park(data_waiters_, 0, data_bell_, slice, ready);
             });
-        const ReadStatus s = state_of(head_ + skip);
+        const ReadStatus s = state_at(skip);
         if (s != ReadStatus::empty) return s;  // ok or corrupt
         if (closed()) return ReadStatus::closed;
         return outcome == WaitOutcome::peer_gone ? ReadStatus::writer_gone : ReadStatus::timeout;

@@ -391,9 +391,12 @@ public:
         peeked_ = r.count;
         return r;
     }
-    // Waits up to `timeout` for at least one record, then as try_peek_batch.
+    // Waits up to `timeout` for at least one record, then as try_peek_batch. A refusal
+    // (wrong_size, an unusable handle) keeps the window; a peek that finds nothing empties it.
     [[nodiscard]] BatchRead peek_batch(std::span<std::byte> out,
                                        std::chrono::nanoseconds timeout) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
         if (const auto s = ready_for(out, timeout); s != ReadStatus::ok) {
             peeked_ = 0;
             return {0, s};
