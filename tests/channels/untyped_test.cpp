@@ -596,6 +596,7 @@ TEST_F(Untyped, RingWriterTakingOverATypedOrUntypedRingContinuesAfterCommitsPast
             }
             const shmrec::Region& r = typed_first ? t->region() : u->region();
             shmrec::detail::RingView<Checked>(r).control->tail.store(1);
+            shmrec_test::keep_alive(region);  // Windows: the object outlives the writer
         }  // gone (closed: a replacement reopens the ring)
         auto next = shmrec::untyped::ring_reader(region);
         std::vector<std::byte> out(8 * sizeof(Checked));
