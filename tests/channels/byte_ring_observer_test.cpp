@@ -38,7 +38,9 @@ namespace d = shmrec::detail;
 using bytetest::frame_type;
 using bytetest::is_message;
 using bytetest::make_message;
-std::size_t size_of(std::uint64_t k, std::size_t max) { return bytetest::size_of(k, max, true); }
+std::size_t message_size(std::uint64_t k, std::size_t max) {
+    return bytetest::size_of(k, max, true);
+}
 
 #if defined(__SANITIZE_THREAD__)
 constexpr bool under_tsan = true;
@@ -324,7 +326,7 @@ TEST_P(ByteRingObserverStream, EveryCopyIsIntactAndEveryMissIsCounted) {
     const std::size_t max = std::min<std::size_t>(w.max_message(), 2048);
     std::thread writer([&] {
         for (std::uint64_t k = 0; k < count; ++k) {
-            const std::size_t size = size_of(k, max);
+            const std::size_t size = message_size(k, max);
             if (k % 3 == 0) {
                 auto loan = w.loan(size, 10s);
                 ASSERT_TRUE(loan) << to_string(loan.status());
@@ -362,7 +364,7 @@ TEST_P(ByteRingObserverStream, EveryCopyIsIntactAndEveryMissIsCounted) {
         }
         ASSERT_EQ(s, ReadStatus::ok);
         const std::uint64_t k = o.sequence();
-        if (!is_message(got, k, size_of(k, max))) ++bad;
+        if (!is_message(got, k, message_size(k, max))) ++bad;
         if (!first && k <= last) ++backwards;
         first = false;
         last = k;

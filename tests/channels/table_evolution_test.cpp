@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t records = 200;
+constexpr std::uint64_t evolution_records = 200;
 
 class EvolutionPeer : public shmrec_test::ChildProcess {
 public:
@@ -41,19 +41,21 @@ class TableEvolution : public shmrec_test::RegionFixture,
 TEST_P(TableEvolution, CompatiblePairsExchangeEveryRecordIncompatibleOnesAreRefused) {
     const Pair p = GetParam();
     const std::string n = name();
-    EvolutionPeer writer(p.writer, {"write", n, std::to_string(records)});
-    ASSERT_EQ(writer.line(), "done written=" + std::to_string(records));
+    EvolutionPeer writer(p.writer, {"write", n, std::to_string(evolution_records)});
+    ASSERT_EQ(writer.line(), "done written=" + std::to_string(evolution_records));
 
     // The writer stays (its stdin open) while the reader attaches: on Windows a paging-file
     // region vanishes with its last handle. Closing its stdin closes the ring.
-    EvolutionPeer reader(p.reader, {"read", n, std::to_string(records), std::to_string(p.writer)});
+    EvolutionPeer reader(p.reader,
+                         {"read", n, std::to_string(evolution_records), std::to_string(p.writer)});
     const std::string first = reader.line();
     if (p.refused_because == nullptr) {
         EXPECT_EQ(first, "opened");
         // All records, then the writer closes: the reader sees `closed`.
         writer.close_stdin();
         EXPECT_TRUE(writer.wait_exit(20s).ok());
-        EXPECT_EQ(reader.line(), "done read=" + std::to_string(records) + " bad=0 status=closed");
+        EXPECT_EQ(reader.line(),
+                  "done read=" + std::to_string(evolution_records) + " bad=0 status=closed");
         EXPECT_TRUE(reader.wait_exit(20s).ok());
     } else {
         writer.close_stdin();

@@ -47,14 +47,14 @@ static_assert(!shmrec::Record<school::Enrolment>);
 static_assert(std::is_same_v<decltype(inc::Wrapped::p), mix::Point>);
 static_assert(shmrec::Record<inc::Wrapped>);
 
-shmrec::codegen::Schema load(const std::string& path) {
+shmrec::codegen::Schema load_tables_schema(const std::string& path) {
     std::vector<std::string> errors;
     auto schema = shmrec::codegen::load_schema(path, {}, errors);
     EXPECT_TRUE(schema.has_value()) << path << ": " << (errors.empty() ? "" : errors[0]);
     return schema ? std::move(*schema) : shmrec::codegen::Schema{};
 }
 
-std::string enrolment_schema() {
+std::string tables_enrolment_schema() {
     return (std::filesystem::path(CODEGEN_STUDENT_SCHEMA).parent_path() / "enrolment.fbs").string();
 }
 
@@ -119,9 +119,9 @@ TEST(Tables, TraitsNameTheTableAndCarryTheSchema) {
     using Traits = shmrec::TableTraits<school::Enrolment>;
     EXPECT_EQ(Traits::name, "school.Enrolment");
     EXPECT_EQ(Traits::schema_file, "enrolment.fbs");
-    EXPECT_EQ(std::string(Traits::schema), read_file(enrolment_schema()));
+    EXPECT_EQ(std::string(Traits::schema), read_file(tables_enrolment_schema()));
 
-    const auto schema = load(enrolment_schema());
+    const auto schema = load_tables_schema(tables_enrolment_schema());
     const auto* t = schema.find_table("school.Enrolment");
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(Traits::fingerprint, shmrec::codegen::fingerprint(schema, *t));
@@ -160,8 +160,8 @@ TEST(Tables, RootTypeDoesNotChangeTheBinarySchema) {
     std::filesystem::create_directories(dir / "b");
     std::ofstream(dir / "a" / "mixed.fbs") << text;
     std::ofstream(dir / "b" / "mixed.fbs") << text << "\nroot_type Box;\n";
-    const auto without = load((dir / "a" / "mixed.fbs").string());
-    const auto with = load((dir / "b" / "mixed.fbs").string());
+    const auto without = load_tables_schema((dir / "a" / "mixed.fbs").string());
+    const auto with = load_tables_schema((dir / "b" / "mixed.fbs").string());
     ASSERT_FALSE(without.binary_schema.empty());
     EXPECT_EQ(without.binary_schema, with.binary_schema);
 }

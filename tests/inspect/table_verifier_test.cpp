@@ -68,14 +68,14 @@ Record rec(const std::string& json_text) {
     return {shmrec_test::table_record(rec_schema_text, json_text)};
 }
 
-const TableSchema& rec_schema() {
+const TableSchema& verifier_rec_schema() {
     static const auto schema = shmrec_test::table_schema(rec_schema_text, "t.Rec");
     return schema;
 }
 
 // Rejected, the reason naming each of `parts`.
 void expect_rejected(const Record& r, const std::vector<std::string>& parts,
-                     const TableSchema& schema = rec_schema()) {
+                     const TableSchema& schema = verifier_rec_schema()) {
     const auto result = schema.to_json(r.bytes);
     EXPECT_EQ(result.status, TableDecode::rejected) << result.text;
     EXPECT_TRUE(result.text.empty());
@@ -90,7 +90,7 @@ TEST(TableVerifier, TheUneditedRecordsDecode) {
     // The records the tests below edit: valid as built.
     for (const auto* text : {R"({ inner: { v: 5 } })", R"({ d: 2.5 })", R"({ name: "abc" })",
                              R"({ nums: [1, 2, 3] })", R"({ inners: [{ v: 1 }, { v: 2 }] })"}) {
-        const auto r = rec_schema().to_json(rec(text).bytes);
+        const auto r = verifier_rec_schema().to_json(rec(text).bytes);
         EXPECT_TRUE(r) << text << ": " << r.reason;
     }
 }

@@ -42,7 +42,7 @@ using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 using StudentCell = shmrec::Cell<school::Student>;
 // What a cell of students writes into its header (and an opener expects).
-shmrec::RegionSpec cell_spec() {
+shmrec::RegionSpec student_cell_spec() {
     return shmrec::detail::channel_spec<shmrec::detail::CellDescriptor, school::Student>(2);
 }
 
@@ -160,7 +160,7 @@ TEST_F(HeaderValidation, HeaderSizeSmallerThanTheFormatsIsCorruptHeader) {
 }
 
 TEST_F(HeaderValidation, RingOpenedAsCellIsWrongKind) {
-    auto spec = cell_spec();
+    auto spec = student_cell_spec();
     spec.kind = shmrec::ChannelKind::ring;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::wrong_kind);
@@ -180,7 +180,7 @@ TEST_F(HeaderValidation, OtherRecordTypeIsTypeMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameOtherSizeIsLayoutMismatch) {
-    auto spec = cell_spec();
+    auto spec = student_cell_spec();
     spec.record_size = 40;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::layout_mismatch);
@@ -189,7 +189,7 @@ TEST_F(HeaderValidation, SameTypeNameOtherSizeIsLayoutMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameOtherAlignmentIsLayoutMismatch) {
-    auto spec = cell_spec();
+    auto spec = student_cell_spec();
     spec.record_alignment = 4;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::layout_mismatch);
@@ -198,12 +198,12 @@ TEST_F(HeaderValidation, SameTypeNameOtherAlignmentIsLayoutMismatch) {
 }
 
 TEST_F(HeaderValidation, SameTypeNameAndSizeOtherFingerprintIsFingerprintMismatch) {
-    auto spec = cell_spec();
+    auto spec = student_cell_spec();
     spec.fingerprint ^= 0x0102030405060708ULL;
     make_region(spec);
     const auto what = open_fails_with(ErrorCode::fingerprint_mismatch);
     EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", spec.fingerprint)));
-    EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", cell_spec().fingerprint)));
+    EXPECT_THAT(what, HasSubstr(fmt::format("{:016x}", student_cell_spec().fingerprint)));
 }
 
 TEST_F(HeaderValidation, FileTruncatedToZeroIsInitTimeoutAfterTheConfiguredWait) {
@@ -313,7 +313,7 @@ TEST_F(HeaderValidation, ImpossibleOffsetsAndSizesAreCorruptHeader) {
          [](RegionHeader& h) { h.data_offset = max - 63; }},
         {"data running into the schema", [](RegionHeader& h) { h.data_size = page; }},
         {"data size other than the cell's",
-         [](RegionHeader& h) { h.data_size = cell_spec().data_size - 64; }},
+         [](RegionHeader& h) { h.data_size = student_cell_spec().data_size - 64; }},
         {"schema beyond the end", [](RegionHeader& h) { h.schema_length = h.mapped_size; }},
         {"schema offset overflowing", [](RegionHeader& h) { h.schema_offset = max; }},
         {"schema length overflowing", [](RegionHeader& h) { h.schema_length = max; }},

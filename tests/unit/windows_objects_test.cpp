@@ -34,7 +34,7 @@ using shmrec_test::object_name;
 using ::testing::HasSubstr;
 using StudentCell = shmrec::Cell<school::Student>;
 
-school::Student student(std::int64_t id, std::string_view name) {
+school::Student named_student(std::int64_t id, std::string_view name) {
     school::Student s{};
     s.id = id;
     shmrec::set_string(s.name, name);
@@ -152,7 +152,7 @@ TEST_F(WindowsObjects, NameTakenByAnEventIsNotARegionForCreateAndOpen) {
 TEST_F(WindowsObjects, PlainAndLocalNamesAreTheSameSessionObject) {
     const auto n = name();
     auto writer = StudentCell::writer(n);
-    ASSERT_EQ(writer.try_write(student(99041232, "SecBug")), shmrec::WriteStatus::ok);
+    ASSERT_EQ(writer.try_write(named_student(99041232, "SecBug")), shmrec::WriteStatus::ok);
     auto reader = StudentCell::reader("Local\\" + n);
     school::Student got{};
     ASSERT_EQ(reader.try_read(got), shmrec::ReadStatus::ok);
