@@ -342,12 +342,16 @@ class CycloneSubscriber final : public Subscriber {
                                              identity_qos().get(), nullptr)),
           identity_ready_("dds_create_readcondition (identity)",
                           dds_create_readcondition(identity_reader_.get(), DDS_ANY_STATE)),
+          notified_("dds_create_guardcondition (notify)",
+                    dds_create_guardcondition(participant)),
           identity_waitset_(participant, guard),
           waitset_(participant, guard),
           guard_only_(participant, guard),
           participant_(participant) {
         identity_waitset_.attach(identity_ready_.get(), 1);
         waitset_.attach(identity_ready_.get(), 1);
+        waitset_.attach(notified_.get(), 3);
+        guard_only_.attach(notified_.get(), 3);
     }
     CycloneSubscriber(const CycloneSubscriber&) = delete;
     CycloneSubscriber& operator=(const CycloneSubscriber&) = delete;
@@ -383,7 +387,18 @@ class CycloneSubscriber final : public Subscriber {
     }
 
     Wake wait(std::chrono::nanoseconds timeout) override {
-        return (on_data_ ? guard_only_ : waitset_).wait(timeout);
+        const Wake w = (on_data_ ? guard_only_ : waitset_).wait(timeout);
+        // Resets a notification: the caller looks at what it was about after this returns,
+        // and a notify() from now on triggers the guard again.
+        bool notified = false;
+        const dds_return_t rc = dds_take_guardcondition(notified_.get(), &notified);
+        if (rc < 0) fail("dds_take_guardcondition", rc);
+        return w;
+    }
+
+    void notify() override {
+        const dds_return_t rc = dds_set_guardcondition(notified_.get(), true);
+        if (rc < 0) fail("dds_set_guardcondition", rc);
     }
 
     void listen(std::function<void()> on_data) override {
@@ -467,6 +482,7 @@ class CycloneSubscriber final : public Subscriber {
     std::optional<Entity> batch_reader_;
     std::optional<Entity> batch_ready_;
     std::optional<Entity> written_writer_;  // made by the first report_written()
+    Entity notified_;                        // notify()'s guard condition
     WaitSet identity_waitset_;
     WaitSet waitset_;
     WaitSet guard_only_;                 // wait() while a listener takes the data

@@ -551,7 +551,11 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
         const std::lock_guard lock(guard);
         if (failure) return;
         try {
+            const bool was_pending = import.pending();
             take_all();
+            // B's ring had no room for all of a batch: this thread waits for room, not the
+            // engine's (its other readers would wait too).
+            if (import.pending() && !was_pending) subscriber.notify();
         } catch (...) {
             failure = std::current_exception();
         }
@@ -567,8 +571,8 @@ ImportCounts run_import(Subscriber& subscriber, const ImportOptions& options,
         {
             const std::lock_guard lock(guard);
             if (failure) std::rethrow_exception(failure);
-            pending = import.pending();
             take_all();  // nothing while a batch is pending
+            pending = import.pending();  // also one this take left
             if (status.due(counts.records)) {
                 notice("status: import '{}' into '{}': imported {} records in {} batches "
                        "({:.0f} records/s); lost at the source {}, missing {}, duplicates {}, "

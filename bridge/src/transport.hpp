@@ -69,8 +69,12 @@ class Subscriber {
     // what it cannot decode; what it decodes is checked by the caller: wire.hpp.)
     virtual std::optional<Identity> take_identity() = 0;
     // Waits until a batch or an identity not taken yet is there; while a listener is set
-    // (listen()), only for Transport::wake() or the timeout: the data is the listener's.
+    // (listen()), only for notify(), Transport::wake() or the timeout: the data is the
+    // listener's.
     virtual Wake wait(std::chrono::nanoseconds timeout) = 0;
+    // Makes the wait() in progress, or else the next one, return Wake::ready (once): how a
+    // listener hands work it must not wait for itself to the thread in wait().
+    virtual void notify() = 0;
     // Calls `on_data` from the engine's own receive threads when batches or an identity arrive,
     // so they are taken without waking another thread first. Calls may overlap: the caller
     // serialises what it does in them. Data that was there before is not announced. An empty

@@ -3,10 +3,15 @@
 // batch before its identity, a batch of an epoch left behind) happen every time.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include "import_progress.hpp"
+#include "listening_subscriber.hpp"
 #include "scripted_import.hpp"
+#include "shmrec/ring.hpp"
 
 namespace {
 
@@ -94,6 +99,46 @@ TEST_F(ImporterScript, AReplayThatStartsPastTheHeirsPositionCountsTheGapAsLostAt
     EXPECT_EQ(ids_in_region(), expected);
     EXPECT_EQ(heir.source_lost, 20u);
     EXPECT_EQ(heir.missing, 0u);
+}
+
+// B's ring has room for half of a batch: the listener (the engine's receive thread) writes that
+// half and leaves the rest to the importer's own thread, which it must wake. Before, the thread
+// found the rest only at its next periodic look, up to 100 ms later: each batch that met a full
+// ring stalled the import that long.
+TEST_F(ImporterScript, ABatchTheListenerLeavesPendingWakesTheImportersThread) {
+    using namespace std::chrono_literals;
+    region_ = name("import");
+    shmrec_bridge_test::ListeningSubscriber subscriber(identity(1, SourceKind::ring));
+    StopFlag stop;
+    ImportOptions options;
+    options.topic = "Students";
+    options.region = region_;
+    options.capacity = 4;
+    std::exception_ptr failure;
+    std::thread importer([&] {
+        try {
+            (void)run_import(subscriber, options, stop);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    const bool delivered = subscriber.deliver(students(1, 0, 8, 0, true), 10s);
+    std::vector<std::int64_t> ids;
+    if (delivered) {
+        auto reader = shmrec::Ring<school::Student>::reader(region_);
+        school::Student s{};
+        while (ids.size() < 8 && reader.read(s, 10s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
+    }
+    const bool reported = delivered && subscriber.await_written(8, 10s);
+    stop.request();
+    subscriber.stop();
+    importer.join();
+    if (failure) std::rethrow_exception(failure);
+    ASSERT_TRUE(delivered) << "the importer never set a listener";
+    EXPECT_EQ(ids, range(0, 8));
+    EXPECT_TRUE(reported);
+    EXPECT_GE(subscriber.notifications(), 1u) << "the importer's thread was never woken for "
+                                                  "the records its listener left pending";
 }
 
 // What the progress cell allows to resume: only a record of this creation of the region whose

@@ -32,8 +32,9 @@ class ScriptedSubscriber final : public shmrec::bridge::Subscriber {
 
     Wake wait_for_identity(std::chrono::nanoseconds) override { return next_round(); }
     Wake wait(std::chrono::nanoseconds) override { return next_round(); }
-    // No listener: the importer's own thread takes each round.
+    // No listener: the importer's own thread takes each round (and nobody notifies it).
     void listen(std::function<void()>) override {}
+    void notify() override {}
     void receive_batches() override {}
 
     std::optional<Identity> take_identity() override {
