@@ -372,10 +372,13 @@ void write_plot_data(const std::string& path,
     if (!out) throw std::runtime_error("cannot write " + path);
     out << "# shmrec-bench round-trip latency percentiles: one block per case (gnuplot index).\n"
            "# First line of a block: the case's title; then: percentile (0..1), latency (ns).\n";
+    // Two blank lines between blocks, none after the last: gnuplot would count an empty block
+    // there ("Skipping data file with no valid points").
+    const char* separator = "";
     for (const auto& [title, sorted] : curves) {
-        out << '"' << title << "\" \"\"\n";
+        out << separator << '"' << title << "\" \"\"\n";
         for (const auto& [q, v] : tail_points(sorted)) out << fmt::format("{:.6f} {:.0f}\n", q, v);
-        out << "\n\n";
+        separator = "\n\n";
     }
 }
 
