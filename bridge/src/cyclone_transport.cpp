@@ -187,7 +187,8 @@ class WaitSet {
     }
     // ready if a condition other than the guard triggered.
     Wake wait(std::chrono::nanoseconds timeout) {
-        std::array<dds_attach_t, 4> triggered{};
+        // Room for every condition attached (at most 4 today), so the guard's is never left out.
+        std::array<dds_attach_t, 8> triggered{};
         const dds_return_t n =
             dds_waitset_wait(ws_.get(), triggered.data(), triggered.size(), to_dds(timeout));
         if (n < 0) fail("dds_waitset_wait", n);
@@ -389,11 +390,12 @@ class CycloneSubscriber final : public Subscriber {
     Wake wait(std::chrono::nanoseconds timeout) override {
         const Wake w = (on_data_ ? guard_only_ : waitset_).wait(timeout);
         // Resets a notification: the caller looks at what it was about after this returns,
-        // and a notify() from now on triggers the guard again.
+        // and a notify() from now on triggers the guard again. One that came after the wait
+        // timed out is reported, not lost.
         bool notified = false;
         const dds_return_t rc = dds_take_guardcondition(notified_.get(), &notified);
         if (rc < 0) fail("dds_take_guardcondition", rc);
-        return w;
+        return notified && w == Wake::timeout ? Wake::ready : w;
     }
 
     void notify() override {

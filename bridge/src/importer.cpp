@@ -308,7 +308,8 @@ class Import {
     }
 
     // B's ring had no room for the rest of a batch: it waits for flush(), and nothing more is
-    // taken meanwhile.
+    // taken meanwhile. Batches already taken with it (by the same dds_take, or released from
+    // waiting for their identity) wait behind it, untouched, and go on after it in order.
     bool pending() const noexcept { return pending_.has_value(); }
 
     // Writes the pending records, waiting up to `timeout` for room in B's ring. For the
@@ -323,12 +324,18 @@ class Import {
                         p.records.begin() + static_cast<std::ptrdiff_t>(done * record_.size));
         return done;
     }
-    // Under the guard: the pending batch ends once it is all written, and is reported.
+    // Under the guard: the pending batch ends once it is all written, and is reported; then
+    // the batches behind it go on (until one leaves records pending again).
     void end_flush() {
         if (!pending_ || !pending_->records.empty()) return;
         const std::uint64_t session = pending_->session;
         pending_.reset();
         report_written(session);
+        while (!pending_ && !behind_.empty()) {
+            const Batch b = std::move(behind_.front());
+            behind_.pop_front();
+            on_batch(view_of(b));
+        }
     }
 
     // At the end: the batches still waiting for an identity are refused (counted).
@@ -367,6 +374,10 @@ class Import {
     }
 
     void on_batch(const BatchView& batch) {
+        if (pending_) {  // taken together with the one whose records are pending: after them
+            behind_.push_back(copy_of(batch));
+            return;
+        }
         Epochs::State state = epochs_.state(batch.source_epoch);
         if (state == Epochs::State::unknown) {
             take_identities();  // its identity may have come meanwhile
@@ -518,6 +529,7 @@ class Import {
     Epochs epochs_;
     std::deque<Batch> waiting_;
     std::optional<Pending> pending_;
+    std::deque<Batch> behind_;  // taken while a batch was pending, not looked at yet
     ImportCounts& counts_;
     std::optional<std::chrono::steady_clock::time_point> first_write_;
 };

@@ -137,8 +137,27 @@ TEST_F(ImporterScript, ABatchTheListenerLeavesPendingWakesTheImportersThread) {
     ASSERT_TRUE(delivered) << "the importer never set a listener";
     EXPECT_EQ(ids, range(0, 8));
     EXPECT_TRUE(reported);
-    EXPECT_GE(subscriber.notifications(), 1u) << "the importer's thread was never woken for "
-                                                  "the records its listener left pending";
+    EXPECT_GE(subscriber.notifications(), 1u) << "the listener never woke the importer's "
+                                                  "thread for the records it left pending";
+}
+
+// Two batches taken together (one take) into a B ring with room for 4 and no reader: the first
+// leaves 2 records pending, the second must queue behind them. Before, it replaced them: 4-5
+// were skipped (counted missing, and a ring exporter told they were written would have
+// released them from A's ring) and 6-9 landed before them once there was room.
+TEST_F(ImporterScript, ABatchTakenWithOneThatLeftRecordsPendingQueuesBehindThem) {
+    const ImportCounts c = run({{identity(1, SourceKind::ring), students(1, 0, 6, 0, true),
+                                 students(1, 6, 4)},
+                                {},
+                                {}},
+                               4);
+    EXPECT_EQ(c.missing, 0u);
+    EXPECT_EQ(c.records, 4u);  // 0-3: B's ring is full, nobody reads it
+    auto reader = shmrec::Ring<school::Student>::reader(region_);
+    std::vector<std::int64_t> ids;
+    school::Student s{};
+    while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
+    EXPECT_EQ(ids, range(0, 4));
 }
 
 // What the progress cell allows to resume: only a record of this creation of the region whose

@@ -1,8 +1,7 @@
 // A Subscriber driven as Cyclone drives the importer: the test hands batches to the listener
 // from its own thread, as the engine's receive thread would (deliver(); only the listener can
 // take them), and wait() sleeps
-// until notify(), stop() or its timeout, counting the notifications it woke for
-// (importer_test.cpp).
+// until notify(), stop() or its timeout; it counts the notify() calls (importer_test.cpp).
 #pragma once
 
 #include <chrono>
@@ -40,12 +39,12 @@ class ListeningSubscriber final : public shmrec::bridge::Subscriber {
             return Wake::timeout;
         if (stopped_) return Wake::woken;
         notified_ = false;
-        ++notifications_;
         return Wake::ready;
     }
     void notify() override {
         const std::lock_guard lock(mutex_);
         notified_ = true;
+        ++notifications_;
         changed_.notify_all();
     }
     void listen(std::function<void()> on_data) override {
@@ -105,7 +104,7 @@ class ListeningSubscriber final : public shmrec::bridge::Subscriber {
         stopped_ = true;
         changed_.notify_all();
     }
-    // How many waits notify() ended.
+    // How many times notify() was called.
     unsigned notifications() {
         const std::lock_guard lock(mutex_);
         return notifications_;

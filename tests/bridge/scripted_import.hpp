@@ -61,17 +61,21 @@ class ScriptedImport : public shmrec_test::RegionFixture {
     }
 
     // Runs the importer through the rounds into a fresh region (ids_in_region() reads it).
-    shmrec::bridge::ImportCounts run(std::deque<std::vector<Arrival>> rounds) {
+    // `capacity`: of the region the importer creates (0: the identity's, 1024).
+    shmrec::bridge::ImportCounts run(std::deque<std::vector<Arrival>> rounds,
+                                     std::uint64_t capacity = 0) {
         region_ = name("import");
-        return run_again(std::move(rounds));
+        return run_again(std::move(rounds), capacity);
     }
     // The same into the region of the last run(): a second importer after the first ended.
-    shmrec::bridge::ImportCounts run_again(std::deque<std::vector<Arrival>> rounds) {
+    shmrec::bridge::ImportCounts run_again(std::deque<std::vector<Arrival>> rounds,
+                                           std::uint64_t capacity = 0) {
         shmrec::bridge::StopFlag stop;
         ScriptedSubscriber subscriber(std::move(rounds), stop);
         shmrec::bridge::ImportOptions options;
         options.topic = "Students";
         options.region = region_;
+        options.capacity = capacity;
         return shmrec::bridge::run_import(subscriber, options, stop);
     }
 

@@ -415,13 +415,14 @@ public:
         return r;
     }
     // Waits up to `timeout` for a record after those peeked, then as try_peek_more. A window
-    // that holds every slot answers empty at once: no record can come before a release.
+    // that holds every slot answers at once, as try_peek_more (empty, closed, writer_gone): no
+    // record can come before a release.
     [[nodiscard]] BatchRead peek_more(std::span<std::byte> out,
                                       std::chrono::nanoseconds timeout) noexcept {
         if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
         if (!usable()) return {0, refusal<ReadStatus>()};
         if (out.empty()) return {0, ReadStatus::ok};
-        if (peeked_ >= capacity()) return {0, ReadStatus::empty};
+        if (peeked_ >= capacity()) return try_peek_more(out);
         if (const auto s = wait_for_record(timeout, peeked_); s != ReadStatus::ok) return {0, s};
         return try_peek_more(out);
     }
