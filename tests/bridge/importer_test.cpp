@@ -153,11 +153,7 @@ TEST_F(ImporterScript, ABatchTakenWithOneThatLeftRecordsPendingQueuesBehindThem)
                                4);
     EXPECT_EQ(c.missing, 0u);
     EXPECT_EQ(c.records, 4u);  // 0-3: B's ring is full, nobody reads it
-    auto reader = shmrec::Ring<school::Student>::reader(region_);
-    std::vector<std::int64_t> ids;
-    school::Student s{};
-    while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
-    EXPECT_EQ(ids, range(0, 4));
+    EXPECT_EQ(ids_in_ring(), range(0, 4));
 }
 
 // What the progress cell allows to resume: only a record of this creation of the region whose

@@ -15,6 +15,7 @@
 #include "importer.hpp"
 #include "scripted_subscriber.hpp"
 #include "shmrec/broadcast.hpp"
+#include "shmrec/ring.hpp"
 #include "student.shmrec.hpp"
 #include "test_names.hpp"
 
@@ -80,7 +81,15 @@ class ScriptedImport : public shmrec_test::RegionFixture {
     }
 
     std::vector<std::int64_t> ids_in_region() {
-        auto reader = shmrec::Broadcast<school::Student>::reader(region_);
+        return ids_read_by(shmrec::Broadcast<school::Student>::reader(region_));
+    }
+    // The records of a ring region_, consumed by reading them.
+    std::vector<std::int64_t> ids_in_ring() {
+        return ids_read_by(shmrec::Ring<school::Student>::reader(region_));
+    }
+    // The ids of the students `reader` reads now.
+    template <class Reader>
+    static std::vector<std::int64_t> ids_read_by(Reader reader) {
         std::vector<std::int64_t> ids;
         school::Student s{};
         while (reader.try_read(s) == shmrec::ReadStatus::ok) ids.push_back(s.id);
