@@ -145,17 +145,18 @@ RunResult run_stream(const shmrec_bridge_test::TwoHosts& hosts, const Programs& 
         importer =
             hosts.b().spawn(programs.bridge, {"import", plan.name, "--as", plan.name, "--capacity",
                                               std::to_string(plan.import_capacity)});
-        exporter = hosts.a().spawn(programs.bridge,
-                                   {"export", plan.name, "--batch", std::to_string(plan.batch),
-                                    "--wait", plan.exporter_wait});
+        exporter = hosts.a().spawn(
+            programs.bridge, {"export", plan.name, "--batch", std::to_string(plan.batch), "--wait",
+                              plan.exporter_wait});
         await_line(*exporter, "shmrec-bridge: an importer subscribed", startup,
                    "exporter (host A)");
         await_line(*importer, "shmrec-bridge: importing topic", startup, "importer (host B)");
     }
 
-    const auto reader_args = peer_command(
-        "reader", plan, received_file,
-        {{"count", std::to_string(plan.count)}, {"idle-ms", std::to_string(reader_idle.count())}});
+    const auto reader_args = peer_command("reader", plan, received_file,
+                                          {{"count", std::to_string(plan.count)},
+                                           {"idle-ms", std::to_string(reader_idle.count())},
+                                           {"wait", plan.reader_wait}});
     const std::string reader_what = plan.bridged ? "reader (host B)" : "reader (host A)";
     auto reader = (plan.bridged ? hosts.b() : hosts.a()).spawn(programs.peer, reader_args);
     await_line(*reader, "ready", 15s, reader_what);

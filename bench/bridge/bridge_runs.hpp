@@ -27,8 +27,9 @@ struct RunPlan {
     std::uint64_t import_capacity = 0;  // of B's region (import --capacity): the reader's slack
     std::uint32_t batch = 0;            // the exporter's --batch
     std::string exporter_wait = "futex";  // the exporter's --wait
-    bool timed = false;                 // per-record send and receive times (latency)
-    bool bridged = true;                // false: no bridge, the reader reads A's region on A
+    std::string reader_wait = "futex";    // the reader's: futex (asleep) or busy_spin (polling)
+    bool timed = false;                   // per-record send and receive times (latency)
+    bool bridged = true;                  // false: no bridge, the reader reads A's region on A
 };
 
 struct RunResult {

@@ -8,9 +8,10 @@
 //       can), prints "written K seconds S start_ns T" (first write to last; T: the
 //       first write's steady clock), keeps the region until stdin
 //       ends, then closes it
-//   reader --name N --count K --idle-ms I [--times FILE]
+//   reader --name N --count K --idle-ms I [--wait futex|busy_spin] [--times FILE]
 //       opens the region (waits up to 10 s for it) from its oldest record, prints "ready",
-//       reads until it has read student K-1 or no record came for I ms; prints
+//       reads (waiting for records as --wait says: asleep on the writer's doorbell, the
+//       default, or polling) until it has read student K-1 or no record came for I ms; prints
 //       "read R lapped P disorder D first_ns F last_ns L" (P: records this reader was lapped
 //       past on B; D: records whose id was not above the one before, i.e. repeated or out of
 //       order; F, L: steady clock of its first and last read). The region on B holds the
@@ -132,14 +133,23 @@ int writer(const PeerOptions& args) {
     return 0;
 }
 
+shmrec::WaitStrategy wait_strategy_of(const PeerOptions& args) {
+    const auto it = args.find("wait");
+    if (it == args.end() || it->second == "futex") return shmrec::WaitStrategy::futex;
+    if (it->second == "busy_spin") return shmrec::WaitStrategy::busy_spin;
+    fail("--wait must be futex or busy_spin, not " + it->second);
+}
+
 int reader(const PeerOptions& args) {
     const std::uint64_t count = std::stoull(need(args, "count"));
     const auto idle = std::chrono::milliseconds(std::stoull(need(args, "idle-ms")));
     const bool timed = args.contains("times");
     shmrec::RegionOptions options;
     options.wait_for_creator = 10s;
-    auto reader = shmrec::Broadcast<school::Student>::reader(need(args, "name"),
-                                                             shmrec::StartAt::oldest, options);
+    shmrec::WaitOptions waiting;
+    waiting.strategy = wait_strategy_of(args);
+    auto reader = shmrec::Broadcast<school::Student>::reader(
+        need(args, "name"), shmrec::StartAt::oldest, options, waiting);
     std::vector<std::int64_t> times(timed ? count : 0, -1);
     std::vector<school::Student> batch(chunk_records);
     std::cout << "ready" << std::endl;

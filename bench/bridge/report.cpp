@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,14 +32,36 @@ struct Latency {
     std::size_t samples = 0;
 };
 
-std::optional<Latency> latency_of(const std::optional<RunResult>& run) {
-    if (!run || run->latencies_ns.empty()) return std::nullopt;
-    std::vector<std::int64_t> sorted = run->latencies_ns;
+std::optional<Latency> latency_of(const RunResult& run) {
+    if (run.latencies_ns.empty()) return std::nullopt;
+    std::vector<std::int64_t> sorted = run.latencies_ns;
     std::sort(sorted.begin(), sorted.end());
     auto at = [&](double q) { return bench::quantile(sorted, q) / 1000.0; };
     return Latency{
         at(0.5),      at(0.9), at(0.99), at(0.999), static_cast<double>(sorted.back()) / 1000.0,
         sorted.size()};
+}
+
+const char* waiting(const std::string& wait) {
+    return wait == "busy_spin" ? "polling" : "sleeping";
+}
+
+// The local run whose reader waits as `bridged`'s reader does: its baseline.
+const RunResult* local_baseline(const Measurements& m, const RunResult& bridged) {
+    for (const auto& run : m.latency_runs) {
+        if (!run.plan.bridged && run.plan.reader_wait == bridged.plan.reader_wait) return &run;
+    }
+    return nullptr;
+}
+
+// The latency the bridge adds, p50: what a reader on B waits beyond what a reader on A,
+// waiting the same way, waits for the same writer (bridged one-way p50 - local one-way p50).
+std::optional<double> added_p50_us(const Measurements& m, const RunResult& bridged) {
+    const RunResult* local = local_baseline(m, bridged);
+    const auto b = latency_of(bridged);
+    const auto l = local ? latency_of(*local) : std::nullopt;
+    if (!b || !l) return std::nullopt;
+    return b->p50_us - l->p50_us;
 }
 
 std::vector<const RunResult*> steps_by_rate(const Measurements& m) {
@@ -102,25 +125,24 @@ std::vector<Target> targets_of(const Setup& setup, const Measurements& m) {
     out.push_back({"lossless_rate_vs_ddsperf",
                    "bridge's lossless rate / ddsperf's 32-byte samples/s", vs_ddsperf,
                    target_vs_ddsperf, false});
-    // The latency the bridge adds: what a reader on B waits beyond what a reader on A waits
-    // for the same writer (bridged one-way p50 - local one-way p50), against Cyclone's round
-    // trip at the same rate.
-    const auto added_vs_rtt = [&](const std::optional<RunResult>& bridged)
-        -> std::optional<double> {
-        const auto b = latency_of(bridged), local = latency_of(m.local_latency);
-        if (!b || !local || !m.ddsperf_rtt_paced) return std::nullopt;
-        return (b->p50_us - local->p50_us) / m.ddsperf_rtt_paced->p50_us;
-    };
-    out.push_back({"added_latency_p50_vs_ddsperf_rtt_p50",
-                   fmt::format("latency the bridge adds (one-way p50 - local p50), exporter "
-                               "sleeping (futex) / ddsperf's round trip p50, both at {} Hz",
-                               setup.latency_rate),
-                   added_vs_rtt(m.latency), target_latency_vs_rtt, true});
-    out.push_back({"added_latency_p50_busy_spin_vs_ddsperf_rtt_p50",
-                   fmt::format("latency the bridge adds, exporter polling (--wait busy_spin) / "
-                               "ddsperf's round trip p50, both at {} Hz",
-                               setup.latency_rate),
-                   added_vs_rtt(m.latency_busy_spin), target_latency_vs_rtt, true});
+    // The latency the bridge adds against Cyclone's round trip at the same rate, for each way
+    // of waiting of the exporter and B's reader.
+    for (const auto& run : m.latency_runs) {
+        if (!run.plan.bridged) continue;
+        std::string key = latency_case(run.plan);
+        key.replace(0, std::string_view("bridge-latency").size(), "added_latency_p50");
+        std::replace(key.begin(), key.end(), '-', '_');
+        const auto added = added_p50_us(m, run);
+        out.push_back(
+            {key + "_vs_ddsperf_rtt_p50",
+             fmt::format("latency the bridge adds (one-way p50 - local p50), exporter {}, "
+                         "reader {} / ddsperf's round trip p50, both at {} Hz",
+                         waiting(run.plan.exporter_wait), waiting(run.plan.reader_wait),
+                         setup.latency_rate),
+             added && m.ddsperf_rtt_paced ? std::optional(*added / m.ddsperf_rtt_paced->p50_us)
+                                          : std::nullopt,
+             target_latency_vs_rtt, true});
+    }
     return out;
 }
 
@@ -186,26 +208,37 @@ void print_bridge(const Setup& setup, const Measurements& m) {
             "was lossless): {} records/s;\n  highest lossless step: {}; highest carried: {}\n",
             none(lossless_rate(m)), none(highest_lossless_step(m)), si(highest_carried_rate(m)));
     }
-    auto print_latency = [&](const char* what, const std::optional<RunResult>& run) {
+    fmt::print(
+        "\n  One-way latency, {} records/s for {:.1f} s: the exporter and the reader sleeping "
+        "on their doorbell\n  (futex) or polling (busy_spin); local: the same writer, a reader "
+        "on A, no bridge.\n",
+        setup.latency_rate, setup.latency_seconds);
+    std::vector<std::vector<std::string>> rows{
+        {"path", "p50", "p90", "p99", "p99.9", "max", "records", "lost"}};
+    for (const auto& run : m.latency_runs) {
         const auto l = latency_of(run);
-        if (!l) return;
-        fmt::print(
-            "\n  One-way latency, {}, {} records/s for {:.1f} s ({} records; lost {}):\n"
-            "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
-            what, setup.latency_rate, setup.latency_seconds, l->samples,
-            run->written - run->received, us(l->p50_us), us(l->p90_us), us(l->p99_us),
-            us(l->p999_us), us(l->max_us));
-    };
-    print_latency("writer on A → bridge → reader on B", m.latency);
-    print_latency("writer on A → bridge (export --wait busy_spin) → reader on B",
-                  m.latency_busy_spin);
-    print_latency(
-        "writer on A → reader on A, no bridge (one shared-memory hop; the bridged "
-        "path has two)",
-        m.local_latency);
+        if (!l) continue;
+        rows.push_back({latency_title(run.plan), us(l->p50_us), us(l->p90_us), us(l->p99_us),
+                        us(l->p999_us), us(l->max_us), std::to_string(l->samples),
+                        std::to_string(run.written - run.received)});
+    }
+    if (rows.size() > 1) print_table(rows, "  ");
 }
 
 }  // namespace
+
+std::string latency_case(const RunPlan& plan) {
+    std::string name = plan.bridged ? "bridge-latency" : "local-latency";
+    if (plan.bridged && plan.exporter_wait == "busy_spin") name += "-busy-spin";
+    if (plan.reader_wait == "busy_spin") name += "-reader-busy-spin";
+    return name;
+}
+
+std::string latency_title(const RunPlan& plan) {
+    if (!plan.bridged) return fmt::format("local, reader on A {}", waiting(plan.reader_wait));
+    return fmt::format("bridged, exporter {}, reader on B {}", waiting(plan.exporter_wait),
+                       waiting(plan.reader_wait));
+}
 
 void print_report(const Setup& setup, const Measurements& m) {
     fmt::print("\nshmrec-bridge-bench — {}\n", setup.machine);
@@ -230,16 +263,23 @@ void print_report(const Setup& setup, const Measurements& m) {
                    *t.value, limit);
     }
     fmt::print("  {} of {} targets met.\n", met, targets.size());
-    for (const auto& [what, run] :
-         {std::pair{"exporter sleeping", &m.latency},
-          std::pair{"exporter polling", &m.latency_busy_spin}}) {
-        const auto bridged = latency_of(*run), local = latency_of(m.local_latency);
-        if (!bridged || !m.ddsperf_rtt_paced) continue;
+    for (const auto& run : m.latency_runs) {
+        const auto bridged = latency_of(run);
+        if (!run.plan.bridged || !bridged || !m.ddsperf_rtt_paced) continue;
+        const auto added = added_p50_us(m, run);
+        // ddsperf's waitset mode wakes a thread on each side, as a sleeping exporter and reader
+        // are woken: the matched comparison for them (the target divides by the listener mode).
+        const std::string vs_waitset =
+            added && m.ddsperf_rtt_paced_waitset
+                ? fmt::format(" = {:.2f} x the waitset round trip p50",
+                              *added / m.ddsperf_rtt_paced_waitset->p50_us)
+                : std::string();
         fmt::print(
             "  For reference ({}): the whole one-way p50 {} = {:.2f} x ddsperf's round trip "
             "p50{}.\n",
-            what, us(bridged->p50_us), bridged->p50_us / m.ddsperf_rtt_paced->p50_us,
-            local ? fmt::format("; added over a reader on A: {}", us(bridged->p50_us - local->p50_us))
+            latency_title(run.plan), us(bridged->p50_us),
+            bridged->p50_us / m.ddsperf_rtt_paced->p50_us,
+            added ? fmt::format("; added over a reader on A: {}{}", us(*added), vs_waitset)
                   : std::string());
     }
     if (const auto l = lossless_rate(m); l && m.ddsperf_batch) {
@@ -301,15 +341,13 @@ void write_json(const std::string& path, const Setup& setup, const Measurements&
     if (!m.steps.empty()) {
         figure("bridge", "highest_carried_rate", highest_carried_rate(m), "records/s");
     }
-    for (const auto& [name, run] :
-         {std::pair{std::string("bridge-latency"), &m.latency},
-          std::pair{std::string("bridge-latency-busy-spin"), &m.latency_busy_spin},
-          std::pair{std::string("local-latency"), &m.local_latency}}) {
-        const auto l = latency_of(*run);
+    for (const auto& run : m.latency_runs) {
+        const auto l = latency_of(run);
         if (!l) continue;
-        const std::string unit = "us (one way, A's writer to " +
-                                 std::string(run->value().plan.bridged ? "B's" : "A's") +
-                                 " reader)";
+        const std::string name = latency_case(run.plan);
+        const std::string unit =
+            fmt::format("us (one way, A's writer to {} reader, {})",
+                        run.plan.bridged ? "B's" : "A's", waiting(run.plan.reader_wait));
         figure(name, "p50", l->p50_us, unit);
         figure(name, "p90", l->p90_us, unit);
         figure(name, "p99", l->p99_us, unit);

@@ -33,11 +33,16 @@ struct Measurements {
     std::optional<DdsperfRoundTrip> ddsperf_rtt_paced_waitset;  // the same, taken by a waitset
     std::optional<DdsperfRoundTrip> ddsperf_rtt_back_to_back;
     std::vector<RunResult> steps;  // throughput, by offered rate
-    std::optional<RunResult> latency;           // the exporter sleeps on A's doorbell (futex)
-    std::optional<RunResult> latency_busy_spin;  // the exporter polls A's region (--wait busy_spin)
-    std::optional<RunResult> local_latency;  // the same writer, a reader on A, no bridge
-    std::vector<std::string> failures;       // what could not be measured, and why
+    // Timed runs at a low rate: bridged, and local (a reader on A, no bridge), with the
+    // exporter and the reader each sleeping or polling (plan.exporter_wait, plan.reader_wait).
+    std::vector<RunResult> latency_runs;
+    std::vector<std::string> failures;  // what could not be measured, and why
 };
+
+// A latency run's name in the JSON ("bridge-latency", "local-latency", then "-busy-spin" for a
+// polling exporter, "-reader-busy-spin" for a polling reader) and in the text.
+std::string latency_case(const RunPlan& plan);
+std::string latency_title(const RunPlan& plan);
 
 void print_report(const Setup& setup, const Measurements& m);
 void write_json(const std::string& path, const Setup& setup, const Measurements& m);
