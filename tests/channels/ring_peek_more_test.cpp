@@ -211,4 +211,30 @@ TEST_F(UntypedRingWindow, ARefusedPeekKeepsTheWindow) {
     EXPECT_EQ(reader.consumed(), 4u);
 }
 
+// Any read replaces the window (untyped.hpp's contract), also one whose wait finds nothing.
+// With the window's records still in their slots a read finds them, so only a hostile writer
+// that takes the head's record back can make it wait in vain: release() must then consume
+// none of the records the reader no longer holds as peeked.
+TEST_F(UntypedRingWindow, AReadThatFindsNothingStillEndsTheWindow) {
+    const std::string region = name();
+    auto writer = shmrec::untyped::ring_writer(region, shmrec::RecordType::of<Checked>(), 8);
+    auto reader = shmrec::untyped::ring_reader(region);
+    std::vector<std::byte> out(8 * sizeof(Checked));
+    ASSERT_EQ(writer.try_write_batch(records(0, 2)).count, 2u);
+    ASSERT_EQ(reader.try_peek_batch(out).count, 2u);
+    forge_seq(region, 0, 0);  // slot 0 never written, as far as its seq says
+    EXPECT_EQ(reader.read(first(out, 1), 10ms), ReadStatus::timeout);
+    EXPECT_EQ(reader.peeked(), 0u);
+    EXPECT_EQ(reader.release(2), 0u);
+
+    ASSERT_EQ(reader.try_peek_batch(out).status, ReadStatus::empty);
+    forge_seq(region, 0, 1);  // back
+    ASSERT_EQ(reader.try_peek_batch(out).count, 2u);
+    forge_seq(region, 0, 0);
+    EXPECT_EQ(reader.read_batch(out, 10ms).status, ReadStatus::timeout);
+    EXPECT_EQ(reader.peeked(), 0u);
+    EXPECT_EQ(reader.release(2), 0u);
+    EXPECT_EQ(reader.consumed(), 0u);
+}
+
 }  // namespace

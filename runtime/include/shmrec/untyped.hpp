@@ -365,6 +365,7 @@ public:
                                   std::chrono::nanoseconds timeout) noexcept {
         if (out.size() != type_.size) return ReadStatus::wrong_size;
         if (!usable()) return refusal<ReadStatus>();
+        peeked_ = 0;  // any read ends the window, also one whose wait finds nothing
         if (const auto s = wait_for_record(timeout); s != ReadStatus::ok) return s;
         return try_read(out);
     }
@@ -379,6 +380,9 @@ public:
     // Waits up to `timeout` for at least one record, then as try_read_batch.
     [[nodiscard]] BatchRead read_batch(std::span<std::byte> out,
                                        std::chrono::nanoseconds timeout) noexcept {
+        if (type_.size == 0 || out.size() % type_.size != 0) return {0, ReadStatus::wrong_size};
+        if (!usable()) return {0, refusal<ReadStatus>()};
+        peeked_ = 0;  // as read()
         if (const auto s = ready_for(out, timeout); s != ReadStatus::ok) return {0, s};
         return try_read_batch(out);
     }
