@@ -306,6 +306,10 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
         switch (r.status) {
             case ReadStatus::timeout:
             case ReadStatus::contended:  // overwritten on every attempt: again
+            // A ring's peek_more whose wait saw the next record and whose copy did not: only a
+            // writer that took the record back (a lying peer) does that. Not the exporter's
+            // end: it goes on waiting for the record.
+            case ReadStatus::empty:
                 break;
             case ReadStatus::closed:
             case ReadStatus::writer_gone:

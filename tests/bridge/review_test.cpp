@@ -12,14 +12,15 @@
 #include <mutex>
 #include <thread>
 
+#include "child_process.hpp"
 #include "exporter.hpp"
 #include "importer.hpp"
+#include "recording_transport.hpp"
 #include "scripted_import.hpp"
 #include "shmrec/broadcast.hpp"
 #include "shmrec/region.hpp"
 #include "shmrec/ring.hpp"
 #include "student.shmrec.hpp"
-#include "child_process.hpp"
 #include "test_names.hpp"
 
 namespace {
@@ -27,14 +28,15 @@ namespace {
 using namespace shmrec::bridge;
 using namespace std::chrono_literals;
 using shmrec_bridge_test::Arrival;
+using shmrec_bridge_test::RecordingTransport;
 
 using ImporterReview = shmrec_bridge_test::ScriptedImport;
 
 TEST_F(ImporterReview, ALossReportedOverPositionsAlreadyWrittenIsNoLossHere) {
     // A restarted exporter reads its region from the oldest record again and is lapped while
     // it does: it reports positions 3..7 lost before its batch at 8, but B wrote them already.
-    const ImportCounts c = run({{identity(1), students(1, 0, 10)},
-                                {students(1, 8, 4, /*lost_before=*/5)}});
+    const ImportCounts c =
+        run({{identity(1), students(1, 0, 10)}, {students(1, 8, 4, /*lost_before=*/5)}});
     EXPECT_EQ(ids_in_region(), range(0, 12));
     EXPECT_EQ(c.records, 12u);
     EXPECT_EQ(c.duplicates, 2u);
@@ -47,8 +49,8 @@ TEST_F(ImporterReview, ALossLargerThanThePositionsBeforeTheFirstBatchCountsOnlyT
     // before its batch. A buggy or hostile one claiming 2^63 does not make the count absurd
     // (nor wrap it with the next such batch).
     const std::uint64_t absurd = std::uint64_t{1} << 63;
-    const ImportCounts c = run({{identity(1), students(1, 3, 2, absurd)},
-                                {students(1, 5, 2, absurd)}});
+    const ImportCounts c =
+        run({{identity(1), students(1, 3, 2, absurd)}, {students(1, 5, 2, absurd)}});
     EXPECT_EQ(ids_in_region(), range(3, 7));
     EXPECT_EQ(c.source_lost, 3u);
     EXPECT_EQ(c.missing, 0u);
@@ -78,8 +80,7 @@ TEST_F(ImporterReview, BatchesOfAnEpochWhoseIdentityWasSupersededAreCounted) {
     // Once the same exporter run's batches of 3 are written, its batches of 2 can never be:
     // they are refused (counted), not kept waiting unseen in no count.
     const ImportCounts c = run({{identity(1), students(1, 0, 10)},
-                                {identity(2), identity(3), students(2, 0, 5),
-                                 students(3, 0, 5)}});
+                                {identity(2), identity(3), students(2, 0, 5), students(3, 0, 5)}});
     std::vector<std::int64_t> expected = range(0, 10);
     for (std::int64_t i = 0; i < 5; ++i) expected.push_back(i);
     EXPECT_EQ(ids_in_region(), expected);
@@ -92,8 +93,7 @@ TEST_F(ImporterReview, ALaterIdentityForAnotherTopicIsRefusedWithItsBatches) {
     // await_identity), and so must be the ones after it.
     Identity other = identity(2);
     other.topic = "Other";
-    const ImportCounts c =
-        run({{identity(1), students(1, 0, 10)}, {other}, {students(2, 0, 5)}});
+    const ImportCounts c = run({{identity(1), students(1, 0, 10)}, {other}, {students(2, 0, 5)}});
     EXPECT_EQ(ids_in_region(), range(0, 10));
     EXPECT_EQ(c.records, 10u);
     EXPECT_EQ(c.refused, 2u);  // the identity and its batch
@@ -144,63 +144,6 @@ TEST_F(ImporterReview, ARegionNameAtTheRuntimesLimitIsImportedInto) {
     EXPECT_EQ(c.records, 10u);
     (void)shmrec::remove_region(shmrec::Location::memory(region_));
 }
-
-// A transport whose one publisher keeps what it is given and has one subscriber always.
-class RecordingTransport final : public Transport {
-  public:
-    struct Published {
-        std::vector<Identity> identities;
-        std::vector<Batch> batches;
-    };
-
-    std::string engine() const override { return "recording"; }
-    std::unique_ptr<Publisher> publisher(std::string_view) override {
-        return std::make_unique<RecordingPublisher>(*this);
-    }
-    std::unique_ptr<Subscriber> subscriber(std::string_view) override {
-        throw TransportError("no subscriber here");
-    }
-    void wake() noexcept override {}
-
-    // Waits until `done(published)` (at most 20 s); false if it never was.
-    template <class Done>
-    bool wait_until(Done done) {
-        std::unique_lock lock(m_);
-        return cv_.wait_for(lock, 20s, [&] { return done(published_); });
-    }
-    Published published() {
-        std::lock_guard lock(m_);
-        return published_;
-    }
-
-  private:
-    class RecordingPublisher final : public Publisher {
-      public:
-        explicit RecordingPublisher(RecordingTransport& t) : t_(t) {}
-        void announce(const Identity& identity) override {
-            std::lock_guard lock(t_.m_);
-            t_.published_.identities.push_back(identity);
-            t_.cv_.notify_all();
-        }
-        Subscriptions subscribers() override { return {1, 1}; }
-        Wake wait_for_subscriber(std::chrono::nanoseconds) override { return Wake::ready; }
-        std::optional<Written> take_written() override { return std::nullopt; }
-        Wake wait_for_written(std::chrono::nanoseconds) override { return Wake::timeout; }
-        bool publish(const BatchView& batch) override {
-            std::lock_guard lock(t_.m_);
-            t_.published_.batches.push_back(copy_of(batch));
-            t_.cv_.notify_all();
-            return true;
-        }
-
-      private:
-        RecordingTransport& t_;
-    };
-
-    std::mutex m_;
-    std::condition_variable cv_;
-    Published published_;
-};
 
 std::uint64_t records_of_epoch(const RecordingTransport::Published& p, std::uint64_t epoch) {
     std::uint64_t n = 0;
@@ -303,6 +246,45 @@ TEST_F(ExporterReview, AFollowedRegionIsNoNewImporter) {
         ++notices;
     }
     EXPECT_EQ(notices, 1u) << out;
+}
+
+// A lying writer takes the ring's next record back between the exporter's wait, which saw it,
+// and its copy, which then finds the slot empty (peek_more answers `empty`). That is no end of
+// the export: the exporter waits for the record again and carries it once it is back. Forced
+// in a process of its own stopped at the point between the two (bridge_fault_peer.cpp).
+TEST_F(ExporterReview, ARecordTakenBackBetweenTheWaitAndTheCopyIsWaitedForAgain) {
+    using Students = shmrec::Ring<school::Student>;
+    const std::string region = name("source");
+    auto writer = Students::writer(region, 8);
+    shmrec::detail::RingView<school::Student> view(writer.region());
+    school::Student s{};
+    ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);
+
+    shmrec_test::SpawnOptions at_the_gap;
+    at_the_gap.env = {"SHMREC_FAULT=peek_more.after_wait:1:stop"};
+    shmrec_test::ChildProcess exporter(SHMREC_BRIDGE_FAULT_PEER, {"export", region}, at_the_gap);
+    ASSERT_TRUE(exporter.wait_stopped()) << "the exporter never waited for record 0";
+    view.slot(0).seq.store(0);  // taken back: slot 0 looks never written
+    exporter.signal(SIGCONT);
+
+    // Its copy finds nothing; the exporter goes back to waiting for record 0 (registered
+    // asleep on the ring's doorbell) instead of ending.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while ((view.control->consumer_waiting.load() & 1) == 0 && exporter.running() &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_TRUE(exporter.running())
+        << "the exporter ended: " << exporter.read_line(1s).value_or("");
+    ASSERT_NE(view.control->consumer_waiting.load() & 1, 0u) << "the exporter never slept again";
+
+    view.slot(0).seq.store(1);  // back
+    s.id = 1;
+    ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);  // rings the doorbell
+    EXPECT_EQ(exporter.expect_line("batch", 20s), "batch 0 2");
+    exporter.close_stdin();
+    EXPECT_EQ(exporter.expect_line("exported", 20s), "exported 2 records in 1 batches");
+    EXPECT_TRUE(exporter.wait_exit(20s).ok());
 }
 
 TEST(BridgeCommandLineReview, HelpOnALineOfAConfigFileIsNamedAsSuch) {

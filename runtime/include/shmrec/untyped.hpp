@@ -28,6 +28,7 @@
 #include "shmrec/broadcast.hpp"
 #include "shmrec/byte_ring.hpp"
 #include "shmrec/cell.hpp"
+#include "shmrec/detail/fault.hpp"
 #include "shmrec/ring.hpp"
 #include "shmrec/record_traits.hpp"
 #include "shmrec/region.hpp"
@@ -428,6 +429,8 @@ public:
         if (out.empty()) return {0, ReadStatus::ok};
         if (peeked_ >= capacity()) return try_peek_more(out);
         if (const auto s = wait_for_record(timeout, peeked_); s != ReadStatus::ok) return {0, s};
+        // A hostile writer may take the record back here: the copy then finds `empty`.
+        SHMREC_FAULT_POINT("peek_more.after_wait");
         return try_peek_more(out);
     }
     // Consumes min(n, records peeked and not yet released) records, oldest first; returns how
