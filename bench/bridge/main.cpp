@@ -7,9 +7,10 @@
 //   1. ddsperf (Debian cyclonedds-tools) A → B, reliable keep-all: `pub size 32` as fast as it
 //      goes against `sub` (samples/s), the same with samples of a full bridge batch's bytes
 //      (what the veth and Cyclone carry in large samples), and `ping` / `pong` of 32 bytes at
-//      the bridge latency run's rate (taken in ddsperf's default listener, and in a thread
-//      woken by a waitset as the bridge's importer takes them) and back to back (round-trip
-//      percentiles). The target divides by the first, Cyclone's own best at that rate.
+//      the bridge latency runs' rate (taken in ddsperf's default listener, and in a thread
+//      woken by a waitset, as the bridge's exporter and a sleeping reader on B are woken) and
+//      back to back (round-trip percentiles). The target divides by the first, Cyclone's own
+//      best at that rate.
 //   2. The bridge's throughput: for each offered rate (default 0.5, 1, 1.5, 2, 3, 4, 6 M/s),
 //      a writer on A paced at that rate for a few seconds into a fresh broadcast (capacity
 //      65536: a few tens of ms of slack, so a slow exporter shows as loss, not as a backlog),
@@ -267,7 +268,7 @@ int main(int argc, char** argv) {
     app.add_option("--latency-rate", o.latency_rate, "Records/s (and pings/s) of the latency runs")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    app.add_option("--latency-seconds", o.latency_seconds, "Duration of the bridge latency run")
+    app.add_option("--latency-seconds", o.latency_seconds, "Duration of each latency run")
         ->check(CLI::Range(1.0, 60.0))
         ->capture_default_str();
     app.add_option("--ddsperf-seconds", o.ddsperf_seconds, "Duration of ddsperf's 32-byte run")

@@ -40,15 +40,18 @@ int main(int argc, char** argv) {
         stop.request();
     });
     shmrec_bridge_test::RecordingTransport transport;
+    std::size_t printed = 0;
+    const auto print_new_batches = [&] {
+        const auto batches = transport.published().batches;
+        for (; printed < batches.size(); ++printed) {
+            fmt::print("batch {} {}\n", batches[printed].first_position,
+                       batches[printed].record_count);
+        }
+        std::fflush(stdout);
+    };
     std::thread printer([&] {
-        std::size_t printed = 0;
         while (!stop.requested()) {
-            const auto batches = transport.published().batches;
-            for (; printed < batches.size(); ++printed) {
-                fmt::print("batch {} {}\n", batches[printed].first_position,
-                           batches[printed].record_count);
-                std::fflush(stdout);
-            }
+            print_new_batches();
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     });
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
         const shmrec::bridge::ExportCounts c = shmrec::bridge::run_export(transport, options, stop);
         stdin_watch.join();
         printer.join();
+        print_new_batches();  // those published after the printer's last look
         fmt::print("exported {} records in {} batches\n", c.records, c.batches);
         return 0;
     } catch (const std::exception& e) {

@@ -274,13 +274,14 @@ TEST_F(ExporterReview, ARecordTakenBackBetweenTheWaitAndTheCopyIsWaitedForAgain)
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(1ms);
     }
-    ASSERT_TRUE(exporter.running())
-        << "the exporter ended: " << exporter.read_line(1s).value_or("");
+    ASSERT_TRUE(exporter.running()) << "the exporter ended: " << exporter.expect_line("failed", 1s);
     ASSERT_NE(view.control->consumer_waiting.load() & 1, 0u) << "the exporter never slept again";
 
-    view.slot(0).seq.store(1);  // back
+    // Record 1 first, then record 0 back: whenever the exporter sees record 0 again, record 1
+    // is there too, so they go in one batch (a wake-up in between cannot split them).
     s.id = 1;
-    ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);  // rings the doorbell
+    ASSERT_EQ(writer.try_write(s), shmrec::WriteStatus::ok);
+    view.slot(0).seq.store(1);
     EXPECT_EQ(exporter.expect_line("batch", 20s), "batch 0 2");
     exporter.close_stdin();
     EXPECT_EQ(exporter.expect_line("exported", 20s), "exported 2 records in 1 batches");

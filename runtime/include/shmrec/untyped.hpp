@@ -451,10 +451,9 @@ private:
     friend RingReader ring_reader(const Location&, const RegionOptions&, const WaitOptions&);
     RingReader(Region region, RecordType type, const WaitOptions& wait);
 
-    // The checks of a waiting batch call, then the wait: ok when a record is ready.
+    // The wait of a batch call whose checks passed: ok when a record is ready, or at once for
+    // an empty buffer (the call then copies nothing).
     ReadStatus ready_for(std::span<std::byte> out, std::chrono::nanoseconds timeout) noexcept {
-        if (type_.size == 0 || out.size() % type_.size != 0) return ReadStatus::wrong_size;
-        if (!usable()) return refusal<ReadStatus>();
         if (out.empty()) return ReadStatus::ok;
         return wait_for_record(timeout);
     }
