@@ -94,7 +94,7 @@ class ByteBroadcastThreadStream : public shmrec_test::RegionFixture,
 TEST_P(ByteBroadcastThreadStream, EveryMessageIsReceivedIntactOrCountedLost) {
     const std::string n = name();
     const std::uint64_t capacity = GetParam();
-    constexpr std::uint64_t count = shmrec_test::under_sanitizer ? 20'000 : 200'000;
+    constexpr std::uint64_t count = shmrec_test::wine_or_sanitizer ? 20'000 : 200'000;
     auto w = ByteBroadcast::writer(n, quote_type, capacity);
     std::vector<ByteBroadcast::Reader> readers;
     for (int i = 0; i < 3; ++i) readers.push_back(ByteBroadcast::reader(n, quote_type));

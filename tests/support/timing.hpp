@@ -68,6 +68,16 @@ inline constexpr bool under_sanitizer = true;
 inline constexpr bool under_sanitizer = false;
 #endif
 
+// The Windows build runs its tests under Wine (make test-windows), where every wake-up and every
+// open of a region is a wineserver round trip (docs/windows.md): a stream of wake-ups or a loop
+// of opens that takes a second natively takes a minute there. Those tests scale down there too.
+#if defined(_WIN32)
+inline constexpr bool windows_build = true;
+#else
+inline constexpr bool windows_build = false;
+#endif
+inline constexpr bool wine_or_sanitizer = windows_build || under_sanitizer;
+
 // True while some reader of `region` is registered asleep on its board (cell, broadcast).
 inline bool reader_waiting(const shmrec::Region& region) {
     for (const auto& word : shmrec::detail::RegionAccess::board(region).waiting) {
