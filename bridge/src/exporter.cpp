@@ -120,7 +120,13 @@ class RingSource : public ReaderSource<untyped::RingReader> {
     Run read(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) {
         const std::uint64_t first = reader_.consumed() + reader_.peeked();
         const BatchRead r = reader_.peek_more(buffer, timeout);
-        if (r.count == 0) return {0, r.status};
+        // `empty` after the wait saw the next record: a writer took it back between the wait
+        // and the copy (a lying peer). Waited for again, as after a timeout: the wait and the
+        // copy look at the same slot, so only a writer that keeps flipping it can repeat this.
+        // (A cell's `empty` is a forged stamp that stays: not tolerated there.)
+        if (r.count == 0) {
+            return {0, r.status == ReadStatus::empty ? ReadStatus::timeout : r.status};
+        }
         return {r.count, ReadStatus::ok, first, 0};
     }
     // Records sent and not yet reported written on B.
@@ -306,10 +312,6 @@ RegionEnd run_region(SourceOfKind& source, const Identity& identity,
         switch (r.status) {
             case ReadStatus::timeout:
             case ReadStatus::contended:  // overwritten on every attempt: again
-            // A ring's peek_more whose wait saw the next record and whose copy did not: only a
-            // writer that took the record back (a lying peer) does that. Not the exporter's
-            // end: it goes on waiting for the record.
-            case ReadStatus::empty:
                 break;
             case ReadStatus::closed:
             case ReadStatus::writer_gone:

@@ -288,6 +288,26 @@ TEST_F(ExporterReview, ARecordTakenBackBetweenTheWaitAndTheCopyIsWaitedForAgain)
     EXPECT_TRUE(exporter.wait_exit(20s).ok());
 }
 
+// A ring's record taken back is waited for again (above), but a cell whose stamp a lying writer
+// sets back to 0 ("never written") after the exporter read a value stays that way: its read
+// answers `empty` at once, every time. Tolerated like a ring's, it made the exporter spin on a
+// core for ever; it ends the export with the reason instead.
+TEST_F(ExporterReview, ACellStampForgedBackToNeverWrittenEndsTheExportWithTheReason) {
+    using Students = shmrec::Cell<school::Student>;
+    const std::string region = name("source");
+    auto writer = Students::writer(region);
+    const shmrec::detail::CellView<school::Student> view(writer.region());
+    ASSERT_EQ(writer.try_write(school::Student{}), shmrec::WriteStatus::ok);
+
+    shmrec_test::ChildProcess exporter(SHMREC_BRIDGE_FAULT_PEER, {"export", region});
+    ASSERT_EQ(exporter.expect_line("batch", 20s), "batch 0 1");
+    view.control->latest.store(0);
+    const std::string failed = exporter.expect_line("failed", 10s);
+    EXPECT_NE(failed.find("failed: empty"), std::string::npos) << "no failure in 10 s: " << failed;
+    exporter.close_stdin();
+    EXPECT_EQ(exporter.wait_exit(20s), shmrec_test::ExitStatus::code_of(1));
+}
+
 TEST(BridgeCommandLineReview, HelpOnALineOfAConfigFileIsNamedAsSuch) {
     // CLI11 answers --help with an exception meant for main(); on a config file's line its
     // text ("This should be caught in your main function, see examples") was the reason given.
