@@ -19,7 +19,7 @@ using chantest::Peer;
 using shmrec_test::Checked;
 using CheckedBroadcast = shmrec::Broadcast<Checked>;
 
-constexpr std::uint64_t records = shmrec_test::under_sanitizer ? 200'000 : 2'000'000;
+constexpr std::uint64_t stream_records = shmrec_test::under_sanitizer ? 200'000 : 2'000'000;
 
 class BroadcastProcesses : public shmrec_test::RegionFixture {};
 
@@ -50,7 +50,7 @@ TEST_F(BroadcastProcesses, FastAndSlowReaderProcessesAccountForEveryRecord) {
 
     const auto start = Clock::now();
     std::vector<Checked> batch(16);
-    for (std::uint64_t seq = 0; seq < records;) {
+    for (std::uint64_t seq = 0; seq < stream_records;) {
         for (auto& b : batch) b = chantest::make_checked(seq++);
         ASSERT_EQ(writer.try_write(std::span<const Checked>(batch)).status, shmrec::WriteStatus::ok);
         if (seq % 1024 == 0) std::this_thread::sleep_for(20us);  // pace so the fast one keeps up
@@ -66,7 +66,7 @@ TEST_F(BroadcastProcesses, FastAndSlowReaderProcessesAccountForEveryRecord) {
     std::printf("  wrote %llu in %.0f ms\n  fast: %s\n  slow: %s\n",
                 static_cast<unsigned long long>(written), ms,
                 f.count("") ? f.at("").c_str() : "-", s.count("") ? s.at("").c_str() : "-");
-    ASSERT_EQ(written, records);
+    ASSERT_EQ(written, stream_records);
     expect_exact(f, written, "fast");
     expect_exact(s, written, "slow");
     EXPECT_GT(chantest::num(s, "lost"), 0u) << "the slow reader was never lapped";

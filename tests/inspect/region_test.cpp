@@ -20,9 +20,9 @@ using shmrec::inspect::RecordSchema;
 
 template <class T>
 RecordSchema schema_from_traits() {
-    using Traits = shmrec::RecordTraits<T>;
-    return RecordSchema::load(Traits::binary_schema, Traits::name,
-                              static_cast<std::uint32_t>(Traits::size), "test");
+    using RecordTraitsOfT = shmrec::RecordTraits<T>;
+    return RecordSchema::load(RecordTraitsOfT::binary_schema, RecordTraitsOfT::name,
+                              static_cast<std::uint32_t>(RecordTraitsOfT::size), "test");
 }
 
 class InspectRegion : public shmrec_test::RegionFixture {};
